@@ -1,0 +1,122 @@
+"""The ``roi-xl`` command line: parse arguments, call the library, print.
+
+Errors that are the input's fault print one clear line and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from roi_xl import engine, template
+from roi_xl.errors import RoiXlError
+from roi_xl.overrides import parse_overrides
+from roi_xl.presentation import format_value
+
+app = typer.Typer(
+    help="Formula-driven Excel ROI models for phone systems, CRMs and B2B phoning.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+error_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_errors(command: F) -> F:
+    """Turn the library's own errors into a message and exit code 2."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except RoiXlError as exc:
+            error_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(code=2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command("templates")
+@reports_errors
+def list_templates(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the built-in templates."""
+    templates = template.load_all()
+    if as_json:
+        payload = [
+            {"key": t.key, "version": t.version, "title": t.title.en, "inputs": len(t.inputs),
+             "metrics": len(t.metrics)}
+            for t in templates
+        ]
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    table = Table(title="Built-in templates")
+    for column in ("template", "version", "title", "inputs", "metrics"):
+        table.add_column(column)
+    for t in templates:
+        table.add_row(t.key, t.version, t.title.en, str(len(t.inputs)), str(len(t.metrics)))
+    console.print(table)
+
+
+@app.command("calc")
+@reports_errors
+def calc(
+    template_name: Annotated[str, typer.Argument(metavar="TEMPLATE", help="Built-in name or a .toml path.")],
+    scenario: Annotated[
+        str | None, typer.Option("--scenario", help="prudent, realistic or optimistic.")
+    ] = None,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="KEY=VALUE", help="Override an input (every scenario)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Compute a template's outputs for each scenario."""
+    model = template.load(template_name)
+    overrides = parse_overrides(settings or [])
+    scenarios = [scenario] if scenario else list(template.SCENARIOS)
+    results = engine.calculate(model, scenarios, overrides)
+    if as_json:
+        payload = {
+            "template": model.key,
+            "version": model.version,
+            "scenarios": {
+                name: {
+                    "inputs": result.inputs,
+                    "outputs": {k: engine.as_displayed(v) for k, v in result.outputs.items()},
+                }
+                for name, result in results.items()
+            },
+        }
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        return
+    _print_results(model, results)
+
+
+def _print_results(model: template.Template, results: dict[str, engine.ScenarioResult]) -> None:
+    names = list(results)
+    table = Table(title=f"{model.title.en} (v{model.version})", show_lines=False)
+    table.add_column("output")
+    for name in names:
+        table.add_column(name, justify="right")
+    for metric in model.metrics:
+        style = "bold" if metric.key in model.headline else None
+        cells = [format_value(results[name].outputs[metric.key], metric.kind) for name in names]
+        table.add_row(metric.label.en, *cells, style=style)
+    console.print(table)
+    console.print("[dim]Bold rows are the headline outputs. Rates and ROI are shown as %.[/]")
+
+
+def main() -> None:
+    """Entry point of the ``roi-xl`` script."""
+    sys.exit(app())

@@ -1,0 +1,33 @@
+"""Excel error values, as values: a formula that divides by zero gives #DIV/0!, not an exception."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ExcelError:
+    """One of Excel's error values; compares equal to its text, e.g. '#DIV/0!'."""
+
+    text: str
+    code: int
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, ExcelError):
+            return self.code == other.code
+        if isinstance(other, str):
+            return other == self.text
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+
+DIV0 = ExcelError("#DIV/0!", 1)
+NUM = ExcelError("#NUM!", 2)
+VALUE = ExcelError("#VALUE!", 3)
+
+ERROR_CODES: dict[int, ExcelError] = {error.code: error for error in (DIV0, NUM, VALUE)}

@@ -1,0 +1,539 @@
+"""The expression language every business formula is written in.
+
+One parsed expression is evaluated in Python (scalars or numpy arrays, with
+Excel's error semantics) and rendered as an Excel formula, so the numbers in
+the terminal, in the workbook's cached values and in Excel's recalculation all
+come from the same definition. Parsing goes through Python's ``ast`` against a
+whitelist of node types; nothing is ever passed to ``eval``.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol, Union
+
+import numpy as np
+
+from roi_xl.errors import ExpressionError
+from roi_xl.excel_errors import DIV0, ERROR_CODES, NUM, ExcelError
+
+MAX_EXPRESSION_LENGTH = 2000
+MAX_EXPONENT = 1000
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+# ---------------------------------------------------------------- the tree
+
+
+@dataclass(frozen=True)
+class Num:
+    value: float
+
+
+@dataclass(frozen=True)
+class Ref:
+    name: str
+
+
+@dataclass(frozen=True)
+class Unary:
+    op: str  # "-" or "+"
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str  # + - * / ^
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Compare:
+    op: str  # < <= > >= = <>
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str
+    args: tuple[Node, ...]
+
+
+Node = Union[Num, Ref, Unary, Binary, Compare, Call]
+
+
+class Macro(Protocol):
+    """A named business function as the expression language sees it."""
+
+    name: str
+    param_names: tuple[str, ...]
+    body: Node
+
+
+# Built-in functions: name -> (min args, max args or None for any).
+BUILTINS: dict[str, tuple[int, int | None]] = {
+    "MIN": (1, None),
+    "MAX": (1, None),
+    "IF": (3, 3),
+    "ROUND": (2, 2),
+    "ABS": (1, 1),
+}
+
+_BINARY_OPS: dict[type, str] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+    ast.Pow: "^",
+}
+_COMPARE_OPS: dict[type, str] = {
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Eq: "=",
+    ast.NotEq: "<>",
+}
+_NODE_WORDS: dict[type, str] = {
+    ast.Attribute: "attribute access",
+    ast.Lambda: "a lambda",
+    ast.ListComp: "a comprehension",
+    ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a generator",
+    ast.Subscript: "indexing",
+    ast.BoolOp: "'and' / 'or' (use IF, MIN or MAX)",
+    ast.IfExp: "Python's 'x if c else y' (use IF(c, x, y))",
+    ast.JoinedStr: "a string",
+    ast.List: "a list",
+    ast.Tuple: "a tuple",
+    ast.Dict: "a dict",
+    ast.Set: "a set",
+    ast.NamedExpr: "an assignment",
+    ast.Starred: "unpacking",
+    ast.Await: "await",
+}
+
+# ----------------------------------------------------------------- parsing
+
+
+def parse(text: str, functions: Mapping[str, Macro] | None = None) -> Node:
+    """Parse ``text`` into a tree, refusing anything outside the language."""
+    functions = functions or {}
+    if not isinstance(text, str) or not text.strip():
+        raise ExpressionError("the expression is empty")
+    if len(text) > MAX_EXPRESSION_LENGTH:
+        raise ExpressionError(
+            f"the expression is {len(text)} characters long; the limit is {MAX_EXPRESSION_LENGTH}"
+        )
+    try:
+        tree = ast.parse(_pythonic(text.strip()), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"syntax error at column {exc.offset}: {exc.msg}") from None
+    except (RecursionError, MemoryError, ValueError):
+        raise ExpressionError("the expression is nested too deeply") from None
+    try:
+        return _convert(tree.body, functions)
+    except RecursionError:
+        raise ExpressionError("the expression is nested too deeply") from None
+
+
+def _pythonic(text: str) -> str:
+    """Accept Excel's spelling of operators: ^ for power, = and <> for comparisons."""
+    text = text.replace("^", "**").replace("<>", "!=")
+    return _SINGLE_EQUALS.sub("==", text)
+
+
+_SINGLE_EQUALS = re.compile(r"(?<![<>=!])=(?!=)")
+
+
+def _convert(node: ast.AST, functions: Mapping[str, Macro]) -> Node:
+    if isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ExpressionError(f"{value!r} is not a number; only numbers are allowed")
+        if not math.isfinite(float(value)) or abs(value) > 1e300:
+            raise ExpressionError(f"the number {value!r} is too large")
+        return Num(float(value))
+    if isinstance(node, ast.Name):
+        if not NAME_PATTERN.match(node.id):
+            raise ExpressionError(
+                f"'{node.id}' is not a valid name (lower case letters, digits and _ only)"
+            )
+        return Ref(node.id)
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        return Unary("-" if isinstance(node.op, ast.USub) else "+", _convert(node.operand, functions))
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY_OPS:
+        op = _BINARY_OPS[type(node.op)]
+        left = _convert(node.left, functions)
+        right = _convert(node.right, functions)
+        if op == "^":
+            _check_exponent(right)
+        return Binary(op, left, right)
+    if isinstance(node, ast.Compare):
+        if len(node.ops) != 1:
+            raise ExpressionError("chained comparisons such as a < b < c are not allowed")
+        if type(node.ops[0]) not in _COMPARE_OPS:
+            raise ExpressionError("only < <= > >= == != comparisons are allowed")
+        return Compare(
+            _COMPARE_OPS[type(node.ops[0])],
+            _convert(node.left, functions),
+            _convert(node.comparators[0], functions),
+        )
+    if isinstance(node, ast.Call):
+        return _convert_call(node, functions)
+    word = _NODE_WORDS.get(type(node), f"'{type(node).__name__}'")
+    raise ExpressionError(f"{word} is not allowed in a formula")
+
+
+def _convert_call(node: ast.Call, functions: Mapping[str, Macro]) -> Call:
+    if not isinstance(node.func, ast.Name):
+        raise ExpressionError("only named functions such as MAX(a, b) can be called")
+    name = node.func.id
+    if node.keywords:
+        raise ExpressionError(f"{name}(): keyword arguments are not allowed")
+    args = tuple(_convert(arg, functions) for arg in node.args)
+    if name in BUILTINS:
+        low, high = BUILTINS[name]
+        if len(args) < low or (high is not None and len(args) > high):
+            expected = str(low) if low == high else f"at least {low}"
+            raise ExpressionError(f"{name}() takes {expected} argument(s), got {len(args)}")
+    elif name in functions:
+        expected_count = len(functions[name].param_names)
+        if len(args) != expected_count:
+            raise ExpressionError(
+                f"{name}() takes {expected_count} argument(s), got {len(args)}"
+            )
+    else:
+        known = ", ".join(sorted([*BUILTINS, *functions]))
+        raise ExpressionError(f"unknown function '{name}' (known: {known})")
+    return Call(name, args)
+
+
+def _check_exponent(node: Node) -> None:
+    value = _constant_value(node)
+    if value is not None and abs(value) > MAX_EXPONENT:
+        raise ExpressionError(f"the exponent {value:g} is too large (limit {MAX_EXPONENT})")
+
+
+def _constant_value(node: Node) -> float | None:
+    if isinstance(node, Num):
+        return node.value
+    if isinstance(node, Unary) and isinstance(node.operand, Num):
+        return -node.operand.value if node.op == "-" else node.operand.value
+    return None
+
+
+# --------------------------------------------------------------- inspection
+
+
+def names(node: Node) -> set[str]:
+    """The input or metric names a tree refers to."""
+    if isinstance(node, Ref):
+        return {node.name}
+    return set().union(*(names(child) for child in _children(node)))
+
+
+def calls(node: Node) -> set[str]:
+    """The function names a tree calls (not those called by the functions)."""
+    own = {node.name} if isinstance(node, Call) else set()
+    return own.union(*(calls(child) for child in _children(node)))
+
+
+def constants(node: Node) -> list[float]:
+    """Every number written in the tree, for the no-hard-coded-numbers rule."""
+    if isinstance(node, Num):
+        return [node.value]
+    return [value for child in _children(node) for value in constants(child)]
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    if isinstance(node, Unary):
+        return (node.operand,)
+    if isinstance(node, (Binary, Compare)):
+        return (node.left, node.right)
+    if isinstance(node, Call):
+        return node.args
+    return ()
+
+
+def inline(node: Node, functions: Mapping[str, Macro]) -> Node:
+    """Replace every business-function call by its body, arguments substituted."""
+    if isinstance(node, Call):
+        args = tuple(inline(arg, functions) for arg in node.args)
+        if node.name in BUILTINS:
+            return Call(node.name, args)
+        macro = functions[node.name]
+        body = inline(macro.body, functions)
+        return substitute(body, dict(zip(macro.param_names, args)))
+    if isinstance(node, Unary):
+        return Unary(node.op, inline(node.operand, functions))
+    if isinstance(node, Binary):
+        return Binary(node.op, inline(node.left, functions), inline(node.right, functions))
+    if isinstance(node, Compare):
+        return Compare(node.op, inline(node.left, functions), inline(node.right, functions))
+    return node
+
+
+def substitute(node: Node, replacements: Mapping[str, Node]) -> Node:
+    """Replace references by trees (parameters by arguments)."""
+    if isinstance(node, Ref):
+        return replacements.get(node.name, node)
+    if isinstance(node, Unary):
+        return Unary(node.op, substitute(node.operand, replacements))
+    if isinstance(node, Binary):
+        return Binary(
+            node.op, substitute(node.left, replacements), substitute(node.right, replacements)
+        )
+    if isinstance(node, Compare):
+        return Compare(
+            node.op, substitute(node.left, replacements), substitute(node.right, replacements)
+        )
+    if isinstance(node, Call):
+        return Call(node.name, tuple(substitute(arg, replacements) for arg in node.args))
+    return node
+
+
+# --------------------------------------------------------------- evaluation
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """Values with an Excel error code per element (0 = no error).
+
+    Errors are values, as in Excel: a division by zero in one element gives
+    #DIV/0! there and leaves its neighbours alone.
+    """
+
+    values: np.ndarray
+    errors: np.ndarray
+
+    @classmethod
+    def of(cls, value: float | np.ndarray | ExcelError | Evaluated) -> Evaluated:
+        if isinstance(value, Evaluated):
+            return value
+        if isinstance(value, ExcelError):
+            return cls(np.asarray(np.nan), np.asarray(value.code, dtype=np.int8))
+        array = np.asarray(value, dtype=float)
+        return cls(array, np.zeros(array.shape, dtype=np.int8))
+
+    def scalar(self) -> float | ExcelError:
+        """The single value, or its error."""
+        if self.values.size != 1:
+            raise ValueError("not a single value")
+        code = int(self.errors.reshape(-1)[0]) if self.errors.size else 0
+        if code:
+            return ERROR_CODES[code]
+        return float(self.values.reshape(-1)[0])
+
+    def to_objects(self) -> np.ndarray:
+        """An object array of floats and ExcelError values."""
+        values, errors = np.broadcast_arrays(self.values, self.errors)
+        out = values.astype(object)
+        for code in np.unique(errors[errors != 0]):
+            out[errors == code] = ERROR_CODES[int(code)]
+        return out
+
+
+def evaluate(
+    node: Node,
+    env: Mapping[str, float | np.ndarray | ExcelError | Evaluated],
+    functions: Mapping[str, Macro] | None = None,
+) -> Evaluated:
+    """Evaluate a tree over numbers or numpy arrays (broadcast like numpy)."""
+    functions = functions or {}
+    with np.errstate(all="ignore"):
+        return _evaluate(node, env, functions)
+
+
+def _evaluate(node: Node, env: Mapping, functions: Mapping[str, Macro]) -> Evaluated:
+    if isinstance(node, Num):
+        return Evaluated.of(node.value)
+    if isinstance(node, Ref):
+        if node.name not in env:
+            raise ExpressionError(f"no value given for '{node.name}'")
+        return Evaluated.of(env[node.name])
+    if isinstance(node, Unary):
+        operand = _evaluate(node.operand, env, functions)
+        values = -operand.values if node.op == "-" else operand.values
+        return Evaluated(values, operand.errors)
+    if isinstance(node, Binary):
+        return _binary(
+            node.op, _evaluate(node.left, env, functions), _evaluate(node.right, env, functions)
+        )
+    if isinstance(node, Compare):
+        left = _evaluate(node.left, env, functions)
+        right = _evaluate(node.right, env, functions)
+        values = _COMPARE_FUNCS[node.op](left.values, right.values).astype(float)
+        return Evaluated(values, _first_error(left.errors, right.errors))
+    if isinstance(node, Call):
+        args = [_evaluate(arg, env, functions) for arg in node.args]
+        if node.name in BUILTINS:
+            return _BUILTIN_FUNCS[node.name](args)
+        macro = functions[node.name]
+        return _evaluate(macro.body, dict(zip(macro.param_names, args)), functions)
+    raise ExpressionError(f"cannot evaluate {node!r}")
+
+
+_COMPARE_FUNCS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+    "=": np.equal,
+    "<>": np.not_equal,
+}
+
+
+def _first_error(*codes: np.ndarray) -> np.ndarray:
+    """Excel reports the first error met, reading left to right."""
+    result = codes[-1]
+    for code in reversed(codes[:-1]):
+        result = np.where(code != 0, code, result)
+    return np.asarray(result, dtype=np.int8)
+
+
+def _binary(op: str, left: Evaluated, right: Evaluated) -> Evaluated:
+    a, b = left.values, right.values
+    new_error = np.zeros(np.broadcast(a, b).shape, dtype=np.int8)
+    if op == "+":
+        values = a + b
+    elif op == "-":
+        values = a - b
+    elif op == "*":
+        values = a * b
+    elif op == "/":
+        values = a / b
+        new_error = np.where(b == 0, DIV0.code, 0).astype(np.int8)
+    else:
+        values = np.power(a, b)
+        zero_base = a == 0
+        new_error = np.where(
+            zero_base & (b < 0), DIV0.code, np.where(zero_base & (b == 0), NUM.code, 0)
+        ).astype(np.int8)
+    overflow = ~np.isfinite(values) & (new_error == 0)
+    new_error = np.where(overflow, NUM.code, new_error).astype(np.int8)
+    return Evaluated(values, _first_error(left.errors, right.errors, new_error))
+
+
+def _builtin_if(args: list[Evaluated]) -> Evaluated:
+    condition, when_true, when_false = args
+    chosen = condition.values != 0
+    values = np.where(chosen, when_true.values, when_false.values)
+    errors = np.where(chosen, when_true.errors, when_false.errors)
+    return Evaluated(values, _first_error(condition.errors, errors))
+
+
+def _builtin_reduce(function: Callable[..., np.ndarray]) -> Callable[[list[Evaluated]], Evaluated]:
+    def reduce(args: list[Evaluated]) -> Evaluated:
+        values = args[0].values
+        for arg in args[1:]:
+            values = function(values, arg.values)
+        return Evaluated(values, _first_error(*(arg.errors for arg in args)))
+
+    return reduce
+
+
+def _builtin_round(args: list[Evaluated]) -> Evaluated:
+    """Excel's ROUND: half away from zero, on the decimal the user sees."""
+    number, digits = args
+    factor = np.power(10.0, np.trunc(digits.values))
+    scaled = np.round(np.abs(number.values) * factor, 9)
+    values = np.sign(number.values) * np.floor(scaled + 0.5) / factor
+    return Evaluated(values, _first_error(number.errors, digits.errors))
+
+
+def _builtin_abs(args: list[Evaluated]) -> Evaluated:
+    return Evaluated(np.abs(args[0].values), args[0].errors)
+
+
+_BUILTIN_FUNCS: dict[str, Callable[[list[Evaluated]], Evaluated]] = {
+    "MIN": _builtin_reduce(np.minimum),
+    "MAX": _builtin_reduce(np.maximum),
+    "IF": _builtin_if,
+    "ROUND": _builtin_round,
+    "ABS": _builtin_abs,
+}
+
+# ---------------------------------------------------------------- rendering
+
+# Excel's precedence, loosest first. Unary minus binds tighter than ^ in Excel.
+_PRECEDENCE = {"compare": 1, "+": 2, "-": 2, "*": 3, "/": 3, "^": 4, "unary": 5, "atom": 6}
+
+
+def to_excel(
+    node: Node, references: Mapping[str, str], functions: Mapping[str, Macro] | None = None
+) -> str:
+    """Render as Excel formula text (English syntax, no leading '=').
+
+    ``references`` maps each name to a cell reference or defined name.
+    Business functions are written out from their single definition.
+    """
+    return _render(inline(node, functions or {}), references)
+
+
+def _precedence(node: Node) -> int:
+    if isinstance(node, Binary):
+        return _PRECEDENCE[node.op]
+    if isinstance(node, Compare):
+        return _PRECEDENCE["compare"]
+    if isinstance(node, Unary):
+        return _PRECEDENCE["unary"]
+    return _PRECEDENCE["atom"]
+
+
+def _render(node: Node, references: Mapping[str, str]) -> str:
+    if isinstance(node, Num):
+        return format_number(node.value)
+    if isinstance(node, Ref):
+        if node.name not in references:
+            raise ExpressionError(f"no cell reference for '{node.name}'")
+        return references[node.name]
+    if isinstance(node, Unary):
+        operand = _render(node.operand, references)
+        if _precedence(node.operand) < _PRECEDENCE["atom"]:
+            operand = f"({operand})"
+        return f"{node.op}{operand}"
+    if isinstance(node, (Binary, Compare)):
+        return _render_infix(node, references)
+    args = ",".join(_render(arg, references) for arg in node.args)
+    return f"{node.name}({args})"
+
+
+def _render_infix(node: Binary | Compare, references: Mapping[str, str]) -> str:
+    """Bracket so Excel evaluates exactly the tree Python evaluates.
+
+    A right operand of equal precedence is always bracketed: a*(b/c) is not
+    a*b/c in floating point, and the cached values must match Excel's.
+    """
+    mine = _precedence(node)
+    left = _render(node.left, references)
+    right = _render(node.right, references)
+    left_prec, right_prec = _precedence(node.left), _precedence(node.right)
+    if node.op == "^":
+        # Excel's ^ is left-associative and -x^2 means (-x)^2: bracket any compound side.
+        wrap_left = left_prec < _PRECEDENCE["atom"]
+        wrap_right = right_prec < _PRECEDENCE["atom"]
+    elif isinstance(node, Compare):
+        wrap_left = left_prec <= mine
+        wrap_right = right_prec <= mine
+    else:
+        wrap_left = left_prec < mine
+        wrap_right = right_prec <= mine
+    if wrap_left:
+        left = f"({left})"
+    if wrap_right:
+        right = f"({right})"
+    return f"{left}{node.op}{right}"
+
+
+def format_number(value: float) -> str:
+    """Shortest exact text of a number, as Excel reads it."""
+    if value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return repr(value).upper().replace("E+", "E")

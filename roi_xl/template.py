@@ -1,0 +1,410 @@
+"""Load templates (``*.toml``) into typed, validated objects.
+
+A template is data: its inputs with ranges, defaults per scenario and sources,
+and its metrics as expressions. Everything downstream (engine, workbook, reader,
+Excel functions) works from these objects, so a template a user writes is as
+good as a built-in one. Every error names the file, the line and the problem.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from roi_xl import expr
+from roi_xl.errors import ExpressionError, TemplateError
+from roi_xl.functions import FUNCTIONS
+
+SCENARIOS: tuple[str, ...] = ("prudent", "realistic", "optimistic")
+LANGUAGES: tuple[str, ...] = ("en", "fr")
+INPUT_KINDS: tuple[str, ...] = (
+    "currency", "percent", "count", "months", "hours", "days", "years", "seconds", "score",
+)
+METRIC_KINDS: tuple[str, ...] = (*INPUT_KINDS, "multiple", "factor")
+MAX_TEMPLATE_BYTES = 1_000_000
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+TEMPLATE_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
+
+
+@dataclass(frozen=True)
+class Text:
+    """A label in every supported language."""
+
+    en: str
+    fr: str
+
+    def __getitem__(self, language: str) -> str:
+        return self.fr if language == "fr" else self.en
+
+
+@dataclass(frozen=True)
+class Input:
+    """One assumption the user sets, with its range and a sourced default per scenario."""
+
+    key: str
+    label: Text
+    unit: str
+    kind: str
+    minimum: float
+    maximum: float
+    defaults: Mapping[str, float]
+    notes: Mapping[str, str]
+    section: str
+    integer: bool = False
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One computed figure: its formula in the expression language."""
+
+    key: str
+    label: Text
+    unit: str
+    kind: str
+    formula: str
+    node: expr.Node
+    section: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Template:
+    """A whole ROI model."""
+
+    key: str
+    version: str
+    title: Text
+    purpose: Text
+    sources: tuple[str, ...]
+    period: Text
+    inputs: tuple[Input, ...]
+    metrics: tuple[Metric, ...]
+    headline: tuple[str, ...]
+    funnel: tuple[str, ...]
+    path: str
+
+    def input(self, key: str) -> Input:
+        for item in self.inputs:
+            if item.key == key:
+                return item
+        raise KeyError(key)
+
+    def metric(self, key: str) -> Metric:
+        for item in self.metrics:
+            if item.key == key:
+                return item
+        raise KeyError(key)
+
+    @property
+    def input_keys(self) -> tuple[str, ...]:
+        return tuple(item.key for item in self.inputs)
+
+    @property
+    def metric_keys(self) -> tuple[str, ...]:
+        return tuple(item.key for item in self.metrics)
+
+
+# ------------------------------------------------------------------ finding
+
+
+def _builtin_dir() -> Path:
+    """Templates ship inside the wheel; a source checkout keeps them at the top."""
+    packaged = Path(str(resources.files("roi_xl"))) / "templates"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def builtin_names() -> list[str]:
+    return sorted(path.stem for path in _builtin_dir().glob("*.toml"))
+
+
+def load(name_or_path: str | Path) -> Template:
+    """Load a built-in template by name, or a user's template from a .toml path."""
+    text = str(name_or_path)
+    if text.endswith(".toml") or "/" in text or "\\" in text:
+        return load_file(Path(text))
+    path = _builtin_dir() / f"{text}.toml"
+    if not path.is_file():
+        known = ", ".join(builtin_names())
+        raise TemplateError(f"unknown template '{text}' (built-in: {known}; or give a .toml path)")
+    return load_file(path)
+
+
+def load_all() -> list[Template]:
+    return [load(name) for name in builtin_names()]
+
+
+def load_file(path: Path) -> Template:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise TemplateError(f"{path}: cannot read the template ({exc.strerror})") from None
+    if size > MAX_TEMPLATE_BYTES:
+        raise TemplateError(f"{path}: {size} bytes is too large for a template")
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TemplateError(f"{path}: cannot read the template ({exc})") from None
+    return parse_template(source, str(path))
+
+
+# ------------------------------------------------------------------ parsing
+
+
+def parse_template(source: str, path: str = "<template>") -> Template:
+    """Parse and validate template text; ``path`` is only used in messages."""
+    try:
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        raise TemplateError(f"{path}: not valid TOML: {exc}") from None
+    return _Builder(data, source, path).build()
+
+
+class _Builder:
+    """Turns raw TOML data into a Template, locating each problem on its line."""
+
+    def __init__(self, data: dict[str, Any], source: str, path: str) -> None:
+        self.data = data
+        self.lines = source.splitlines()
+        self.path = path
+
+    def fail(self, problem: str, needle: str | None = None) -> TemplateError:
+        line = self.line_of(needle) if needle else None
+        where = f"{self.path}, line {line}" if line else self.path
+        return TemplateError(f"{where}: {problem}")
+
+    def line_of(self, needle: str) -> int | None:
+        for number, line in enumerate(self.lines, start=1):
+            if needle in line:
+                return number
+        return None
+
+    def build(self) -> Template:
+        self.check_keys(self.data, {"template", "inputs", "metrics"}, "the file", required=True)
+        head = self.data["template"]
+        self.check_keys(
+            head,
+            {"key", "version", "title", "purpose", "sources", "period", "headline", "funnel"},
+            "[template]",
+            required={"key", "version", "title", "purpose", "headline"},
+        )
+        key = self.key(head["key"], "template key", TEMPLATE_KEY_PATTERN)
+        inputs = tuple(self.build_input(item) for item in self.table_list("inputs"))
+        metrics = tuple(self.build_metric(item) for item in self.table_list("metrics"))
+        self.check_unique([*inputs, *metrics])
+        self.check_references(inputs, metrics)
+        metrics = self.ordered(inputs, metrics)
+        known = {item.key for item in (*inputs, *metrics)}
+        headline = self.key_list(head, "headline", {m.key for m in metrics}, "metric")
+        funnel = self.key_list(head, "funnel", known, "input or metric") if "funnel" in head else ()
+        return Template(
+            key=key,
+            version=str(head["version"]),
+            title=self.text(head["title"], "title"),
+            purpose=self.text(head["purpose"], "purpose"),
+            sources=tuple(str(s) for s in head.get("sources", [])),
+            period=self.text(head.get("period", {"en": "", "fr": ""}), "period"),
+            inputs=inputs,
+            metrics=metrics,
+            headline=headline,
+            funnel=funnel,
+            path=self.path,
+        )
+
+    # -- pieces
+
+    def check_keys(
+        self, table: Any, allowed: set[str], where: str, required: set[str] | bool = False
+    ) -> None:
+        if not isinstance(table, dict):
+            raise self.fail(f"{where} must be a table")
+        unknown = set(table) - allowed
+        if unknown:
+            name = sorted(unknown)[0]
+            raise self.fail(
+                f"{where}: unknown field '{name}' (allowed: {', '.join(sorted(allowed))})",
+                f"{name} =",
+            )
+        needed = allowed if required is True else (required or set())
+        missing = needed - set(table)
+        if missing:
+            raise self.fail(f"{where}: missing field '{sorted(missing)[0]}'", table.get("key"))
+
+    def table_list(self, name: str) -> list[dict[str, Any]]:
+        items = self.data[name]
+        if not isinstance(items, list) or not items or not all(isinstance(i, dict) for i in items):
+            raise self.fail(f"[[{name}]] must be a non-empty list of tables")
+        return items
+
+    def key(self, value: Any, what: str, pattern: re.Pattern[str] = KEY_PATTERN) -> str:
+        if not isinstance(value, str) or not pattern.match(value):
+            raise self.fail(
+                f"{what} {value!r} must be lower case letters, digits and _ (start with a letter)",
+                repr(value) if isinstance(value, str) else None,
+            )
+        return value
+
+    def text(self, value: Any, what: str) -> Text:
+        if isinstance(value, str):
+            raise self.fail(f"{what} must give both languages: {{ en = \"...\", fr = \"...\" }}", value)
+        if not isinstance(value, dict) or set(value) != set(LANGUAGES):
+            raise self.fail(f"{what} must be {{ en = \"...\", fr = \"...\" }}", what)
+        return Text(en=str(value["en"]), fr=str(value["fr"]))
+
+    def number(self, value: Any, what: str, needle: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(f"{what} must be a number, got {value!r}", needle)
+        return float(value)
+
+    def build_input(self, item: dict[str, Any]) -> Input:
+        self.check_keys(
+            item,
+            {"key", "label", "unit", "kind", "min", "max", "defaults", "source", "notes",
+             "section", "integer"},
+            "[[inputs]]",
+            required={"key", "label", "unit", "kind", "min", "max", "defaults", "section"},
+        )
+        key = self.key(item["key"], "input key")
+        needle = f'"{key}"'
+        kind = item["kind"]
+        if kind not in INPUT_KINDS:
+            raise self.fail(f"input '{key}': kind {kind!r} is not one of {', '.join(INPUT_KINDS)}", needle)
+        low = self.number(item["min"], f"input '{key}': min", needle)
+        high = self.number(item["max"], f"input '{key}': max", needle)
+        if low > high:
+            raise self.fail(f"input '{key}': min {low:g} is above max {high:g}", needle)
+        if kind == "percent" and (low < 0 or high > 1):
+            raise self.fail(
+                f"input '{key}': a percent is a fraction (0.37 for 37 %), so min and max must lie "
+                f"within 0 and 1; got {low:g} to {high:g}",
+                needle,
+            )
+        defaults = item["defaults"]
+        if not isinstance(defaults, dict) or set(defaults) != set(SCENARIOS):
+            raise self.fail(f"input '{key}': defaults must give {', '.join(SCENARIOS)}", needle)
+        values = {}
+        for scenario in SCENARIOS:
+            value = self.number(defaults[scenario], f"input '{key}': {scenario} default", needle)
+            if not low <= value <= high:
+                raise self.fail(
+                    f"input '{key}': {scenario} default {value:g} is outside {low:g} to {high:g}",
+                    needle,
+                )
+            values[scenario] = value
+        return Input(
+            key=key,
+            label=self.text(item["label"], f"input '{key}' label"),
+            unit=str(item["unit"]),
+            kind=kind,
+            minimum=low,
+            maximum=high,
+            defaults=values,
+            notes=self.notes(item, key),
+            section=str(item["section"]),
+            integer=bool(item.get("integer", False)),
+        )
+
+    def notes(self, item: dict[str, Any], key: str) -> dict[str, str]:
+        """A source or note for each default: one for all, or one per scenario."""
+        if "notes" in item:
+            notes = item["notes"]
+            if not isinstance(notes, dict) or set(notes) != set(SCENARIOS):
+                raise self.fail(f"input '{key}': notes must give {', '.join(SCENARIOS)}", f'"{key}"')
+            return {scenario: str(notes[scenario]) for scenario in SCENARIOS}
+        if "source" in item and str(item["source"]).strip():
+            return {scenario: str(item["source"]) for scenario in SCENARIOS}
+        raise self.fail(
+            f"input '{key}': every default needs a source or note (source = \"...\")", f'"{key}"'
+        )
+
+    def build_metric(self, item: dict[str, Any]) -> Metric:
+        self.check_keys(
+            item,
+            {"key", "label", "unit", "kind", "expr", "section", "note"},
+            "[[metrics]]",
+            required={"key", "label", "unit", "kind", "expr", "section"},
+        )
+        key = self.key(item["key"], "metric key")
+        kind = item["kind"]
+        if kind not in METRIC_KINDS:
+            raise self.fail(
+                f"metric '{key}': kind {kind!r} is not one of {', '.join(METRIC_KINDS)}", f'"{key}"'
+            )
+        formula = item["expr"]
+        if not isinstance(formula, str):
+            raise self.fail(f"metric '{key}': expr must be text", f'"{key}"')
+        try:
+            node = expr.parse(formula, FUNCTIONS)
+        except ExpressionError as exc:
+            raise self.fail(f"metric '{key}': {exc}", self.expr_needle(formula, key)) from None
+        return Metric(
+            key=key,
+            label=self.text(item["label"], f"metric '{key}' label"),
+            unit=str(item["unit"]),
+            kind=kind,
+            formula=formula,
+            node=node,
+            section=str(item["section"]),
+            note=str(item.get("note", "")),
+        )
+
+    def expr_needle(self, formula: str, key: str) -> str:
+        first_line = formula.strip().splitlines()[0] if formula.strip() else ""
+        if first_line and self.line_of(first_line):
+            return first_line
+        return f'"{key}"'
+
+    def check_unique(self, items: list[Input | Metric]) -> None:
+        seen: set[str] = set()
+        for item in items:
+            if item.key in seen:
+                raise self.fail(f"the key '{item.key}' is used twice", f'"{item.key}"')
+            seen.add(item.key)
+
+    def check_references(self, inputs: tuple[Input, ...], metrics: tuple[Metric, ...]) -> None:
+        known = {item.key for item in (*inputs, *metrics)}
+        for metric in metrics:
+            unknown = expr.names(metric.node) - known
+            if unknown:
+                raise self.fail(
+                    f"metric '{metric.key}': unknown name '{sorted(unknown)[0]}'",
+                    self.expr_needle(metric.formula, metric.key),
+                )
+
+    def ordered(self, inputs: tuple[Input, ...], metrics: tuple[Metric, ...]) -> tuple[Metric, ...]:
+        """Metrics in an order where each comes after what it uses; cycles are refused."""
+        by_key = {metric.key: metric for metric in metrics}
+        done: list[Metric] = []
+        state: dict[str, str] = {}
+
+        def visit(metric: Metric, trail: list[str]) -> None:
+            if state.get(metric.key) == "done":
+                return
+            if state.get(metric.key) == "active":
+                cycle = " -> ".join([*trail[trail.index(metric.key):], metric.key])
+                raise self.fail(f"circular reference: {cycle}", f'"{metric.key}"')
+            state[metric.key] = "active"
+            for name in sorted(expr.names(metric.node)):
+                if name in by_key:
+                    visit(by_key[name], [*trail, metric.key])
+            state[metric.key] = "done"
+            done.append(metric)
+
+        for metric in metrics:
+            visit(metric, [])
+        return tuple(done)
+
+    def key_list(self, table: dict[str, Any], field: str, allowed: set[str], what: str) -> tuple[str, ...]:
+        values = table[field]
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise self.fail(f"[template] {field} must be a list of keys", f"{field} =")
+        for value in values:
+            if value not in allowed:
+                raise self.fail(f"[template] {field}: '{value}' is not a known {what}", f"{field} =")
+        return tuple(values)

@@ -54,8 +54,13 @@ def list_templates(
     templates = template.load_all()
     if as_json:
         payload = [
-            {"key": t.key, "version": t.version, "title": t.title.en, "inputs": len(t.inputs),
-             "metrics": len(t.metrics)}
+            {
+                "key": t.key,
+                "version": t.version,
+                "title": t.title.en,
+                "inputs": len(t.inputs),
+                "metrics": len(t.metrics),
+            }
             for t in templates
         ]
         print(json.dumps(payload, indent=2, ensure_ascii=False))
@@ -71,7 +76,9 @@ def list_templates(
 @app.command("calc")
 @reports_errors
 def calc(
-    template_name: Annotated[str, typer.Argument(metavar="TEMPLATE", help="Built-in name or a .toml path.")],
+    template_name: Annotated[
+        str, typer.Argument(metavar="TEMPLATE", help="Built-in name or a .toml path.")
+    ],
     scenario: Annotated[
         str | None, typer.Option("--scenario", help="prudent, realistic or optimistic.")
     ] = None,

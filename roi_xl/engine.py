@@ -57,7 +57,11 @@ def validate_inputs(template: Template, values: Mapping[str, float]) -> None:
         if item.key not in values:
             raise InputError(f"no value for input '{item.key}'")
         value = values[item.key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not math.isfinite(value)
+        ):
             raise InputError(f"input '{item.key}': {value!r} is not a number")
         if not item.minimum <= value <= item.maximum:
             hint = ""

@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol, Union
+from typing import Protocol
 
 import numpy as np
 
@@ -64,7 +64,7 @@ class Call:
     args: tuple[Node, ...]
 
 
-Node = Union[Num, Ref, Unary, Binary, Compare, Call]
+Node = Num | Ref | Unary | Binary | Compare | Call
 
 
 class Macro(Protocol):
@@ -167,7 +167,9 @@ def _convert(node: ast.AST, functions: Mapping[str, Macro]) -> Node:
             )
         return Ref(node.id)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        return Unary("-" if isinstance(node.op, ast.USub) else "+", _convert(node.operand, functions))
+        return Unary(
+            "-" if isinstance(node.op, ast.USub) else "+", _convert(node.operand, functions)
+        )
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY_OPS:
         op = _BINARY_OPS[type(node.op)]
         left = _convert(node.left, functions)
@@ -195,23 +197,19 @@ def _convert_call(node: ast.Call, functions: Mapping[str, Macro]) -> Call:
     if not isinstance(node.func, ast.Name):
         raise ExpressionError("only named functions such as MAX(a, b) can be called")
     name = node.func.id
-    if node.keywords:
-        raise ExpressionError(f"{name}(): keyword arguments are not allowed")
+    if name not in BUILTINS and name not in functions:
+        known = ", ".join(sorted([*BUILTINS, *functions]))
+        raise ExpressionError(f"unknown function '{name}' (known: {known})")
     args = tuple(_convert(arg, functions) for arg in node.args)
     if name in BUILTINS:
         low, high = BUILTINS[name]
         if len(args) < low or (high is not None and len(args) > high):
             expected = str(low) if low == high else f"at least {low}"
             raise ExpressionError(f"{name}() takes {expected} argument(s), got {len(args)}")
-    elif name in functions:
+    else:
         expected_count = len(functions[name].param_names)
         if len(args) != expected_count:
-            raise ExpressionError(
-                f"{name}() takes {expected_count} argument(s), got {len(args)}"
-            )
-    else:
-        known = ", ".join(sorted([*BUILTINS, *functions]))
-        raise ExpressionError(f"unknown function '{name}' (known: {known})")
+            raise ExpressionError(f"{name}() takes {expected_count} argument(s), got {len(args)}")
     return Call(name, args)
 
 
@@ -270,7 +268,7 @@ def inline(node: Node, functions: Mapping[str, Macro]) -> Node:
             return Call(node.name, args)
         macro = functions[node.name]
         body = inline(macro.body, functions)
-        return substitute(body, dict(zip(macro.param_names, args)))
+        return substitute(body, dict(zip(macro.param_names, args, strict=True)))
     if isinstance(node, Unary):
         return Unary(node.op, inline(node.operand, functions))
     if isinstance(node, Binary):
@@ -376,7 +374,7 @@ def _evaluate(node: Node, env: Mapping, functions: Mapping[str, Macro]) -> Evalu
         if node.name in BUILTINS:
             return _BUILTIN_FUNCS[node.name](args)
         macro = functions[node.name]
-        return _evaluate(macro.body, dict(zip(macro.param_names, args)), functions)
+        return _evaluate(macro.body, dict(zip(macro.param_names, args, strict=True)), functions)
     raise ExpressionError(f"cannot evaluate {node!r}")
 
 
@@ -495,14 +493,32 @@ def _render(node: Node, references: Mapping[str, str]) -> str:
             raise ExpressionError(f"no cell reference for '{node.name}'")
         return references[node.name]
     if isinstance(node, Unary):
+        if isinstance(node.operand, Compare):
+            return f"{node.op}{_render_number(node.operand, references)}"
         operand = _render(node.operand, references)
         if _precedence(node.operand) < _PRECEDENCE["atom"]:
             operand = f"({operand})"
         return f"{node.op}{operand}"
     if isinstance(node, (Binary, Compare)):
         return _render_infix(node, references)
-    args = ",".join(_render(arg, references) for arg in node.args)
+    args = ",".join(
+        _render(arg, references)
+        if node.name == "IF" and index == 0
+        else _render_number(arg, references)
+        for index, arg in enumerate(node.args)
+    )
     return f"{node.name}({args})"
+
+
+def _render_number(node: Node, references: Mapping[str, str]) -> str:
+    """A comparison used as a number is written (a<b)*1.
+
+    Excel's TRUE is not the number 1 everywhere: MAX skips it and TRUE=1 is
+    FALSE. Our language treats comparisons as 1 or 0, so we say so in Excel.
+    """
+    if isinstance(node, Compare):
+        return f"({_render(node, references)})*1"
+    return _render(node, references)
 
 
 def _render_infix(node: Binary | Compare, references: Mapping[str, str]) -> str:
@@ -512,9 +528,17 @@ def _render_infix(node: Binary | Compare, references: Mapping[str, str]) -> str:
     a*b/c in floating point, and the cached values must match Excel's.
     """
     mine = _precedence(node)
-    left = _render(node.left, references)
-    right = _render(node.right, references)
-    left_prec, right_prec = _precedence(node.left), _precedence(node.right)
+    if isinstance(node, Compare):
+        left = _render_number(node.left, references)
+        right = _render_number(node.right, references)
+        left_prec = _PRECEDENCE["*"] if isinstance(node.left, Compare) else _precedence(node.left)
+        right_prec = (
+            _PRECEDENCE["*"] if isinstance(node.right, Compare) else _precedence(node.right)
+        )
+    else:
+        left = _render(node.left, references)
+        right = _render(node.right, references)
+        left_prec, right_prec = _precedence(node.left), _precedence(node.right)
     if node.op == "^":
         # Excel's ^ is left-associative and -x^2 means (-x)^2: bracket any compound side.
         wrap_left = left_prec < _PRECEDENCE["atom"]

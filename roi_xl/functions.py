@@ -40,13 +40,11 @@ class BusinessFunction:
     def param_names(self) -> tuple[str, ...]:
         return tuple(param.name for param in self.params)
 
-    def __call__(
-        self, *args: float | np.ndarray
-    ) -> float | ExcelError | np.ndarray:
+    def __call__(self, *args: float | np.ndarray) -> float | ExcelError | np.ndarray:
         """Evaluate on numbers (a float or an ExcelError) or arrays (an object array)."""
         if len(args) != len(self.params):
             raise TypeError(f"{self.name}() takes {len(self.params)} arguments, got {len(args)}")
-        result = expr.evaluate(self.body, dict(zip(self.param_names, args)), FUNCTIONS)
+        result = expr.evaluate(self.body, dict(zip(self.param_names, args, strict=True)), FUNCTIONS)
         if result.values.ndim == 0:
             return result.scalar()
         return result.to_objects()
@@ -60,76 +58,92 @@ SOURCE_PHONING = "Phoning B2B : calculer le retour sur investissement réel (see
 _DEFINITIONS: list[tuple[str, list[tuple[str, str, str]], str, str, str]] = [
     (
         "ROI",
-        [("gain", "What the investment brought in (e.g. gross margin)", "amount"),
-         ("cost", "What the investment cost", "amount")],
+        [
+            ("gain", "What the investment brought in (e.g. gross margin)", "amount"),
+            ("cost", "What the investment cost", "amount"),
+        ],
         "(gain - cost) / cost",
         "Net return on investment: (gain - cost) / cost. 2.0 means 200 %.",
         SOURCE_CRM,
     ),
     (
         "RETURNMULTIPLE",
-        [("gain", "What the investment brought in", "amount"),
-         ("cost", "What the investment cost", "amount")],
+        [
+            ("gain", "What the investment brought in", "amount"),
+            ("cost", "What the investment cost", "amount"),
+        ],
         "gain / cost",
         "Return multiple: gain / cost. 3.0 means every 1 spent brought 3 back.",
         SOURCE_PHONING,
     ),
     (
         "PHONEROI",
-        [("incremental_gross_profit", "Gross profit the phone system added", "amount"),
-         ("incremental_cost", "What the phone system added to costs", "amount")],
+        [
+            ("incremental_gross_profit", "Gross profit the phone system added", "amount"),
+            ("incremental_cost", "What the phone system added to costs", "amount"),
+        ],
         "ROI(incremental_gross_profit, incremental_cost)",
-        "Phone system ROI: (incremental gross profit - incremental phone costs) / incremental phone costs.",
+        "Phone system ROI: (incremental gross profit - incremental phone costs)"
+        " / incremental phone costs.",
         SOURCE_PHONE,
     ),
     (
         "MISSEDCALLLOSS",
-        [("missed_calls", "Calls not answered", "count"),
-         ("lead_rate", "Share of calls that are true sales opportunities", "rate"),
-         ("conversion_rate", "Share of answered, qualified leads that buy", "rate"),
-         ("average_value", "Average revenue (or gross profit) per closed outcome", "amount")],
+        [
+            ("missed_calls", "Calls not answered", "count"),
+            ("lead_rate", "Share of calls that are true sales opportunities", "rate"),
+            ("conversion_rate", "Share of answered, qualified leads that buy", "rate"),
+            ("average_value", "Average revenue (or gross profit) per closed outcome", "amount"),
+        ],
         "missed_calls * lead_rate * conversion_rate * average_value",
         "Revenue lost to missed calls: missed calls x lead rate x conversion rate x average value.",
         SOURCE_PHONE,
     ),
     (
         "CAC",
-        [("total_cost", "Everything the acquisition channel cost", "amount"),
-         ("new_customers", "Customers won through the channel", "count")],
+        [
+            ("total_cost", "Everything the acquisition channel cost", "amount"),
+            ("new_customers", "Customers won through the channel", "count"),
+        ],
         "total_cost / new_customers",
         "Customer acquisition cost: total cost / new customers won.",
         SOURCE_PHONING,
     ),
     (
         "COSTPER",
-        [("cost", "Total cost", "amount"),
-         ("count", "Number of units (conversations, meetings, proposals...)", "count")],
+        [
+            ("cost", "Total cost", "amount"),
+            ("count", "Number of units (conversations, meetings, proposals...)", "count"),
+        ],
         "cost / count",
         "Cost per unit: cost / count (cost per conversation, meeting, proposal...).",
         SOURCE_PHONING,
     ),
     (
         "CONVRATE",
-        [("to_stage", "Count reaching the later stage", "count"),
-         ("from_stage", "Count at the earlier stage", "count")],
+        [
+            ("to_stage", "Count reaching the later stage", "count"),
+            ("from_stage", "Count at the earlier stage", "count"),
+        ],
         "to_stage / from_stage",
         "Conversion rate between two funnel stages: later stage / earlier stage.",
         SOURCE_PHONING,
     ),
     (
         "DISCOUNTFACTOR",
-        [("discount_rate", "Yearly discount rate", "rate"),
-         ("year", "Years from today", "years")],
+        [("discount_rate", "Yearly discount rate", "rate"), ("year", "Years from today", "years")],
         "1 / (1 + discount_rate) ^ year",
         "Discount factor: 1 / (1 + rate) ^ year, to bring a future amount to today's value.",
         SOURCE_CRM,
     ),
     (
         "LTV",
-        [("annual_margin", "Margin a customer brings per year", "amount"),
-         ("years", "Years the relationship lasts at most", "years"),
-         ("churn_rate", "Share of customers lost each year", "rate"),
-         ("discount_rate", "Yearly discount rate", "rate")],
+        [
+            ("annual_margin", "Margin a customer brings per year", "amount"),
+            ("years", "Years the relationship lasts at most", "years"),
+            ("churn_rate", "Share of customers lost each year", "rate"),
+            ("discount_rate", "Yearly discount rate", "rate"),
+        ],
         "annual_margin * IF((1 - churn_rate) / (1 + discount_rate) = 1, years,"
         " (1 - ((1 - churn_rate) / (1 + discount_rate)) ^ years)"
         " / (1 - (1 - churn_rate) / (1 + discount_rate))) / (1 + discount_rate)",
@@ -139,16 +153,20 @@ _DEFINITIONS: list[tuple[str, list[tuple[str, str, str]], str, str, str]] = [
     ),
     (
         "PAYBACKMONTHS",
-        [("upfront_cost", "What is paid before any gain", "amount"),
-         ("monthly_net_gain", "Gain per month after running costs", "amount")],
+        [
+            ("upfront_cost", "What is paid before any gain", "amount"),
+            ("monthly_net_gain", "Gain per month after running costs", "amount"),
+        ],
         "upfront_cost / MAX(monthly_net_gain, 0)",
         "Months to pay back the upfront cost; #DIV/0! when the monthly net gain is not positive.",
         SOURCE_PHONE,
     ),
     (
         "SUPPORTVALUE",
-        [("repeat_contacts_avoided", "Repeat contacts no longer needed", "count"),
-         ("cost_per_contact", "What one support contact costs", "amount")],
+        [
+            ("repeat_contacts_avoided", "Repeat contacts no longer needed", "count"),
+            ("cost_per_contact", "What one support contact costs", "amount"),
+        ],
         "repeat_contacts_avoided * cost_per_contact",
         "Support value: repeat contacts avoided x cost per contact.",
         SOURCE_PHONE,

@@ -23,7 +23,15 @@ from roi_xl.functions import FUNCTIONS
 SCENARIOS: tuple[str, ...] = ("prudent", "realistic", "optimistic")
 LANGUAGES: tuple[str, ...] = ("en", "fr")
 INPUT_KINDS: tuple[str, ...] = (
-    "currency", "percent", "count", "months", "hours", "days", "years", "seconds", "score",
+    "currency",
+    "percent",
+    "count",
+    "months",
+    "hours",
+    "days",
+    "years",
+    "seconds",
+    "score",
 )
 METRIC_KINDS: tuple[str, ...] = (*INPUT_KINDS, "multiple", "factor")
 MAX_TEMPLATE_BYTES = 1_000_000
@@ -252,9 +260,9 @@ class _Builder:
 
     def text(self, value: Any, what: str) -> Text:
         if isinstance(value, str):
-            raise self.fail(f"{what} must give both languages: {{ en = \"...\", fr = \"...\" }}", value)
+            raise self.fail(f'{what} must give both languages: {{ en = "...", fr = "..." }}', value)
         if not isinstance(value, dict) or set(value) != set(LANGUAGES):
-            raise self.fail(f"{what} must be {{ en = \"...\", fr = \"...\" }}", what)
+            raise self.fail(f'{what} must be {{ en = "...", fr = "..." }}', what)
         return Text(en=str(value["en"]), fr=str(value["fr"]))
 
     def number(self, value: Any, what: str, needle: str) -> float:
@@ -265,8 +273,19 @@ class _Builder:
     def build_input(self, item: dict[str, Any]) -> Input:
         self.check_keys(
             item,
-            {"key", "label", "unit", "kind", "min", "max", "defaults", "source", "notes",
-             "section", "integer"},
+            {
+                "key",
+                "label",
+                "unit",
+                "kind",
+                "min",
+                "max",
+                "defaults",
+                "source",
+                "notes",
+                "section",
+                "integer",
+            },
             "[[inputs]]",
             required={"key", "label", "unit", "kind", "min", "max", "defaults", "section"},
         )
@@ -274,7 +293,9 @@ class _Builder:
         needle = f'"{key}"'
         kind = item["kind"]
         if kind not in INPUT_KINDS:
-            raise self.fail(f"input '{key}': kind {kind!r} is not one of {', '.join(INPUT_KINDS)}", needle)
+            raise self.fail(
+                f"input '{key}': kind {kind!r} is not one of {', '.join(INPUT_KINDS)}", needle
+            )
         low = self.number(item["min"], f"input '{key}': min", needle)
         high = self.number(item["max"], f"input '{key}': max", needle)
         if low > high:
@@ -315,7 +336,9 @@ class _Builder:
         if "notes" in item:
             notes = item["notes"]
             if not isinstance(notes, dict) or set(notes) != set(SCENARIOS):
-                raise self.fail(f"input '{key}': notes must give {', '.join(SCENARIOS)}", f'"{key}"')
+                raise self.fail(
+                    f"input '{key}': notes must give {', '.join(SCENARIOS)}", f'"{key}"'
+                )
             return {scenario: str(notes[scenario]) for scenario in SCENARIOS}
         if "source" in item and str(item["source"]).strip():
             return {scenario: str(item["source"]) for scenario in SCENARIOS}
@@ -387,7 +410,7 @@ class _Builder:
             if state.get(metric.key) == "done":
                 return
             if state.get(metric.key) == "active":
-                cycle = " -> ".join([*trail[trail.index(metric.key):], metric.key])
+                cycle = " -> ".join([*trail[trail.index(metric.key) :], metric.key])
                 raise self.fail(f"circular reference: {cycle}", f'"{metric.key}"')
             state[metric.key] = "active"
             for name in sorted(expr.names(metric.node)):
@@ -400,11 +423,15 @@ class _Builder:
             visit(metric, [])
         return tuple(done)
 
-    def key_list(self, table: dict[str, Any], field: str, allowed: set[str], what: str) -> tuple[str, ...]:
+    def key_list(
+        self, table: dict[str, Any], field: str, allowed: set[str], what: str
+    ) -> tuple[str, ...]:
         values = table[field]
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
             raise self.fail(f"[template] {field} must be a list of keys", f"{field} =")
         for value in values:
             if value not in allowed:
-                raise self.fail(f"[template] {field}: '{value}' is not a known {what}", f"{field} =")
+                raise self.fail(
+                    f"[template] {field}: '{value}' is not a known {what}", f"{field} ="
+                )
         return tuple(values)

@@ -1,0 +1,101 @@
+"""Each named business function: its value, its worked examples, its impossible cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from roi_xl.engine import as_displayed
+from roi_xl.excel_errors import DIV0
+from roi_xl.functions import FUNCTIONS
+
+F = FUNCTIONS
+
+
+def test_missed_call_loss_of_the_phone_article() -> None:
+    # 120 missed calls x 40 % leads x 37 % conversion x 850 = 15,096
+    assert as_displayed(F["MISSEDCALLLOSS"](120, 0.4, 0.37, 850)) == 15096
+    assert F["MISSEDCALLLOSS"](120, 0.4, 0.37, 850) == pytest.approx(15096, abs=0.005)
+    assert F["MISSEDCALLLOSS"](0, 0.4, 0.37, 850) == 0
+
+
+def test_roi_and_return_multiple_are_different_figures() -> None:
+    # Phoning article: 36,000 margin for 12,000 cost is ROI 200 % and a return of 3.
+    assert F["ROI"](36000, 12000) == 2.0
+    assert F["RETURNMULTIPLE"](36000, 12000) == 3.0
+    # Its FAQ: 20,000 for 10,000 is a return multiple of 2, an ROI of 100 %.
+    assert F["RETURNMULTIPLE"](20000, 10000) == 2.0
+    assert F["ROI"](20000, 10000) == 1.0
+    assert F["ROI"](5000, 10000) == -0.5
+
+
+def test_phone_roi_is_roi_of_incremental_figures() -> None:
+    assert F["PHONEROI"](6000, 2000) == 2.0
+    assert F["PHONEROI"](1000, 2000) == -0.5
+
+
+def test_unit_costs_and_conversion() -> None:
+    assert F["CAC"](12000, 15) == 800
+    assert F["COSTPER"](12000, 80) == 150
+    assert F["COSTPER"](12000, 320) == 37.5
+    assert F["CONVRATE"](80, 320) == 0.25
+
+
+def test_discount_factor() -> None:
+    assert F["DISCOUNTFACTOR"](0.1, 0) == 1
+    assert F["DISCOUNTFACTOR"](0.1, 2) == pytest.approx(1 / 1.21)
+
+
+def test_ltv_matches_the_year_by_year_sum() -> None:
+    margin, years, churn, rate = 2400.0, 3.0, 0.2, 0.08
+    by_year = sum(margin * (1 - churn) ** (t - 1) / (1 + rate) ** t for t in range(1, 4))
+    assert F["LTV"](margin, years, churn, rate) == pytest.approx(by_year, rel=1e-12)
+    # No churn and no discounting: simply margin x years (the formula's 0/0 case).
+    assert F["LTV"](1000, 3, 0, 0) == 3000
+    assert F["LTV"](1000, 0, 0.2, 0.08) == 0
+
+
+def test_payback_months() -> None:
+    assert F["PAYBACKMONTHS"](12000, 1000) == 12
+    assert F["SUPPORTVALUE"](50, 6) == 300
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("ROI", (100, 0)),
+        ("RETURNMULTIPLE", (100, 0)),
+        ("PHONEROI", (100, 0)),
+        ("CAC", (12000, 0)),
+        ("COSTPER", (12000, 0)),
+        ("CONVRATE", (10, 0)),
+        ("PAYBACKMONTHS", (5000, 0)),
+        ("PAYBACKMONTHS", (5000, -300)),  # a loss every month never pays back
+        ("DISCOUNTFACTOR", (-1, 1)),
+        ("LTV", (1000, 3, 0, -1)),
+    ],
+)
+def test_impossible_cases_give_an_excel_error_not_a_crash(name: str, args: tuple) -> None:
+    assert F[name](*args) == DIV0
+
+
+def test_functions_work_on_arrays() -> None:
+    missed = np.array([120.0, 0.0, 240.0])
+    result = F["MISSEDCALLLOSS"](missed, 0.4, 0.37, 850)
+    assert [as_displayed(v) for v in result] == [15096, 0, 30192]
+    mixed = F["CAC"](np.array([100.0, 100.0]), np.array([4.0, 0.0]))
+    assert mixed[0] == 25 and mixed[1] == DIV0
+
+
+def test_every_function_is_documented() -> None:
+    for function in FUNCTIONS.values():
+        assert function.description and len(function.description) < 255
+        assert function.source
+        for param in function.params:
+            assert param.doc, f"{function.name}.{param.name}"
+            assert param.kind in {"count", "rate", "amount", "years", "number"}
+
+
+def test_wrong_argument_count_is_refused() -> None:
+    with pytest.raises(TypeError, match="ROI\\(\\) takes 2 arguments"):
+        F["ROI"](1)

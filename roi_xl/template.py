@@ -81,6 +81,55 @@ class Metric:
 
 
 @dataclass(frozen=True)
+class MonthlyField:
+    """A figure sales leads type each month, with the plan it is measured against."""
+
+    key: str
+    label: Text
+    unit: str
+    kind: str
+    plan: expr.Node | None
+    plan_formula: str
+
+
+@dataclass(frozen=True)
+class MonthlyKpi:
+    """A ratio computed from a month's figures (and the model's inputs).
+
+    Its plan is the same formula over the fields' plans, so one formula serves
+    every column: each month, the year to date and the plan.
+    """
+
+    key: str
+    label: Text
+    unit: str
+    kind: str
+    formula: str
+    node: expr.Node
+
+
+@dataclass(frozen=True)
+class MonthlyCheck:
+    """A rule a month's figures must obey (answered + missed = received...)."""
+
+    key: str
+    label: Text
+    rule: str
+    node: expr.Node
+
+
+@dataclass(frozen=True)
+class Monthly:
+    """What the monthly tabs hold and how they are charted."""
+
+    fields: tuple[MonthlyField, ...]
+    kpis: tuple[MonthlyKpi, ...]
+    checks: tuple[MonthlyCheck, ...]
+    chart: str
+    heatmap: bool
+
+
+@dataclass(frozen=True)
 class Template:
     """A whole ROI model."""
 
@@ -94,6 +143,7 @@ class Template:
     metrics: tuple[Metric, ...]
     headline: tuple[str, ...]
     funnel: tuple[str, ...]
+    monthly: Monthly
     path: str
 
     def input(self, key: str) -> Input:
@@ -194,7 +244,9 @@ class _Builder:
         return None
 
     def build(self) -> Template:
-        self.check_keys(self.data, {"template", "inputs", "metrics"}, "the file", required=True)
+        self.check_keys(
+            self.data, {"template", "inputs", "metrics", "monthly"}, "the file", required=True
+        )
         head = self.data["template"]
         self.check_keys(
             head,
@@ -211,6 +263,7 @@ class _Builder:
         known = {item.key for item in (*inputs, *metrics)}
         headline = self.key_list(head, "headline", {m.key for m in metrics}, "metric")
         funnel = self.key_list(head, "funnel", known, "input or metric") if "funnel" in head else ()
+        monthly = self.build_monthly(self.data["monthly"], known)
         return Template(
             key=key,
             version=str(head["version"]),
@@ -222,6 +275,7 @@ class _Builder:
             metrics=metrics,
             headline=headline,
             funnel=funnel,
+            monthly=monthly,
             path=self.path,
         )
 
@@ -435,3 +489,128 @@ class _Builder:
                     f"[template] {field}: '{value}' is not a known {what}", f"{field} ="
                 )
         return tuple(values)
+
+    # -- monthly tabs
+
+    def build_monthly(self, table: Any, model_names: set[str]) -> Monthly:
+        self.check_keys(
+            table,
+            {"chart", "heatmap", "fields", "kpis", "checks"},
+            "[monthly]",
+            required={"chart", "fields"},
+        )
+        fields = tuple(
+            self.build_field(item, model_names) for item in self.sub_list(table, "fields")
+        )
+        field_keys = {item.key for item in fields}
+        kpis: list[MonthlyKpi] = []
+        for item in self.sub_list(table, "kpis", optional=True):
+            visible = field_keys | {k.key for k in kpis} | model_names
+            kpis.append(self.build_kpi(item, visible))
+        visible = field_keys | {k.key for k in kpis} | model_names
+        checks = tuple(
+            self.build_check(item, visible)
+            for item in self.sub_list(table, "checks", optional=True)
+        )
+        self.check_unique_keys([*fields, *kpis, *checks], "[monthly]")
+        chart = table["chart"]
+        if chart not in field_keys:
+            raise self.fail(f"[monthly] chart: '{chart}' is not a monthly field", "chart =")
+        return Monthly(
+            fields=fields,
+            kpis=tuple(kpis),
+            checks=checks,
+            chart=chart,
+            heatmap=bool(table.get("heatmap", False)),
+        )
+
+    def sub_list(self, table: dict[str, Any], name: str, optional: bool = False) -> list[dict]:
+        items = table.get(name, [])
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise self.fail(f"[[monthly.{name}]] must be a list of tables")
+        if not items and not optional:
+            raise self.fail(f"[[monthly.{name}]] must not be empty")
+        return items
+
+    def monthly_expression(self, text: Any, what: str, visible: set[str]) -> expr.Node:
+        if not isinstance(text, str):
+            raise self.fail(f"{what} must be text")
+        needle = self.expr_needle(text, what)
+        try:
+            node = expr.parse(text, FUNCTIONS)
+        except ExpressionError as exc:
+            raise self.fail(f"{what}: {exc}", needle) from None
+        unknown = expr.names(node) - visible
+        if unknown:
+            raise self.fail(f"{what}: unknown name '{sorted(unknown)[0]}'", needle)
+        return node
+
+    def build_field(self, item: dict[str, Any], model_names: set[str]) -> MonthlyField:
+        self.check_keys(
+            item,
+            {"key", "label", "unit", "kind", "plan"},
+            "[[monthly.fields]]",
+            required={"key", "label", "unit", "kind"},
+        )
+        key = self.key(item["key"], "monthly field key")
+        self.check_kind(item["kind"], INPUT_KINDS, f"monthly field '{key}'")
+        plan_text = item.get("plan", "")
+        plan = (
+            self.monthly_expression(plan_text, f"monthly field '{key}' plan", model_names)
+            if plan_text
+            else None
+        )
+        return MonthlyField(
+            key=key,
+            label=self.text(item["label"], f"monthly field '{key}' label"),
+            unit=str(item["unit"]),
+            kind=item["kind"],
+            plan=plan,
+            plan_formula=plan_text,
+        )
+
+    def build_kpi(self, item: dict[str, Any], visible: set[str]) -> MonthlyKpi:
+        self.check_keys(
+            item,
+            {"key", "label", "unit", "kind", "expr"},
+            "[[monthly.kpis]]",
+            required={"key", "label", "unit", "kind", "expr"},
+        )
+        key = self.key(item["key"], "monthly KPI key")
+        self.check_kind(item["kind"], METRIC_KINDS, f"monthly KPI '{key}'")
+        node = self.monthly_expression(item["expr"], f"monthly KPI '{key}'", visible)
+        return MonthlyKpi(
+            key=key,
+            label=self.text(item["label"], f"monthly KPI '{key}' label"),
+            unit=str(item["unit"]),
+            kind=item["kind"],
+            formula=item["expr"],
+            node=node,
+        )
+
+    def build_check(self, item: dict[str, Any], visible: set[str]) -> MonthlyCheck:
+        self.check_keys(item, {"key", "label", "rule"}, "[[monthly.checks]]", required=True)
+        key = self.key(item["key"], "monthly check key")
+        node = self.monthly_expression(item["rule"], f"monthly check '{key}'", visible)
+        if not isinstance(node, expr.Compare):
+            raise self.fail(
+                f"monthly check '{key}': the rule must be a comparison such as a <= b",
+                self.expr_needle(item["rule"], key),
+            )
+        return MonthlyCheck(
+            key=key,
+            label=self.text(item["label"], f"monthly check '{key}' label"),
+            rule=item["rule"],
+            node=node,
+        )
+
+    def check_kind(self, kind: Any, allowed: tuple[str, ...], what: str) -> None:
+        if kind not in allowed:
+            raise self.fail(f"{what}: kind {kind!r} is not one of {', '.join(allowed)}", str(kind))
+
+    def check_unique_keys(self, items: list[Any], where: str) -> None:
+        seen: set[str] = set()
+        for item in items:
+            if item.key in seen:
+                raise self.fail(f"{where}: the key '{item.key}' is used twice", f'"{item.key}"')
+            seen.add(item.key)

@@ -1,0 +1,63 @@
+"""Workbook labels and number formats per locale (en-US, fr-FR).
+
+Formulas are stored in English syntax whatever the locale: Excel and LibreOffice
+translate them on screen. A locale changes what people read, never formula text.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from roi_xl.errors import InputError
+
+LOCALES: tuple[str, ...] = ("en-US", "fr-FR")
+
+
+@dataclass(frozen=True)
+class Locale:
+    """Everything a workbook needs to speak one language."""
+
+    code: str
+    language: str
+    date_format: str
+    month_format: str
+    currency_symbol: str
+    formats: dict[str, str]
+    sheets: dict[str, str]
+    scenarios: dict[str, str]
+    text: dict[str, Any]
+    sections: dict[str, str]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.text[key]
+
+    def section(self, key: str) -> str:
+        """A section's title; a user template's own sections show their key, tidied."""
+        return self.sections.get(key, key.replace("_", " ").capitalize())
+
+    def unit(self, unit: str) -> str:
+        """Currency units show the locale's symbol; other units as written."""
+        return self.currency_symbol if unit == "currency" else unit
+
+
+def load_locale(code: str) -> Locale:
+    """The locale named ``code``; refuses unknown codes with the list of known ones."""
+    if code not in LOCALES:
+        raise InputError(f"unknown locale '{code}' (choose {', '.join(LOCALES)})")
+    raw = resources.files("roi_xl").joinpath("locales", f"{code}.toml").read_text("utf-8")
+    data = tomllib.loads(raw)
+    return Locale(
+        code=code,
+        language=data["language"],
+        date_format=data["date_format"],
+        month_format=data["month_format"],
+        currency_symbol=data["currency_symbol"],
+        formats=data["formats"],
+        sheets=data["sheets"],
+        scenarios=data["scenarios"],
+        text=data["text"],
+        sections=data["sections"],
+    )

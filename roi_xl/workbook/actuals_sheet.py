@@ -1,0 +1,203 @@
+"""The Actuals sheet: each month side by side, year to date, and the live plan.
+
+Month columns link to the monthly tabs and keep blanks blank. Each KPI row has
+one formula, the same in R1C1 form in every column (months, year to date, plan,
+plan to date), because a ratio of sums is the right year-to-date ratio.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from roi_xl import expr
+from roi_xl.excel_errors import ExcelError
+from roi_xl.functions import FUNCTIONS
+from roi_xl.workbook.context import Context
+from roi_xl.workbook.layout import (
+    LABEL_COL,
+    MONTH_ACTUAL_COL,
+    MONTH_FIRST_ROW,
+    UNIT_COL,
+    cell,
+    sheet_ref,
+)
+from roi_xl.workbook.monthly_sheets import column_refs, guarded_formula
+from roi_xl.workbook.values import Cell
+
+
+def write_actuals(ctx: Context) -> None:
+    layout = ctx.layout
+    a = layout.actuals
+    ws = ctx.sheet(layout.actuals_sheet)
+    s, t = ctx.styles, ctx.locale
+    ws.set_column(LABEL_COL, LABEL_COL, 40)
+    ws.set_column(UNIT_COL, UNIT_COL, 8)
+    ws.set_column(a.first_month_col, a.variance_col, 12)
+    ws.set_column(a.key_col, a.key_col, 22)
+    ws.write_string(
+        0, 0, f"{ctx.template.title[ctx.language]} - {t['actuals_title']}", s.get("title")
+    )
+    ws.write_string(1, 0, t["actuals_help"], s.get("subtitle"))
+    header = MONTH_FIRST_ROW - 1
+    ws.set_row(header, 30)
+    ws.write_string(header, LABEL_COL, t["label"], s.get("header"))
+    ws.write_string(header, UNIT_COL, t["unit"], s.get("header"))
+    for i, date in enumerate(layout.months):
+        ws.write_datetime(
+            header,
+            a.first_month_col + i,
+            dt.datetime(date.year, date.month, 1),
+            s.get("header", "month"),
+        )
+    for col, text in (
+        (a.ytd_col, t["ytd"]),
+        (a.plan_col, t["plan_month"]),
+        (a.plan_ytd_col, t["plan_ytd"]),
+        (a.variance_col, t["variance"]),
+        (a.key_col, t["key"]),
+    ):
+        ws.write_string(header, col, text, s.get("header"))
+    _write_months_filled(ctx, ws)
+    _write_fields(ctx, ws)
+    _write_kpis(ctx, ws)
+    ws.freeze_panes(MONTH_FIRST_ROW, UNIT_COL + 1)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ctx.protect(ws)
+
+
+def _month_cols(ctx: Context) -> list[int]:
+    a = ctx.layout.actuals
+    return [a.first_month_col + i for i in range(len(ctx.layout.months))]
+
+
+def _write_months_filled(ctx: Context, ws) -> None:
+    a = ctx.layout.actuals
+    s = ctx.styles
+    row = a.months_filled_row
+    first_field, last_field = min(a.field_rows.values()), max(a.field_rows.values())
+    ws.write_string(row, LABEL_COL, ctx.locale["months_filled"], s.get("label"))
+    for i, col in enumerate(_month_cols(ctx)):
+        block = f"{cell(first_field, col)}:{cell(last_field, col)}"
+        ctx.formula(
+            ws,
+            row,
+            col,
+            f"IF(COUNT({block})>0,1,0)",
+            s.get("formula", "count"),
+            float(ctx.values.months[i].filled),
+        )
+    months = f"{cell(row, _month_cols(ctx)[0])}:{cell(row, _month_cols(ctx)[-1])}"
+    ctx.formula(
+        ws,
+        row,
+        a.ytd_col,
+        f"SUM({months})",
+        s.get("formula_bold", "count"),
+        float(ctx.values.months_filled),
+    )
+    ws.write_string(row, a.key_col, "months_filled", s.get("key"))
+
+
+def _write_fields(ctx: Context, ws) -> None:
+    layout, values, s = ctx.layout, ctx.values, ctx.styles
+    a = layout.actuals
+    live = layout.live_refs()
+    filled = cell(a.months_filled_row, a.ytd_col, row_abs=True)
+    for item in ctx.template.monthly.fields:
+        row = a.field_rows[item.key]
+        fmt = s.format_for(item.kind, values.plans[item.key])
+        ws.write_string(row, LABEL_COL, item.label[ctx.language], s.get("label"))
+        ws.write_string(row, UNIT_COL, ctx.locale.unit(item.unit), s.get("unit"))
+        source_row = layout.monthly.field_rows[item.key]
+        for i, col in enumerate(_month_cols(ctx)):
+            source = sheet_ref(layout.month_sheets[i], cell(source_row, MONTH_ACTUAL_COL))
+            value = values.months[i].fields[item.key]
+            ctx.formula(
+                ws,
+                row,
+                col,
+                f'IF({source}="","",{source})',
+                s.get("formula", fmt),
+                "" if value is None else value,
+            )
+        months = f"{cell(row, _month_cols(ctx)[0])}:{cell(row, _month_cols(ctx)[-1])}"
+        ctx.formula(
+            ws,
+            row,
+            a.ytd_col,
+            f'IF(COUNT({months})=0,"",SUM({months}))',
+            s.get("formula_bold", fmt),
+            values.ytd_fields[item.key],
+        )
+        if item.plan is not None:
+            ctx.formula(
+                ws,
+                row,
+                a.plan_col,
+                expr.to_excel(item.plan, live, FUNCTIONS),
+                s.get("formula", fmt),
+                values.plans[item.key],
+            )
+            plan = cell(row, a.plan_col)
+            ctx.formula(
+                ws,
+                row,
+                a.plan_ytd_col,
+                f'IF({filled}=0,"",{plan}*{filled})',
+                s.get("formula", fmt),
+                values.plan_ytd_fields[item.key],
+            )
+        _write_variance(
+            ctx, ws, row, fmt, values.ytd_fields[item.key], values.plan_ytd_fields[item.key]
+        )
+        ws.write_string(row, a.key_col, item.key, s.get("key"))
+
+
+def _write_kpis(ctx: Context, ws) -> None:
+    layout, values, s = ctx.layout, ctx.values, ctx.styles
+    a = layout.actuals
+    if not a.kpi_rows:
+        return
+    first = min(a.kpi_rows.values())
+    ws.merge_range(first - 1, LABEL_COL, first - 1, a.key_col, ctx.locale["kpis"], s.get("section"))
+    live = layout.live_refs()
+    local_rows = {**a.field_rows, **a.kpi_rows}
+    columns = [(col, values.months[i].kpis) for i, col in enumerate(_month_cols(ctx))]
+    columns += [
+        (a.ytd_col, values.ytd_kpis),
+        (a.plan_col, values.plan_kpis),
+        (a.plan_ytd_col, values.plan_ytd_kpis),
+    ]
+    for kpi in ctx.template.monthly.kpis:
+        row = a.kpi_rows[kpi.key]
+        fmt = s.format_for(kpi.kind, values.plan_kpis[kpi.key])
+        ws.write_string(row, LABEL_COL, kpi.label[ctx.language], s.get("label"))
+        ws.write_string(row, UNIT_COL, ctx.locale.unit(kpi.unit), s.get("unit"))
+        for col, column_values in columns:
+            style = s.get("formula_bold" if col == a.ytd_col else "formula", fmt)
+            formula = guarded_formula(kpi.node, column_refs(ctx, col, local_rows), live)
+            ctx.formula(ws, row, col, formula, style, column_values[kpi.key])
+        _write_variance(ctx, ws, row, fmt, values.ytd_kpis[kpi.key], values.plan_ytd_kpis[kpi.key])
+        ws.write_string(row, a.key_col, kpi.key, s.get("key"))
+
+
+def _write_variance(ctx: Context, ws, row: int, fmt: str, actual: Cell, plan: Cell) -> None:
+    a = ctx.layout.actuals
+    ytd, plan_ytd = cell(row, a.ytd_col), cell(row, a.plan_ytd_col)
+    if isinstance(actual, ExcelError):
+        value = actual
+    elif isinstance(plan, ExcelError):
+        value = plan
+    elif actual == "" or plan == "":
+        value = ""
+    else:
+        value = actual - plan
+    ctx.formula(
+        ws,
+        row,
+        a.variance_col,
+        f'IF(OR({ytd}="",{plan_ytd}=""),"",{ytd}-{plan_ytd})',
+        ctx.styles.get("formula", fmt),
+        value,
+    )

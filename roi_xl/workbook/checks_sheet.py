@@ -1,0 +1,108 @@
+"""The Checks sheet: each check a formula that is 0 when all is well, and a master check."""
+
+from __future__ import annotations
+
+from roi_xl import expr
+from roi_xl.functions import FUNCTIONS
+from roi_xl.template import SCENARIOS
+from roi_xl.workbook.context import Context
+from roi_xl.workbook.layout import (
+    MAX_COL,
+    MIN_COL,
+    MONTH_ACTUAL_COL,
+    SCENARIO_COLS,
+    cell,
+    sheet_ref,
+)
+
+VALUE_COL, DETAIL_COL, KEY_COL = 1, 2, 3
+
+
+def write_checks(ctx: Context) -> None:
+    layout, s, t = ctx.layout, ctx.styles, ctx.locale
+    ws = ctx.sheet(layout.checks)
+    ws.set_column(0, 0, 62)
+    ws.set_column(VALUE_COL, VALUE_COL, 10)
+    ws.set_column(DETAIL_COL, DETAIL_COL, 46)
+    ws.set_column(KEY_COL, KEY_COL, 34)
+    ws.write_string(
+        0, 0, f"{ctx.template.title[ctx.language]} - {t['checks_title']}", s.get("title")
+    )
+    ws.write_string(1, 0, t["checks_help"], s.get("subtitle"))
+    for col, text in enumerate([t["check"], t["status"], "", t["key"]]):
+        ws.write_string(3, col, text, s.get("header"))
+    for name, row in layout.check_rows:
+        label, detail, formula = _check(ctx, name)
+        ws.write_string(row, 0, label, s.get("label"))
+        ctx.formula(ws, row, VALUE_COL, formula, s.get("check"), ctx.values.checks[name])
+        ws.write_string(row, DETAIL_COL, detail, s.get("note"))
+        ws.write_string(row, KEY_COL, name, s.get("key"))
+    first, last = layout.check_rows[0][1], layout.check_rows[-1][1]
+    master = layout.master_check_row
+    ws.write_string(master, 0, t["master_check"], s.get("label_bold"))
+    ctx.formula(
+        ws,
+        master,
+        VALUE_COL,
+        f"SUM({cell(first, VALUE_COL)}:{cell(last, VALUE_COL)})",
+        s.get("formula_bold"),
+        ctx.values.master_check,
+    )
+    ws.write_string(master, KEY_COL, "master_check", s.get("key"))
+    for rule in s.conditional_check():
+        ws.conditional_format(first, VALUE_COL, master, VALUE_COL, rule)
+    ctx.workbook.define_name("master_check", "=" + layout.master_check_ref)
+    ws.freeze_panes(4, 0)
+    ws.fit_to_pages(1, 0)
+    ctx.protect(ws)
+
+
+def _check(ctx: Context, name: str) -> tuple[str, str, str]:
+    """Label, detail and formula of one check."""
+    layout, t = ctx.layout, ctx.locale
+    kind, _, key = name.partition(":")
+    if kind == "selector":
+        return (
+            t["check_selector"],
+            "",
+            f"IF(ISNUMBER({sheet_ref(layout.inputs, layout.selector_index_cell)}),0,1)",
+        )
+    if kind == "input":
+        item = ctx.template.input(key)
+        row = layout.input_rows[key]
+        block = sheet_ref(
+            layout.inputs,
+            f"{cell(row, SCENARIO_COLS['prudent'])}:{cell(row, SCENARIO_COLS['optimistic'])}",
+        )
+        low = sheet_ref(layout.inputs, cell(row, MIN_COL))
+        high = sheet_ref(layout.inputs, cell(row, MAX_COL))
+        formula = (
+            f"IF(AND(COUNT({block})=COLUMNS({block}),MIN({block})>={low},MAX({block})<={high}),0,1)"
+        )
+        return f"{t['check_input_range']}: {item.label[ctx.language]}", "", formula
+    if kind == "funnel":
+        stages = ctx.template.funnel
+        previous = stages[stages.index(key) - 1]
+        parts = []
+        for scenario in SCENARIOS:
+            refs = layout.model_refs(SCENARIO_COLS[scenario], on_calculations=False)
+            node = expr.Compare(">", expr.Ref(key), expr.Ref(previous))
+            parts.append(expr.to_excel(node, refs, FUNCTIONS))
+        label = f"{t['check_funnel']}: {_name(ctx, key)} ≤ {_name(ctx, previous)}"
+        return label, "", f"IF(OR({','.join(parts)}),1,0)"
+    # A monthly rule: how many months break it.
+    if key == "heatmap":
+        row = layout.monthly.heatmap_check_row
+        label = t["check_heatmap"]
+    else:
+        row = layout.monthly.check_rows[key]
+        label = next(c.label[ctx.language] for c in ctx.template.monthly.checks if c.key == key)
+    assert row is not None
+    refs = ",".join(sheet_ref(sheet, cell(row, MONTH_ACTUAL_COL)) for sheet in layout.month_sheets)
+    return f"{label}", t["check_month"], f"SUM({refs})"
+
+
+def _name(ctx: Context, key: str) -> str:
+    if key in ctx.template.input_keys:
+        return ctx.template.input(key).label[ctx.language]
+    return ctx.template.metric(key).label[ctx.language]

@@ -1,0 +1,65 @@
+"""What every sheet writer needs: the workbook, its layout, styles and values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from roi_xl.excel_errors import ExcelError
+from roi_xl.locale import Locale
+from roi_xl.template import Template
+from roi_xl.workbook.layout import Layout
+from roi_xl.workbook.styles import Styles
+from roi_xl.workbook.values import Cell, WorkbookValues
+
+
+@dataclass
+class Context:
+    workbook: Workbook
+    template: Template
+    locale: Locale
+    layout: Layout
+    styles: Styles
+    values: WorkbookValues
+    password: str
+
+    @property
+    def language(self) -> str:
+        return self.locale.language
+
+    def sheet(self, name: str) -> Worksheet:
+        """The worksheet called ``name`` (added in flow order by the writer)."""
+        worksheet = self.workbook.get_worksheet_by_name(name)
+        if worksheet is None:
+            raise KeyError(name)
+        return worksheet
+
+    def protect(self, worksheet: Worksheet) -> None:
+        """Protect the sheet (no password unless asked): formulas locked, inputs open."""
+        worksheet.protect(
+            self.password,
+            {
+                "select_locked_cells": True,
+                "select_unlocked_cells": True,
+                "format_columns": True,
+                "format_rows": True,
+            },
+        )
+
+    def formula(
+        self, worksheet: Worksheet, row: int, col: int, formula: str, style: Format, value: Cell
+    ) -> None:
+        """Write a formula with the value the engine computed for it."""
+        worksheet.write_formula(row, col, "=" + formula, style, cached(value))
+
+
+def cached(value: Cell | None) -> float | str:
+    """The cached value as XlsxWriter wants it: number, error text or ""."""
+    if value is None:
+        return ""
+    if isinstance(value, ExcelError):
+        return value.text
+    return value

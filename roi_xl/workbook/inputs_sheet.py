@@ -1,0 +1,171 @@
+"""The Inputs sheet: every assumption once, one column per scenario, a live column.
+
+The live column picks the selected scenario with INDEX over a validated
+selector cell, never with nested IFs.
+"""
+
+from __future__ import annotations
+
+from roi_xl.template import SCENARIOS, Input
+from roi_xl.workbook.context import Context
+from roi_xl.workbook.layout import (
+    HEADER_ROW,
+    INPUT_KEY_COL,
+    LABEL_COL,
+    LIVE_COL,
+    MAX_COL,
+    MIN_COL,
+    NOTE_COL,
+    SCENARIO_COLS,
+    SELECTOR_INDEX_ROW,
+    SELECTOR_ROW,
+    UNIT_COL,
+    VALUE_COL,
+    cell,
+)
+
+
+def write_inputs(ctx: Context) -> None:
+    ws = ctx.sheet(ctx.layout.inputs)
+    s, t = ctx.styles, ctx.locale
+    ws.set_column(LABEL_COL, LABEL_COL, 52)
+    ws.set_column(UNIT_COL, UNIT_COL, 10)
+    ws.set_column(SCENARIO_COLS["prudent"], LIVE_COL, 13)
+    ws.set_column(MIN_COL, MAX_COL, 10)
+    ws.set_column(NOTE_COL, NOTE_COL, 70)
+    ws.set_column(INPUT_KEY_COL, INPUT_KEY_COL, 24)
+    ws.write_string(
+        0, 0, f"{ctx.template.title[ctx.language]} - {t['inputs_title']}", s.get("title")
+    )
+    ws.write_string(1, 0, t["inputs_help"], s.get("subtitle"))
+    _write_selector(ctx)
+    headers = [
+        t["label"],
+        t["unit"],
+        *(ctx.locale.scenarios[x] for x in SCENARIOS),
+        t["live"],
+        t["minimum"],
+        t["maximum"],
+        t["note"],
+        t["key"],
+    ]
+    ws.set_row(HEADER_ROW, 30)
+    for col, text in enumerate(headers):
+        ws.write_string(HEADER_ROW, col, text, s.get("header"))
+    for section, row in ctx.layout.input_section_rows.items():
+        ws.merge_range(
+            row, LABEL_COL, row, INPUT_KEY_COL, ctx.locale.section(section), s.get("section")
+        )
+    for item in ctx.template.inputs:
+        _write_input_row(ctx, item)
+    ws.freeze_panes(HEADER_ROW + 1, UNIT_COL + 1)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ctx.protect(ws)
+
+
+def _write_selector(ctx: Context) -> None:
+    ws = ctx.sheet(ctx.layout.inputs)
+    s, t = ctx.styles, ctx.locale
+    names = [ctx.locale.scenarios[x] for x in SCENARIOS]
+    ws.write_string(SELECTOR_ROW, LABEL_COL, t["selector"], s.get("label_bold"))
+    ws.write_string(
+        SELECTOR_ROW, VALUE_COL, ctx.locale.scenarios[ctx.values.selected], s.get("input")
+    )
+    ws.write_string(SELECTOR_ROW, VALUE_COL + 1, t["selector_help"], s.get("note"))
+    ws.data_validation(
+        SELECTOR_ROW,
+        VALUE_COL,
+        SELECTOR_ROW,
+        VALUE_COL,
+        {
+            "validate": "list",
+            "source": names,
+            "input_title": t["selector"][:32],
+            "input_message": t["selector_help"][:255],
+            "error_title": t["selector"][:32],
+            "error_message": " / ".join(names),
+        },
+    )
+    header_range = (
+        cell(HEADER_ROW, SCENARIO_COLS["prudent"], True, True)
+        + ":"
+        + cell(HEADER_ROW, SCENARIO_COLS["optimistic"], True, True)
+    )
+    ws.write_string(SELECTOR_INDEX_ROW, LABEL_COL, t["selector_index"], s.get("label"))
+    ctx.formula(
+        ws,
+        SELECTOR_INDEX_ROW,
+        VALUE_COL,
+        f"MATCH({ctx.layout.selector_cell},{header_range},0)",
+        s.get("formula"),
+        float(SCENARIOS.index(ctx.values.selected) + 1),
+    )
+    ctx.workbook.define_name(
+        "scenario_selected", f"='{ctx.layout.inputs}'!{ctx.layout.selector_cell}"
+    )
+    ctx.workbook.define_name(
+        "scenario_index", f"='{ctx.layout.inputs}'!{ctx.layout.selector_index_cell}"
+    )
+
+
+def _write_input_row(ctx: Context, item: Input) -> None:
+    ws = ctx.sheet(ctx.layout.inputs)
+    s = ctx.styles
+    row = ctx.layout.input_rows[item.key]
+    number_format = s.format_for(item.kind, item.defaults["realistic"])
+    ws.write_string(row, LABEL_COL, item.label[ctx.language], s.get("label"))
+    ws.write_string(row, UNIT_COL, ctx.locale.unit(item.unit), s.get("unit"))
+    for scenario, col in SCENARIO_COLS.items():
+        ws.write_number(
+            row, col, ctx.values.inputs[scenario][item.key], s.get("input", number_format)
+        )
+    first = cell(row, SCENARIO_COLS["prudent"])
+    last = cell(row, SCENARIO_COLS["optimistic"])
+    ctx.formula(
+        ws,
+        row,
+        LIVE_COL,
+        f"INDEX({first}:{last},{ctx.layout.selector_index_cell})",
+        s.get("formula_bold", number_format),
+        ctx.values.live_inputs[item.key],
+    )
+    ws.write_number(row, MIN_COL, item.minimum, s.get("unit", number_format))
+    ws.write_number(row, MAX_COL, item.maximum, s.get("unit", number_format))
+    ws.write_string(row, NOTE_COL, _note_text(ctx, item), s.get("note"))
+    ws.write_string(row, INPUT_KEY_COL, item.key, s.get("key"))
+    ws.data_validation(
+        row, SCENARIO_COLS["prudent"], row, SCENARIO_COLS["optimistic"], _validation(ctx, item)
+    )
+    ctx.workbook.define_name(
+        f"in_{item.key}", f"='{ctx.layout.inputs}'!{cell(row, LIVE_COL, True, True)}"
+    )
+
+
+def _validation(ctx: Context, item: Input) -> dict:
+    """Type and range, with an input message saying what to type and why."""
+    shown = _range_text(item)
+    message = f"{shown}. {item.notes['realistic']}"
+    return {
+        "validate": "integer" if item.integer else "decimal",
+        "criteria": "between",
+        "minimum": item.minimum,
+        "maximum": item.maximum,
+        "input_title": item.label[ctx.language][:32],
+        "input_message": message[:255],
+        "error_title": item.label[ctx.language][:32],
+        "error_message": shown[:255],
+    }
+
+
+def _range_text(item: Input) -> str:
+    if item.kind == "percent":
+        return f"{item.minimum:.0%} - {item.maximum:.0%}"
+    return f"{item.minimum:,.10g} - {item.maximum:,.10g} {item.unit}"
+
+
+def _note_text(ctx: Context, item: Input) -> str:
+    notes = item.notes
+    if len(set(notes.values())) == 1:
+        return notes["realistic"]
+    return " | ".join(f"{ctx.locale.scenarios[s]}: {notes[s]}" for s in SCENARIOS)

@@ -1,0 +1,268 @@
+"""The monthly tabs sales leads fill, identical in structure, one per month.
+
+A blank figure stays blank: every ratio and check over it shows "" (or 0 for
+a check) until the figures it needs are typed, so empty months never read as
+zeros in the Actuals sheet or the charts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from roi_xl import expr
+from roi_xl.functions import FUNCTIONS
+from roi_xl.template import MonthlyCheck
+from roi_xl.workbook.context import Context
+from roi_xl.workbook.layout import (
+    HEATMAP_FIRST_COL,
+    HEATMAP_LABEL_COL,
+    HOURS,
+    LABEL_COL,
+    MONTH_ACTUAL_COL,
+    MONTH_COMMENT_COL,
+    MONTH_FIRST_ROW,
+    MONTH_KEY_COL,
+    MONTH_PLAN_COL,
+    UNIT_COL,
+    WEEKDAYS,
+    cell,
+)
+from roi_xl.workbook.values import MonthValues
+
+MONTH_NAMES = {
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+    "fr": [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+}
+
+
+def month_title(date: dt.date, language: str) -> str:
+    return f"{MONTH_NAMES[language][date.month - 1]} {date.year}"
+
+
+def guarded_formula(node: expr.Node, local_refs: dict[str, str], live_refs: dict[str, str]) -> str:
+    """IF(any month figure used is blank, "", formula): blanks are not zeros."""
+    refs = {**live_refs, **local_refs}
+    body = expr.to_excel(node, refs, FUNCTIONS)
+    used = sorted(name for name in expr.names(node) if name in local_refs)
+    if not used:
+        return body
+    blanks = ",".join(f'{local_refs[name]}=""' for name in used)
+    return f'IF(OR({blanks}),"",{body})'
+
+
+def check_formula(
+    check: MonthlyCheck, local_refs: dict[str, str], live_refs: dict[str, str]
+) -> str:
+    """0 when the rule holds or a figure is blank, 1 when it is broken."""
+    refs = {**live_refs, **local_refs}
+    rule = expr.to_excel(check.node, refs, FUNCTIONS)
+    used = sorted(name for name in expr.names(check.node) if name in local_refs)
+    blanks = ",".join(f'{local_refs[name]}=""' for name in used)
+    return f"IF(OR({blanks}),0,IF({rule},0,1))"
+
+
+def column_refs(ctx: Context, col: int, rows: dict[str, int]) -> dict[str, str]:
+    """Month figures and KPIs of one column, relative so rows copy across columns."""
+    return {key: cell(row, col) for key, row in rows.items()}
+
+
+def write_month(ctx: Context, index: int) -> None:
+    layout = ctx.layout
+    ws = ctx.sheet(layout.month_sheets[index])
+    s, t = ctx.styles, ctx.locale
+    month = ctx.values.months[index]
+    monthly = ctx.template.monthly
+    rows = layout.monthly
+    ws.set_column(LABEL_COL, LABEL_COL, 46)
+    ws.set_column(UNIT_COL, UNIT_COL, 10)
+    ws.set_column(MONTH_ACTUAL_COL, MONTH_PLAN_COL, 15)
+    ws.set_column(MONTH_COMMENT_COL, MONTH_COMMENT_COL, 40)
+    ws.set_column(MONTH_KEY_COL, MONTH_KEY_COL, 22)
+    date = layout.months[index]
+    ws.write_string(0, 0, f"{t['month_title']} {month_title(date, ctx.language)}", s.get("title"))
+    ws.write_datetime(
+        0, MONTH_ACTUAL_COL, dt.datetime(date.year, date.month, 1), s.get("label", "date")
+    )
+    ws.write_string(1, 0, t["month_help"], s.get("subtitle"))
+    header_row = MONTH_FIRST_ROW - 1
+    for col, text in enumerate(
+        [t["label"], t["unit"], t["value"], t["plan"], t["comment"], t["key"]]
+    ):
+        ws.write_string(header_row, col, text, s.get("header"))
+    live = layout.live_refs()
+    plan_values = ctx.values.plans
+    for item in monthly.fields:
+        row = rows.field_rows[item.key]
+        fmt = s.format_for(item.kind, plan_values[item.key])
+        ws.write_string(row, LABEL_COL, item.label[ctx.language], s.get("label"))
+        ws.write_string(row, UNIT_COL, ctx.locale.unit(item.unit), s.get("unit"))
+        value = month.fields[item.key]
+        if value is None:
+            ws.write_blank(row, MONTH_ACTUAL_COL, None, s.get("input", fmt))
+        else:
+            ws.write_number(row, MONTH_ACTUAL_COL, value, s.get("input", fmt))
+        ws.data_validation(
+            row,
+            MONTH_ACTUAL_COL,
+            row,
+            MONTH_ACTUAL_COL,
+            {
+                "validate": "decimal",
+                "criteria": ">=",
+                "value": 0,
+                "input_title": item.label[ctx.language][:32],
+                "input_message": f"{ctx.locale.unit(item.unit)} >= 0"[:255],
+            },
+        )
+        if item.plan is not None:
+            ctx.formula(
+                ws,
+                row,
+                MONTH_PLAN_COL,
+                expr.to_excel(item.plan, live, FUNCTIONS),
+                s.get("formula", fmt),
+                plan_values[item.key],
+            )
+        ws.write_blank(row, MONTH_COMMENT_COL, None, s.get("input"))
+        ws.write_string(row, MONTH_KEY_COL, item.key, s.get("key"))
+    _write_kpis(ctx, ws, month)
+    _write_checks(ctx, ws, month)
+    if monthly.heatmap:
+        _write_heatmap(ctx, ws, month)
+    ws.freeze_panes(MONTH_FIRST_ROW, UNIT_COL + 1)
+    ws.fit_to_pages(1, 0)
+    ctx.protect(ws)
+
+
+def _write_kpis(ctx: Context, ws, month: MonthValues) -> None:
+    s, t = ctx.styles, ctx.locale
+    rows = ctx.layout.monthly
+    first = min(rows.kpi_rows.values(), default=None)
+    if first is None:
+        return
+    ws.merge_range(first - 1, LABEL_COL, first - 1, MONTH_KEY_COL, t["kpis"], s.get("section"))
+    live = ctx.layout.live_refs()
+    local_rows = {**rows.field_rows, **rows.kpi_rows}
+    for kpi in ctx.template.monthly.kpis:
+        row = rows.kpi_rows[kpi.key]
+        fmt = s.format_for(kpi.kind, ctx.values.plan_kpis[kpi.key])
+        ws.write_string(row, LABEL_COL, kpi.label[ctx.language], s.get("label"))
+        ws.write_string(row, UNIT_COL, ctx.locale.unit(kpi.unit), s.get("unit"))
+        for col, value in (
+            (MONTH_ACTUAL_COL, month.kpis[kpi.key]),
+            (MONTH_PLAN_COL, ctx.values.plan_kpis[kpi.key]),
+        ):
+            formula = guarded_formula(kpi.node, column_refs(ctx, col, local_rows), live)
+            ctx.formula(ws, row, col, formula, s.get("formula", fmt), value)
+        ws.write_string(row, MONTH_KEY_COL, kpi.key, s.get("key"))
+
+
+def _write_checks(ctx: Context, ws, month: MonthValues) -> None:
+    s, t = ctx.styles, ctx.locale
+    rows = ctx.layout.monthly
+    check_rows = dict(rows.check_rows)
+    if rows.heatmap_check_row is not None:
+        check_rows["heatmap"] = rows.heatmap_check_row
+    if not check_rows:
+        return
+    first = min(check_rows.values())
+    ws.merge_range(
+        first - 1, LABEL_COL, first - 1, MONTH_KEY_COL, t["month_checks"], s.get("section")
+    )
+    live = ctx.layout.live_refs()
+    local = column_refs(ctx, MONTH_ACTUAL_COL, {**rows.field_rows, **rows.kpi_rows})
+    for check in ctx.template.monthly.checks:
+        row = rows.check_rows[check.key]
+        ws.write_string(row, LABEL_COL, check.label[ctx.language], s.get("label"))
+        ctx.formula(
+            ws,
+            row,
+            MONTH_ACTUAL_COL,
+            check_formula(check, local, live),
+            s.get("check"),
+            month.checks[check.key],
+        )
+        ws.write_string(row, MONTH_KEY_COL, check.key, s.get("key"))
+    for row in check_rows.values():
+        for rule in s.conditional_check():
+            ws.conditional_format(row, MONTH_ACTUAL_COL, row, MONTH_ACTUAL_COL, rule)
+
+
+def heatmap_range(ctx: Context) -> str:
+    first = ctx.layout.monthly.heatmap_first_row
+    assert first is not None
+    return f"{cell(first, HEATMAP_FIRST_COL)}:{cell(first + WEEKDAYS - 1, HEATMAP_FIRST_COL + HOURS - 1)}"
+
+
+def _write_heatmap(ctx: Context, ws, month: MonthValues) -> None:
+    s, t = ctx.styles, ctx.locale
+    rows = ctx.layout.monthly
+    first = rows.heatmap_first_row
+    assert first is not None and rows.heatmap_check_row is not None
+    missed = cell(rows.field_rows["calls_missed"], MONTH_ACTUAL_COL)
+    grid = heatmap_range(ctx)
+    ws.write_string(rows.heatmap_check_row, LABEL_COL, t["check_heatmap"], s.get("label"))
+    ctx.formula(
+        ws,
+        rows.heatmap_check_row,
+        MONTH_ACTUAL_COL,
+        f"IF(COUNT({grid})=0,0,IF(SUM({grid})={missed},0,1))",
+        s.get("check"),
+        month.heatmap_check,
+    )
+    ws.write_string(rows.heatmap_check_row, MONTH_KEY_COL, "heatmap", s.get("key"))
+    title_row = first - 2
+    ws.set_column(HEATMAP_LABEL_COL, HEATMAP_LABEL_COL, 11)
+    ws.set_column(HEATMAP_FIRST_COL, HEATMAP_FIRST_COL + HOURS - 1, 4.5)
+    ws.write_string(title_row, HEATMAP_LABEL_COL, t["heatmap_title"], s.get("label_bold"))
+    ws.write_string(title_row + 1, HEATMAP_LABEL_COL, t["heatmap_help"], s.get("note"))
+    for hour in range(HOURS):
+        ws.write_number(first - 1, HEATMAP_FIRST_COL + hour, hour, s.get("header"))
+    for day in range(WEEKDAYS):
+        ws.write_string(first + day, HEATMAP_LABEL_COL, t["weekdays"][day], s.get("label"))
+        for hour in range(HOURS):
+            value = month.heatmap[day][hour] if month.heatmap else None
+            style = s.get("input", "count")
+            if value is None:
+                ws.write_blank(first + day, HEATMAP_FIRST_COL + hour, None, style)
+            else:
+                ws.write_number(first + day, HEATMAP_FIRST_COL + hour, value, style)
+    ws.data_validation(
+        first,
+        HEATMAP_FIRST_COL,
+        first + WEEKDAYS - 1,
+        HEATMAP_FIRST_COL + HOURS - 1,
+        {
+            "validate": "integer",
+            "criteria": ">=",
+            "value": 0,
+            "input_title": t["heatmap_title"][:32],
+            "input_message": t["heatmap_help"][:255],
+        },
+    )

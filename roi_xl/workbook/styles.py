@@ -1,0 +1,105 @@
+"""Cell looks: inputs look like Excel's own "Input" style, formulas do not.
+
+Input cells are unlocked, everything else stays locked, so a protected sheet
+lets people type only where they should.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+
+from roi_xl.locale import Locale
+
+FONT = "Calibri"
+NAVY = "#1F3864"
+INPUT_FILL, INPUT_FONT, INPUT_BORDER = "#FFCC99", "#3F3F76", "#7F7F7F"
+GOOD_FILL, GOOD_FONT = "#C6EFCE", "#006100"
+BAD_FILL, BAD_FONT = "#FFC7CE", "#9C0006"
+SECTION_FILL = "#D9E1F2"
+MUTED = "#7F7F7F"
+
+_ROLES: dict[str, dict[str, Any]] = {
+    "title": {"bold": True, "font_size": 16, "font_color": NAVY},
+    "subtitle": {"italic": True, "font_color": MUTED, "text_wrap": False},
+    "header": {
+        "bold": True,
+        "font_color": "#FFFFFF",
+        "bg_color": NAVY,
+        "text_wrap": True,
+        "valign": "vcenter",
+        "border": 1,
+        "border_color": NAVY,
+    },
+    "section": {"bold": True, "bg_color": SECTION_FILL, "font_color": NAVY},
+    "label": {},
+    "label_bold": {"bold": True},
+    "unit": {"font_color": MUTED},
+    "note": {"font_color": MUTED, "italic": True},
+    "key": {"font_color": "#A6A6A6", "font_size": 8},
+    "input": {
+        "bg_color": INPUT_FILL,
+        "font_color": INPUT_FONT,
+        "border": 1,
+        "border_color": INPUT_BORDER,
+        "locked": False,
+    },
+    "formula": {},
+    "formula_bold": {"bold": True},
+    "headline": {"bold": True, "font_size": 14, "font_color": NAVY},
+    "check": {"align": "center"},
+    "link": {"font_color": "#0563C1", "underline": 1},
+    "good": {"bg_color": GOOD_FILL, "font_color": GOOD_FONT},
+    "bad": {"bg_color": BAD_FILL, "font_color": BAD_FONT},
+    "wrap": {"text_wrap": True, "valign": "top"},
+}
+
+
+class Styles:
+    """Formats of one workbook, created once each and shared by all sheets."""
+
+    def __init__(self, workbook: Workbook, locale: Locale) -> None:
+        self.workbook = workbook
+        self.locale = locale
+        self._cache: dict[tuple[str, str], Format] = {}
+        self._good = workbook.add_format({"bg_color": GOOD_FILL, "font_color": GOOD_FONT})
+        self._bad = workbook.add_format({"bg_color": BAD_FILL, "font_color": BAD_FONT})
+
+    def get(self, role: str, number_format: str = "") -> Format:
+        """The format for a cell role (input, formula, header...) and a number format name."""
+        key = (role, number_format)
+        if key not in self._cache:
+            properties = {"font_name": FONT, "font_size": 10, **_ROLES[role]}
+            if number_format:
+                properties["num_format"] = self.number_format(number_format)
+            self._cache[key] = self.workbook.add_format(properties)
+        return self._cache[key]
+
+    def number_format(self, name: str) -> str:
+        if name == "date":
+            return self.locale.date_format
+        if name == "month":
+            return self.locale.month_format
+        return self.locale.formats[name]
+
+    def format_for(self, kind: str, typical: object) -> str:
+        """The number format name for a kind, finer when typical values are small or fractional."""
+        number = typical if isinstance(typical, float) else None
+        if kind == "currency":
+            return "currency_precise" if number is not None and abs(number) < 100 else "currency"
+        if kind in ("percent", "multiple", "factor"):
+            return kind
+        if kind == "count":
+            if number is not None and not float(number).is_integer():
+                return "count_precise"
+            return "count"
+        return "number"
+
+    def conditional_check(self) -> list[dict[str, Any]]:
+        """Green when a check is 0, red otherwise."""
+        return [
+            {"type": "cell", "criteria": "==", "value": 0, "format": self._good},
+            {"type": "cell", "criteria": "!=", "value": 0, "format": self._bad},
+        ]

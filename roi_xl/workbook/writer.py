@@ -1,0 +1,155 @@
+"""Write a template as a formula-driven workbook, atomically.
+
+The file is written under a temporary name beside the target and renamed
+when complete, so a crash never leaves a half-written workbook, and an
+existing file is only replaced when the caller says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import xlsxwriter
+
+from roi_xl import __version__, engine
+from roi_xl.errors import InputError, RoiXlError
+from roi_xl.locale import load_locale
+from roi_xl.template import SCENARIOS, Template
+from roi_xl.workbook.actuals_sheet import write_actuals
+from roi_xl.workbook.calculations_sheet import write_calculations
+from roi_xl.workbook.checks_sheet import write_checks
+from roi_xl.workbook.context import Context
+from roi_xl.workbook.cover_sheet import write_cover
+from roi_xl.workbook.dashboard_sheet import write_dashboard
+from roi_xl.workbook.inputs_sheet import write_inputs
+from roi_xl.workbook.layout import build_layout
+from roi_xl.workbook.monthly_sheets import write_month
+from roi_xl.workbook.styles import Styles
+from roi_xl.workbook.values import Grid, MonthFigures, compute_values
+
+MAX_MONTHS = 60
+
+
+class OutputExistsError(RoiXlError):
+    """The target file exists and overwriting was not asked for."""
+
+
+@dataclass(frozen=True)
+class WorkbookOptions:
+    """Everything ``roi-xl new`` can set."""
+
+    locale: str = "en-US"
+    overrides: Mapping[str, float] = field(default_factory=dict)
+    scenario: str = "realistic"
+    start: dt.date | None = None
+    months: int = 12
+    force: bool = False
+    password: str = ""
+    actuals: Sequence[MonthFigures] = ()
+    heatmaps: Sequence[Grid | None] = ()
+    created: dt.date | None = None
+
+
+def write_workbook(template: Template, path: str | Path, options: WorkbookOptions) -> Path:
+    """Write ``template`` to ``path`` as an .xlsx workbook and return the path."""
+    target = Path(path)
+    _check_target(target, options.force)
+    if options.scenario not in SCENARIOS:
+        raise InputError(f"unknown scenario '{options.scenario}' (choose {', '.join(SCENARIOS)})")
+    if not 1 <= options.months <= MAX_MONTHS:
+        raise InputError(f"--months must be between 1 and {MAX_MONTHS}; got {options.months}")
+    locale = load_locale(options.locale)
+    today = options.created or dt.date.today()
+    start = options.start or today.replace(day=1)
+    scenario_inputs = {s: engine.scenario_inputs(template, s, options.overrides) for s in SCENARIOS}
+    layout = build_layout(template, locale, start, options.months)
+    values = compute_values(
+        template,
+        scenario_inputs,
+        options.scenario,
+        options.months,
+        options.actuals,
+        options.heatmaps,
+    )
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".partial", dir=target.parent
+    )
+    os.close(descriptor)
+    try:
+        workbook = xlsxwriter.Workbook(
+            temporary,
+            {
+                "strings_to_numbers": False,
+                "strings_to_formulas": False,
+                "strings_to_urls": False,
+            },
+        )
+        for name in layout.sheet_order:
+            workbook.add_worksheet(name)
+        ctx = Context(
+            workbook, template, locale, layout, Styles(workbook, locale), values, options.password
+        )
+        write_cover(ctx, today)
+        write_inputs(ctx)
+        for index in range(len(layout.month_sheets)):
+            write_month(ctx, index)
+        write_actuals(ctx)
+        write_calculations(ctx)
+        write_dashboard(ctx)
+        write_checks(ctx)
+        _set_properties(workbook, template, options, start, locale.code)
+        workbook.get_worksheet_by_name(layout.dashboard).activate()
+        workbook.close()
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return target
+
+
+def _check_target(target: Path, force: bool) -> None:
+    if target.suffix.lower() != ".xlsx":
+        raise InputError(f"{target}: the output must be an .xlsx file")
+    if target.exists() and not force:
+        raise OutputExistsError(f"{target} already exists; use --force to replace it")
+    if target.exists() and target.is_dir():
+        raise InputError(f"{target} is a folder")
+    if not target.parent.is_dir():
+        raise InputError(f"{target.parent}: no such folder")
+
+
+def _set_properties(
+    workbook: xlsxwriter.Workbook,
+    template: Template,
+    options: WorkbookOptions,
+    start: dt.date,
+    locale: str,
+) -> None:
+    """Template, versions and period in the file, so the reader recognises it later."""
+    language = "fr" if locale.startswith("fr") else "en"
+    workbook.set_properties(
+        {
+            "title": template.title[language],
+            "subject": template.purpose[language][:255],
+            "author": "roi_xl",
+            "keywords": f"ROI, {template.key}",
+            "comments": f"Generated by roi_xl {__version__} from template {template.key} "
+            f"{template.version}",
+        }
+    )
+    for name, value in (
+        ("roi_xl_template", template.key),
+        ("roi_xl_template_version", template.version),
+        ("roi_xl_generator_version", __version__),
+        ("roi_xl_locale", locale),
+        ("roi_xl_start", f"{start.year:04d}-{start.month:02d}"),
+        ("roi_xl_months", str(options.months)),
+    ):
+        workbook.set_custom_property(name, value)

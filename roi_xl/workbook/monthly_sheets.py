@@ -217,7 +217,8 @@ def _write_checks(ctx: Context, ws, month: MonthValues) -> None:
 def heatmap_range(ctx: Context) -> str:
     first = ctx.layout.monthly.heatmap_first_row
     assert first is not None
-    return f"{cell(first, HEATMAP_FIRST_COL)}:{cell(first + WEEKDAYS - 1, HEATMAP_FIRST_COL + HOURS - 1)}"
+    last = cell(first + WEEKDAYS - 1, HEATMAP_FIRST_COL + HOURS - 1)
+    return f"{cell(first, HEATMAP_FIRST_COL)}:{last}"
 
 
 def _write_heatmap(ctx: Context, ws, month: MonthValues) -> None:

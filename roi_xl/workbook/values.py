@@ -8,6 +8,7 @@ compare against, cell by cell.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -195,7 +196,7 @@ def _model_checks(
         inside = all(item.minimum <= v <= item.maximum for v in values)
         checks[f"input:{item.key}"] = 0.0 if inside else 1.0
     stages = template.funnel
-    for previous, current in zip(stages, stages[1:], strict=False):
+    for previous, current in itertools.pairwise(stages):
         verdict: Cell = 0.0
         for s in SCENARIOS:
             merged = {**inputs[s], **outputs[s]}

@@ -9,6 +9,7 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -16,9 +17,11 @@ from rich.console import Console
 from rich.table import Table
 
 from roi_xl import engine, template
+from roi_xl.demo import write_demo
 from roi_xl.errors import RoiXlError
-from roi_xl.overrides import parse_overrides
+from roi_xl.overrides import parse_month, parse_overrides
 from roi_xl.presentation import format_value
+from roi_xl.workbook import WorkbookOptions, write_workbook
 
 app = typer.Typer(
     help="Formula-driven Excel ROI models for phone systems, CRMs and B2B phoning.",
@@ -108,6 +111,58 @@ def calc(
         print(json.dumps(payload, indent=2, ensure_ascii=False))
         return
     _print_results(model, results)
+
+
+@app.command("new")
+@reports_errors
+def new(
+    template_name: Annotated[
+        str, typer.Argument(metavar="TEMPLATE", help="Built-in name or a .toml path.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .xlsx file to write.")],
+    locale: Annotated[str, typer.Option("--locale", help="en-US or fr-FR.")] = "en-US",
+    settings: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="KEY=VALUE", help="Override an input (every scenario)."),
+    ] = None,
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="The scenario selected in the workbook.")
+    ] = "realistic",
+    start: Annotated[
+        str | None, typer.Option("--start", metavar="YYYY-MM", help="First monthly tab.")
+    ] = None,
+    months: Annotated[int, typer.Option("--months", help="Number of monthly tabs.")] = 12,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    password: Annotated[
+        str, typer.Option("--password", help="Protect sheets with this password.")
+    ] = "",
+) -> None:
+    """Write a formula-driven workbook for a template."""
+    model = template.load(template_name)
+    options = WorkbookOptions(
+        locale=locale,
+        overrides=parse_overrides(settings or []),
+        scenario=scenario,
+        start=parse_month(start) if start else None,
+        months=months,
+        force=force,
+        password=password,
+    )
+    path = write_workbook(model, output, options)
+    console.print(f"Wrote [bold]{path}[/] ({model.title.en}, {locale}, {months} months)")
+
+
+@app.command("demo")
+@reports_errors
+def demo(
+    folder: Annotated[Path, typer.Argument(help="Where to write the examples.")] = Path(
+        "roi-xl-demo"
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
+) -> None:
+    """Write a ready example of every template, in English and French."""
+    paths = write_demo(folder, force=force, on_written=lambda p: console.print(f"  wrote {p}"))
+    console.print(f"{len(paths)} example workbooks in [bold]{folder.resolve()}[/]")
 
 
 def _print_results(model: template.Template, results: dict[str, engine.ScenarioResult]) -> None:

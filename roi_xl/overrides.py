@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 
@@ -37,3 +38,11 @@ def parse_number(raw: str, where: str) -> float:
     if not math.isfinite(value):
         raise InputError(f"{where}: {raw!r} is not a finite number")
     return value / 100 if percent else value
+
+
+def parse_month(text: str) -> dt.date:
+    """``2026-01`` -> the first day of that month."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise InputError(f"--start {text!r}: expected a month as YYYY-MM, e.g. 2026-01")
+    return dt.date(int(match.group(1)), int(match.group(2)), 1)

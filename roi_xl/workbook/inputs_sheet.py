@@ -31,9 +31,9 @@ def write_inputs(ctx: Context) -> None:
     ws.set_column(LABEL_COL, LABEL_COL, 52)
     ws.set_column(UNIT_COL, UNIT_COL, 10)
     ws.set_column(SCENARIO_COLS["prudent"], LIVE_COL, 13)
-    ws.set_column(MIN_COL, MAX_COL, 10)
-    ws.set_column(NOTE_COL, NOTE_COL, 70)
+    ws.set_column(MIN_COL, MAX_COL, 15)
     ws.set_column(INPUT_KEY_COL, INPUT_KEY_COL, 24)
+    ws.set_column(NOTE_COL, NOTE_COL, 110)
     ws.write_string(
         0, 0, f"{ctx.template.title[ctx.language]} - {t['inputs_title']}", s.get("title")
     )
@@ -46,16 +46,14 @@ def write_inputs(ctx: Context) -> None:
         t["live"],
         t["minimum"],
         t["maximum"],
-        t["note"],
         t["key"],
+        t["note"],
     ]
     ws.set_row(HEADER_ROW, 30)
     for col, text in enumerate(headers):
         ws.write_string(HEADER_ROW, col, text, s.get("header"))
     for section, row in ctx.layout.input_section_rows.items():
-        ws.merge_range(
-            row, LABEL_COL, row, INPUT_KEY_COL, ctx.locale.section(section), s.get("section")
-        )
+        ws.merge_range(row, LABEL_COL, row, NOTE_COL, ctx.locale.section(section), s.get("section"))
     for item in ctx.template.inputs:
         _write_input_row(ctx, item)
     ws.freeze_panes(HEADER_ROW + 1, UNIT_COL + 1)

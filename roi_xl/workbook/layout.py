@@ -20,7 +20,7 @@ from roi_xl.template import Metric, Template
 LABEL_COL, UNIT_COL = 0, 1
 SCENARIO_COLS: dict[str, int] = {"prudent": 2, "realistic": 3, "optimistic": 4}
 LIVE_COL = 5
-MIN_COL, MAX_COL, NOTE_COL, INPUT_KEY_COL = 6, 7, 8, 9
+MIN_COL, MAX_COL, INPUT_KEY_COL, NOTE_COL = 6, 7, 8, 9  # notes last: long text may run on
 FORMULA_COL, METRIC_KEY_COL = 6, 7
 
 SELECTOR_ROW, SELECTOR_INDEX_ROW, HEADER_ROW = 3, 4, 6

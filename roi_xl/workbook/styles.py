@@ -88,7 +88,8 @@ class Styles:
         """The number format name for a kind, finer when typical values are small or fractional."""
         number = typical if isinstance(typical, float) else None
         if kind == "currency":
-            return "currency_precise" if number is not None and abs(number) < 100 else "currency"
+            small = number is not None and 0 < abs(number) < 100
+            return "currency_precise" if small else "currency"
         if kind in ("percent", "multiple", "factor"):
             return kind
         if kind == "count":

@@ -106,12 +106,20 @@ def write_workbook(template: Template, path: str | Path, options: WorkbookOption
         _set_properties(workbook, template, options, start, locale.code)
         workbook.get_worksheet_by_name(layout.dashboard).activate()
         workbook.close()
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
     return target
+
+
+def _umask() -> int:
+    """The process umask (readable only by setting it), so the file gets usual permissions."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _check_target(target: Path, force: bool) -> None:

@@ -30,6 +30,7 @@ class Locale:
     scenarios: dict[str, str]
     text: dict[str, Any]
     sections: dict[str, str]
+    units: dict[str, str]
 
     def __getitem__(self, key: str) -> Any:
         return self.text[key]
@@ -40,7 +41,9 @@ class Locale:
 
     def unit(self, unit: str) -> str:
         """Currency units show the locale's symbol; other units as written."""
-        return self.currency_symbol if unit == "currency" else unit
+        if unit == "currency":
+            return self.currency_symbol
+        return self.units.get(unit, unit)
 
 
 def load_locale(code: str) -> Locale:
@@ -60,4 +63,5 @@ def load_locale(code: str) -> Locale:
         scenarios=data["scenarios"],
         text=data["text"],
         sections=data["sections"],
+        units=data["units"],
     )

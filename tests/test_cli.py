@@ -165,3 +165,56 @@ def test_templates_travel_inside_the_wheel(tmp_path: Path) -> None:
     ).stdout.strip()
     assert (Path(site) / "templates" / "crm.toml").is_file()
     assert sys.prefix not in site
+
+
+def test_new_writes_a_workbook_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    target = tmp_path / "model.xlsx"
+    args = ["new", "phoning-b2b", "-o", str(target), "--start", "2026-01", "--months", "3"]
+    first = runner.invoke(app, [*args, "--locale", "fr-FR", "--set", "win_rate=35%"])
+    assert first.exit_code == 0, first.output
+    assert target.is_file()
+    before = target.read_bytes()
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2
+    assert "already exists; use --force" in " ".join(again.output.split())
+    assert target.read_bytes() == before
+    forced = runner.invoke(app, [*args, "--force"])
+    assert forced.exit_code == 0
+    assert target.read_bytes() != before
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--start", "2026-13"], "expected a month as YYYY-MM"),
+        (["--months", "0"], "--months must be between 1 and 60"),
+        (["--locale", "de-DE"], "unknown locale 'de-DE'"),
+        (["--scenario", "wild"], "unknown scenario 'wild'"),
+        (["--set", "adoption_rate=2"], "must be between 0 and 1"),
+    ],
+)
+def test_new_refuses_bad_options(tmp_path: Path, extra: list[str], message: str) -> None:
+    target = tmp_path / "model.xlsx"
+    result = runner.invoke(app, ["new", "crm", "-o", str(target), *extra])
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.split())
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_new_refuses_a_target_that_is_not_xlsx(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["new", "crm", "-o", str(tmp_path / "model.xls")])
+    assert result.exit_code == 2
+    assert "must be an .xlsx file" in result.output
+
+
+def test_demo_writes_every_template_in_both_locales(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["demo", str(tmp_path / "demo")])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "demo").iterdir())
+    assert names == [
+        f"{t}-{loc}.xlsx"
+        for t in ("crm", "phone-system", "phoning-b2b")
+        for loc in ("en-US", "fr-FR")
+    ]
+    assert "6 example workbooks" in result.output

@@ -291,9 +291,28 @@ def test_impossible_phoning_cases() -> None:
 
 def test_phone_system_never_pays_back_when_it_loses_money() -> None:
     model = template.load("phone-system")
-    out = engine.compute(model, engine.scenario_inputs(model, "prudent"))
+    inputs = engine.scenario_inputs(model, "prudent", {"incremental_phone_cost": 5000})
+    out = engine.compute(model, inputs)
     assert out["net_monthly_gain"] < 0
     assert out["payback_months"] == DIV0
+
+
+@pytest.mark.parametrize("name", template.builtin_names())
+def test_default_scenarios_compute_without_errors(name: str) -> None:
+    """A fresh workbook must show no error cell, so every default gives a real number."""
+    model = template.load(name)
+    for scenario, result in engine.calculate(model).items():
+        errors = [k for k, v in result.outputs.items() if isinstance(v, ExcelError)]
+        assert not errors, (scenario, errors)
+
+
+@pytest.mark.parametrize("name", template.builtin_names())
+def test_scenarios_are_ordered_from_prudent_to_optimistic(name: str) -> None:
+    model = template.load(name)
+    results = engine.calculate(model)
+    key = model.headline[0]
+    values = [results[s].outputs[key] for s in template.SCENARIOS]
+    assert values[0] < values[1] < values[2], (key, values)
 
 
 def test_templates_cite_their_sources() -> None:

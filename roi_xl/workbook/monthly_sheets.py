@@ -111,6 +111,7 @@ def write_month(ctx: Context, index: int) -> None:
     )
     ws.write_string(1, 0, t["month_help"], s.get("subtitle"))
     header_row = MONTH_FIRST_ROW - 1
+    ws.set_row(header_row, 30)
     for col, text in enumerate(
         [t["label"], t["unit"], t["value"], t["plan"], t["comment"], t["key"]]
     ):

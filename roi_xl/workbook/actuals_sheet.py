@@ -111,7 +111,8 @@ def _write_fields(ctx: Context, ws) -> None:
         ws.write_string(row, UNIT_COL, ctx.locale.unit(item.unit), s.get("unit"))
         source_row = layout.monthly.field_rows[item.key]
         for i, col in enumerate(_month_cols(ctx)):
-            source = sheet_ref(layout.month_sheets[i], cell(source_row, MONTH_ACTUAL_COL))
+            actual = cell(source_row, MONTH_ACTUAL_COL, col_abs=True)
+            source = sheet_ref(layout.month_sheets[i], actual)
             value = values.months[i].fields[item.key]
             ctx.formula(
                 ws,

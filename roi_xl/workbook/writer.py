@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -19,7 +20,7 @@ import xlsxwriter
 
 from roi_xl import __version__, engine
 from roi_xl.errors import InputError, RoiXlError
-from roi_xl.locale import load_locale
+from roi_xl.locale import Locale, load_locale
 from roi_xl.template import SCENARIOS, Template
 from roi_xl.workbook.actuals_sheet import write_actuals
 from roi_xl.workbook.calculations_sheet import write_calculations
@@ -28,10 +29,10 @@ from roi_xl.workbook.context import Context
 from roi_xl.workbook.cover_sheet import write_cover
 from roi_xl.workbook.dashboard_sheet import write_dashboard
 from roi_xl.workbook.inputs_sheet import write_inputs
-from roi_xl.workbook.layout import build_layout
+from roi_xl.workbook.layout import Layout, build_layout
 from roi_xl.workbook.monthly_sheets import write_month
 from roi_xl.workbook.styles import Styles
-from roi_xl.workbook.values import Grid, MonthFigures, compute_values
+from roi_xl.workbook.values import Grid, MonthFigures, WorkbookValues, compute_values
 
 MAX_MONTHS = 60
 
@@ -54,20 +55,96 @@ class WorkbookOptions:
     actuals: Sequence[MonthFigures] = ()
     heatmaps: Sequence[Grid | None] = ()
     created: dt.date | None = None
+    inputs: Mapping[str, Mapping[str, float]] | None = None  # exact values per scenario
 
 
 def write_workbook(template: Template, path: str | Path, options: WorkbookOptions) -> Path:
     """Write ``template`` to ``path`` as an .xlsx workbook and return the path."""
     target = Path(path)
     _check_target(target, options.force)
+    plan = _plan(template, options)
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".partial", dir=target.parent
+    )
+    os.close(descriptor)
+    try:
+        workbook = xlsxwriter.Workbook(temporary, _XLSXWRITER_OPTIONS)
+        _write_sheets(workbook, template, options, plan)
+        workbook.close()
+        os.chmod(temporary, 0o666 & ~_umask())
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return target
+
+
+@dataclass(frozen=True)
+class ReferenceCell:
+    """A cell as the generator writes it: its formula (or None) and its value."""
+
+    formula: str | None
+    value: object
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The workbook the generator would write, held in memory: what the reader compares with."""
+
+    layout: Layout
+    values: WorkbookValues
+    cells: dict[str, dict[tuple[int, int], ReferenceCell]]
+
+
+def build_reference(template: Template, options: WorkbookOptions) -> Reference:
+    """Lay out and compute the workbook without writing a file."""
+    plan = _plan(template, options)
+    workbook = xlsxwriter.Workbook(io.BytesIO(), _XLSXWRITER_OPTIONS)
+    _write_sheets(workbook, template, options, plan)
+    cells: dict[str, dict[tuple[int, int], ReferenceCell]] = {}
+    for worksheet in workbook.worksheets():
+        sheet_cells = {}
+        for row, columns in worksheet.table.items():
+            for col, entry in columns.items():
+                formula = getattr(entry, "formula", None)
+                value = entry.value if formula is not None else getattr(entry, "number", None)
+                sheet_cells[(row, col)] = ReferenceCell(formula, value)
+        cells[worksheet.get_name()] = sheet_cells
+    return Reference(layout=plan.layout, values=plan.values, cells=cells)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    locale: Locale
+    layout: Layout
+    values: WorkbookValues
+    created: dt.date
+    start: dt.date
+
+
+_XLSXWRITER_OPTIONS = {
+    "strings_to_numbers": False,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+}
+
+
+def _plan(template: Template, options: WorkbookOptions) -> _Plan:
+    """Check the options, lay the workbook out and compute every value."""
     if options.scenario not in SCENARIOS:
         raise InputError(f"unknown scenario '{options.scenario}' (choose {', '.join(SCENARIOS)})")
     if not 1 <= options.months <= MAX_MONTHS:
         raise InputError(f"--months must be between 1 and {MAX_MONTHS}; got {options.months}")
     locale = load_locale(options.locale)
-    today = options.created or dt.date.today()
-    start = options.start or today.replace(day=1)
-    scenario_inputs = {s: engine.scenario_inputs(template, s, options.overrides) for s in SCENARIOS}
+    created = options.created or dt.date.today()
+    start = options.start or created.replace(day=1)
+    if options.inputs is not None:
+        scenario_inputs = {s: dict(options.inputs[s]) for s in SCENARIOS}
+    else:
+        scenario_inputs = {
+            s: engine.scenario_inputs(template, s, options.overrides) for s in SCENARIOS
+        }
     layout = build_layout(template, locale, start, options.months)
     values = compute_values(
         template,
@@ -77,42 +154,34 @@ def write_workbook(template: Template, path: str | Path, options: WorkbookOption
         options.actuals,
         options.heatmaps,
     )
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".partial", dir=target.parent
+    return _Plan(locale, layout, values, created, start)
+
+
+def _write_sheets(
+    workbook: xlsxwriter.Workbook, template: Template, options: WorkbookOptions, plan: _Plan
+) -> None:
+    layout = plan.layout
+    for name in layout.sheet_order:
+        workbook.add_worksheet(name)
+    ctx = Context(
+        workbook,
+        template,
+        plan.locale,
+        layout,
+        Styles(workbook, plan.locale),
+        plan.values,
+        options.password,
     )
-    os.close(descriptor)
-    try:
-        workbook = xlsxwriter.Workbook(
-            temporary,
-            {
-                "strings_to_numbers": False,
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-            },
-        )
-        for name in layout.sheet_order:
-            workbook.add_worksheet(name)
-        ctx = Context(
-            workbook, template, locale, layout, Styles(workbook, locale), values, options.password
-        )
-        write_cover(ctx, today)
-        write_inputs(ctx)
-        for index in range(len(layout.month_sheets)):
-            write_month(ctx, index)
-        write_actuals(ctx)
-        write_calculations(ctx)
-        write_dashboard(ctx)
-        write_checks(ctx)
-        _set_properties(workbook, template, options, start, locale.code)
-        workbook.get_worksheet_by_name(layout.dashboard).activate()
-        workbook.close()
-        os.chmod(temporary, 0o666 & ~_umask())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    return target
+    write_cover(ctx, plan.created)
+    write_inputs(ctx)
+    for index in range(len(layout.month_sheets)):
+        write_month(ctx, index)
+    write_actuals(ctx)
+    write_calculations(ctx)
+    write_dashboard(ctx)
+    write_checks(ctx)
+    _set_properties(workbook, template, options, plan.start, plan.locale.code)
+    workbook.get_worksheet_by_name(layout.dashboard).activate()
 
 
 def _umask() -> int:

@@ -21,6 +21,7 @@ from roi_xl.demo import write_demo
 from roi_xl.errors import RoiXlError
 from roi_xl.overrides import parse_month, parse_overrides
 from roi_xl.presentation import format_value
+from roi_xl.reader import WorkbookRead, read_workbook
 from roi_xl.workbook import WorkbookOptions, write_workbook
 
 app = typer.Typer(
@@ -163,6 +164,82 @@ def demo(
     """Write a ready example of every template, in English and French."""
     paths = write_demo(folder, force=force, on_written=lambda p: console.print(f"  wrote {p}"))
     console.print(f"{len(paths)} example workbooks in [bold]{folder.resolve()}[/]")
+
+
+@app.command("read")
+@reports_errors
+def read(
+    path: Annotated[Path, typer.Argument(metavar="FILE.xlsx", help="The workbook to read.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Read a workbook back: inputs, actuals, recomputed outputs and findings."""
+    result = read_workbook(path)
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return
+    model = template.load(result.template)
+    console.print(
+        f"[bold]{path}[/]: {model.title.en}, template {result.template} {result.version}, "
+        f"{result.locale}, {result.months} months from {result.start}"
+    )
+    console.print(f"Selected scenario: [bold]{result.selected_scenario or 'none (invalid)'}[/]")
+    table = Table(title="Headline outputs (recomputed by the engine)")
+    table.add_column("output")
+    for name in template.SCENARIOS:
+        table.add_column(name, justify="right")
+    for key in model.headline:
+        metric = model.metric(key)
+        cells = []
+        for name in template.SCENARIOS:
+            outputs = result.scenarios[name].outputs
+            cells.append(format_value(outputs[key], metric.kind) if outputs else "-")
+        table.add_row(metric.label.en, *cells)
+    console.print(table)
+    filled = [
+        month
+        for month, figures in result.actuals.items()
+        if any(v is not None for v in figures.values())
+    ]
+    console.print(f"Months with actuals: {', '.join(filled) if filled else 'none yet'}")
+    _print_findings(result)
+
+
+@app.command("audit")
+@reports_errors
+def audit(
+    path: Annotated[Path, typer.Argument(metavar="FILE.xlsx", help="The workbook to audit.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Check a workbook; exit 0 when clean, 1 with an error finding, 2 when unreadable."""
+    result = read_workbook(path)
+    if as_json:
+        payload = {
+            "path": result.path,
+            "template": result.template,
+            "clean": not result.has_errors,
+            "findings": [f.to_dict() for f in result.findings],
+        }
+        print(json.dumps(payload, indent=2, ensure_ascii=False))
+    else:
+        _print_findings(result)
+    if result.has_errors:
+        raise typer.Exit(code=1)
+
+
+def _print_findings(result: WorkbookRead) -> None:
+    if not result.findings:
+        console.print("[green]No findings: the workbook is as the model expects.[/]")
+        return
+    errors = sum(f.severity == "error" for f in result.findings)
+    table = Table(title=f"{errors} error(s), {len(result.findings) - errors} warning(s)")
+    for column in ("severity", "where", "rule", "what was found"):
+        table.add_column(column, overflow="fold")
+    for finding in result.findings:
+        colour = "red" if finding.severity == "error" else "yellow"
+        table.add_row(
+            f"[{colour}]{finding.severity}[/]", finding.where, finding.rule, finding.message
+        )
+    console.print(table)
 
 
 def _print_results(model: template.Template, results: dict[str, engine.ScenarioResult]) -> None:

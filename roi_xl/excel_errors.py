@@ -31,3 +31,12 @@ NUM = ExcelError("#NUM!", 2)
 VALUE = ExcelError("#VALUE!", 3)
 
 ERROR_CODES: dict[int, ExcelError] = {error.code: error for error in (DIV0, NUM, VALUE)}
+OTHER_CODE = 99  # #REF!, #N/A, #NAME? and the like, found in files but never computed
+
+
+def from_text(text: str) -> ExcelError:
+    """The error value a cell shows, e.g. '#DIV/0!'."""
+    for error in ERROR_CODES.values():
+        if error.text == text:
+            return error
+    return ExcelError(text, OTHER_CODE)

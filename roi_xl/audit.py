@@ -1,0 +1,595 @@
+"""The model checks on an edited workbook, each finding in words a finance director reads.
+
+Structure (sheets renamed, added, removed, reordered, hidden; rows inserted;
+external links), inputs (type, range, a percentage typed as 37), formulas
+(overwritten by a constant, drifted from the template, hard-coded numbers),
+values (error cells, a master check above 0, cached values that disagree
+with the engine's recomputation).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import TYPE_CHECKING, Any
+
+from openpyxl.formula import Tokenizer
+
+from roi_xl.excel_errors import ExcelError
+from roi_xl.findings import ERROR, Finding, error, shown, warning
+from roi_xl.template import Input
+from roi_xl.workbook import Reference
+from roi_xl.workbook.layout import MONTH_ACTUAL_COL, cell
+
+if TYPE_CHECKING:
+    from roi_xl.reader import LoadedWorkbook
+
+ALLOWED_NUMBERS = {0.0, 1.0, 2.0, 3.0, 12.0, 100.0}
+# The order findings are listed in: what breaks the model first, consequences last.
+RULE_ORDER = {
+    rule: rank
+    for rank, rule in enumerate(
+        [
+            "sheet_missing",
+            "sheet_renamed",
+            "external_link",
+            "macros",
+            "hidden_sheet",
+            "row_missing",
+            "rows_inserted",
+            "selector_invalid",
+            "input_not_number",
+            "percent_typed_as_number",
+            "input_out_of_range",
+            "figure_not_number",
+            "figure_negative",
+            "formula_overwritten",
+            "formula_changed",
+            "not_recalculated",
+            "stale_value",
+            "error_value",
+            "master_check",
+            "hard_coded_number",
+            "sheets_reordered",
+            "sheet_added",
+            "template_version",
+        ]
+    )
+}
+STALE_SHARE = 0.5  # above this share of empty cached values, the file was never recalculated
+MAX_PER_RULE_AND_SHEET = 25
+_QUOTED_SHEET = re.compile(r"'((?:[^']|'')+)'!")
+_STRING = re.compile(r'"[^"]*"')
+
+
+def ordered(findings: list[Finding]) -> list[Finding]:
+    """Errors first, then by sheet and cell; long runs of one rule on one sheet summarised."""
+    counts: dict[tuple[str | None, str], int] = {}
+    kept: list[Finding] = []
+    for finding in findings:
+        key = (finding.sheet, finding.rule)
+        counts[key] = counts.get(key, 0) + 1
+        if counts[key] <= MAX_PER_RULE_AND_SHEET:
+            kept.append(finding)
+    for (sheet, rule), count in counts.items():
+        if count > MAX_PER_RULE_AND_SHEET:
+            sample = next(f for f in findings if f.sheet == sheet and f.rule == rule)
+            kept.append(
+                Finding(
+                    sample.severity,
+                    sheet,
+                    None,
+                    rule,
+                    f"{count} cells",
+                    "",
+                    f"{count - MAX_PER_RULE_AND_SHEET} more cells on this sheet break the same "
+                    "rule "
+                    f"({rule}); only the first {MAX_PER_RULE_AND_SHEET} are listed.",
+                )
+            )
+    return sorted(
+        kept,
+        key=lambda f: (
+            f.severity != ERROR,
+            RULE_ORDER.get(f.rule, 50),
+            f.sheet or "",
+            _cell_order(f.cell),
+        ),
+    )
+
+
+def _cell_order(ref: str | None) -> tuple[int, str]:
+    if not ref:
+        return (0, "")
+    match = re.match(r"([A-Z]+)(\d+)", ref)
+    return (int(match.group(2)), match.group(1).rjust(3)) if match else (0, ref)
+
+
+# --------------------------------------------------------------- structure
+
+
+def check_structure(loaded: LoadedWorkbook) -> None:
+    """Match the file's sheets to the expected ones; report what moved, vanished or appeared."""
+    expected = loaded.layout.sheet_order
+    found = [sheet.name for sheet in loaded.package.sheets]
+    unexpected = [name for name in found if name not in expected]
+    findings = loaded.findings
+    for index, name in enumerate(expected):
+        if name in found:
+            loaded.sheet_names[name] = name
+            continue
+        candidate = found[index] if index < len(found) else None
+        if candidate in unexpected:
+            unexpected.remove(candidate)
+            loaded.sheet_names[name] = candidate
+            findings.append(
+                error(
+                    candidate,
+                    None,
+                    "sheet_renamed",
+                    candidate,
+                    name,
+                    f"The sheet '{name}' was renamed '{candidate}'. Rename it back: "
+                    "other tools look for it by name.",
+                )
+            )
+        else:
+            findings.append(
+                error(
+                    name,
+                    None,
+                    "sheet_missing",
+                    "no such sheet",
+                    name,
+                    f"The sheet '{name}' was deleted; the model is incomplete.",
+                )
+            )
+    for name in unexpected:
+        findings.append(
+            warning(
+                name,
+                None,
+                "sheet_added",
+                name,
+                "",
+                f"The sheet '{name}' is not part of the model; it is ignored.",
+            )
+        )
+    present = [name for name in found if name in loaded.sheet_names.values()]
+    wanted = [loaded.sheet_names[n] for n in expected if n in loaded.sheet_names]
+    if present != wanted:
+        findings.append(
+            warning(
+                None,
+                None,
+                "sheets_reordered",
+                ", ".join(present),
+                ", ".join(wanted),
+                "The sheets are not in the model's order (inputs, months, results, checks).",
+            )
+        )
+    model_sheets = set(loaded.sheet_names.values())
+    for sheet in loaded.package.sheets:
+        if sheet.state != "visible":
+            make = error if sheet.name in model_sheets else warning
+            findings.append(
+                make(
+                    sheet.name,
+                    None,
+                    "hidden_sheet",
+                    sheet.state,
+                    "visible",
+                    f"The sheet '{sheet.name}' is hidden; nothing in a model should "
+                    "be out of sight.",
+                )
+            )
+    for part in loaded.package.external_links:
+        findings.append(
+            error(
+                None,
+                None,
+                "external_link",
+                part,
+                "none",
+                "The workbook links to another file; its numbers then depend on a "
+                "file the reader cannot see. Break the link (Data > Edit Links).",
+            )
+        )
+    if loaded.package.has_macros:
+        findings.append(
+            error(
+                None,
+                None,
+                "macros",
+                "a VBA project",
+                "none",
+                "The workbook carries macros; a roi_xl model has none.",
+            )
+        )
+
+
+def check_rows(
+    loaded: LoadedWorkbook, sheet: str, expected: dict[str, int], found: dict[str, int]
+) -> None:
+    """Rows inserted or deleted inside a block move the keys away from their places."""
+    actual = loaded.sheet_names[sheet]
+    missing = [key for key in expected if key not in found]
+    for key in missing:
+        loaded.findings.append(
+            error(
+                actual,
+                cell(expected[key], 0),
+                "row_missing",
+                "no such row",
+                key,
+                f"The line '{key}' is missing: a row was deleted or its key was overwritten.",
+            )
+        )
+    moved = [(key, row) for key, row in found.items() if row != expected[key]]
+    if moved:
+        key, row = min(moved, key=lambda item: expected[item[0]])
+        shift = row - expected[key]
+        loaded.findings.append(
+            error(
+                actual,
+                cell(expected[key], 0),
+                "rows_inserted",
+                f"'{key}' on row {row + 1}",
+                f"'{key}' on row {expected[key] + 1}",
+                f"Rows were {'inserted' if shift > 0 else 'deleted'} inside the model from row "
+                f"{expected[key] + 1} ({abs(shift)} row(s)); values are read by their keys, but "
+                "formula checks on this sheet are skipped. Use the comment column instead.",
+            )
+        )
+
+
+# ------------------------------------------------------------------ inputs
+
+
+def check_input(
+    loaded: LoadedWorkbook, item: Input, scenario: str, row: int, col: int, raw: Any
+) -> float | None:
+    """The input's number, or None with a finding when it is not a usable number."""
+    sheet = loaded.sheet_names.get(loaded.layout.inputs, loaded.layout.inputs)
+    ref = cell(row, col)
+    label = item.label.en
+    allowed = f"a number from {item.minimum:,.10g} to {item.maximum:,.10g}"
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or isinstance(raw, ExcelError):
+        if raw == "" or raw is None:
+            what = "is empty"
+        elif isinstance(raw, str):
+            what = f"holds the text {raw!r}, not a number"
+        else:
+            what = f"holds {shown(raw)}, not a number"
+        loaded.findings.append(
+            error(
+                sheet, ref, "input_not_number", shown(raw), allowed, f"{label} ({scenario}) {what}."
+            )
+        )
+        return None
+    value = float(raw)
+    if not math.isfinite(value):
+        loaded.findings.append(
+            error(
+                sheet,
+                ref,
+                "input_not_number",
+                shown(raw),
+                allowed,
+                f"{label} ({scenario}) is not a finite number.",
+            )
+        )
+        return None
+    if item.kind == "percent" and 1 < value <= 100 and value > item.maximum:
+        loaded.findings.append(
+            error(
+                sheet,
+                ref,
+                "percent_typed_as_number",
+                f"{value:g}",
+                f"{value / 100:.4g} ({value:g} %)",
+                f"{label} ({scenario}) reads {value:g}, i.e. {value * 100:,.0f} %: a "
+                "percentage was "
+                f"probably typed without the % sign. Type {value:g}% or {value / 100:g}.",
+            )
+        )
+    elif not item.minimum <= value <= item.maximum:
+        loaded.findings.append(
+            error(
+                sheet,
+                ref,
+                "input_out_of_range",
+                f"{value:,.10g}",
+                allowed,
+                f"{label} ({scenario}) is {value:,.10g}, outside its allowed range.",
+            )
+        )
+    return value
+
+
+def check_figure(
+    loaded: LoadedWorkbook, sheet: str, row: int, label: str, raw: Any, col: int | None = None
+) -> float | None:
+    """A monthly figure: blank stays blank; text or a negative number is reported."""
+    ref = cell(row, MONTH_ACTUAL_COL if col is None else col)
+    actual = loaded.sheet_names.get(sheet, sheet)
+    if raw == "" or raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or isinstance(raw, ExcelError):
+        loaded.findings.append(
+            error(
+                actual,
+                ref,
+                "figure_not_number",
+                shown(raw),
+                "a number, or an empty cell",
+                f"{label} holds {shown(raw)}, not a number.",
+            )
+        )
+        return None
+    if raw < 0:
+        loaded.findings.append(
+            error(
+                actual,
+                ref,
+                "figure_negative",
+                f"{raw:,.10g}",
+                ">= 0",
+                f"{label} is negative ({raw:,.10g}).",
+            )
+        )
+    return float(raw)
+
+
+# ------------------------------------------------------------------- cells
+
+
+def check_cells(loaded: LoadedWorkbook, reference: Reference, compare_values: bool) -> None:
+    """Formulas against the template, hard-coded numbers, errors, master check, cached values."""
+    shifted = {f.sheet for f in loaded.findings if f.rule in ("rows_inserted", "row_missing")}
+    stale: list[Finding] = []
+    compared = 0
+    for sheet, expected_cells in reference.cells.items():
+        actual = loaded.sheet_names.get(sheet)
+        if actual is None or actual not in loaded.formulas.sheetnames:
+            continue
+        worksheet = loaded.formulas[actual]
+        for (row, col), expected in expected_cells.items():
+            found = worksheet.cell(row=row + 1, column=col + 1).value
+            ref = cell(row, col)
+            if expected.formula is None:
+                if isinstance(found, str) and found.startswith("=") and actual not in shifted:
+                    _hard_coded(loaded, actual, ref, found)
+                continue
+            if actual in shifted:
+                continue
+            overwritten = _formula(loaded, actual, ref, found, "=" + expected.formula)
+            if compare_values and not overwritten and expected.value not in (None, ""):
+                compared += 1
+                finding = _value(loaded, sheet, actual, row, col, expected.value)
+                if finding:
+                    stale.append(finding)
+        _extra_formulas(loaded, worksheet, actual, expected_cells)
+    empty = [f for f in stale if f.found == shown("")]
+    if compared and len(empty) > STALE_SHARE * compared:
+        loaded.findings.append(
+            error(
+                None,
+                None,
+                "not_recalculated",
+                f"{len(empty)} of {compared} results empty",
+                "calculated values",
+                "The file was saved without calculated values (by a script or a program "
+                "that does not "
+                "recalculate): viewers that do not recalculate show blanks. Open it in Excel or "
+                "LibreOffice and save it again.",
+            )
+        )
+        stale = [f for f in stale if f not in empty]
+    loaded.findings.extend(stale)
+    _errors(loaded)
+    _master(loaded, reference, trust_file=compared > 0 and len(empty) <= STALE_SHARE * compared)
+
+
+def _formula(loaded: LoadedWorkbook, sheet: str, ref: str, found: Any, expected: str) -> bool:
+    if not (isinstance(found, str) and found.startswith("=")):
+        loaded.findings.append(
+            error(
+                sheet,
+                ref,
+                "formula_overwritten",
+                shown(found),
+                expected,
+                f"{sheet}!{ref} should be calculated but holds {shown(found)}: the formula "
+                "was typed "
+                "over, so this cell no longer follows the inputs.",
+            )
+        )
+        return True
+    if normalise(found) != normalise(expected):
+        loaded.findings.append(
+            error(
+                sheet,
+                ref,
+                "formula_changed",
+                found,
+                expected,
+                f"The formula in {sheet}!{ref} differs from the model's.",
+            )
+        )
+    _hard_coded(loaded, sheet, ref, found)
+    return False
+
+
+def _extra_formulas(
+    loaded: LoadedWorkbook, worksheet: Any, sheet: str, expected_cells: dict
+) -> None:
+    """Formulas the user added on a model sheet (extra columns are fine, numbers are flagged)."""
+    for row in worksheet.iter_rows():
+        for item in row:
+            value = item.value
+            key = (item.row - 1, item.column - 1)
+            if isinstance(value, str) and value.startswith("=") and key not in expected_cells:
+                _hard_coded(loaded, sheet, item.coordinate, value)
+
+
+def _hard_coded(loaded: LoadedWorkbook, sheet: str, ref: str, formula: str) -> None:
+    numbers = hard_coded_numbers(formula)
+    if numbers:
+        loaded.findings.append(
+            warning(
+                sheet,
+                ref,
+                "hard_coded_number",
+                ", ".join(f"{n:g}" for n in numbers),
+                "references to input cells",
+                f"{sheet}!{ref} has a number typed inside its formula "
+                f"({', '.join(f'{n:g}' for n in numbers)}); "
+                "put assumptions in the Inputs sheet so they are seen and sourced.",
+            )
+        )
+
+
+def hard_coded_numbers(formula: str) -> list[float]:
+    """Numbers written in a formula, apart from 0, 1, 2, 3, 12 and 100."""
+    try:
+        tokens = Tokenizer(formula).items
+    except Exception:  # a formula the tokenizer cannot split is reported elsewhere
+        return []
+    numbers = []
+    for token in tokens:
+        if token.type == "OPERAND" and token.subtype == "NUMBER":
+            value = float(token.value)
+            if value not in ALLOWED_NUMBERS:
+                numbers.append(value)
+    return numbers
+
+
+def normalise(formula: str) -> str:
+    """Formula text as Excel means it: no optional quotes, spaces or case, no _xlfn. prefix."""
+    text = formula.strip()
+    strings: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        strings.append(match.group(0))
+        return f"\x00{len(strings) - 1}\x00"
+
+    text = _STRING.sub(keep, text)
+    text = _QUOTED_SHEET.sub(lambda m: m.group(1).replace("''", "'") + "!", text)
+    text = text.replace(" ", "").replace("_xlfn.", "").upper()
+    return re.sub(r"\x00(\d+)\x00", lambda m: strings[int(m.group(1))], text)
+
+
+def _value(
+    loaded: LoadedWorkbook, sheet: str, actual: str, row: int, col: int, expected: Any
+) -> Finding | None:
+    found = loaded.value(sheet, row, col)
+    if _same(found, expected):
+        return None
+    ref = cell(row, col)
+    computed = shown(_plain(expected))
+    return error(
+        actual,
+        ref,
+        "stale_value",
+        shown(found),
+        computed,
+        f"{actual}!{ref} shows {shown(found)} but its formula gives {computed}: the file was "
+        "saved by a program that did not recalculate. Open it in Excel or LibreOffice, "
+        "recalculate and save.",
+    )
+
+
+def _plain(value: Any) -> Any:
+    return value.text if isinstance(value, ExcelError) else value
+
+
+def _same(found: Any, expected: Any) -> bool:
+    if isinstance(expected, ExcelError) or isinstance(found, ExcelError):
+        return (
+            isinstance(found, ExcelError)
+            and isinstance(expected, ExcelError)
+            and (found.text == expected.text)
+        )
+    if expected in (None, "") or found in (None, ""):
+        return expected in (None, "") and found in (None, "")
+    if isinstance(expected, str) or isinstance(found, str):
+        return str(found) == str(expected)
+    if isinstance(found, bool) or isinstance(expected, bool):
+        return float(found) == float(expected)
+    return math.isclose(float(found), float(expected), rel_tol=1e-9, abs_tol=1e-9)
+
+
+def _errors(loaded: LoadedWorkbook) -> None:
+    model = set(loaded.sheet_names.values())
+    for sheet in loaded.package.sheets:
+        if sheet.name not in model:
+            continue
+        for ref, text in sorted(sheet.error_cells.items(), key=lambda item: _cell_order(item[0])):
+            loaded.findings.append(
+                error(
+                    sheet.name,
+                    ref,
+                    "error_value",
+                    text,
+                    "a number",
+                    f"{sheet.name}!{ref} shows the error {text}; see what it divides by or "
+                    "refers to.",
+                )
+            )
+
+
+def _master(loaded: LoadedWorkbook, reference: Reference, trust_file: bool) -> None:
+    """The master check as the file shows it, or as recomputed when the file shows nothing."""
+    layout = loaded.layout
+    if layout.checks not in loaded.sheet_names:
+        return
+    values = reference.values
+    if trust_file:
+        value = loaded.value(layout.checks, layout.master_check_row, 1)
+        failing = [
+            name
+            for name, row in layout.check_rows
+            if loaded.value(layout.checks, row, 1) not in (0, 0.0)
+        ]
+    else:
+        value = values.master_check
+        failing = [name for name, check in values.checks.items() if check != 0]
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0:
+        return
+    actual = loaded.sheet_names[layout.checks]
+    loaded.findings.append(
+        error(
+            actual,
+            cell(layout.master_check_row, 1),
+            "master_check",
+            shown(_plain(value)),
+            "0",
+            "The master check is not 0; failing: "
+            + ", ".join(_check_label(loaded, n) for n in failing)
+            + ".",
+        )
+    )
+
+
+def _check_label(loaded: LoadedWorkbook, name: str) -> str:
+    kind, _, key = name.partition(":")
+    if kind == "input":
+        return f"input '{key}' out of range"
+    if kind == "funnel":
+        return f"funnel stage '{key}' above the stage before"
+    if kind == "month":
+        return f"monthly rule '{key}' broken"
+    return "scenario selector"
+
+
+def version_finding(found: str, installed: str) -> Finding:
+    return warning(
+        None,
+        None,
+        "template_version",
+        found,
+        installed,
+        f"The workbook was made with template version {found}; version {installed} is "
+        "installed, so formula checks compare with the newer one.",
+    )

@@ -1,0 +1,386 @@
+"""Read an edited workbook back: what it says, what it should say, and what is wrong.
+
+Values come from python-calamine (fast), formulas and structure from openpyxl,
+error cells and safety from the package guard. The template recorded in the
+file's properties gives the expected layout; the generator rebuilds the
+expected workbook in memory from the inputs read, so every formula and every
+value can be compared with what the Python engine says. Nothing is ever written
+to the file being read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import python_calamine
+
+from roi_xl import audit, engine, template
+from roi_xl.errors import RoiXlError
+from roi_xl.excel_errors import ExcelError, from_text
+from roi_xl.findings import Finding, error, shown
+from roi_xl.locale import LOCALES, load_locale
+from roi_xl.template import SCENARIOS, Template
+from roi_xl.workbook import Reference, WorkbookOptions, build_reference
+from roi_xl.workbook.layout import (
+    HEATMAP_FIRST_COL,
+    HOURS,
+    INPUT_KEY_COL,
+    METRIC_KEY_COL,
+    MONTH_ACTUAL_COL,
+    MONTH_KEY_COL,
+    SCENARIO_COLS,
+    SELECTOR_ROW,
+    VALUE_COL,
+    WEEKDAYS,
+    Layout,
+    build_layout,
+    cell,
+)
+from roi_xl.xlsx_guard import PackageScan, UnreadableFileError, scan
+
+Grid = list[list[Any]]
+
+
+@dataclass
+class ScenarioRead:
+    """One scenario: the inputs as they stand, the engine's outputs, the file's cached outputs."""
+
+    inputs: dict[str, float | None]
+    outputs: dict[str, engine.Value] | None
+    cached: dict[str, object]
+
+
+@dataclass
+class WorkbookRead:
+    """Everything read from one workbook."""
+
+    path: str
+    template: str
+    version: str
+    generator_version: str
+    locale: str
+    start: str
+    months: int
+    selected_scenario: str | None
+    scenarios: dict[str, ScenarioRead]
+    actuals: dict[str, dict[str, float | None]]
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(f.severity == "error" for f in self.findings)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``roi-xl read --json``."""
+        return {
+            "path": self.path,
+            "template": self.template,
+            "version": self.version,
+            "generator_version": self.generator_version,
+            "locale": self.locale,
+            "selected_scenario": self.selected_scenario,
+            "scenarios": {
+                name: {
+                    "inputs": scenario.inputs,
+                    "outputs": None
+                    if scenario.outputs is None
+                    else {k: engine.as_displayed(v) for k, v in scenario.outputs.items()},
+                    "cached": {k: _json_value(v) for k, v in scenario.cached.items()},
+                }
+                for name, scenario in self.scenarios.items()
+            },
+            "actuals": self.actuals,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass
+class LoadedWorkbook:
+    """The raw material of a read: both views of the file and the expected layout."""
+
+    path: Path
+    package: PackageScan
+    formulas: openpyxl.Workbook
+    values: dict[str, Grid]
+    template: Template
+    layout: Layout
+    sheet_names: dict[str, str]  # expected name -> name found in the file
+    rows: dict[str, dict[str, int]]  # expected sheet -> key -> row found
+    findings: list[Finding] = field(default_factory=list)
+
+    def value(self, sheet: str, row: int, col: int) -> Any:
+        """The value of a cell (by expected sheet name), "" when empty or absent."""
+        actual = self.sheet_names.get(sheet)
+        grid = self.values.get(actual or "")
+        if grid is None or row >= len(grid) or col >= len(grid[row]):
+            return ""
+        value = grid[row][col]
+        if value == "" and actual:
+            part = self.package.sheet(actual)
+            if part and cell(row, col) in part.error_cells:
+                return from_text(part.error_cells[cell(row, col)])
+        return value
+
+
+def read_workbook(path: str | Path) -> WorkbookRead:
+    """Read, recompute and audit a workbook; raise UnreadableFileError if it cannot be read."""
+    path = Path(path)
+    package = scan(path)
+    book = _load_formulas(path)
+    properties = _properties(book)
+    model = _template(path, properties)
+    locale_code, start, months = _period(path, properties)
+    layout = build_layout(model, load_locale(locale_code), start, months)
+    loaded = LoadedWorkbook(
+        path=path,
+        package=package,
+        formulas=book,
+        values=_load_values(path),
+        template=model,
+        layout=layout,
+        sheet_names={},
+        rows={},
+    )
+    audit.check_structure(loaded)
+    _locate_rows(loaded)
+    selected = _read_selector(loaded)
+    inputs = _read_inputs(loaded)
+    actuals, heatmaps = _read_actuals(loaded)
+    complete = all(v is not None for s in SCENARIOS for v in inputs[s].values())
+    reference = _reference(loaded, inputs if complete else None, selected, actuals, heatmaps)
+    scenarios = {}
+    for scenario in SCENARIOS:
+        numbers = inputs[scenario]
+        outputs = None
+        if all(v is not None for v in numbers.values()):
+            outputs = engine.compute(model, {k: float(v) for k, v in numbers.items()})  # type: ignore[arg-type]
+        scenarios[scenario] = ScenarioRead(numbers, outputs, _cached_outputs(loaded, scenario))
+    figures_ok = not any(f.rule == "figure_not_number" for f in loaded.findings)
+    audit.check_cells(loaded, reference, complete and figures_ok and selected is not None)
+    version = properties.get("roi_xl_template_version", "")
+    if version and version != model.version:
+        loaded.findings.append(audit.version_finding(version, model.version))
+    return WorkbookRead(
+        path=str(path),
+        template=model.key,
+        version=version or model.version,
+        generator_version=properties.get("roi_xl_generator_version", ""),
+        locale=locale_code,
+        start=f"{start.year:04d}-{start.month:02d}",
+        months=months,
+        selected_scenario=selected,
+        scenarios=scenarios,
+        actuals={layout.month_sheets[i]: figures for i, figures in enumerate(actuals)},
+        findings=audit.ordered(loaded.findings),
+    )
+
+
+# ------------------------------------------------------------------ loading
+
+
+def _load_formulas(path: Path) -> openpyxl.Workbook:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return openpyxl.load_workbook(path, data_only=False, keep_links=False)
+    except RoiXlError:
+        raise
+    except Exception as exc:  # openpyxl raises many types on malformed packages
+        raise UnreadableFileError(f"{path}: the workbook cannot be opened ({exc})") from None
+
+
+def _load_values(path: Path) -> dict[str, Grid]:
+    """Every sheet's values as a grid anchored at A1 (python-calamine)."""
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        grids: dict[str, Grid] = {}
+        for name in book.sheet_names:
+            sheet = book.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False)
+            grids[name] = [list(row) for row in rows]
+        book.close()
+        return grids
+    except Exception as exc:  # calamine raises its own error types on damaged files
+        raise UnreadableFileError(f"{path}: the values cannot be read ({exc})") from None
+
+
+def _properties(book: openpyxl.Workbook) -> dict[str, str]:
+    props = getattr(book, "custom_doc_props", None)
+    if props is None:
+        return {}
+    return {prop.name: str(prop.value) for prop in props.props}
+
+
+def _template(path: Path, properties: Mapping[str, str]) -> Template:
+    key = properties.get("roi_xl_template")
+    if not key:
+        raise UnreadableFileError(
+            f"{path}: not a roi_xl workbook (no template recorded in its properties); "
+            "create one with 'roi-xl new TEMPLATE -o FILE.xlsx'"
+        )
+    try:
+        return template.load(key)
+    except RoiXlError as exc:
+        raise UnreadableFileError(
+            f"{path}: made from template '{key}', which is not available ({exc})"
+        ) from None
+
+
+def _period(path: Path, properties: Mapping[str, str]) -> tuple[str, dt.date, int]:
+    locale = properties.get("roi_xl_locale", "en-US")
+    start = properties.get("roi_xl_start", "")
+    months = properties.get("roi_xl_months", "")
+    match = re.fullmatch(r"(\d{4})-(\d{2})", start)
+    if locale not in LOCALES or not match or not months.isdigit() or not 1 <= int(months) <= 60:
+        raise UnreadableFileError(
+            f"{path}: the roi_xl properties are damaged (locale {locale!r}, start {start!r}, "
+            f"months {months!r})"
+        )
+    return locale, dt.date(int(match.group(1)), int(match.group(2)), 1), int(months)
+
+
+# ------------------------------------------------------------------ reading
+
+
+def _locate_rows(loaded: LoadedWorkbook) -> None:
+    """Find each key's row through the key columns, so inserted rows do not shift the reading."""
+    layout = loaded.layout
+    keyed = {
+        layout.inputs: (INPUT_KEY_COL, layout.input_rows),
+        layout.calculations: (METRIC_KEY_COL, layout.metric_rows),
+    }
+    month_rows = {
+        **layout.monthly.field_rows,
+        **layout.monthly.kpi_rows,
+        **layout.monthly.check_rows,
+    }
+    for sheet in layout.month_sheets:
+        keyed[sheet] = (MONTH_KEY_COL, month_rows)
+    for sheet, (key_col, expected) in keyed.items():
+        found: dict[str, int] = {}
+        actual = loaded.sheet_names.get(sheet)
+        grid = loaded.values.get(actual or "", [])
+        for row_index, row in enumerate(grid):
+            if key_col < len(row) and isinstance(row[key_col], str) and row[key_col] in expected:
+                found.setdefault(row[key_col], row_index)
+        loaded.rows[sheet] = {key: found.get(key, row) for key, row in expected.items()}
+        if actual is not None:
+            audit.check_rows(loaded, sheet, expected, found)
+
+
+def _read_selector(loaded: LoadedWorkbook) -> str | None:
+    layout = loaded.layout
+    raw = loaded.value(layout.inputs, SELECTOR_ROW, VALUE_COL)
+    names = {layout.locale.scenarios[s].casefold(): s for s in SCENARIOS}
+    names.update({s: s for s in SCENARIOS})
+    if isinstance(raw, str) and raw.strip().casefold() in names:
+        return names[raw.strip().casefold()]
+    loaded.findings.append(
+        error(
+            layout.inputs,
+            cell(SELECTOR_ROW, VALUE_COL),
+            "selector_invalid",
+            shown(raw),
+            " / ".join(layout.locale.scenarios[s] for s in SCENARIOS),
+            "The scenario selector does not name a scenario, so the Live column and the Dashboard "
+            "show errors.",
+        )
+    )
+    return None
+
+
+def _read_inputs(loaded: LoadedWorkbook) -> dict[str, dict[str, float | None]]:
+    inputs: dict[str, dict[str, float | None]] = {s: {} for s in SCENARIOS}
+    rows = loaded.rows[loaded.layout.inputs]
+    for item in loaded.template.inputs:
+        for scenario in SCENARIOS:
+            row, col = rows[item.key], SCENARIO_COLS[scenario]
+            raw = loaded.value(loaded.layout.inputs, row, col)
+            inputs[scenario][item.key] = audit.check_input(loaded, item, scenario, row, col, raw)
+    return inputs
+
+
+def _read_actuals(
+    loaded: LoadedWorkbook,
+) -> tuple[list[dict[str, float | None]], list[list[list[float | None]] | None]]:
+    months: list[dict[str, float | None]] = []
+    grids: list[list[list[float | None]] | None] = []
+    for sheet in loaded.layout.month_sheets:
+        rows = loaded.rows[sheet]
+        figures = {}
+        for item in loaded.template.monthly.fields:
+            raw = loaded.value(sheet, rows[item.key], MONTH_ACTUAL_COL)
+            figures[item.key] = audit.check_figure(
+                loaded, sheet, rows[item.key], item.label.en, raw
+            )
+        months.append(figures)
+        grids.append(_read_heatmap(loaded, sheet) if loaded.template.monthly.heatmap else None)
+    return months, grids
+
+
+def _read_heatmap(loaded: LoadedWorkbook, sheet: str) -> list[list[float | None]]:
+    first = loaded.layout.monthly.heatmap_first_row
+    assert first is not None
+    grid = []
+    for day in range(WEEKDAYS):
+        values = []
+        for hour in range(HOURS):
+            raw = loaded.value(sheet, first + day, HEATMAP_FIRST_COL + hour)
+            values.append(
+                audit.check_figure(
+                    loaded, sheet, first + day, "missed calls", raw, col=HEATMAP_FIRST_COL + hour
+                )
+            )
+        grid.append(values)
+    return grid
+
+
+def _cached_outputs(loaded: LoadedWorkbook, scenario: str) -> dict[str, object]:
+    rows = loaded.rows[loaded.layout.calculations]
+    col = SCENARIO_COLS[scenario]
+    return {
+        key: loaded.value(loaded.layout.calculations, rows[key], col)
+        for key in loaded.template.metric_keys
+    }
+
+
+def _reference(
+    loaded: LoadedWorkbook,
+    inputs: dict[str, dict[str, float | None]] | None,
+    selected: str | None,
+    actuals: list[dict[str, float | None]],
+    heatmaps: list[list[list[float | None]] | None],
+) -> Reference:
+    """The workbook the generator would write for what was read (formulas always valid)."""
+    layout = loaded.layout
+    exact = None
+    if inputs is not None:
+        exact = {s: {k: float(v) for k, v in inputs[s].items() if v is not None} for s in SCENARIOS}
+    options = WorkbookOptions(
+        locale=layout.locale.code,
+        start=layout.months[0],
+        months=len(layout.months),
+        scenario=selected or "realistic",
+        inputs=exact,
+        actuals=actuals,
+        heatmaps=heatmaps,
+    )
+    return build_reference(loaded.template, options)
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, ExcelError):
+        return value.text
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (dt.date, dt.datetime, dt.time, dt.timedelta)):
+        return str(value)
+    return value

@@ -34,10 +34,7 @@ def write_actuals(ctx: Context) -> None:
     ws.set_column(UNIT_COL, UNIT_COL, 8)
     ws.set_column(a.first_month_col, a.variance_col, 12)
     ws.set_column(a.key_col, a.key_col, 22)
-    ws.write_string(
-        0, 0, f"{ctx.template.title[ctx.language]} - {t['actuals_title']}", s.get("title")
-    )
-    ws.write_string(1, 0, t["actuals_help"], s.get("subtitle"))
+    ctx.heading(ws, "actuals")
     header = MONTH_FIRST_ROW - 1
     ws.set_row(header, 30)
     ws.write_string(header, LABEL_COL, t["label"], s.get("header"))

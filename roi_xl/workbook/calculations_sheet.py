@@ -32,10 +32,7 @@ def write_calculations(ctx: Context) -> None:
     ws.set_column(SCENARIO_COLS["prudent"], LIVE_COL, 14)
     ws.set_column(FORMULA_COL, FORMULA_COL, 60)
     ws.set_column(METRIC_KEY_COL, METRIC_KEY_COL, 24)
-    ws.write_string(
-        0, 0, f"{ctx.template.title[ctx.language]} - {t['calculations_title']}", s.get("title")
-    )
-    ws.write_string(1, 0, t["calculations_help"], s.get("subtitle"))
+    ctx.heading(ws, "calculations")
     headers = [
         t["label"],
         t["unit"],
@@ -44,9 +41,7 @@ def write_calculations(ctx: Context) -> None:
         t["formula"],
         t["key"],
     ]
-    ws.set_row(HEADER_ROW, 30)
-    for col, text in enumerate(headers):
-        ws.write_string(HEADER_ROW, col, text, s.get("header"))
+    ctx.headers(ws, HEADER_ROW, headers)
     for section, row in ctx.layout.metric_section_rows.items():
         ws.merge_range(
             row, LABEL_COL, row, METRIC_KEY_COL, ctx.locale.section(section), s.get("section")

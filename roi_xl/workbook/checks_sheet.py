@@ -25,12 +25,8 @@ def write_checks(ctx: Context) -> None:
     ws.set_column(VALUE_COL, VALUE_COL, 10)
     ws.set_column(DETAIL_COL, DETAIL_COL, 46)
     ws.set_column(KEY_COL, KEY_COL, 34)
-    ws.write_string(
-        0, 0, f"{ctx.template.title[ctx.language]} - {t['checks_title']}", s.get("title")
-    )
-    ws.write_string(1, 0, t["checks_help"], s.get("subtitle"))
-    for col, text in enumerate([t["check"], t["status"], "", t["key"]]):
-        ws.write_string(3, col, text, s.get("header"))
+    ctx.heading(ws, "checks")
+    ctx.headers(ws, 3, [t["check"], t["status"], "", t["key"]])
     for name, row in layout.check_rows:
         label, detail, formula = _check(ctx, name)
         ws.write_string(row, 0, label, s.get("label"))

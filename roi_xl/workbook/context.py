@@ -37,6 +37,20 @@ class Context:
             raise KeyError(name)
         return worksheet
 
+    def heading(self, worksheet: Worksheet, name: str) -> None:
+        """Title (the template's, then the sheet's) and the line saying what to do here."""
+        title = f"{self.template.title[self.language]} - {self.locale[name + '_title']}"
+        worksheet.write_string(0, 0, title, self.styles.get("title"))
+        help_text = self.locale.text.get(name + "_help")
+        if help_text:
+            worksheet.write_string(1, 0, help_text, self.styles.get("subtitle"))
+
+    def headers(self, worksheet: Worksheet, row: int, texts: list[str]) -> None:
+        """A header row, tall enough for wrapped titles."""
+        worksheet.set_row(row, 30)
+        for col, text in enumerate(texts):
+            worksheet.write_string(row, col, text, self.styles.get("header"))
+
     def protect(self, worksheet: Worksheet) -> None:
         """Protect the sheet (no password unless asked): formulas locked, inputs open."""
         worksheet.protect(

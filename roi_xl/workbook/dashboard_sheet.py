@@ -35,9 +35,7 @@ def write_dashboard(ctx: Context) -> None:
     ws.set_column(UNIT, UNIT, 7)
     ws.set_column(FIRST, FIRST + 2, 14)
     ws.set_column(FIRST + 3, FIRST + 3, 3)
-    ws.write_string(
-        0, 0, f"{ctx.template.title[ctx.language]} - {t['dashboard_title']}", s.get("title")
-    )
+    ctx.heading(ws, "dashboard")
     ws.write_string(1, LABEL, t["selector"], s.get("label_bold"))
     ctx.formula(
         ws,

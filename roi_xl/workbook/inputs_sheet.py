@@ -34,10 +34,7 @@ def write_inputs(ctx: Context) -> None:
     ws.set_column(MIN_COL, MAX_COL, 15)
     ws.set_column(INPUT_KEY_COL, INPUT_KEY_COL, 24)
     ws.set_column(NOTE_COL, NOTE_COL, 110)
-    ws.write_string(
-        0, 0, f"{ctx.template.title[ctx.language]} - {t['inputs_title']}", s.get("title")
-    )
-    ws.write_string(1, 0, t["inputs_help"], s.get("subtitle"))
+    ctx.heading(ws, "inputs")
     _write_selector(ctx)
     headers = [
         t["label"],
@@ -49,9 +46,7 @@ def write_inputs(ctx: Context) -> None:
         t["key"],
         t["note"],
     ]
-    ws.set_row(HEADER_ROW, 30)
-    for col, text in enumerate(headers):
-        ws.write_string(HEADER_ROW, col, text, s.get("header"))
+    ctx.headers(ws, HEADER_ROW, headers)
     for section, row in ctx.layout.input_section_rows.items():
         ws.merge_range(row, LABEL_COL, row, NOTE_COL, ctx.locale.section(section), s.get("section"))
     for item in ctx.template.inputs:

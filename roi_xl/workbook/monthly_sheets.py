@@ -110,12 +110,8 @@ def write_month(ctx: Context, index: int) -> None:
         0, MONTH_ACTUAL_COL, dt.datetime(date.year, date.month, 1), s.get("label", "date")
     )
     ws.write_string(1, 0, t["month_help"], s.get("subtitle"))
-    header_row = MONTH_FIRST_ROW - 1
-    ws.set_row(header_row, 30)
-    for col, text in enumerate(
-        [t["label"], t["unit"], t["value"], t["plan"], t["comment"], t["key"]]
-    ):
-        ws.write_string(header_row, col, text, s.get("header"))
+    texts = [t["label"], t["unit"], t["value"], t["plan"], t["comment"], t["key"]]
+    ctx.headers(ws, MONTH_FIRST_ROW - 1, texts)
     live = layout.live_refs()
     plan_values = ctx.values.plans
     for item in monthly.fields:

@@ -137,6 +137,10 @@ def new(
     password: Annotated[
         str, typer.Option("--password", help="Protect sheets with this password.")
     ] = "",
+    lambdas: Annotated[
+        bool,
+        typer.Option("--lambdas", help="Also define =ROI(), =CAC()... as Excel 365 LAMBDAs."),
+    ] = False,
 ) -> None:
     """Write a formula-driven workbook for a template."""
     model = template.load(template_name)
@@ -148,6 +152,7 @@ def new(
         months=months,
         force=force,
         password=password,
+        lambdas=lambdas,
     )
     path = write_workbook(model, output, options)
     console.print(f"Wrote [bold]{path}[/] ({model.title.en}, {locale}, {months} months)")

@@ -113,10 +113,10 @@ _DEFINITIONS: list[tuple[str, list[tuple[str, str, str]], str, str, str]] = [
         "COSTPER",
         [
             ("cost", "Total cost", "amount"),
-            ("count", "Number of units (conversations, meetings, proposals...)", "count"),
+            ("units", "Number of units (conversations, meetings, proposals...)", "count"),
         ],
-        "cost / count",
-        "Cost per unit: cost / count (cost per conversation, meeting, proposal...).",
+        "cost / units",
+        "Cost per unit: cost / units (cost per conversation, meeting, proposal...).",
         SOURCE_PHONING,
     ),
     (

@@ -29,6 +29,7 @@ from roi_xl.workbook.context import Context
 from roi_xl.workbook.cover_sheet import write_cover
 from roi_xl.workbook.dashboard_sheet import write_dashboard
 from roi_xl.workbook.inputs_sheet import write_inputs
+from roi_xl.workbook.lambdas import define_lambdas
 from roi_xl.workbook.layout import Layout, build_layout
 from roi_xl.workbook.monthly_sheets import write_month
 from roi_xl.workbook.styles import Styles
@@ -56,6 +57,7 @@ class WorkbookOptions:
     heatmaps: Sequence[Grid | None] = ()
     created: dt.date | None = None
     inputs: Mapping[str, Mapping[str, float]] | None = None  # exact values per scenario
+    lambdas: bool = False  # also define each business function as an Excel 365 LAMBDA
 
 
 def write_workbook(template: Template, path: str | Path, options: WorkbookOptions) -> Path:
@@ -180,6 +182,8 @@ def _write_sheets(
     write_calculations(ctx)
     write_dashboard(ctx)
     write_checks(ctx)
+    if options.lambdas:
+        define_lambdas(workbook)
     _set_properties(workbook, template, options, plan.start, plan.locale.code)
     workbook.get_worksheet_by_name(layout.dashboard).activate()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import zipfile
 from pathlib import Path
@@ -14,25 +13,6 @@ from openpyxl import load_workbook
 from roi_xl import recalc
 
 WRONG_CACHE = 999
-
-
-def require_soffice() -> str:
-    """Skip without LibreOffice, but fail under CI=true: CI must never skip silently."""
-    path = recalc.soffice_path()
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(
-                "CI=true but LibreOffice (soffice) is not on PATH: install it "
-                "(e.g. apt-get install libreoffice-calc); recalculation tests may not skip in CI.",
-                pytrace=False,
-            )
-        pytest.skip("LibreOffice (soffice) is not on PATH")
-    return path
-
-
-@pytest.fixture
-def soffice() -> str:
-    return require_soffice()
 
 
 @pytest.fixture
@@ -72,18 +52,31 @@ def count_popen(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     return calls
 
 
-def test_guard_fails_under_ci_without_soffice(monkeypatch: pytest.MonkeyPatch) -> None:
+def run_soffice_fixture(pytester: pytest.Pytester) -> pytest.RunResult:
+    """Run a test requesting the shared `soffice` fixture (tests/conftest.py) in an inner session."""
+    pytester.makeconftest(Path(__file__).with_name("conftest.py").read_text(encoding="utf-8"))
+    pytester.makepyfile("def test_needs_libreoffice(soffice):\n    pass\n")
+    return pytester.runpytest_inprocess("-rs", "-p", "no:cacheprovider")
+
+
+def test_guard_fails_under_ci_without_soffice(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(recalc, "soffice_path", lambda: None)
     monkeypatch.setenv("CI", "true")
-    with pytest.raises(pytest.fail.Exception, match="CI=true"):
-        require_soffice()
+    result = run_soffice_fixture(pytester)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*CI=true but LibreOffice (soffice) is not on PATH*"])
 
 
-def test_guard_skips_outside_ci_without_soffice(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_guard_skips_outside_ci_without_soffice(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(recalc, "soffice_path", lambda: None)
     monkeypatch.delenv("CI", raising=False)
-    with pytest.raises(pytest.skip.Exception):
-        require_soffice()
+    result = run_soffice_fixture(pytester)
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["SKIPPED*LibreOffice (soffice) is not on PATH*"])
 
 
 def test_recalculation_replaces_wrong_cached_values(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from roi_xl import engine, template
 from roi_xl.errors import TemplateError
+from roi_xl.workbook import WorkbookOptions, write_workbook
 
 GOOD = """[template]
 key = "mini"
@@ -45,6 +48,35 @@ label = { en = "ROI", fr = "ROI" }
 unit = "%"
 kind = "percent"
 expr = "ROI(gain, cost)"
+
+[monthly]
+chart = "gain_actual"
+
+[[monthly.fields]]
+key = "gain_actual"
+label = { en = "Gain of the month", fr = "Gain du mois" }
+unit = "currency"
+kind = "currency"
+plan = "gain"
+
+[[monthly.fields]]
+key = "cost_actual"
+label = { en = "Cost of the month", fr = "Coût du mois" }
+unit = "currency"
+kind = "currency"
+plan = "cost"
+
+[[monthly.kpis]]
+key = "roi_actual"
+label = { en = "ROI of the month", fr = "ROI du mois" }
+unit = "%"
+kind = "percent"
+expr = "ROI(gain_actual, cost_actual)"
+
+[[monthly.checks]]
+key = "cost_positive"
+label = { en = "Some cost was spent", fr = "Un coût a été engagé" }
+rule = "cost_actual > 0"
 """
 
 
@@ -54,6 +86,21 @@ def test_a_user_template_from_a_path_works(tmp_path: Path) -> None:
     model = template.load(str(path))
     results = engine.calculate(model)
     assert [results[s].outputs["roi"] for s in template.SCENARIOS] == [0.0, 1.0, 2.0]
+
+
+def test_a_user_template_makes_a_workbook_that_reads_back_clean(tmp_path: Path) -> None:
+    path = tmp_path / "mini.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    model = template.load(str(path))
+    target = tmp_path / "mini.xlsx"
+    options = WorkbookOptions(
+        start=dt.date(2026, 1, 1), months=3, actuals=[{"gain_actual": 150, "cost_actual": 100}]
+    )
+    write_workbook(model, target, options)
+    wb = openpyxl.load_workbook(target, data_only=True)
+    calc_rows = {row[7].value: row for row in wb["Calculations"].iter_rows() if row[7].value}
+    assert [c.value for c in calc_rows["roi"][2:6]] == [0.0, 1.0, 2.0, 1.0]
+    assert (wb["Actuals"]["C6"].value, wb["Actuals"]["C7"].value) == (150, 100)
 
 
 @pytest.mark.parametrize(
@@ -99,6 +146,15 @@ def test_a_user_template_from_a_path_works(tmp_path: Path) -> None:
         (('key = "cost"', 'key = "gain"'), "the key 'gain' is used twice"),
         (('version = "0.1"', "version = "), "not valid TOML"),
         (('label = { en = "Gain", fr = "Gain" }', 'label = "Gain"'), "must give both languages"),
+        (
+            ('expr = "ROI(gain_actual, cost_actual)"', 'expr = "ROI(gain_actual, costs)"'),
+            "monthly KPI 'roi_actual': unknown name 'costs'",
+        ),
+        (('rule = "cost_actual > 0"', 'rule = "cost_actual"'), "the rule must be a comparison"),
+        (
+            ('chart = "gain_actual"', 'chart = "nope"'),
+            "[monthly] chart: 'nope' is not a monthly field",
+        ),
     ],
 )
 def test_a_broken_template_is_refused_with_its_line(

@@ -424,8 +424,17 @@ def _formula(loaded: LoadedWorkbook, sheet: str, ref: str, found: Any, expected:
 def _extra_formulas(
     loaded: LoadedWorkbook, worksheet: Any, sheet: str, expected_cells: dict
 ) -> None:
-    """Formulas the user added on a model sheet (extra columns are fine, numbers are flagged)."""
-    for row in worksheet.iter_rows():
+    """Formulas the user added inside the model's area: flag typed-in numbers.
+
+    Only the model's own rectangle is walked: what lies to the right or below
+    is the user's extension, and walking a sheet to a far-away cell would cost
+    millions of empty cells.
+    """
+    if not expected_cells:
+        return
+    last_row = max(row for row, _ in expected_cells) + 1
+    last_col = max(col for _, col in expected_cells) + 1
+    for row in worksheet.iter_rows(max_row=last_row, max_col=last_col):
         for item in row:
             value = item.value
             key = (item.row - 1, item.column - 1)

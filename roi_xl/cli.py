@@ -30,7 +30,7 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console()
-error_console = Console(stderr=True)
+error_console = Console(stderr=True, soft_wrap=True)  # one error, one line
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -26,6 +26,8 @@ MAX_PART_BYTES = 100 * 1024 * 1024
 MAX_TOTAL_BYTES = 200 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed, for parts above 1 MiB
 MAX_SHEET_ROWS = 100_000
+MAX_SHEET_CELLS = 10_000_000  # rows x columns of a sheet's used area, read as a dense grid
+MAX_CARRY = 8 * 1024 * 1024  # an unfinished tag longer than this is not a spreadsheet
 CHUNK = 1024 * 1024
 
 OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
@@ -35,7 +37,11 @@ NS_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 _DANGEROUS = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
-_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"')
+_ROW = re.compile(rb"<(?:\w+:)?row\b([^>]*)>")
+_ROW_NUMBER = re.compile(rb'\br="(\d+)"')
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})(\d+)"')
+_CELL_OR_ROW_START = re.compile(rb"<(?:\w+:)?(?:c|row)[\s>/]")
+_ENCODING = re.compile(rb'encoding="([^"]+)"')
 _ERROR_CELL = re.compile(
     rb'<(?:\w+:)?c\b(?=[^>]*\bt="e")[^>]*\br="([A-Z]{1,3}\d+)"[^>]*>(.*?)</(?:\w+:)?c>', re.S
 )
@@ -52,6 +58,7 @@ class SheetPart:
     part: str
     state: str  # "visible", "hidden" or "veryHidden"
     rows: int = 0
+    columns: int = 0
     error_cells: dict[str, str] = field(default_factory=dict)
 
 
@@ -79,7 +86,10 @@ def scan(path: Path) -> PackageScan:
             "from Excel"
         ) from None
     except (zlib.error, EOFError, OSError) as exc:
-        raise UnreadableFileError(f"{path}: the file is damaged or truncated ({exc})") from None
+        raise UnreadableFileError(
+            f"{path}: the file is damaged or truncated ({exc}); take a fresh copy or re-save it "
+            "from Excel"
+        ) from None
 
 
 def _check_kind(path: Path) -> None:
@@ -116,8 +126,6 @@ def _check_kind(path: Path) -> None:
 
 def _scan_archive(path: Path, archive: zipfile.ZipFile) -> PackageScan:
     infos = archive.infolist()
-    names = {info.filename for info in infos}
-    _check_package_kind(path, archive, names)
     if len(infos) > MAX_ENTRIES:
         raise UnreadableFileError(f"{path}: {len(infos)} parts in the package is not a workbook")
     total = 0
@@ -130,6 +138,8 @@ def _scan_archive(path: Path, archive: zipfile.ZipFile) -> PackageScan:
                 f"{path}: part {info.filename} would expand to {info.file_size:,} bytes "
                 f"(ratio {ratio:.0f}:1); refusing a possible zip bomb"
             )
+    names = {info.filename for info in infos}
+    _check_package_kind(path, archive, names)
     sheets = _sheet_parts(path, archive)
     by_part = {sheet.part: sheet for sheet in sheets}
     for info in infos:
@@ -141,7 +151,7 @@ def _scan_archive(path: Path, archive: zipfile.ZipFile) -> PackageScan:
 
 
 def _check_package_kind(path: Path, archive: zipfile.ZipFile, names: set[str]) -> None:
-    if "mimetype" in names and b"opendocument" in archive.read("mimetype")[:200]:
+    if "mimetype" in names and b"opendocument" in _head(archive, "mimetype"):
         raise UnreadableFileError(
             f"{path}: this is an OpenDocument spreadsheet (.ods); open it and save it as "
             "Excel 2007-365 (.xlsx)"
@@ -155,6 +165,12 @@ def _check_package_kind(path: Path, archive: zipfile.ZipFile, names: set[str]) -
         raise UnreadableFileError(
             f"{path}: a zip file, but not an Excel workbook (no xl/workbook.xml inside)"
         )
+
+
+def _head(archive: zipfile.ZipFile, part: str, size: int = 200) -> bytes:
+    """The first bytes of a part, without decompressing the rest."""
+    with archive.open(part) as stream:
+        return stream.read(size)
 
 
 def _parse(path: Path, archive: zipfile.ZipFile, part: str) -> SafeXml.Element:
@@ -217,32 +233,86 @@ def _normalise(part: str) -> str:
 def _scan_part(
     path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: SheetPart | None
 ) -> None:
-    """Stream one XML part: refuse entity declarations; for a sheet, count rows and errors."""
-    tail = b""
+    """Stream one XML part: refuse entity declarations and foreign encodings; for a sheet,
+    measure its used area and note its error cells.
+
+    Each chunk is processed up to its last complete tag; the rest is carried over,
+    so nothing is seen twice or split in two.
+    """
+    carry = b""
+    first = True
     with archive.open(info) as stream:
         while True:
             chunk = stream.read(CHUNK)
             if not chunk:
                 break
-            window = tail + chunk
-            if any(marker in window for marker in _DANGEROUS):
-                raise UnreadableFileError(
-                    f"{path}: part {info.filename} declares XML entities (a DOCTYPE); "
-                    "refusing it as unsafe"
-                )
-            if sheet is not None:
-                _scan_sheet_chunk(path, window, sheet)
-            tail = window[-4096:]
+            if first:
+                _check_encoding(path, info.filename, chunk)
+                first = False
+            buffer = carry + chunk
+            cut = _last_boundary(buffer, sheet is not None)
+            ready, carry = buffer[:cut], buffer[cut:]
+            if len(carry) > MAX_CARRY:
+                raise UnreadableFileError(f"{path}: part {info.filename} is not a valid sheet")
+            _scan_text(path, info.filename, ready, sheet)
+    _scan_text(path, info.filename, carry, sheet)
 
 
-def _scan_sheet_chunk(path: Path, window: bytes, sheet: SheetPart) -> None:
-    for match in _ROW.finditer(window):
-        sheet.rows = max(sheet.rows, int(match.group(1)))
+def _last_boundary(buffer: bytes, is_sheet: bool) -> int:
+    """Where the complete part of a buffer ends: before the last row or cell that starts in
+    it (sheets, so no cell is cut in two), or before the last tag (other parts)."""
+    if not is_sheet:
+        start = buffer.rfind(b"<")
+        return start if start > 0 else len(buffer)
+    for offset in (max(len(buffer) - 65536, 0), 0):
+        starts = [m.start() for m in _CELL_OR_ROW_START.finditer(buffer, offset)]
+        if starts:
+            return starts[-1]
+    return 0
+
+
+def _check_encoding(path: Path, part: str, head: bytes) -> None:
+    """Excel and LibreOffice write UTF-8; anything else is refused rather than misread."""
+    declared = _ENCODING.search(head[:200])
+    utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff") or head[:4] in (b"\x00\x00\xfe\xff",)
+    if utf16 or (declared and declared.group(1).lower() not in (b"utf-8", b"utf8")):
+        raise UnreadableFileError(
+            f"{path}: part {part} is not UTF-8 encoded, as Excel and LibreOffice write "
+            "workbooks; re-save the file from Excel"
+        )
+
+
+def _scan_text(path: Path, part: str, text: bytes, sheet: SheetPart | None) -> None:
+    if any(marker in text for marker in _DANGEROUS):
+        raise UnreadableFileError(
+            f"{path}: part {part} declares XML entities (a DOCTYPE); refusing it as unsafe"
+        )
+    if sheet is None:
+        return
+    for match in _ROW.finditer(text):
+        number = _ROW_NUMBER.search(match.group(1))
+        sheet.rows = max(sheet.rows + 1, int(number.group(1))) if number else sheet.rows + 1
+    for match in _CELL_REF.finditer(text):
+        sheet.columns = max(sheet.columns, _column_number(match.group(1)))
+        sheet.rows = max(sheet.rows, int(match.group(2)))
     if sheet.rows > MAX_SHEET_ROWS:
         raise UnreadableFileError(
-            f"{path}: sheet '{sheet.name}' has {sheet.rows:,} rows; a roi_xl workbook has a few "
-            f"hundred (limit {MAX_SHEET_ROWS:,}): is this the right file?"
+            f"{path}: sheet '{sheet.name}' has more than {MAX_SHEET_ROWS:,} rows; a roi_xl "
+            "workbook has a few hundred: is this the right file?"
         )
-    for match in _ERROR_CELL.finditer(window):
+    if sheet.rows * sheet.columns > MAX_SHEET_CELLS:
+        raise UnreadableFileError(
+            f"{path}: sheet '{sheet.name}' spreads over {sheet.rows:,} rows x "
+            f"{sheet.columns:,} columns; a roi_xl workbook is far smaller (limit "
+            f"{MAX_SHEET_CELLS:,} cells): clear the far-away cells or check this is the right file"
+        )
+    for match in _ERROR_CELL.finditer(text):
         value = _VALUE.search(match.group(2))
         sheet.error_cells[match.group(1).decode()] = value.group(1).decode() if value else "#N/A"
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number

@@ -19,6 +19,7 @@ from rich.table import Table
 from roi_xl import engine, template
 from roi_xl.demo import write_demo
 from roi_xl.errors import RoiXlError
+from roi_xl.excel_setup import write_excel_setup
 from roi_xl.overrides import parse_month, parse_overrides
 from roi_xl.presentation import format_value
 from roi_xl.reader import WorkbookRead, read_workbook
@@ -169,6 +170,22 @@ def demo(
     """Write a ready example of every template, in English and French."""
     paths = write_demo(folder, force=force, on_written=lambda p: console.print(f"  wrote {p}"))
     console.print(f"{len(paths)} example workbooks in [bold]{folder.resolve()}[/]")
+
+
+excel_app = typer.Typer(help="Use the roi_xl functions inside Excel.", no_args_is_help=True)
+app.add_typer(excel_app, name="excel")
+
+
+@excel_app.command("setup")
+@reports_errors
+def excel_setup(
+    folder: Annotated[Path, typer.Argument(help="Where to write the files.")] = Path("."),
+    force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
+) -> None:
+    """Write xlwings.conf, main.py, requirements.txt and a HOW-TO for =MISSEDCALLLOSS() & co."""
+    for path in write_excel_setup(folder, force=force):
+        console.print(f"  wrote {path}")
+    console.print(f"Read [bold]{folder / 'HOWTO.md'}[/] for the next steps.")
 
 
 @app.command("read")

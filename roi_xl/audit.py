@@ -388,7 +388,8 @@ def check_cells(loaded: LoadedWorkbook, reference: Reference, compare_values: bo
         stale = [f for f in stale if f not in empty]
     loaded.findings.extend(stale)
     _errors(loaded)
-    _master(loaded, reference, trust_file=compared > 0 and len(empty) <= STALE_SHARE * compared)
+    recalculated = not (compared and len(empty) > STALE_SHARE * compared)
+    _master(loaded, reference, recompute=compare_values and not recalculated)
 
 
 def _formula(loaded: LoadedWorkbook, sheet: str, ref: str, found: Any, expected: str) -> bool:
@@ -548,14 +549,18 @@ def _errors(loaded: LoadedWorkbook) -> None:
             )
 
 
-def _master(loaded: LoadedWorkbook, reference: Reference, trust_file: bool) -> None:
-    """The master check as the file shows it, or as recomputed when the file shows nothing."""
+def _master(loaded: LoadedWorkbook, reference: Reference, recompute: bool) -> None:
+    """The master check as the file shows it, or as recomputed when the file was saved
+    without calculated values (and the inputs allow a recomputation)."""
     layout = loaded.layout
     if layout.checks not in loaded.sheet_names:
         return
     values = reference.values
-    if trust_file:
-        value = loaded.value(layout.checks, layout.master_check_row, 1)
+    shown_value = loaded.value(layout.checks, layout.master_check_row, 1)
+    if shown_value in ("", None) and not recompute:
+        return
+    if not recompute:
+        value = shown_value
         failing = [
             name
             for name, row in layout.check_rows

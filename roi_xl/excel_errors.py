@@ -31,6 +31,9 @@ NUM = ExcelError("#NUM!", 2)
 VALUE = ExcelError("#VALUE!", 3)
 
 ERROR_CODES: dict[int, ExcelError] = {error.code: error for error in (DIV0, NUM, VALUE)}
+ERROR_TEXTS = frozenset(
+    {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!"}
+)
 OTHER_CODE = 99  # #REF!, #N/A, #NAME? and the like, found in files but never computed
 
 

@@ -41,6 +41,7 @@ _ROW = re.compile(rb"<(?:\w+:)?row\b([^>]*)>")
 _ROW_NUMBER = re.compile(rb'\br="(\d+)"')
 _CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})(\d+)"')
 _CELL_OR_ROW_START = re.compile(rb"<(?:\w+:)?(?:c|row)[\s>/]")
+_EXTERNAL_LINK = re.compile(r"xl/externalLinks/[^/]+\.xml")
 _ENCODING = re.compile(rb'encoding="([^"]+)"')
 _ERROR_CELL = re.compile(
     rb'<(?:\w+:)?c\b(?=[^>]*\bt="e")[^>]*\br="([A-Z]{1,3}\d+)"[^>]*>(.*?)</(?:\w+:)?c>', re.S
@@ -145,7 +146,7 @@ def _scan_archive(path: Path, archive: zipfile.ZipFile) -> PackageScan:
     for info in infos:
         if info.filename.endswith((".xml", ".rels", ".vml")):
             _scan_part(path, archive, info, by_part.get(info.filename))
-    external = sorted(n for n in names if n.startswith("xl/externalLinks/"))
+    external = sorted(n for n in names if _EXTERNAL_LINK.fullmatch(n))
     macros = any(n.lower().endswith("vbaproject.bin") for n in names)
     return PackageScan(sheets=sheets, external_links=external, has_macros=macros)
 

@@ -20,6 +20,7 @@ import xlsxwriter
 
 from roi_xl import __version__, engine
 from roi_xl.errors import InputError, RoiXlError
+from roi_xl.excel_errors import ERROR_TEXTS, from_text
 from roi_xl.locale import Locale, load_locale
 from roi_xl.template import SCENARIOS, Template
 from roi_xl.workbook.actuals_sheet import write_actuals
@@ -111,6 +112,8 @@ def build_reference(template: Template, options: WorkbookOptions) -> Reference:
             for col, entry in columns.items():
                 formula = getattr(entry, "formula", None)
                 value = entry.value if formula is not None else getattr(entry, "number", None)
+                if isinstance(value, str) and value in ERROR_TEXTS:
+                    value = from_text(value)
                 sheet_cells[(row, col)] = ReferenceCell(formula, value)
         cells[worksheet.get_name()] = sheet_cells
     return Reference(layout=plan.layout, values=plan.values, cells=cells)
@@ -142,10 +145,10 @@ def _plan(template: Template, options: WorkbookOptions) -> _Plan:
     created = options.created or dt.date.today()
     start = options.start or created.replace(day=1)
     if options.inputs is not None:
-        scenario_inputs = {s: dict(options.inputs[s]) for s in SCENARIOS}
+        scenario_inputs = {s: _as_stored(options.inputs[s]) for s in SCENARIOS}
     else:
         scenario_inputs = {
-            s: engine.scenario_inputs(template, s, options.overrides) for s in SCENARIOS
+            s: _as_stored(engine.scenario_inputs(template, s, options.overrides)) for s in SCENARIOS
         }
     layout = build_layout(template, locale, start, options.months)
     values = compute_values(
@@ -157,6 +160,12 @@ def _plan(template: Template, options: WorkbookOptions) -> _Plan:
         options.heatmaps,
     )
     return _Plan(locale, layout, values, created, start)
+
+
+def _as_stored(values: Mapping[str, float]) -> dict[str, float]:
+    """Numbers as the file will hold them (XlsxWriter writes 16 significant digits), so the
+    cached results are computed from exactly what a reader will find."""
+    return {key: float(f"{value:.16G}") for key, value in values.items()}
 
 
 def _write_sheets(

@@ -310,8 +310,9 @@ def _ole2(name: str) -> Builder:
 
 
 def _encrypted(folder: Path, valid: Path) -> Path:
-    """A real password-protected workbook, when msoffcrypto-tool is installed."""
-    ooxml = pytest.importorskip("msoffcrypto.format.ooxml", reason="msoffcrypto-tool not installed")
+    """A real password-protected workbook, encrypted as Excel does it."""
+    from msoffcrypto.format import ooxml
+
     path = folder / "encrypted.xlsx"
     with valid.open("rb") as plain, path.open("wb") as out:
         ooxml.OOXMLFile(plain).encrypt("s3cret", out)

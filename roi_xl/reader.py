@@ -136,8 +136,8 @@ def read_workbook(path: str | Path) -> WorkbookRead:
     package = scan(path)
     book = _load_formulas(path)
     properties = _properties(book)
-    model = _template(path, properties)
-    locale_code, start, months = _period(path, properties)
+    model = recorded_template(path, properties)
+    locale_code, start, months = recorded_period(path, properties)
     layout = build_layout(model, load_locale(locale_code), start, months)
     loaded = LoadedWorkbook(
         path=path,
@@ -219,7 +219,8 @@ def _properties(book: openpyxl.Workbook) -> dict[str, str]:
     return {prop.name: str(prop.value) for prop in props.props}
 
 
-def _template(path: Path, properties: Mapping[str, str]) -> Template:
+def recorded_template(path: Path, properties: Mapping[str, str]) -> Template:
+    """The template a workbook says it was made from (its roi_xl properties)."""
     key = properties.get("roi_xl_template")
     if not key:
         raise UnreadableFileError(
@@ -234,7 +235,8 @@ def _template(path: Path, properties: Mapping[str, str]) -> Template:
         ) from None
 
 
-def _period(path: Path, properties: Mapping[str, str]) -> tuple[str, dt.date, int]:
+def recorded_period(path: Path, properties: Mapping[str, str]) -> tuple[str, dt.date, int]:
+    """Locale, first month and number of months recorded in a workbook's properties."""
     locale = properties.get("roi_xl_locale", "en-US")
     start = properties.get("roi_xl_start", "")
     months = properties.get("roi_xl_months", "")

@@ -35,7 +35,7 @@ from defusedxml import ElementTree as SafeXml
 from roi_xl.errors import InputError, RoiXlError
 from roi_xl.findings import shown
 from roi_xl.locale import load_locale
-from roi_xl.reader import _period, _template
+from roi_xl.reader import recorded_period, recorded_template
 from roi_xl.template import Template
 from roi_xl.workbook import OutputExistsError
 from roi_xl.workbook.layout import (
@@ -249,8 +249,8 @@ def _target(source: Path, output: str | Path | None, force: bool) -> Path:
 def _model(source: Path, archive: zipfile.ZipFile) -> tuple[Template, Layout]:
     """The template and layout recorded in the file's custom properties (as the reader does)."""
     properties = _custom_properties(source, archive)
-    model = _template(source, properties)
-    locale, start, months = _period(source, properties)
+    model = recorded_template(source, properties)
+    locale, start, months = recorded_period(source, properties)
     return model, build_layout(model, load_locale(locale), start, months)
 
 

@@ -20,10 +20,12 @@ from roi_xl import engine, template
 from roi_xl.demo import write_demo
 from roi_xl.errors import RoiXlError
 from roi_xl.excel_setup import write_excel_setup
+from roi_xl.files import write_text_atomically
 from roi_xl.overrides import parse_month, parse_overrides
 from roi_xl.presentation import format_value
 from roi_xl.reader import WorkbookRead, read_workbook
-from roi_xl.workbook import WorkbookOptions, write_workbook
+from roi_xl.report import render_pdf, render_report
+from roi_xl.workbook import OutputExistsError, WorkbookOptions, write_workbook
 
 app = typer.Typer(
     help="Formula-driven Excel ROI models for phone systems, CRMs and B2B phoning.",
@@ -246,6 +248,31 @@ def audit(
         _print_findings(result)
     if result.has_errors:
         raise typer.Exit(code=1)
+
+
+@app.command("report")
+@reports_errors
+def report(
+    path: Annotated[Path, typer.Argument(metavar="FILE.xlsx", help="The workbook to report on.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .html file to write.")],
+    locale: Annotated[
+        str | None, typer.Option("--locale", help="en-US or fr-FR (default: the workbook's).")
+    ] = None,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also print it to PDF beside the HTML (needs Chromium).")
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the Monte Carlo risk range.")] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing report.")] = False,
+) -> None:
+    """Write a one-page investment justification (HTML, optionally PDF) from a workbook."""
+    if output.exists() and not force:
+        raise OutputExistsError(f"{output} already exists; use --force to replace it")
+    result = read_workbook(path)
+    html = render_report(result, locale or result.locale, seed=seed)
+    write_text_atomically(output, html)
+    console.print(f"Wrote [bold]{output}[/]")
+    if pdf:
+        console.print(f"Wrote [bold]{render_pdf(html, output.with_suffix('.pdf'))}[/]")
 
 
 def _print_findings(result: WorkbookRead) -> None:

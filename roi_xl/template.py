@@ -90,6 +90,7 @@ class MonthlyField:
     kind: str
     plan: expr.Node | None
     plan_formula: str
+    aggregate: str = "sum"  # "sum" for flows (calls, revenue); "average" for stocks (users)
 
 
 @dataclass(frozen=True)
@@ -548,7 +549,7 @@ class _Builder:
     def build_field(self, item: dict[str, Any], model_names: set[str]) -> MonthlyField:
         self.check_keys(
             item,
-            {"key", "label", "unit", "kind", "plan"},
+            {"key", "label", "unit", "kind", "plan", "aggregate"},
             "[[monthly.fields]]",
             required={"key", "label", "unit", "kind"},
         )
@@ -560,6 +561,12 @@ class _Builder:
             if plan_text
             else None
         )
+        aggregate = item.get("aggregate", "sum")
+        if aggregate not in ("sum", "average"):
+            raise self.fail(
+                f"monthly field '{key}': aggregate must be sum or average, got {aggregate!r}",
+                f'"{key}"',
+            )
         return MonthlyField(
             key=key,
             label=self.text(item["label"], f"monthly field '{key}' label"),
@@ -567,6 +574,7 @@ class _Builder:
             kind=item["kind"],
             plan=plan,
             plan_formula=plan_text,
+            aggregate=aggregate,
         )
 
     def build_kpi(self, item: dict[str, Any], visible: set[str]) -> MonthlyKpi:

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# Set up roi_xl on a fresh Debian machine: LibreOffice (for the recalculation
-# tests and for viewing workbooks) and a virtual environment with roi_xl installed.
+# Set up roi_xl on a fresh Debian machine: LibreOffice (recalculation tests, viewing
+# workbooks), Chromium (report PDF and its tests) and a virtual environment with roi_xl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then
+if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
     if [ "$(id -u)" = "0" ]; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -q
-        apt-get install -y -q --no-install-recommends libreoffice-calc poppler-utils
+        apt-get install -y -q --no-install-recommends libreoffice-calc poppler-utils chromium
     else
-        echo "LibreOffice is missing: run 'sudo apt-get install libreoffice-calc poppler-utils'" >&2
-        echo "(the workbook recalculation tests need it)" >&2
+        echo "Missing tools: run 'sudo apt-get install libreoffice-calc poppler-utils chromium'" >&2
+        echo "(the recalculation tests need LibreOffice; the report's PDF and tests need Chromium)" >&2
     fi
 fi
 

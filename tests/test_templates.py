@@ -362,3 +362,21 @@ def test_phoning_keys_are_the_agreed_ones() -> None:
     ):
         assert key in model.metric_keys
     assert "lost_revenue" in template.load("phone-system").metric_keys
+
+
+def test_a_headcount_is_averaged_over_the_months_not_added() -> None:
+    """Active users in three months are an average headcount; calls in three months add up."""
+    from roi_xl.workbook.values import compute_values
+
+    model = template.load("crm")
+    inputs = {s: engine.scenario_inputs(model, s) for s in template.SCENARIOS}
+    months = [
+        {"active_users": 11, "leads": 100},
+        {"active_users": 12, "leads": 120},
+        {"active_users": 13, "leads": 110},
+    ]
+    values = compute_values(model, inputs, "realistic", 12, months)
+    assert values.ytd_fields["active_users"] == 12
+    assert values.ytd_fields["leads"] == 330
+    assert values.plan_ytd_fields["active_users"] == values.plans["active_users"]
+    assert values.ytd_kpis["adoption_actual"] == pytest.approx(12 / inputs["realistic"]["users"])

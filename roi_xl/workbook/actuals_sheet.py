@@ -124,7 +124,7 @@ def _write_fields(ctx: Context, ws) -> None:
             ws,
             row,
             a.ytd_col,
-            f'IF(COUNT({months})=0,"",SUM({months}))',
+            f'IF(COUNT({months})=0,"",{_YTD[item.aggregate]}({months}))',
             s.get("formula_bold", fmt),
             values.ytd_fields[item.key],
         )
@@ -142,7 +142,7 @@ def _write_fields(ctx: Context, ws) -> None:
                 ws,
                 row,
                 a.plan_ytd_col,
-                f'IF({filled}=0,"",{plan}*{filled})',
+                _plan_to_date(item.aggregate, plan, filled),
                 s.get("formula", fmt),
                 values.plan_ytd_fields[item.key],
             )
@@ -150,6 +150,17 @@ def _write_fields(ctx: Context, ws) -> None:
             ctx, ws, row, fmt, values.ytd_fields[item.key], values.plan_ytd_fields[item.key]
         )
         ws.write_string(row, a.key_col, item.key, s.get("key"))
+
+
+# Flows add up over the months; stocks (a headcount) are averaged.
+_YTD = {"sum": "SUM", "average": "AVERAGE"}
+
+
+def _plan_to_date(aggregate: str, plan: str, filled: str) -> str:
+    """The plan for the months filled in: the monthly plan times their number, or itself."""
+    if aggregate == "average":
+        return f'IF({filled}=0,"",{plan})'
+    return f'IF({filled}=0,"",{plan}*{filled})'
 
 
 def _write_kpis(ctx: Context, ws) -> None:

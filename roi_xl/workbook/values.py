@@ -97,9 +97,15 @@ def compute_values(
     plan_ytd_fields: dict[str, Cell] = {}
     for f in monthly.fields:
         numbers = [m.fields[f.key] for m in months if m.fields[f.key] is not None]
-        ytd_fields[f.key] = float(sum(numbers)) if numbers else ""
+        average = f.aggregate == "average"
+        if not numbers:
+            ytd_fields[f.key] = ""
+        else:
+            ytd_fields[f.key] = sum(numbers) / len(numbers) if average else float(sum(numbers))
         plan = plans[f.key]
-        plan_ytd_fields[f.key] = "" if filled == 0 or plan == "" else _times(plan, filled)
+        plan_ytd_fields[f.key] = (
+            "" if filled == 0 or plan == "" else (plan if average else _times(plan, filled))
+        )
     ytd_kpis = kpi_values(template, ytd_fields, live)
     plan_ytd_kpis = kpi_values(template, plan_ytd_fields, live)
     heatmap_total = None

@@ -21,6 +21,7 @@ import xlsxwriter
 from roi_xl import __version__, engine
 from roi_xl.errors import InputError, RoiXlError
 from roi_xl.excel_errors import ERROR_TEXTS, from_text
+from roi_xl.files import usual_mode
 from roi_xl.locale import Locale, load_locale
 from roi_xl.template import SCENARIOS, Template
 from roi_xl.workbook.actuals_sheet import write_actuals
@@ -74,7 +75,7 @@ def write_workbook(template: Template, path: str | Path, options: WorkbookOption
         workbook = xlsxwriter.Workbook(temporary, _XLSXWRITER_OPTIONS)
         _write_sheets(workbook, template, options, plan)
         workbook.close()
-        os.chmod(temporary, 0o666 & ~_umask())
+        os.chmod(temporary, usual_mode())
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -195,13 +196,6 @@ def _write_sheets(
         define_lambdas(workbook)
     _set_properties(workbook, template, options, plan.start, plan.locale.code)
     workbook.get_worksheet_by_name(layout.dashboard).activate()
-
-
-def _umask() -> int:
-    """The process umask (readable only by setting it), so the file gets usual permissions."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _check_target(target: Path, force: bool) -> None:

@@ -1,0 +1,154 @@
+"""Break-even: the value of a key driver at which the net ROI is exactly 0.
+
+Solved numerically on the engine, so it follows the template's definitions
+whatever they are: the driver's allowed range is scanned in one vectorised pass
+for a change of sign, and the bracket nearest the base value is bisected down to
+adjacent floating-point numbers. When the ROI keeps one sign over the whole
+range, the answer says so instead of inventing a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from roi_xl import engine
+from roi_xl.errors import InputError
+from roi_xl.sensitivity import sensitivity
+from roi_xl.template import Template
+
+Curve = Callable[[np.ndarray], np.ndarray]
+
+# The drivers a CFO asks about, per built-in template, and the figures that make
+# the answer concrete (recovered calls, cost per meeting...). Other templates
+# use their headline ROI's most sensitive input.
+KEY_DRIVERS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    "phone-system": (("answer_rate_after", ("recovered_calls", "added_outcomes")),),
+    "crm": (
+        ("conversion_rate_current", ("deals_current",)),
+        ("hours_saved_per_user_month", ("hours_saved_per_year",)),
+    ),
+    "phoning-b2b": (
+        ("win_rate", ("deals_won", "cac")),
+        ("agent_cost", ("total_cost", "cost_per_meeting")),
+    ),
+}
+SCAN_POINTS = 2001
+MAX_HALVINGS = 200
+
+
+@dataclass(frozen=True)
+class BreakEven:
+    """Where ``metric`` crosses 0 as ``driver`` moves within its allowed range.
+
+    ``value`` is None when there is no crossing; ``sign`` then says whether the
+    metric stays above (1) or below (-1) zero over the whole range (0 if it is
+    an error throughout). ``companions`` are other metrics at the break-even.
+    """
+
+    metric: str
+    driver: str
+    base_value: float
+    value: float | None
+    sign: int
+    minimum: float
+    maximum: float
+    companions: dict[str, engine.Value]
+    base_companions: dict[str, engine.Value]
+
+    @property
+    def found(self) -> bool:
+        return self.value is not None
+
+
+def key_drivers(
+    model: Template, scenarios: Mapping[str, Mapping[str, float]], base: str = "realistic"
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The drivers to solve for: the template's own, or the ROI's most sensitive input."""
+    if model.key in KEY_DRIVERS:
+        return KEY_DRIVERS[model.key]
+    roi = model.headline[0]
+    tornado = sensitivity(model, scenarios, base, (roi,))[roi]
+    return ((tornado.bars[0].input, ()),)
+
+
+def break_even(
+    model: Template,
+    inputs: Mapping[str, float],
+    driver: str,
+    metric: str | None = None,
+    companions: Sequence[str] = (),
+) -> BreakEven:
+    """The value of ``driver`` at which ``metric`` (the headline ROI by default) is 0."""
+    metric = metric or model.headline[0]
+    try:
+        item = model.input(driver)
+    except KeyError:
+        raise InputError(f"'{driver}' is not an input of template '{model.key}'") from None
+    base = {k: float(v) for k, v in inputs.items()}
+
+    def roi(values: np.ndarray) -> np.ndarray:
+        result = engine.compute_arrays(model, {**base, driver: values})[metric]
+        numbers = np.broadcast_to(result.values, values.shape).astype(float)
+        return np.where(np.broadcast_to(result.errors, values.shape) == 0, numbers, np.nan)
+
+    grid = np.linspace(item.minimum, item.maximum, SCAN_POINTS)
+    scanned = roi(grid)
+    root = _nearest_root(grid, scanned, base[driver], roi)
+    at_base = engine.compute(model, base)
+    at_root = engine.compute(model, {**base, driver: root}) if root is not None else {}
+    return BreakEven(
+        metric=metric,
+        driver=driver,
+        base_value=base[driver],
+        value=root,
+        sign=0 if root is not None else _constant_sign(scanned),
+        minimum=item.minimum,
+        maximum=item.maximum,
+        companions={key: at_root[key] for key in companions} if at_root else {},
+        base_companions={key: at_base[key] for key in companions},
+    )
+
+
+def _constant_sign(scanned: np.ndarray) -> int:
+    """1 or -1 when every computable point has that sign; 0 otherwise."""
+    finite = scanned[np.isfinite(scanned)]
+    if finite.size and (finite > 0).all():
+        return 1
+    if finite.size and (finite < 0).all():
+        return -1
+    return 0
+
+
+def _nearest_root(grid: np.ndarray, scanned: np.ndarray, base: float, roi: Curve) -> float | None:
+    """Bisect the sign change nearest ``base``; None when the metric never changes sign."""
+    exact = np.flatnonzero(scanned == 0)
+    left = scanned[:-1]
+    right = scanned[1:]
+    crossing = np.flatnonzero(np.isfinite(left) & np.isfinite(right) & (left * right < 0))
+    candidates = [float(grid[i]) for i in exact]
+    for i in crossing:
+        candidates.append(_bisect(float(grid[i]), float(grid[i + 1]), roi))
+    if not candidates:
+        return None
+    return min(candidates, key=lambda x: abs(x - base))
+
+
+def _bisect(low: float, high: float, roi: Curve) -> float:
+    """Halve [low, high] until its ends are adjacent floats; the end nearer to 0 wins."""
+    f_low = float(roi(np.array([low]))[0])
+    for _ in range(MAX_HALVINGS):
+        middle = low + (high - low) / 2
+        if middle in (low, high):
+            break
+        f_middle = float(roi(np.array([middle]))[0])
+        if f_middle == 0:
+            return middle
+        if np.sign(f_middle) == np.sign(f_low):
+            low, f_low = middle, f_middle
+        else:
+            high = middle
+    f_high = float(roi(np.array([high]))[0])
+    return low if abs(f_low) <= abs(f_high) else high

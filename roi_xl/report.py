@@ -1,0 +1,909 @@
+"""The investment justification: one self-contained HTML page a CFO can forward.
+
+It is built from what ``read_workbook`` found, so its figures are those of
+``roi-xl read`` (the engine's, recomputed from the workbook's inputs): the
+current state, the validated impact against the plan, the return of each
+scenario, what moves it (sensitivity, break-even, risk range), the measurement
+plan, the assumptions with their sources and the workbook's audit. Charts are
+inline SVG and styles are inline, so the file opens offline and prints as is.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import subprocess
+import tempfile
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from html import escape
+from importlib import resources
+from pathlib import Path
+from string import Template as Text
+from typing import Any
+
+from roi_xl import __version__, engine, report_charts
+from roi_xl.breakeven import BreakEven, break_even, key_drivers
+from roi_xl.errors import RoiXlError
+from roi_xl.excel_errors import ExcelError
+from roi_xl.locale import Locale, load_locale
+from roi_xl.reader import WorkbookRead
+from roi_xl.risk import RiskRange, risk_range
+from roi_xl.sensitivity import MOVES, Tornado, sensitivity
+from roi_xl.template import SCENARIOS, Input, Template, load
+from roi_xl.workbook.values import WorkbookValues, compute_values
+
+TORNADO_BARS = 8
+FINDINGS_SHOWN = 5
+PDF_TIMEOUT_SECONDS = 120
+_QUALIFIER = re.compile(
+    r"[\s,]*\b(before|after|baseline|current|avant|après|référence|actuel|actuelle)\b.*$",
+    re.IGNORECASE,
+)
+
+
+class ReportError(RoiXlError):
+    """The report cannot be written (no Chromium for the PDF, Chromium failed...)."""
+
+
+# ------------------------------------------------------------------ words and numbers
+
+
+@dataclass(frozen=True)
+class Words:
+    """The report's sentences in one language; values are substituted as given (HTML)."""
+
+    text: Mapping[str, str]
+
+    def __call__(self, key: str, **values: str) -> str:
+        return Text(escape(self.text[key], quote=False)).safe_substitute(values)
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """Numbers the way a reader of the locale writes them: $1,234.5 or 1 234,5 €.
+
+    Results are rounded for reading (ROI to 0.1 %, money to the unit); inputs
+    are shown ``exact``ly as typed (4.41 %, $6.50); axis ``tick``s drop zeros.
+    """
+
+    decimal: str
+    group: str
+    currency: str
+    percent: str
+    months: tuple[str, ...]
+    locale: Locale
+
+    def plain(self, value: float, decimals: int, strip: int = 0) -> str:
+        """``value`` to ``decimals`` places, dropping up to ``strip`` trailing zeros."""
+        text = f"{abs(value):,.{decimals}f}"
+        for _ in range(strip if "." in text else 0):
+            text = text.removesuffix("0")
+        text = text.removesuffix(".")
+        negative = value < 0 and any(c not in "0.," for c in text)
+        text = text.replace(",", "\0").replace(".", self.decimal).replace("\0", self.group)
+        return ("−" if negative else "") + text
+
+    def format(
+        self,
+        value: engine.Value | None,
+        kind: str,
+        unit: str = "",
+        signed: bool = False,
+        style: str = "shown",
+    ) -> str:
+        """One value for a reader; Excel errors as the workbook shows them, None as a dash."""
+        if value is None:
+            return "–"
+        if isinstance(value, ExcelError):
+            return value.text
+        text = self._bare(value, kind, unit, style)
+        return ("+" if signed and value > 0 and not text.startswith("−") else "") + text
+
+    def _bare(self, value: float, kind: str, unit: str, style: str) -> str:
+        exact, tick = style == "exact", style == "tick"
+        if kind == "percent":
+            number = self.plain(value * 100, 2 if exact else 1, 1 if exact else 2 if tick else 0)
+            return f"{number} pts" if unit == "pts" else self.percent.replace("#", number)
+        if kind == "currency":
+            cents = (exact or abs(value) < 100) and round(value, 2) != round(value)
+            number = self.plain(abs(value), 2 if cents else 0)
+            sign = "−" if value < 0 and number.strip("0" + self.decimal + self.group) else ""
+            return sign + self.currency.replace("#", number)
+        if kind == "multiple":
+            return f"{self.plain(value, 2, 2 if tick else 0)}x"
+        if kind == "factor":
+            return self.plain(value, 4)
+        if kind == "months":
+            return f"{self.plain(value, 1, 1 if tick else 0)} {self.locale.unit('months')}"
+        if kind in ("seconds", "hours", "days", "years"):
+            word = {"seconds": "s", "hours": "h"}.get(kind, kind)
+            return f"{self.plain(value, 2, 2)} {self.locale.unit(word)}"
+        if kind == "count" and abs(value) >= 1000 and not exact:
+            return self.plain(value, 0)
+        return self.plain(value, 2 if exact else 1, 2 if exact else 1)
+
+    def month(self, key: str) -> str:
+        """'2026-03' as 'Mar 26' or 'mars 26'."""
+        year, month = key.split("-")
+        return f"{self.months[int(month) - 1]} {year[2:]}"
+
+
+def _config() -> dict[str, Any]:
+    raw = resources.files("roi_xl").joinpath("report_templates", "report.toml").read_text("utf-8")
+    return tomllib.loads(raw)
+
+
+# ------------------------------------------------------------------ what the report knows
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything computed once for the report, shared by its sections."""
+
+    read: WorkbookRead
+    model: Template
+    locale: Locale
+    words: Words
+    numbers: Numbers
+    config: Mapping[str, Any]
+    base: str
+    values: WorkbookValues | None
+    tornado: Tornado | None
+    breakevens: tuple[BreakEven, ...]
+    risk: RiskRange | None
+
+    @property
+    def lang(self) -> str:
+        return self.locale.language
+
+    @property
+    def roi(self) -> str:
+        return self.model.headline[0]
+
+    @property
+    def multiple(self) -> str | None:
+        keys = self.model.metric_keys
+        if "return_multiple" in keys:
+            return "return_multiple"
+        return next((m.key for m in self.model.metrics if m.kind == "multiple"), None)
+
+    def outputs(self, scenario: str) -> dict[str, engine.Value] | None:
+        return self.read.scenarios[scenario].outputs
+
+    def scenario_name(self, scenario: str) -> str:
+        return self.locale.scenarios[scenario]
+
+    def label(self, key: str) -> str:
+        """An input's or metric's label in the report's language."""
+        if key in self.model.input_keys:
+            return self.model.input(key).label[self.lang]
+        return self.model.metric(key).label[self.lang]
+
+    def kind(self, key: str) -> str:
+        if key in self.model.input_keys:
+            return self.model.input(key).kind
+        return self.model.metric(key).kind
+
+    def num(self, value: engine.Value | None, kind: str, key: str = "", exact: bool = False) -> str:
+        """A formatted number (an input ``exact``ly); ``key`` marks an output for checking."""
+        text = escape(self.numbers.format(value, kind, style="exact" if exact else "shown"))
+        css = ' class="neg"' if isinstance(value, float) and value < 0 else ""
+        if not key:
+            return f"<span{css}>{text}</span>"
+        shown = engine.as_displayed(value) if value is not None else ""
+        return f'<span{css} data-key="{key}" data-value="{escape(str(shown))}">{text}</span>'
+
+    def output(self, scenario: str, key: str) -> str:
+        outputs = self.outputs(scenario)
+        value = outputs[key] if outputs is not None else None
+        return self.num(value, self.kind(key), f"outputs.{scenario}.{key}")
+
+
+def build_facts(read: WorkbookRead, locale: str = "en-US", seed: int = 0) -> Facts:
+    """Read the template, compute the plan, the sensitivity, the break-evens and the risk."""
+    model = load(read.template)
+    loc = load_locale(locale)
+    config = _config()
+    style = config["number"][locale]
+    numbers = Numbers(
+        style["decimal"],
+        style["group"],
+        style["currency"],
+        style["percent"],
+        tuple(style["months"]),
+        loc,
+    )
+    base = read.selected_scenario or "realistic"
+    complete = all(read.scenarios[s].outputs is not None for s in SCENARIOS)
+    inputs = (
+        {
+            s: {k: float(v) for k, v in read.scenarios[s].inputs.items() if v is not None}
+            for s in SCENARIOS
+        }
+        if complete
+        else None
+    )
+    values = tornado = risk = None
+    breakevens: tuple[BreakEven, ...] = ()
+    if inputs is not None:
+        values = compute_values(model, inputs, base, read.months, list(read.actuals.values()))
+        roi = model.headline[0]
+        tornado = sensitivity(model, inputs, base, (roi,))[roi]
+        breakevens = tuple(
+            break_even(model, inputs[base], driver, roi, companions)
+            for driver, companions in key_drivers(model, inputs, base)
+        )
+        risk = risk_range(model, inputs, roi, seed=seed)
+    return Facts(
+        read=read,
+        model=model,
+        locale=loc,
+        words=Words(config["text"][loc.language]),
+        numbers=numbers,
+        config=config["templates"].get(model.key, {}),
+        base=base,
+        values=values,
+        tornado=tornado,
+        breakevens=breakevens,
+        risk=risk,
+    )
+
+
+# ------------------------------------------------------------------ the page
+
+
+def render_report(
+    read: WorkbookRead, locale: str = "en-US", seed: int = 0, as_of: dt.date | None = None
+) -> str:
+    """The whole report as one HTML page (styles and charts inline, no external resource)."""
+    facts = build_facts(read, locale, seed)
+    w = facts.words
+    generated = w("generated", version=escape(__version__), file=escape(Path(read.path).name))
+    body = "\n".join(
+        [
+            _header(facts, as_of or dt.date.today()),
+            _summary(facts),
+            _current_state(facts),
+            _impact(facts),
+            _returns(facts),
+            _decide(facts),
+            _measurement(facts),
+            _assumptions(facts),
+            _audit(facts),
+            f"<footer><p>{w('method')}</p><p>{generated}</p></footer>",
+        ]
+    )
+    page = resources.files("roi_xl").joinpath("report_templates", "report.html").read_text("utf-8")
+    title = f"{facts.model.title[facts.lang]} – {w('document')}"
+    return Text(page).substitute(
+        lang=facts.lang, title=escape(title), version=escape(__version__), body=body
+    )
+
+
+def _table(
+    head: Sequence[str], rows: Sequence[Sequence[str] | str], columns: Sequence[str] = ()
+) -> str:
+    """A table from HTML cells; ``columns`` gives each column's CSS class ("n": a number).
+
+    A row given as a string is written as it is (a group heading spanning the table).
+    """
+    classes = [*columns, *[""] * (len(head) - len(columns))]
+
+    def cell(tag: str, index: int, content: str) -> str:
+        css = f' class="{classes[index]}"' if classes[index] else ""
+        return f"<{tag}{css}>{content}</{tag}>"
+
+    heading = "".join(cell("th", i, text) for i, text in enumerate(head))
+    body = "".join(
+        row
+        if isinstance(row, str)
+        else f"<tr>{''.join(cell('td', i, c) for i, c in enumerate(row))}</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{heading}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _group(text: str, span: int) -> str:
+    return f"<tr class='group'><td colspan='{span}'>{text}</td></tr>"
+
+
+def _section(anchor: str, title: str, *parts: str) -> str:
+    return f'<section id="{anchor}"><h2>{title}</h2>{"".join(parts)}</section>'
+
+
+def _help(text: str) -> str:
+    return f'<p class="help">{text}</p>'
+
+
+def _figure(chart: str, caption: str = "") -> str:
+    return f"<figure>{chart}{f'<figcaption>{caption}</figcaption>' if caption else ''}</figure>"
+
+
+def _grid(left: str, right: str) -> str:
+    return f'<div class="grid2"><div>{left}</div><div>{right}</div></div>'
+
+
+def _note(text: str) -> str:
+    return f"<br><span class='note'>{text}</span>"
+
+
+# ------------------------------------------------------------------ header and summary
+
+
+def _header(f: Facts, as_of: dt.date) -> str:
+    w, read = f.words, f.read
+    months = list(read.actuals)
+    period = f"{f.numbers.month(months[0])} – {f.numbers.month(months[-1])}" if months else ""
+    base = f.scenario_name(f.base)
+    if read.selected_scenario:
+        base += f" ({w('selected')})"
+    items = [
+        (w("workbook"), escape(Path(read.path).name)),
+        (w("template"), escape(f"{read.template} {read.version}")),
+        (w("period"), escape(period)),
+        (w("base"), escape(base)),
+        (w("prepared"), as_of.strftime("%m/%d/%Y" if f.lang == "en" else "%d/%m/%Y")),
+    ]
+    facts = "".join(f"<div><dt>{k}</dt><dd>{v}</dd></div>" for k, v in items)
+    return (
+        f'<header class="top"><div class="kicker">{w("document")}</div>'
+        f"<h1>{escape(f.model.title[f.lang])}</h1><dl>{facts}</dl></header>"
+    )
+
+
+def _summary(f: Facts) -> str:
+    w, outputs, scenario = f.words, f.outputs(f.base), f.scenario_name(f.base)
+    tiles = [_tile(w("net_roi"), f.output(f.base, f.roi), scenario, _tone(outputs, f.roi))]
+    if f.multiple:
+        tiles.append(_tile(w("return_multiple"), f.output(f.base, f.multiple), scenario))
+    if "payback_months" in f.model.metric_keys:
+        tiles.append(_tile(w("payback"), f.output(f.base, "payback_months"), scenario))
+    elif (money := _first_currency(f)) is not None:
+        tiles.append(_tile(escape(f.label(money)), f.output(f.base, money), scenario))
+    if f.breakevens:
+        first = f.breakevens[0]
+        value = f.num(first.value, f.kind(first.driver)) if first.found else "–"
+        tiles.append(_tile(w("break_even"), value, _clean(f.label(first.driver))))
+    if f.risk is not None:
+        spread = f"{f.num(f.risk.p10, 'percent')} – {f.num(f.risk.p90, 'percent')}"
+        loss = f.numbers.format(f.risk.probability_below_zero, "percent")
+        chance = f"{w.text['loss_probability']}{w.text['colon']}{loss}"
+        tiles.append(_tile(w("risk_range"), spread, chance))
+    errors = sum(x.severity == "error" for x in f.read.findings)
+    audit = w("audit_tile_errors", errors=str(errors)) if errors else w("audit_tile_clean")
+    tiles.append(_tile(w("audit"), audit, "", "bad" if errors else "good"))
+    verdict = ""
+    if outputs is not None and f.risk is not None and f.multiple:
+        sentence = w(
+            "verdict",
+            scenario=escape(scenario.lower()),
+            roi=f"<b>{f.output(f.base, f.roi)}</b>",
+            period=escape(f.model.period[f.lang]),
+            multiple=f"<b>{f.output(f.base, f.multiple)}</b>",
+            draws=f.numbers.plain(f.risk.draws, 0),
+            p10=f.num(f.risk.p10, "percent"),
+            p90=f.num(f.risk.p90, "percent"),
+            loss=f.num(f.risk.probability_below_zero, "percent"),
+        )
+        verdict = f'<p class="verdict">{sentence}</p>'
+    return _section("summary", w("summary"), f'<div class="tiles">{"".join(tiles)}</div>', verdict)
+
+
+def _tile(label: str, value: str, sub: str, tone: str = "") -> str:
+    small = " small" if len(re.sub(r"<[^>]+>", "", value)) > 9 else ""
+    return (
+        f'<div class="tile {tone}"><div class="label">{label}</div>'
+        f'<div class="value{small}">{value}</div><div class="sub">{escape(sub)}</div></div>'
+    )
+
+
+def _tone(outputs: Mapping[str, engine.Value] | None, key: str) -> str:
+    value = outputs.get(key) if outputs else None
+    return "good" if isinstance(value, float) and value >= 0 else "bad"
+
+
+def _first_currency(f: Facts) -> str | None:
+    return next((k for k in f.model.headline if f.kind(k) == "currency"), None)
+
+
+def _clean(label: str) -> str:
+    """'Answer rate before (baseline window)' -> 'Answer rate': the KPI without its window."""
+    return _QUALIFIER.sub("", label).strip(" ,") or label
+
+
+def _float(value: engine.Value | None) -> float | None:
+    return value if isinstance(value, float) else None
+
+
+def _points(kind: str) -> str:
+    """The unit of a difference: percentage points for rates."""
+    return "pts" if kind == "percent" else ""
+
+
+# ------------------------------------------------------------------ 1. current state
+
+
+def _current_state(f: Facts) -> str:
+    w = f.words
+    scenario = escape(f.scenario_name(f.base).lower())
+    tables = []
+    for old, new, help_key, heads in (
+        ("_before", "_after", "current_help", ("before", "after")),
+        ("_baseline", "_current", "baseline_current_help", ("baseline", "current")),
+    ):
+        pairs = [
+            (item.key, item.key.removesuffix(old) + new)
+            for item in f.model.inputs
+            if item.key.endswith(old) and item.key.removesuffix(old) + new in f.model.input_keys
+        ]
+        if pairs:
+            tables.append(_help(w(help_key, scenario=scenario)) + _pairs(f, pairs, heads))
+    funnel_table, funnel_chart = _funnel(f)
+    if tables:
+        body = _grid("".join(tables), funnel_chart + funnel_table)
+    else:
+        body = _grid(funnel_table, funnel_chart)
+    return _section("current-state", w("current_state"), body)
+
+
+def _pairs(f: Facts, pairs: Sequence[tuple[str, str]], heads: tuple[str, str]) -> str:
+    w = f.words
+    inputs = f.read.scenarios[f.base].inputs
+    rows = []
+    for old, new in pairs:
+        kind = f.kind(old)
+        before, after = inputs[old], inputs[new]
+        change = after - before if before is not None and after is not None else None
+        rows.append(
+            [
+                escape(_clean(f.label(old))),
+                f.num(before, kind, exact=True),
+                f.num(after, kind, exact=True),
+                escape(f.numbers.format(change, kind, _points(kind), True, "exact")),
+            ]
+        )
+    head = [w("indicator"), w(heads[0]), w(heads[1]), w("change")]
+    return _table(head, rows, ["", "n", "n", "n"])
+
+
+def _funnel(f: Facts) -> tuple[str, str]:
+    """The funnel of the base scenario as a table and as a chart."""
+    w, outputs = f.words, f.outputs(f.base)
+    if outputs is None or not f.model.funnel:
+        return "", ""
+    stages, steps, rows = [], [], []
+    previous: float | None = None
+    inputs = f.read.scenarios[f.base].inputs
+    for key in f.model.funnel:
+        is_input = key in f.model.input_keys
+        value = inputs[key] if is_input else outputs[key]
+        number = value if isinstance(value, float) else 0.0
+        stages.append((f.label(key), number, f.numbers.format(value, f.kind(key))))
+        step = ""
+        if previous is not None:
+            step = f.numbers.format(number / previous if previous else None, "percent")
+            steps.append(step)
+        shown = f.num(value, f.kind(key), exact=True) if is_input else f.output(f.base, key)
+        rows.append([escape(f.label(key)), shown, escape(step)])
+        previous = number
+    title = w("funnel", scenario=escape(f.scenario_name(f.base).lower()))
+    table = _table([w("stage"), w("volume"), w("step")], rows, ["", "n", "n"])
+    chart = f"<h3>{title}</h3>" + _figure(report_charts.funnel(stages, steps, title))
+    return table, chart
+
+
+# ------------------------------------------------------------------ 2. impact
+
+
+def _impact(f: Facts) -> str:
+    w = f.words
+    keys = [k for k in f.config.get("impact", f.model.headline) if k in f.model.metric_keys]
+    return _section(
+        "impact",
+        w("impact"),
+        f"<h3>{w('outcomes', period=escape(f.model.period[f.lang]))}</h3>",
+        _scenario_table(f, keys),
+        _actuals(f),
+    )
+
+
+def _scenario_table(f: Facts, keys: Sequence[str]) -> str:
+    """Outputs side by side, one column per scenario, the base scenario highlighted."""
+    w = f.words
+    rows = []
+    for key in keys:
+        label = escape(f.label(key))
+        if key == f.roi:
+            label = f"<b>{w('net_roi')}</b>{_note(label)}"
+        elif key == f.multiple:
+            label = f"<b>{w('return_multiple')}</b>{_note(label)}"
+        rows.append([label, *(f.output(s, key) for s in SCENARIOS)])
+    head = [w("measure"), *(escape(f.scenario_name(s)) for s in SCENARIOS)]
+    columns = ["", *("n sel" if s == f.base else "n" for s in SCENARIOS)]
+    return _table(head, rows, columns)
+
+
+def _actuals(f: Facts) -> str:
+    """Actual to date against the plan to date, as the workbook's Actuals sheet computes them."""
+    w, values = f.words, f.values
+    title = f"<h3>{w('actuals')}</h3>"
+    if values is None:
+        return title + _help(w("not_computable"))
+    monthly = f.model.monthly
+    scenario = escape(f.scenario_name(f.base).lower())
+    parts = [title]
+    if values.months_filled:
+        total = str(f.read.months)
+        filled = str(values.months_filled)
+        parts.append(_help(w("actuals_help", filled=filled, total=total, scenario=scenario)))
+        items = [(x, values.ytd_fields, values.plan_ytd_fields) for x in monthly.fields]
+        items += [(x, values.ytd_kpis, values.plan_ytd_kpis) for x in monthly.kpis]
+        rows = []
+        for item, actuals, plans in items:
+            actual, plan = _cell(actuals[item.key]), _cell(plans[item.key])
+            gap = actual - plan if isinstance(actual, float) and isinstance(plan, float) else None
+            ratio = gap / plan if gap is not None and plan and item.kind != "percent" else None
+            rows.append(
+                [
+                    escape(item.label[f.lang]),
+                    f.num(actual, item.kind),
+                    f.num(plan, item.kind),
+                    escape(f.numbers.format(gap, item.kind, _points(item.kind), signed=True)),
+                    escape(f.numbers.format(ratio, "percent", signed=True)) if ratio else "",
+                ]
+            )
+        head = [w("indicator"), w("actual"), w("plan"), w("variance"), w("variance_pct")]
+        parts.append(_table(head, rows, ["", "n", "n", "n", "n"]))
+    else:
+        parts.append(_help(w("no_actuals")))
+    field = next(x for x in monthly.fields if x.key == monthly.chart)
+    months = list(f.read.actuals)
+    plan = _float(_cell(values.plans[field.key]))
+    caption = w("chart_monthly", field=escape(field.label[f.lang]))
+    legend = (w.text["chart_actual"], f"{w.text['chart_plan']} ({f.scenario_name(f.base)})")
+    chart = report_charts.actual_vs_plan(
+        [f.numbers.month(m) for m in months],
+        [f.read.actuals[m].get(field.key) for m in months],
+        [plan] * len(months),
+        lambda v: f.numbers.format(v, field.kind, style="tick"),
+        legend,
+        field.label[f.lang],
+    )
+    parts.append(_figure(chart, caption))
+    return "".join(parts)
+
+
+def _cell(value: object) -> float | ExcelError | None:
+    """A workbook cell value for the report: blank ("") becomes None."""
+    return value if isinstance(value, (float, ExcelError)) else None
+
+
+# ------------------------------------------------------------------ 3. returns
+
+
+def _returns(f: Facts) -> str:
+    w = f.words
+    panels = []
+    for key, name in ((f.roi, w.text["net_roi"]), (f.multiple, w.text["return_multiple"])):
+        if key is None:
+            continue
+        bars = []
+        for s in SCENARIOS:
+            outputs = f.outputs(s)
+            value = outputs[key] if outputs else None
+            bars.append((f.scenario_name(s), _float(value), f.numbers.format(value, f.kind(key))))
+        panels.append((name, bars))
+    chart = report_charts.scenario_panels(
+        panels, SCENARIOS.index(f.base), w.text["chart_scenarios"]
+    )
+    return _section(
+        "returns",
+        w("returns"),
+        _help(w("returns_help")),
+        _grid(_scenario_table(f, f.model.headline), _figure(chart, w("chart_scenarios"))),
+    )
+
+
+# ------------------------------------------------------------------ 4. decide
+
+
+def _decide(f: Facts) -> str:
+    w = f.words
+    if f.tornado is None or f.risk is None:
+        return _section("decide", w("decide"), _help(w("not_computable")))
+    return _section("decide", w("decide"), _tornado(f), _breakeven(f), _risk(f))
+
+
+def _tornado(f: Facts) -> str:
+    w, tornado = f.words, f.tornado
+    assert tornado is not None
+    kind = f.kind(f.roi)
+    bars = [bar for bar in tornado.bars if bar.swing > 0][:TORNADO_BARS]
+    rows = [
+        report_charts.TornadoRow(
+            label=f.label(bar.input),
+            minus=_float(bar.outputs["-20%"]),
+            plus=_float(bar.outputs["+20%"]),
+            prudent=_float(bar.outputs["prudent"]),
+            optimistic=_float(bar.outputs["optimistic"]),
+            minus_text=f.numbers.format(bar.outputs["-20%"], kind),
+            plus_text=f.numbers.format(bar.outputs["+20%"], kind),
+        )
+        for bar in bars
+    ]
+    legend = [w.text[k] for k in ("tornado_minus", "tornado_plus", "tornado_range", "tornado_base")]
+    chart = report_charts.tornado(
+        rows,
+        (_float(tornado.base) or 0.0, f.numbers.format(tornado.base, kind)),
+        lambda v: f.numbers.format(v, kind, style="tick"),
+        legend,
+        w.text["tornado"],
+    )
+    table = []
+    for bar in bars:
+        base = f.numbers.format(bar.base_input, f.kind(bar.input), style="exact")
+        swing = f.numbers.format(bar.swing, kind, _points(kind))
+        table.append(
+            [
+                escape(f.label(bar.input)) + _note(f"{w('base_value')}{w('colon')}{escape(base)}"),
+                *(f.num(bar.outputs[move], kind) for move in MOVES),
+                f"<b>{escape(swing)}</b>",
+            ]
+        )
+    head = [
+        w("assumption"),
+        *("−20 %", "−10 %", "+10 %", "+20 %"),
+        escape(f.scenario_name("prudent")),
+        escape(f.scenario_name("optimistic")),
+        w("swing"),
+    ]
+    scenario = escape(f.scenario_name(f.base).lower())
+    return (
+        f"<h3>{w('tornado')}</h3>"
+        + _help(w("tornado_help", scenario=scenario))
+        + _figure(chart)
+        + _table(head, table, ["", *["n"] * 7])
+    )
+
+
+def _breakeven(f: Facts) -> str:
+    w = f.words
+    rows = []
+    for result in f.breakevens:
+        kind = f.kind(result.driver)
+        companions = ""
+        headroom = ""
+        if result.value is not None:
+            value = f"<b>{f.num(result.value, kind)}</b>"
+            gap = result.value - result.base_value
+            headroom = escape(f.numbers.format(gap, kind, _points(kind), signed=True))
+            if result.base_value:
+                relative = f.numbers.format(gap / result.base_value, "percent", signed=True)
+                headroom += _note(f"({escape(relative)})")
+            companions = "<br>".join(
+                _companion(f, key, value, result.base_companions[key])
+                for key, value in result.companions.items()
+            )
+        else:
+            key = {1: "no_breakeven_up", -1: "no_breakeven_down"}.get(result.sign, "no_breakeven")
+            low = escape(f.numbers.format(result.minimum, kind, style="exact"))
+            high = escape(f.numbers.format(result.maximum, kind, style="exact"))
+            value, companions = "–", w(key, min=low, max=high)
+        label = escape(f.label(result.driver))
+        base = f.num(result.base_value, kind, exact=True)
+        rows.append([label, base, value, headroom, companions])
+    head = [w(k) for k in ("driver", "base_value", "breakeven_value", "headroom", "at_breakeven")]
+    scenario = escape(f.scenario_name(f.base).lower())
+    return (
+        f"<h3>{w('breakeven')}</h3>"
+        + _help(w("breakeven_help", scenario=scenario))
+        + _table(head, rows, ["", "n", "n", "n", ""])
+    )
+
+
+def _companion(f: Facts, key: str, value: engine.Value, base: engine.Value) -> str:
+    """'Recovered calls: 36 (base value: 171)'."""
+    colon, kind = f.words("colon"), f.kind(key)
+    return (
+        f"{escape(f.label(key))}{colon}<b>{f.num(value, kind)}</b> <span class='note'>"
+        f"({f.words('base_value')}{colon}{f.num(base, kind)})</span>"
+    )
+
+
+def _risk(f: Facts) -> str:
+    w, risk = f.words, f.risk
+    assert risk is not None
+    rows = [
+        [w("p10"), f.num(risk.p10, "percent")],
+        [w("p50"), f.num(risk.p50, "percent")],
+        [w("p90"), f.num(risk.p90, "percent")],
+        [w("below_zero"), f"<b>{f.num(risk.probability_below_zero, 'percent')}</b>"],
+        [w("realistic_roi"), f.num(risk.deterministic, "percent")],
+    ]
+    if risk.errors:
+        rows.append([w("no_result"), f.numbers.plain(risk.errors, 0)])
+    markers = [
+        (name, value)
+        for name, value in (("P10", risk.p10), ("P50", risk.p50), ("P90", risk.p90))
+        if value is not None
+    ]
+    chart = report_charts.histogram(
+        risk.values.tolist(),
+        markers,
+        lambda v: f.numbers.format(v, "percent", style="tick"),
+        w.text["chart_risk"],
+    )
+    draws = f.numbers.plain(risk.draws, 0)
+    return (
+        f"<h3>{w('risk')}</h3>"
+        + _help(w("risk_help", draws=draws, seed=str(risk.seed)))
+        + _grid(_table([w("measure"), ""], rows, ["", "n"]), _figure(chart, w("chart_risk")))
+    )
+
+
+# ------------------------------------------------------------------ 5. measurement plan
+
+
+def _measurement(f: Facts) -> str:
+    w = f.words
+    fields = [f"monthly.{x.key}" for x in f.model.monthly.fields]
+    rows: list[Sequence[str] | str] = []
+    for cadence, keys in (
+        ("cadence_weekly", f.config.get("weekly", [])),
+        ("cadence_monthly", f.config.get("monthly", [*fields, f.roi])),
+    ):
+        if keys:
+            rows.append(_group(w(cadence), 2))
+        rows += [list(_plan_item(f, key)) for key in keys]
+    note = f.config.get("plan_note", {}).get(f.lang, "")
+    scenario = escape(f.scenario_name(f.base).lower())
+    head = [w("indicator"), w("target", scenario=scenario)]
+    return _section(
+        "measurement",
+        w("measurement"),
+        _help(escape(note)) if note else "",
+        _table(head, rows, ["", "n"]),
+    )
+
+
+def _plan_item(f: Facts, key: str) -> tuple[str, str]:
+    """An indicator of the plan and its target: a field's plan per month, or a model value."""
+    if key.startswith("monthly."):
+        name = key.removeprefix("monthly.")
+        field = next(x for x in f.model.monthly.fields if x.key == name)
+        plan = _cell(f.values.plans[name]) if f.values else None
+        label = f"{field.label[f.lang]} ({f.words.text['plan_month'].lower()})"
+        return escape(label), f.num(plan, field.kind)
+    if key in f.model.input_keys:
+        value = f.read.scenarios[f.base].inputs[key]
+        return escape(_clean(f.label(key))), f.num(value, f.kind(key), exact=True)
+    label = escape(f.label(key))
+    if key == f.roi:
+        label = f"<b>{f.words('net_roi')}</b>{_note(label)}"
+    elif key == f.multiple:
+        label = f"<b>{f.words('return_multiple')}</b>{_note(label)}"
+    return label, f.output(f.base, key)
+
+
+# ------------------------------------------------------------------ 6. assumptions
+
+
+def _assumptions(f: Facts) -> str:
+    w = f.words
+    rows: list[Sequence[str] | str] = []
+    section = None
+    for item in f.model.inputs:
+        if item.section != section:
+            section = item.section
+            rows.append(_group(escape(f.locale.section(section)), 5))
+        values = {s: f.read.scenarios[s].inputs[item.key] for s in SCENARIOS}
+        rows.append(
+            [
+                escape(item.label[f.lang]),
+                *(f.num(values[s], item.kind, exact=True) for s in SCENARIOS),
+                _source(f, item, values),
+            ]
+        )
+    head = [w("assumption"), *(escape(f.scenario_name(s)) for s in SCENARIOS), w("source")]
+    return _section(
+        "assumptions",
+        w("assumptions"),
+        _help(w("assumptions_help")),
+        _table(head, rows, ["", "n", "n", "n", "src"]),
+    )
+
+
+def _source(f: Facts, item: Input, values: Mapping[str, float | None]) -> str:
+    """The input's note (one, or one per scenario), and a mark when the workbook changed it."""
+    notes = dict.fromkeys(item.notes[s] for s in SCENARIOS)
+    if len(notes) == 1:
+        text = escape(next(iter(notes)))
+    else:
+        text = "<br>".join(
+            f"<i>{escape(f.scenario_name(s))}</i>{f.words('colon')}{escape(item.notes[s])}"
+            for s in SCENARIOS
+        )
+    if any(values[s] != item.defaults[s] for s in SCENARIOS):
+        defaults = " / ".join(
+            f.numbers.format(item.defaults[s], item.kind, style="exact") for s in SCENARIOS
+        )
+        edited = f.words("edited", default=escape(defaults))
+        text += f"<br><span class='edited'>✎ {edited}</span>"
+    return text
+
+
+# ------------------------------------------------------------------ 7. audit
+
+
+def _audit(f: Facts) -> str:
+    w, findings = f.words, f.read.findings
+    errors = sum(x.severity == "error" for x in findings)
+    warnings = len(findings) - errors
+    if errors:
+        status = w("audit_errors", errors=str(errors), warnings=str(warnings))
+        tone = "bad"
+    elif warnings:
+        status, tone = w("audit_warnings", warnings=str(warnings)), "warn"
+    else:
+        status, tone = w("audit_clean"), "good"
+    parts = [f"<p><span class='badge {tone}'>{status}</span></p>"]
+    if findings:
+        rows = [
+            [w(x.severity), escape(x.where), f"<code>{escape(x.rule)}</code>", escape(x.message)]
+            for x in findings[:FINDINGS_SHOWN]
+        ]
+        parts.append(_table([w(k) for k in ("severity", "where", "rule", "what")], rows))
+        if len(findings) > FINDINGS_SHOWN:
+            more = w("audit_more", count=str(len(findings) - FINDINGS_SHOWN))
+            parts.append(f"<p class='note'>{more}</p>")
+    return _section("audit", w("audit_section"), *parts)
+
+
+# ------------------------------------------------------------------ PDF
+
+
+def chromium_path() -> str | None:
+    """Headless Chromium or Chrome, if installed."""
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def render_pdf(html: str, path: str | Path) -> Path:
+    """Print the report to an A4 PDF with headless Chromium."""
+    browser = chromium_path()
+    if browser is None:
+        raise ReportError(
+            "a PDF needs Chromium: install it (apt-get install chromium) or open the HTML report "
+            "in a browser and print it"
+        )
+    target = Path(path).resolve()
+    with tempfile.TemporaryDirectory(prefix="roi-xl-report-") as folder:
+        page = Path(folder) / "report.html"
+        page.write_text(html, encoding="utf-8")
+        command = [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={folder}/profile",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={target}",
+            page.as_uri(),
+        ]
+        try:
+            done = subprocess.run(
+                command, capture_output=True, text=True, timeout=PDF_TIMEOUT_SECONDS
+            )
+        except subprocess.TimeoutExpired:
+            raise ReportError(
+                f"Chromium did not print the PDF in {PDF_TIMEOUT_SECONDS} s"
+            ) from None
+    if done.returncode != 0 or not target.is_file():
+        raise ReportError(f"Chromium could not print the PDF: {done.stderr.strip()[-300:]}")
+    return target

@@ -1,0 +1,291 @@
+"""Deciding with a model: sensitivity (tornado), break-even and the Monte Carlo risk range.
+
+A tiny template makes every figure checkable by hand: ROI = (units x price - cost) / cost.
+The built-in templates check the solvers against the engine itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from roi_xl import engine, template
+from roi_xl.breakeven import KEY_DRIVERS, break_even, key_drivers
+from roi_xl.errors import InputError
+from roi_xl.risk import DRAWS, risk_range, triangular
+from roi_xl.sensitivity import MOVES, sensitivity
+from roi_xl.template import SCENARIOS, Template
+
+TINY = """[template]
+key = "tiny"
+version = "0.1"
+title = { en = "Tiny", fr = "Mini" }
+purpose = { en = "Test", fr = "Test" }
+headline = ["roi", "revenue"]
+
+[[inputs]]
+key = "units"
+section = "main"
+label = { en = "Units sold", fr = "Unités vendues" }
+unit = "units"
+kind = "count"
+min = 0
+max = 1000
+defaults = { prudent = 80, realistic = 100, optimistic = 120 }
+source = "Example"
+
+[[inputs]]
+key = "price"
+section = "main"
+label = { en = "Price", fr = "Prix" }
+unit = "currency"
+kind = "currency"
+min = 0
+max = 11
+defaults = { prudent = 10, realistic = 10, optimistic = 10 }
+source = "Example"
+
+[[inputs]]
+key = "cost"
+section = "main"
+label = { en = "Cost", fr = "Coût" }
+unit = "currency"
+kind = "currency"
+min = 100
+max = 1000
+defaults = { prudent = 600, realistic = 500, optimistic = 450 }
+source = "Example: the prudent cost is the higher one"
+
+[[metrics]]
+key = "revenue"
+section = "main"
+label = { en = "Revenue", fr = "Chiffre d'affaires" }
+unit = "currency"
+kind = "currency"
+expr = "units * price"
+
+[[metrics]]
+key = "roi"
+section = "main"
+label = { en = "ROI", fr = "ROI" }
+unit = "%"
+kind = "percent"
+expr = "ROI(revenue, cost)"
+
+[monthly]
+chart = "units_sold"
+
+[[monthly.fields]]
+key = "units_sold"
+label = { en = "Units sold", fr = "Unités vendues" }
+unit = "units"
+kind = "count"
+plan = "units"
+"""
+
+Scenarios = dict[str, dict[str, float]]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> Template:
+    path = tmp_path_factory.mktemp("tiny") / "tiny.toml"
+    path.write_text(TINY, encoding="utf-8")
+    return template.load(str(path))
+
+
+def defaults(model: Template) -> Scenarios:
+    return {s: engine.scenario_inputs(model, s) for s in SCENARIOS}
+
+
+def roi_by_hand(units: float, price: float, cost: float) -> float:
+    return (units * price - cost) / cost
+
+
+# ------------------------------------------------------------------ sensitivity
+
+
+def test_the_tornado_values_are_those_computed_by_hand(tiny: Template) -> None:
+    tornado = sensitivity(tiny, defaults(tiny))["roi"]
+    assert tornado.base == pytest.approx(1.0)
+    bars = {bar.input: bar for bar in tornado.bars}
+    units, price, cost = bars["units"], bars["price"], bars["cost"]
+    assert list(units.inputs) == list(MOVES)
+    assert list(units.inputs.values()) == pytest.approx([80, 90, 110, 120, 80, 120])
+    expected_units = [roi_by_hand(u, 10, 500) for u in (80, 90, 110, 120, 80, 120)]
+    assert list(units.outputs.values()) == pytest.approx(expected_units)
+    # The price may not exceed 11: +10 % and +20 % both stop there.
+    assert list(price.inputs) == list(MOVES)
+    assert list(price.inputs.values()) == pytest.approx([8, 9, 11, 11, 10, 10])
+    assert list(price.outputs.values()) == pytest.approx([0.6, 0.8, 1.2, 1.2, 1.0, 1.0])
+    # The cost's prudent value (600) is its higher one.
+    assert list(cost.inputs) == list(MOVES)
+    assert list(cost.inputs.values()) == pytest.approx([400, 450, 550, 600, 600, 450])
+    assert cost.low == pytest.approx(roi_by_hand(100, 10, 600))
+    assert cost.high == pytest.approx(roi_by_hand(100, 10, 400))
+    assert cost.swing == pytest.approx(1.5 - 2 / 3)
+    assert units.swing == pytest.approx(0.8)
+    assert price.swing == pytest.approx(0.6)
+
+
+def test_the_tornado_puts_the_largest_swing_first(tiny: Template) -> None:
+    tornados = sensitivity(tiny, defaults(tiny))
+    assert set(tornados) == {"roi", "revenue"}
+    assert [bar.input for bar in tornados["roi"].bars] == ["cost", "units", "price"]
+    assert [bar.input for bar in tornados["revenue"].bars] == ["units", "price", "cost"]
+    assert [bar.swing for bar in tornados["revenue"].bars] == pytest.approx([400, 300, 0])
+
+
+def test_the_tornado_of_a_builtin_template_matches_the_engine_move_by_move() -> None:
+    model = template.load("phone-system")
+    scenarios = defaults(model)
+    tornado = sensitivity(model, scenarios, base="realistic")[model.headline[0]]
+    swings = [bar.swing for bar in tornado.bars]
+    assert swings == sorted(swings, reverse=True)
+    for bar in tornado.bars:
+        for move, value in bar.inputs.items():
+            moved = {**scenarios["realistic"], bar.input: value}
+            expected = engine.compute(model, moved)[model.headline[0]]
+            assert bar.outputs[move] == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+# ------------------------------------------------------------------ break-even
+
+
+def test_the_break_even_of_the_tiny_model_is_the_one_computed_by_hand(tiny: Template) -> None:
+    base = defaults(tiny)["realistic"]
+    units = break_even(tiny, base, "units", companions=("revenue",))
+    assert units.value == pytest.approx(50)
+    assert units.companions["revenue"] == pytest.approx(500)
+    assert units.base_companions["revenue"] == pytest.approx(1000)
+    assert break_even(tiny, base, "price").value == pytest.approx(5)
+    # The cost breaks even at 1,000: the top of its range, found exactly.
+    assert break_even(tiny, base, "cost").value == pytest.approx(1000)
+
+
+def test_no_break_even_within_the_range_says_which_side_the_roi_stays_on(tiny: Template) -> None:
+    free = {**defaults(tiny)["realistic"], "price": 0.0}
+    result = break_even(tiny, free, "units")
+    assert not result.found and result.value is None and result.sign == -1
+    assert result.companions == {}
+    crm = template.load("crm")
+    hours = break_even(crm, defaults(crm)["realistic"], "hours_saved_per_user_month")
+    assert not hours.found and hours.sign == 1
+    assert (hours.minimum, hours.maximum) == (0, 200)
+
+
+@pytest.mark.parametrize("name", template.builtin_names())
+def test_every_break_even_put_back_into_the_engine_gives_a_zero_roi(name: str) -> None:
+    model = template.load(name)
+    scenarios = defaults(model)
+    roi = model.headline[0]
+    drivers = key_drivers(model, scenarios)
+    assert drivers == KEY_DRIVERS[name]
+    found = 0
+    for driver, companions in drivers:
+        result = break_even(model, scenarios["realistic"], driver, companions=companions)
+        if not result.found:
+            continue
+        found += 1
+        assert result.value is not None
+        item = model.input(driver)
+        assert item.minimum <= result.value <= item.maximum
+        back = engine.compute(model, {**scenarios["realistic"], driver: result.value})
+        assert abs(back[roi]) < 1e-9
+        for key in companions:
+            assert result.companions[key] == back[key]
+    assert found >= 1
+
+
+def test_the_break_evens_a_cfo_asks_for() -> None:
+    phone = template.load("phone-system")
+    calls = break_even(
+        phone, defaults(phone)["realistic"], "answer_rate_after", companions=("recovered_calls",)
+    )
+    # Gross profit must cover the 2,000 of phone costs: 1,700 from sales after 300 of support
+    # value, i.e. 3,400 of revenue, i.e. 3,400 / (0.3 x 0.37 x 850) recovered calls.
+    assert calls.companions["recovered_calls"] == pytest.approx(3400 / (0.3 * 0.37 * 850))
+    assert calls.value == pytest.approx(0.61 + 3400 / (0.3 * 0.37 * 850) / 900)
+    phoning = template.load("phoning-b2b")
+    base = defaults(phoning)["realistic"]
+    assert break_even(phoning, base, "win_rate").value == pytest.approx(0.1)
+    cost = break_even(phoning, base, "agent_cost", companions=("cost_per_meeting",))
+    # 36,000 of margin pays for at most 36,000 of costs, i.e. 450 per meeting for 80 meetings.
+    assert cost.companions["cost_per_meeting"] == pytest.approx(450)
+
+
+def test_a_user_template_breaks_even_on_its_most_sensitive_input(tiny: Template) -> None:
+    assert key_drivers(tiny, defaults(tiny)) == (("cost", ()),)
+
+
+def test_an_unknown_driver_is_refused(tiny: Template) -> None:
+    with pytest.raises(InputError, match="not an input"):
+        break_even(tiny, defaults(tiny)["realistic"], "nope")
+
+
+# ------------------------------------------------------------------ risk range
+
+
+@pytest.mark.parametrize("name", template.builtin_names())
+def test_the_same_seed_gives_the_same_numbers(name: str) -> None:
+    model = template.load(name)
+    first = risk_range(model, defaults(model), seed=7)
+    again = risk_range(model, defaults(model), seed=7)
+    other = risk_range(model, defaults(model), seed=8)
+    assert first == again
+    assert np.array_equal(first.values, again.values)
+    assert (first.p10, first.p50, first.p90) != (other.p10, other.p50, other.p90)
+
+
+@pytest.mark.parametrize("name", template.builtin_names())
+def test_equal_scenarios_give_the_deterministic_roi_at_every_percentile(name: str) -> None:
+    model = template.load(name)
+    realistic = engine.scenario_inputs(model, "realistic")
+    result = risk_range(model, dict.fromkeys(SCENARIOS, realistic), seed=3)
+    expected = engine.compute(model, realistic)[model.headline[0]]
+    assert result.p10 == result.p50 == result.p90 == expected == result.deterministic
+    assert result.probability_below_zero == (1.0 if expected < 0 else 0.0)
+    assert result.errors == 0
+
+
+def test_ten_thousand_draws_come_back() -> None:
+    model = template.load("crm")
+    result = risk_range(model, defaults(model))
+    assert result.draws == DRAWS == 10_000
+    assert result.values.shape == (10_000,)
+    assert result.p10 is not None and result.p50 is not None and result.p90 is not None
+    assert result.p10 < result.p50 < result.p90
+    assert 0.0 <= result.probability_below_zero <= 1.0
+
+
+def test_the_probability_of_a_loss_matches_the_distribution(tiny: Template) -> None:
+    # Units on a symmetric triangle from 0 to 100: ROI < 0 exactly when units < 50.
+    scenarios = defaults(tiny)
+    scenarios["prudent"] = {**scenarios["prudent"], "units": 0.0, "cost": 500.0}
+    scenarios["realistic"] = {**scenarios["realistic"], "units": 50.0}
+    scenarios["optimistic"] = {**scenarios["optimistic"], "units": 100.0, "cost": 500.0}
+    result = risk_range(tiny, scenarios, seed=11)
+    assert result.probability_below_zero == pytest.approx(0.5, abs=0.02)
+    assert result.p50 == pytest.approx(0.0, abs=0.03)
+    # P10 of a symmetric triangle on [0, 100]: units = sqrt(0.1 x 100 x 50).
+    assert result.p10 == pytest.approx(roi_by_hand(np.sqrt(0.1 * 100 * 50), 10, 500), abs=0.02)
+
+
+def test_triangular_draws_respect_bounds_mode_and_degenerate_ranges() -> None:
+    rng = np.random.default_rng(0)
+    low = np.array([450.0, 10.0, 0.0])
+    mode = np.array([500.0, 10.0, 0.0])
+    high = np.array([600.0, 10.0, 1.0])
+    drawn = triangular(rng, low, mode, high, 100_000)
+    assert drawn.shape == (3, 100_000)
+    assert drawn[0].min() >= 450 and drawn[0].max() <= 600
+    assert drawn[0].mean() == pytest.approx((450 + 500 + 600) / 3, rel=2e-3)
+    assert (drawn[1] == 10.0).all()
+    assert drawn[2].mean() == pytest.approx(1 / 3, rel=1e-2)  # mode at the lower bound
+
+
+def test_a_cost_whose_prudent_value_is_higher_is_drawn_between_both(tiny: Template) -> None:
+    scenarios = defaults(tiny)
+    result = risk_range(tiny, scenarios, seed=5)
+    lowest = roi_by_hand(80, 10, 600)
+    highest = roi_by_hand(120, 10, 450)
+    assert lowest <= result.values.min() and result.values.max() <= highest

@@ -14,9 +14,11 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
 from roi_xl import engine, template
+from roi_xl.batch import generate_batch
 from roi_xl.demo import write_demo
 from roi_xl.errors import RoiXlError
 from roi_xl.excel_setup import write_excel_setup
@@ -25,6 +27,7 @@ from roi_xl.overrides import parse_month, parse_overrides
 from roi_xl.presentation import format_value
 from roi_xl.reader import WorkbookRead, read_workbook
 from roi_xl.report import render_pdf, render_report
+from roi_xl.rollup import RollupReport, rollup
 from roi_xl.workbook import OutputExistsError, WorkbookOptions, write_workbook
 
 app = typer.Typer(
@@ -123,7 +126,9 @@ def new(
     template_name: Annotated[
         str, typer.Argument(metavar="TEMPLATE", help="Built-in name or a .toml path.")
     ],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The .xlsx file to write.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The .xlsx file (a folder with --batch).")
+    ],
     locale: Annotated[str, typer.Option("--locale", help="en-US or fr-FR.")] = "en-US",
     settings: Annotated[
         list[str] | None,
@@ -144,9 +149,28 @@ def new(
         bool,
         typer.Option("--lambdas", help="Also define =ROI(), =CAC()... as Excel 365 LAMBDAs."),
     ] = False,
+    batch: Annotated[
+        Path | None,
+        typer.Option(
+            "--batch",
+            metavar="PEOPLE.csv",
+            help="One workbook per row (name, owner, input columns) into the -o folder.",
+        ),
+    ] = None,
+    name_pattern: Annotated[
+        str, typer.Option("--name-pattern", help="With --batch: {name} and {owner} are replaced.")
+    ] = "{name}.xlsx",
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="With --batch: processes (default: cores).")
+    ] = None,
 ) -> None:
-    """Write a formula-driven workbook for a template."""
+    """Write a formula-driven workbook for a template (or one per row of a CSV with --batch)."""
     model = template.load(template_name)
+    if batch is not None:
+        _new_batch(
+            model, batch, output, locale, scenario, start, months, force, name_pattern, workers
+        )
+        return
     options = WorkbookOptions(
         locale=locale,
         overrides=parse_overrides(settings or []),
@@ -159,6 +183,100 @@ def new(
     )
     path = write_workbook(model, output, options)
     console.print(f"Wrote [bold]{path}[/] ({model.title.en}, {locale}, {months} months)")
+
+
+def _new_batch(
+    model: template.Template,
+    people: Path,
+    output: Path,
+    locale: str,
+    scenario: str,
+    start: str | None,
+    months: int,
+    force: bool,
+    name_pattern: str,
+    workers: int | None,
+) -> None:
+    with ProgressBar(console=error_console, transient=True) as bar:
+        task = bar.add_task("writing workbooks", total=None)
+        result = generate_batch(
+            model,
+            people,
+            output,
+            locale=locale,
+            scenario=scenario,
+            start=parse_month(start) if start else None,
+            months=months,
+            force=force,
+            name_pattern=name_pattern,
+            workers=workers,
+            progress=lambda done, total, path: bar.update(task, completed=done, total=total),
+        )
+    console.print(
+        f"Wrote {len(result.written)} workbook(s) in [bold]{output}[/] "
+        f"({result.seconds:.1f} s, {result.per_second:.1f} per second, {result.workers} workers)"
+    )
+    if result.skipped:
+        table = Table(title=f"{len(result.skipped)} row(s) skipped")
+        for column in ("line", "name", "reason"):
+            table.add_column(column, overflow="fold")
+        for row in result.skipped:
+            table.add_row(str(row.line), row.name, row.reason)
+        console.print(table)
+        raise typer.Exit(code=1)
+
+
+@app.command("rollup")
+@reports_errors
+def rollup_command(
+    paths: Annotated[
+        list[Path], typer.Argument(metavar="PATH...", help="Workbooks, or folders of them.")
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The .xlsx file to write.")],
+    audit_level: Annotated[
+        str, typer.Option("--audit", help="fast (values) or full (formulas too, slower).")
+    ] = "fast",
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Processes (default: one per core).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Consolidate many workbooks into one; exit 1 if a file is unreadable or has an error."""
+    with ProgressBar(console=error_console, transient=True, disable=as_json) as bar:
+        task = bar.add_task("reading workbooks", total=None)
+        result = rollup(
+            paths,
+            output,
+            force=force,
+            workers=workers,
+            audit=audit_level,
+            progress=lambda done, total, path: bar.update(task, completed=done, total=total),
+        )
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_rollup(result)
+    if result.failures or any(t.files_with_errors for t in result.templates):
+        raise typer.Exit(code=1)
+
+
+def _print_rollup(result: RollupReport) -> None:
+    table = Table(title=f"Roll-up written to {result.output}")
+    for column in ("template", "sheet", "workbooks", "with errors"):
+        table.add_column(column)
+    for totals in result.templates:
+        table.add_row(
+            totals.template, totals.sheet, str(totals.files), str(totals.files_with_errors)
+        )
+    console.print(table)
+    for failure in result.failures:
+        console.print(f"[red]unreadable[/] {failure.path}: {failure.reason}", highlight=False)
+    console.print(
+        f"{result.files_read} read, {len(result.failures)} unreadable, {result.findings} "
+        f"finding row(s) on the Findings sheet ({result.audit} audit), "
+        f"{result.read_seconds + result.write_seconds:.1f} s"
+    )
 
 
 @app.command("demo")

@@ -218,3 +218,33 @@ def test_demo_writes_every_template_in_both_locales(tmp_path: Path) -> None:
         for loc in ("en-US", "fr-FR")
     ]
     assert "6 example workbooks" in result.output
+
+
+def test_new_batch_writes_good_rows_and_reports_bad_ones(tmp_path: Path) -> None:
+    people = tmp_path / "people.csv"
+    people.write_text("name,owner,win_rate\nParis,Anne,0.3\nLyon,Bob,abc\nLille,Cem,35%\n")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app,
+        [
+            "new",
+            "phoning-b2b",
+            "--batch",
+            str(people),
+            "-o",
+            str(out),
+            "--months",
+            "2",
+            "--workers",
+            "1",
+        ],
+    )
+    assert result.exit_code == 1, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["Lille.xlsx", "Paris.xlsx"]
+    assert "'abc' is not a number" in result.output
+    rolled = runner.invoke(
+        app, ["rollup", str(out), "-o", str(tmp_path / "all.xlsx"), "--json", "--workers", "1"]
+    )
+    assert rolled.exit_code == 0, rolled.output
+    payload = json.loads(rolled.stdout)
+    assert payload["templates"]["phoning-b2b"]["files"] == 2

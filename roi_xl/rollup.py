@@ -1,0 +1,245 @@
+"""Roll many workbooks up into one consolidated, formula-driven workbook.
+
+Every file is read in a worker process (``ProcessPoolExecutor``, one per core
+by default) and comes back as a small summary; summaries are counted into the
+Portfolio totals and parked on disk as they arrive, in the order the files
+were given, so memory does not grow with the number of files. A file that
+cannot be read is listed with its reason and the roll-up goes on. The
+workbook groups files by template, one sheet each (see ``roi_xl.rollup_workbook``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from roi_xl import engine, template
+from roi_xl.errors import InputError
+from roi_xl.rollup_workbook import (
+    AUDITS,
+    FAST,
+    Failure,
+    FileSummary,
+    Portfolio,
+    Row,
+    Spool,
+    TemplateSheet,
+    check_output,
+    plan_sheet,
+    sheet_names,
+    summarise,
+    write_rollup,
+)
+from roi_xl.rollup_workbook.additivity import RATIO, SUM
+from roi_xl.rollup_workbook.columns import ACTUALS, INPUTS, OUTPUTS
+
+Progress = Callable[[int, int, str], None]  # files done, files in all, the file just read
+IN_FLIGHT_PER_WORKER = 4  # files queued per worker: keeps workers busy, memory bounded
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One Portfolio figure: its column, how it is made and its value."""
+
+    group: str  # inputs, actuals or outputs
+    key: str
+    how: str  # sum, ratio, weighted or average
+    words: str  # how, in the words of the sheet
+    value: engine.Value
+
+
+@dataclass(frozen=True)
+class TemplateTotals:
+    """One template's part of the roll-up."""
+
+    template: str
+    title: str
+    sheet: str
+    files: int
+    files_with_errors: int
+    locales: list[str]  # several: the sums may add amounts in different currencies
+    figures: list[Figure]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Sums of sizes, ratios from those sums, labelled averages, year-to-date actuals."""
+        out: dict[str, Any] = {
+            "title": self.title,
+            "sheet": self.sheet,
+            "files": self.files,
+            "files_with_errors": self.files_with_errors,
+            "locales": self.locales,
+            "totals": {},
+            "ratios": {},
+            "averages": {},
+            "actuals_ytd": {},
+        }
+        for figure in self.figures:
+            value = engine.as_displayed(figure.value)
+            if figure.group == ACTUALS:
+                out["actuals_ytd"][figure.key] = value
+            elif figure.how == SUM:
+                out["totals"][figure.key] = value
+            elif figure.how == RATIO:
+                out["ratios"][figure.key] = value
+            else:
+                out["averages"][figure.key] = {"value": value, "how": figure.words}
+        return out
+
+
+@dataclass
+class RollupReport:
+    """What a roll-up read, wrote and could not read."""
+
+    output: Path
+    audit: str
+    workers: int
+    templates: list[TemplateTotals] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    findings: int = 0
+    read_seconds: float = 0.0
+    write_seconds: float = 0.0
+
+    @property
+    def files_read(self) -> int:
+        return sum(t.files for t in self.templates)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``roi-xl rollup --json``."""
+        return {
+            "output": str(self.output),
+            "audit": self.audit,
+            "files_read": self.files_read,
+            "findings": self.findings,
+            "seconds": round(self.read_seconds + self.write_seconds, 3),
+            "templates": {t.template: t.to_dict() for t in self.templates},
+            "failures": [{"path": f.path, "reason": f.reason} for f in self.failures],
+        }
+
+
+def rollup(
+    paths: Sequence[Path],
+    output: Path,
+    *,
+    force: bool = False,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    audit: str = FAST,
+) -> RollupReport:
+    """Read every workbook in ``paths`` (folders: their .xlsx files) and write the roll-up."""
+    output = Path(output)
+    if audit not in AUDITS:
+        raise InputError(f"--audit {audit!r}: choose {' or '.join(AUDITS)}")
+    workers = workers or os.cpu_count() or 1
+    if workers < 1:
+        raise InputError(f"--workers must be at least 1; got {workers}")
+    check_output(output, force)
+    files = expand(paths, exclude=output)
+    report = RollupReport(output=output, audit=audit, workers=workers)
+    portfolios: dict[str, Portfolio] = {}
+    begin = time.perf_counter()
+    with Spool() as spool:
+        results = _read_all(files, workers, audit)
+        for done, result in enumerate(results, start=1):
+            if progress:
+                progress(done, len(files), result.path)
+            if isinstance(result, Failure):
+                report.failures.append(result)
+                continue
+            portfolio = portfolios.get(result.template)
+            if portfolio is None:
+                portfolio = portfolios[result.template] = Portfolio(
+                    plan_sheet(template.load(result.template))
+                )
+            row = _row(portfolio, result)
+            portfolio.add(row.values, row.errors, row.warnings, result.locale)
+            spool.add(result.template, row, result.findings)
+        report.read_seconds = time.perf_counter() - begin
+        names = sheet_names(sorted(portfolios))
+        sheets = [TemplateSheet(names[k], portfolios[k].plan, portfolios[k]) for k in sorted(names)]
+        begin = time.perf_counter()
+        report.findings = write_rollup(
+            output, sheets, spool, report.failures, force=force, audit_level=audit
+        )
+        report.write_seconds = time.perf_counter() - begin
+    report.templates = [_totals(sheet) for sheet in sheets]
+    return report
+
+
+def expand(paths: Iterable[Path], exclude: Path | None = None) -> list[Path]:
+    """Files as given and each folder's .xlsx files (sorted, not recursive), each once.
+
+    Excel's lock files (``~$book.xlsx``) and hidden files are skipped, and so is
+    ``exclude`` (the roll-up's own output when it is written into a source folder).
+    """
+    seen = {exclude.resolve()} if exclude is not None else set()
+    files = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if _is_workbook_file(p))
+        else:
+            found = [path]
+        for item in found:
+            if item.resolve() not in seen:
+                seen.add(item.resolve())
+                files.append(item)
+    if not files:
+        raise InputError(f"no .xlsx file found in {', '.join(str(p) for p in paths) or 'nothing'}")
+    return files
+
+
+def _is_workbook_file(path: Path) -> bool:
+    hidden_or_lock = path.name.startswith(("~$", "."))
+    return path.suffix.lower() == ".xlsx" and path.is_file() and not hidden_or_lock
+
+
+def _read_all(files: Sequence[Path], workers: int, audit: str) -> Iterator[FileSummary | Failure]:
+    """Summaries in the order of ``files``, read by ``workers`` processes, a few files ahead."""
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        queue = iter(files)
+        pending: deque[Future[FileSummary | Failure]] = deque(
+            pool.submit(summarise, str(path), audit)
+            for path in itertools.islice(queue, workers * IN_FLIGHT_PER_WORKER)
+        )
+        while pending:
+            result = pending.popleft().result()
+            following = next(queue, None)
+            if following is not None:
+                pending.append(pool.submit(summarise, str(following), audit))
+            yield result
+
+
+def _row(portfolio: Portfolio, summary: FileSummary) -> Row:
+    sources = {INPUTS: summary.inputs, ACTUALS: summary.actuals, OUTPUTS: summary.outputs}
+    return Row(
+        path=summary.path,
+        scenario=summary.selected_scenario,
+        errors=summary.errors,
+        warnings=summary.warnings,
+        months=summary.months_with_actuals,
+        values=[sources[c.group].get(c.key) for c in portfolio.plan.columns],
+    )
+
+
+def _totals(sheet: TemplateSheet) -> TemplateTotals:
+    plan, portfolio = sheet.plan, sheet.portfolio
+    figures = [
+        Figure(column.group, column.key, column.totalling.how, plan.how(column), value)
+        for column, value in zip(plan.columns, portfolio.values(), strict=True)
+    ]
+    return TemplateTotals(
+        template=plan.template.key,
+        title=plan.template.title.en,
+        sheet=sheet.name,
+        files=portfolio.files,
+        files_with_errors=portfolio.files_with_errors,
+        locales=sorted(portfolio.locales),
+        figures=figures,
+    )

@@ -1,0 +1,100 @@
+"""Write the roll-up workbook atomically, in XlsxWriter's constant-memory mode.
+
+Like ``roi-xl new``, the file is written under a temporary name beside the
+target and renamed when complete, and an existing file is only replaced when
+the caller says so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import xlsxwriter
+
+from roi_xl import __version__
+from roi_xl.files import usual_mode
+from roi_xl.rollup_workbook.findings_sheet import write_findings_sheet
+from roi_xl.rollup_workbook.overview_sheet import TemplateSheet, write_overview
+from roi_xl.rollup_workbook.spool import Spool
+from roi_xl.rollup_workbook.styles import Styles
+from roi_xl.rollup_workbook.summary import ROLLUP_PROPERTY, Failure
+from roi_xl.rollup_workbook.template_sheet import write_template_sheet
+from roi_xl.workbook.writer import _check_target
+
+OVERVIEW, FINDINGS = "Overview", "Findings"
+MAX_SHEET_NAME = 31
+
+_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_numbers": False,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+}
+
+
+def check_output(output: Path, force: bool) -> None:
+    """Refuse a target that is not .xlsx, exists without ``force`` or has no folder."""
+    _check_target(output, force)
+
+
+def sheet_names(templates: Sequence[str]) -> dict[str, str]:
+    """A sheet name per template key: at most 31 characters, unique whatever the case."""
+    taken = {OVERVIEW.casefold(), FINDINGS.casefold()}
+    names = {}
+    for key in templates:
+        name, number = key[:MAX_SHEET_NAME], 1
+        while name.casefold() in taken:
+            number += 1
+            suffix = f" ({number})"
+            name = key[: MAX_SHEET_NAME - len(suffix)] + suffix
+        taken.add(name.casefold())
+        names[key] = name
+    return names
+
+
+def write_rollup(
+    output: Path,
+    sheets: Sequence[TemplateSheet],
+    spool: Spool,
+    failures: Sequence[Failure],
+    *,
+    force: bool,
+    audit_level: str,
+) -> int:
+    """Write the roll-up to ``output``; return the number of rows on the Findings sheet."""
+    check_output(output, force)
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{output.name}.", suffix=".partial", dir=output.parent
+    )
+    os.close(descriptor)
+    try:
+        workbook = xlsxwriter.Workbook(temporary, _OPTIONS)
+        styles = Styles(workbook)
+        overview = workbook.add_worksheet(OVERVIEW)
+        pages = [workbook.add_worksheet(sheet.name) for sheet in sheets]
+        findings = workbook.add_worksheet(FINDINGS)
+        subtitle = (
+            f"Made by roi_xl {__version__} on {dt.date.today().isoformat()}, {audit_level} audit. "
+            f"{len(failures)} file(s) could not be read: see {FINDINGS}."
+        )
+        write_overview(workbook, overview, styles, sheets, subtitle)
+        for page, sheet in zip(pages, sheets, strict=True):
+            rows = spool.rows(sheet.plan.template.key)
+            write_template_sheet(page, styles, sheet.plan, sheet.portfolio, rows)
+        count = write_findings_sheet(findings, styles, failures, spool.findings(), audit_level)
+        workbook.set_properties({"title": "roi_xl roll-up", "author": "roi_xl"})
+        workbook.set_custom_property(ROLLUP_PROPERTY, __version__)
+        overview.activate()
+        workbook.close()
+        os.chmod(temporary, usual_mode())
+        os.replace(temporary, output)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return count

@@ -14,11 +14,16 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
 from roi_xl import engine, template
 from roi_xl.batch import generate_batch
+from roi_xl.calls import CallOptions, analyse_calls, print_summary
+from roi_xl.calls.analysis import DEFAULT_CALLBACK_WINDOW, DEFAULT_COUNTRY, DEFAULT_TIME_ZONE
+from roi_xl.calls.hours import DEFAULT_BUSINESS_HOURS
+from roi_xl.calls.to_workbook import workbook_figures
 from roi_xl.demo import write_demo
 from roi_xl.errors import RoiXlError
 from roi_xl.excel_setup import write_excel_setup
@@ -29,6 +34,7 @@ from roi_xl.reader import WorkbookRead, read_workbook
 from roi_xl.report import render_pdf, render_report
 from roi_xl.rollup import RollupReport, rollup
 from roi_xl.workbook import OutputExistsError, WorkbookOptions, write_workbook
+from roi_xl.workbook_patch import import_figures, workbook_template
 
 app = typer.Typer(
     help="Formula-driven Excel ROI models for phone systems, CRMs and B2B phoning.",
@@ -49,7 +55,7 @@ def reports_errors(command: F) -> F:
         try:
             return command(*args, **kwargs)
         except RoiXlError as exc:
-            error_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            error_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(code=2) from None
 
     return wrapper  # type: ignore[return-value]
@@ -277,6 +283,105 @@ def _print_rollup(result: RollupReport) -> None:
         f"finding row(s) on the Findings sheet ({result.audit} audit), "
         f"{result.read_seconds + result.write_seconds:.1f} s"
     )
+
+
+CountryOption = Annotated[
+    str, typer.Option("--country", help="Region for numbers without +country code.")
+]
+MapOption = Annotated[
+    str | None, typer.Option("--map", help="Preset (generic, call-tracking, queue-log) or .toml.")
+]
+ZoneOption = Annotated[str, typer.Option("--tz", help="Time zone of the log (IANA name).")]
+HoursOption = Annotated[
+    str, typer.Option("--business-hours", help='Opening hours, e.g. "mon-fri 09:00-18:00".')
+]
+WindowOption = Annotated[
+    int, typer.Option("--callback-window", help="Minutes a missed caller may be called back in.")
+]
+
+
+def _analyse(
+    path: Path, country: str, mapping: str | None, tz: str, hours: str, window: int, quiet: bool
+):
+    options = CallOptions(
+        mapping=mapping,
+        country=country,
+        time_zone=tz,
+        business_hours=hours,
+        callback_window_minutes=window,
+    )
+    with ProgressBar(console=error_console, transient=True, disable=quiet) as bar:
+        task = bar.add_task("reading the call log", total=1.0)
+        return analyse_calls(
+            path, options, lambda phase, done: bar.update(task, completed=done, description=phase)
+        )
+
+
+@app.command("calls")
+@reports_errors
+def calls(
+    path: Annotated[
+        Path, typer.Argument(metavar="CALLS.csv", help="Call log: CSV, .xlsx, Parquet.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    country: CountryOption = DEFAULT_COUNTRY,
+    mapping: MapOption = None,
+    tz: ZoneOption = DEFAULT_TIME_ZONE,
+    business_hours: HoursOption = DEFAULT_BUSINESS_HOURS,
+    callback_window: WindowOption = DEFAULT_CALLBACK_WINDOW,
+) -> None:
+    """Monthly phone KPIs from a call log: answered, missed, abandoned, speed, repeat callers..."""
+    result = _analyse(path, country, mapping, tz, business_hours, callback_window, as_json)
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return
+    print_summary(result, console)
+
+
+@app.command("import-calls")
+@reports_errors
+def import_calls(
+    path: Annotated[
+        Path, typer.Argument(metavar="CALLS.csv", help="Call log: CSV, .xlsx, Parquet.")
+    ],
+    into: Annotated[Path, typer.Option("--into", help="The workbook made by roi-xl new.")],
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace months that already hold other figures.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    country: CountryOption = DEFAULT_COUNTRY,
+    mapping: MapOption = None,
+    tz: ZoneOption = DEFAULT_TIME_ZONE,
+    business_hours: HoursOption = DEFAULT_BUSINESS_HOURS,
+    callback_window: WindowOption = DEFAULT_CALLBACK_WINDOW,
+) -> None:
+    """Write a call log's monthly figures into the monthly tabs of a workbook, nothing else."""
+    result = _analyse(path, country, mapping, tz, business_hours, callback_window, as_json)
+    model = workbook_template(into)
+    figures, grids = workbook_figures(model, result)
+    report = import_figures(into, figures, grids, force=force)
+    if as_json:
+        print(
+            json.dumps(
+                {"calls": result.to_dict(), "import": report.to_dict()},
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+        return
+    console.print(
+        f"{result.rows_read} rows read = {result.rows_counted} counted + "
+        f"{result.rows_rejected} rejected"
+    )
+    console.print(f"Months imported into [bold]{into}[/]: {', '.join(report.imported) or 'none'}")
+    if report.missing:
+        console.print(f"[yellow]Months the workbook has no tab for:[/] {', '.join(report.missing)}")
+    console.print(
+        f"{len(report.changes)} cell(s) written, {len(report.overwritten)} replaced, "
+        f"{report.unchanged} already equal"
+    )
+    for note in report.notes:
+        console.print(f"[dim]{note}[/]")
 
 
 @app.command("demo")

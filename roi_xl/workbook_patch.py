@@ -246,6 +246,13 @@ def _target(source: Path, output: str | Path | None, force: bool) -> Path:
     return target
 
 
+def workbook_template(path: Path) -> Template:
+    """The template a workbook made by roi-xl new records, read from the package alone."""
+    scan(path)
+    with zipfile.ZipFile(path) as archive:
+        return _model(path, archive)[0]
+
+
 def _model(source: Path, archive: zipfile.ZipFile) -> tuple[Template, Layout]:
     """The template and layout recorded in the file's custom properties (as the reader does)."""
     properties = _custom_properties(source, archive)

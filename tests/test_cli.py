@@ -248,3 +248,28 @@ def test_new_batch_writes_good_rows_and_reports_bad_ones(tmp_path: Path) -> None
     assert rolled.exit_code == 0, rolled.output
     payload = json.loads(rolled.stdout)
     assert payload["templates"]["phoning-b2b"]["files"] == 2
+
+
+def test_calls_and_import_calls_end_to_end(tmp_path: Path) -> None:
+    """The README's path: a call log's months land in a phone-system workbook, nothing else."""
+    log = ROOT / "samples" / "calls" / "calls-2026-q1.csv"
+    model = tmp_path / "phones.xlsx"
+    made = runner.invoke(
+        app, ["new", "phone-system", "-o", str(model), "--start", "2026-01", "--months", "2"]
+    )
+    assert made.exit_code == 0, made.output
+    summary = runner.invoke(app, ["calls", str(log), "--json", "--tz", "America/New_York"])
+    assert summary.exit_code == 0, summary.output
+    counted = json.loads(summary.stdout)
+    assert counted["rows_read"] == counted["rows_counted"] + counted["rows_rejected"]
+    imported = runner.invoke(
+        app, ["import-calls", str(log), "--into", str(model), "--json", "--tz", "America/New_York"]
+    )
+    assert imported.exit_code == 0, imported.output
+    report = json.loads(imported.stdout)["import"]
+    assert report["imported"] == ["2026-01", "2026-02"]
+    assert report["missing"] == ["2026-03"]
+    january = counted["months"]["2026-01"]
+    from roi_xl.reader import read_workbook
+
+    assert read_workbook(model).actuals["2026-01"]["calls_received"] == january["received"]

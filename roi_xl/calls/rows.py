@@ -1,0 +1,221 @@
+"""Table ``calls``: every row read, parsed, with the rule it breaks, and why in words.
+
+Rules, tried in this order (the first broken one is reported): ``start_missing``,
+``start_invalid``, ``status_missing``, ``status_unknown``, ``wait_invalid``,
+``wait_negative``, ``wait_end_invalid``, ``wait_end_before_start``, ``duration_invalid``,
+``duration_negative``, then ``call_id_duplicate`` (a later row with the call id of a
+counted row); ``row_malformed`` comes from the CSV reader (the row does not fit the header).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from roi_xl.calls.context import MAX_LISTED, Run, scalar, sql_list
+from roi_xl.calls.logfile import quote_literal
+from roi_xl.calls.presets import UNSPECIFIED, normalise_word
+from roi_xl.calls.result import RejectedRow
+
+
+def judge(run: Run) -> None:
+    """Table ``calls``: every row read, parsed, with the rule it breaks (NULL if counted)."""
+    _word_map(run, "status_map", "status", run.mapping.statuses)
+    _word_map(run, "outcome_map", "outcome", run.mapping.outcomes)
+    col = run.column
+    business = run.hours.sql("dow", "minute_of_day")
+    run.con.execute(
+        f"""
+        CREATE TABLE calls AS
+        WITH parsed AS (
+            SELECT r.rowid AS rid, {run.loaded.line_sql} AS line,
+                {col("started_at")} AS start_raw,
+                {_timestamp(run, col("started_at"))} AS ts,
+                {col("status")} AS status_raw, sm.word AS status,
+                {col("wait_seconds")} AS wait_raw, {_seconds(col("wait_seconds"))} AS wait_s,
+                {col("wait_ends_at")} AS wait_end_raw,
+                {_timestamp(run, col("wait_ends_at"))} AS wait_end,
+                {col("duration_seconds")} AS duration_raw,
+                {_seconds(col("duration_seconds"))} AS duration_s,
+                om.word AS outcome, {col("outcome")} AS outcome_raw,
+                {col("source")} AS source, {col("campaign")} AS campaign,
+                c.cid, c.invalid
+            FROM raw r {run.loaded.line_join}
+            JOIN callers c ON c.raw = coalesce({col("caller")}, '')
+            LEFT JOIN status_map sm ON sm.raw = {col("status")}
+            LEFT JOIN outcome_map om ON om.raw = {col("outcome")}
+        ), timed AS (
+            SELECT *, timezone({quote_literal(run.zone)}, ts) AS local FROM parsed
+        )
+        SELECT rid, line, epoch(ts) AS t, status, status = 'answered' AS answered,
+            coalesce(wait_s, epoch(wait_end) - epoch(ts)) AS wait,
+            coalesce(outcome, '{UNSPECIFIED}') AS outcome,
+            CASE WHEN outcome IS NULL THEN nullif(trim(outcome_raw), '') END
+                AS outcome_unmapped,
+            source, campaign, cid, invalid,
+            year(local) * 100 + month(local) AS month, isodow(local) AS dow,
+            hour(local) AS hour,
+            {business.replace("minute_of_day", "(hour(local) * 60 + minute(local))")}
+                AS business,
+            CASE
+                WHEN ts IS NULL THEN CASE WHEN nullif(trim(start_raw), '') IS NULL
+                    THEN 'start_missing' ELSE 'start_invalid' END
+                WHEN status IS NULL THEN CASE WHEN nullif(trim(status_raw), '') IS NULL
+                    THEN 'status_missing' ELSE 'status_unknown' END
+                WHEN wait_s IS NULL AND nullif(trim(wait_raw), '') IS NOT NULL
+                    THEN 'wait_invalid'
+                WHEN wait_s < 0 THEN 'wait_negative'
+                WHEN wait_end IS NULL AND nullif(trim(wait_end_raw), '') IS NOT NULL
+                    THEN 'wait_end_invalid'
+                WHEN wait_end < ts THEN 'wait_end_before_start'
+                WHEN duration_s IS NULL AND nullif(trim(duration_raw), '') IS NOT NULL
+                    THEN 'duration_invalid'
+                WHEN duration_s < 0 THEN 'duration_negative'
+            END AS rule
+        FROM timed
+        """
+    )
+    _duplicates(run)
+
+
+def _duplicates(run: Run) -> None:
+    """Reject the rows whose call id a counted row on an earlier line already has."""
+    run.con.execute("CREATE TABLE duplicates (id VARCHAR, first_line BIGINT)")
+    if "call_id" not in run.columns:
+        return
+    call_id = run.column("call_id")
+    # Cheap test first: no id repeated, none with spaces around it -> nothing to do.
+    suspect = scalar(
+        run.con,
+        f"""
+        SELECT (SELECT count(*) FROM (SELECT {call_id} AS id FROM raw r
+                WHERE id IS NOT NULL GROUP BY id HAVING count(*) > 1))
+            + (SELECT count(*) FROM raw r
+                WHERE {call_id} LIKE ' %' OR {call_id} LIKE '% ' )
+        """,
+    )
+    if not suspect:
+        return
+    run.con.execute(
+        f"""
+        INSERT INTO duplicates
+        SELECT trim({call_id}) AS id, min(c.line) FROM calls c JOIN raw r ON r.rowid = c.rid
+        WHERE c.rule IS NULL AND nullif(trim({call_id}), '') IS NOT NULL
+        GROUP BY 1 HAVING count(*) > 1
+        """
+    )
+    run.con.execute(
+        f"""
+        UPDATE calls SET rule = 'call_id_duplicate'
+        FROM raw r, duplicates d
+        WHERE r.rowid = calls.rid AND calls.rule IS NULL AND trim({call_id}) = d.id
+            AND calls.line > d.first_line
+        """
+    )
+
+
+def _word_map(run: Run, table: str, name: str, synonyms: dict[str, str]) -> None:
+    """A table raw text -> canonical word for every distinct text of one field."""
+    rows = run.con.execute(f"SELECT DISTINCT {run.column(name)} FROM raw r").fetchall()
+    raws = [str(row[0]) for row in rows if row[0] is not None]
+    words = [synonyms.get(normalise_word(raw)) for raw in raws]
+    run.con.execute(
+        f"CREATE TABLE {table} AS SELECT unnest(?::VARCHAR[]) AS raw, unnest(?::VARCHAR[]) AS word",
+        [raws, words],
+    )
+
+
+def _timestamp(run: Run, text: str) -> str:
+    """SQL: TIMESTAMPTZ from text; ISO 8601 first, then the mapping's formats."""
+    if text == "NULL::VARCHAR":
+        return "NULL::TIMESTAMPTZ"
+    tries = [f"try_cast({text} AS TIMESTAMPTZ)"]
+    local = [f for f in run.mapping.timestamp_formats if "%z" not in f.lower()]
+    offset = [f for f in run.mapping.timestamp_formats if "%z" in f.lower()]
+    if local:
+        tries.append(f"CAST(try_strptime(trim({text}), {sql_list(local)}) AS TIMESTAMPTZ)")
+    if offset:
+        tries.append(f"try_strptime(trim({text}), {sql_list(offset)})")
+    return f"coalesce({', '.join(tries)})"
+
+
+def _seconds(text: str) -> str:
+    """SQL: seconds from text: a number (12, 12.5) or [-][h:]mm:ss; NULL when unreadable."""
+    if text == "NULL::VARCHAR":
+        return "NULL::DOUBLE"
+    number = f"try_cast({text} AS DOUBLE)"
+    clock = (
+        f"epoch(try_cast(CASE WHEN {text} LIKE '%:%:%' THEN {text} "
+        f"WHEN {text} LIKE '%:%' THEN '0:' || trim({text}) END AS INTERVAL))"
+    )
+    return f"(CASE WHEN isfinite({number}) THEN {number} ELSE {clock} END)"
+
+
+def rejected_rows(run: Run) -> tuple[list[RejectedRow], dict[str, int]]:
+    """The first MAX_LISTED rejected rows with their reason, and the count per rule."""
+    by_rule = {
+        str(rule): int(n)
+        for rule, n in run.con.execute(
+            "SELECT rule, count(*) FROM calls WHERE rule IS NOT NULL GROUP BY rule"
+        ).fetchall()
+    }
+    if run.loaded.malformed:
+        by_rule["row_malformed"] = len(run.loaded.malformed)
+    col = run.column
+    rows = run.con.execute(
+        f"""
+        WITH listed AS (
+            SELECT rid, line, rule FROM calls WHERE rule IS NOT NULL
+            ORDER BY line LIMIT {MAX_LISTED}
+        )
+        SELECT l.line, l.rule, CASE
+                WHEN l.rule LIKE 'start%' THEN {col("started_at")}
+                WHEN l.rule LIKE 'status%' THEN {col("status")}
+                WHEN l.rule LIKE 'wait_end%' THEN {col("wait_ends_at")}
+                WHEN l.rule LIKE 'wait%' THEN {col("wait_seconds")}
+                WHEN l.rule LIKE 'duration%' THEN {col("duration_seconds")}
+                ELSE {col("call_id")} END AS value,
+            {col("started_at")}, d.first_line
+        FROM listed l JOIN raw r ON r.rowid = l.rid
+        LEFT JOIN duplicates d ON d.id = trim({col("call_id")})
+        ORDER BY l.line
+        """
+    ).fetchall()
+    listed = [
+        RejectedRow(int(line), str(rule), str(value or ""), _reason(run, rule, value, start, first))
+        for line, rule, value, start, first in rows
+    ]
+    listed += [
+        RejectedRow(line, "row_malformed", "", f"the row does not fit the header: {message}")
+        for line, message in run.loaded.malformed
+    ]
+    listed.sort(key=lambda row: row.line)
+    return listed[:MAX_LISTED], dict(sorted(by_rule.items()))
+
+
+def _reason(run: Run, rule: str, value: Any, start: Any, first_line: Any) -> str:
+    column = {
+        "start": run.columns.get("started_at"),
+        "status": run.columns.get("status"),
+        "wait_end": run.columns.get("wait_ends_at"),
+        "wait": run.columns.get("wait_seconds") or run.columns.get("wait_ends_at"),
+        "duration": run.columns.get("duration_seconds"),
+    }
+    formats = ", ".join(run.mapping.timestamp_formats)
+    accepted = f"ISO 8601 or {formats}" if formats else "ISO 8601, e.g. 2026-01-31 14:05:00"
+    reasons = {
+        "start_missing": f"no start time in column '{column['start']}'",
+        "start_invalid": f"start time {value!r} is not a date and time ({accepted})",
+        "status_missing": f"no status in column '{column['status']}'",
+        "status_unknown": (
+            f"unknown status {value!r}: the mapping {run.mapping.describe()} has no such "
+            "synonym (add it under [statuses] of a mapping file)"
+        ),
+        "wait_invalid": f"wait {value!r} is not a number of seconds or [h:]mm:ss",
+        "wait_negative": f"negative wait {value!r}",
+        "wait_end_invalid": f"end of wait {value!r} is not a date and time ({accepted})",
+        "wait_end_before_start": f"the wait ends ({value!r}) before the call starts ({start!r})",
+        "duration_invalid": f"duration {value!r} is not a number of seconds or [h:]mm:ss",
+        "duration_negative": f"negative duration {value!r}",
+        "call_id_duplicate": f"duplicate call id {value!r}: first counted on line {first_line}",
+    }
+    return reasons.get(rule, rule)

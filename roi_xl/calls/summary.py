@@ -1,0 +1,138 @@
+"""Show a call-log analysis as terminal tables: months side by side, sources, rejected rows."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from roi_xl.calls.presets import OUTCOMES, UNSPECIFIED
+from roi_xl.calls.result import CallAnalysis, PeriodFigures, SourceCounts
+
+SHOWN_REJECTED = 20
+
+_Cell = Callable[[PeriodFigures], str]
+
+
+def _count(value: int) -> str:
+    return f"{value:,}"
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:,.1f} %"
+
+
+def _secs(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f} s"
+
+
+_ROWS: list[tuple[str, _Cell]] = [
+    ("received", lambda f: _count(f.received)),
+    ("answered", lambda f: _count(f.answered)),
+    ("missed", lambda f: _count(f.missed)),
+    ("  of which abandoned", lambda f: _count(f.abandoned)),
+    ("  of which voicemail", lambda f: _count(f.voicemail)),
+    ("  during business hours", lambda f: _count(f.missed_business_hours)),
+    ("  after hours", lambda f: _count(f.missed_after_hours)),
+    ("answer rate", lambda f: _rate(f.answer_rate)),
+    ("abandonment rate", lambda f: _rate(f.abandonment_rate)),
+    ("speed to answer, median", lambda f: _secs(f.speed_to_answer_median_s)),
+    ("speed to answer, p90", lambda f: _secs(f.speed_to_answer_p90_s)),
+    ("unique callers", lambda f: _count(f.unique_callers)),
+    ("repeat callers (24 h)", lambda f: _count(f.repeat_callers)),
+    ("missed callers not recovered", lambda f: _count(f.missed_not_recovered)),
+]
+
+
+def print_summary(result: CallAnalysis, console: Console) -> None:
+    """Print the monthly KPIs, the sources, and the rows that were not counted."""
+    console.print(
+        f"[bold]{escape(result.file)}[/]: mapping {escape(result.mapping)}, "
+        f"time zone {result.time_zone}, "
+        f"numbers from {result.country}, business hours {result.business_hours}, "
+        f"callback window {result.callback_window_minutes} min"
+    )
+    console.print(
+        f"Rows read {result.rows_read:,} = counted {result.rows_counted:,} "
+        f"+ rejected {result.rows_rejected:,}"
+    )
+    if not result.months:
+        console.print("[yellow]No call was counted: there is no month to show.[/]")
+    else:
+        console.print(_months_table(result))
+        if result.total.by_source:
+            console.print(_groups_table("Calls by source (whole log)", result.total.by_source))
+        if result.total.by_campaign:
+            console.print(_groups_table("Calls by campaign (whole log)", result.total.by_campaign))
+    _print_callers(result, console)
+    if result.rejected:
+        console.print(_rejected_table(result))
+
+
+def _months_table(result: CallAnalysis) -> Table:
+    periods = [*result.months.items(), ("total", result.total)]
+    table = Table(title="Inbound calls per month")
+    table.add_column("")
+    for name, _ in periods:
+        table.add_column(name, justify="right", style="bold" if name == "total" else None)
+    for label, cell in _ROWS:
+        table.add_row(label, *(cell(figures) for _, figures in periods))
+    table.add_section()
+    for outcome in (*OUTCOMES, UNSPECIFIED):
+        label = "outcome: " + outcome.replace("_", " ")
+        table.add_row(label, *(_count(f.outcomes.get(outcome, 0)) for _, f in periods))
+    return table
+
+
+def _groups_table(title: str, groups: dict[str, SourceCounts]) -> Table:
+    table = Table(title=title)
+    for column in ("", "calls", "answered", "booked", "answer rate"):
+        table.add_column(column, justify="left" if not column else "right")
+    for name, counts in groups.items():
+        table.add_row(
+            escape(name),
+            _count(counts.calls),
+            _count(counts.answered),
+            _count(counts.booked),
+            _rate(counts.answered / counts.calls),
+        )
+    return table
+
+
+def _print_callers(result: CallAnalysis, console: Console) -> None:
+    if result.invalid_numbers:
+        examples = escape(", ".join(repr(n.number) for n in result.invalid_number_list[:5]))
+        console.print(
+            f"[yellow]{result.invalid_numbers:,} caller number(s) are not valid phone numbers "
+            f"({result.invalid_number_calls:,} calls); kept as typed and counted: {examples}[/]"
+        )
+    if result.unknown_caller_calls:
+        console.print(
+            f"{result.unknown_caller_calls:,} call(s) had no number or a withheld one: counted, "
+            "but not in the caller figures"
+        )
+    if result.unmapped_outcomes:
+        shown = ", ".join(f"{k!r} ({v:,})" for k, v in list(result.unmapped_outcomes.items())[:5])
+        console.print(
+            escape(
+                f"Outcomes the mapping does not name count as unspecified: {shown}; "
+                "add them under [outcomes] of a mapping file"
+            )
+        )
+
+
+def _rejected_table(result: CallAnalysis) -> Table:
+    rules = ", ".join(f"{rule} {n:,}" for rule, n in result.rejected_by_rule.items())
+    table = Table(title=f"Rejected rows: {result.rows_rejected:,} ({rules})")
+    for column in ("line", "rule", "reason"):
+        table.add_column(column, overflow="fold", justify="right" if column == "line" else "left")
+    for row in result.rejected[:SHOWN_REJECTED]:
+        table.add_row(str(row.line), row.rule, escape(row.reason))
+    more = result.rows_rejected - min(SHOWN_REJECTED, len(result.rejected))
+    if more > 0:
+        table.caption = f"and {more:,} more (--json lists the first {len(result.rejected):,})"
+    if not result.line_numbers_exact:
+        table.caption = (table.caption or "") + "; line numbers are approximate in this file"
+    return table

@@ -387,7 +387,7 @@ def check_cells(loaded: LoadedWorkbook, reference: Reference, compare_values: bo
         )
         stale = [f for f in stale if f not in empty]
     loaded.findings.extend(stale)
-    _errors(loaded)
+    error_findings(loaded)
     recalculated = not (compared and len(empty) > STALE_SHARE * compared)
     _master(loaded, reference, recompute=compare_values and not recalculated)
 
@@ -530,7 +530,8 @@ def _same(found: Any, expected: Any) -> bool:
     return math.isclose(float(found), float(expected), rel_tol=1e-9, abs_tol=1e-9)
 
 
-def _errors(loaded: LoadedWorkbook) -> None:
+def error_findings(loaded: LoadedWorkbook) -> None:
+    """One finding per cell of a model sheet that shows an Excel error value."""
     model = set(loaded.sheet_names.values())
     for sheet in loaded.package.sheets:
         if sheet.name not in model:
@@ -580,13 +581,14 @@ def _master(loaded: LoadedWorkbook, reference: Reference, recompute: bool) -> No
             shown(_plain(value)),
             "0",
             "The master check is not 0; failing: "
-            + ", ".join(_check_label(loaded, n) for n in failing)
+            + ", ".join(check_label(loaded, n) for n in failing)
             + ".",
         )
     )
 
 
-def _check_label(loaded: LoadedWorkbook, name: str) -> str:
+def check_label(loaded: LoadedWorkbook, name: str) -> str:
+    """A check of the Checks sheet in words, for the master-check finding."""
     kind, _, key = name.partition(":")
     if kind == "input":
         return f"input '{key}' out of range"

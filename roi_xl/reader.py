@@ -143,17 +143,17 @@ def read_workbook(path: str | Path) -> WorkbookRead:
         path=path,
         package=package,
         formulas=book,
-        values=_load_values(path),
+        values=load_values(path),
         template=model,
         layout=layout,
         sheet_names={},
         rows={},
     )
     audit.check_structure(loaded)
-    _locate_rows(loaded)
-    selected = _read_selector(loaded)
-    inputs = _read_inputs(loaded)
-    actuals, heatmaps = _read_actuals(loaded)
+    locate_rows(loaded)
+    selected = read_selector(loaded)
+    inputs = read_inputs(loaded)
+    actuals, heatmaps = read_actuals(loaded)
     complete = all(v is not None for s in SCENARIOS for v in inputs[s].values())
     reference = _reference(loaded, inputs if complete else None, selected, actuals, heatmaps)
     scenarios = {}
@@ -162,7 +162,7 @@ def read_workbook(path: str | Path) -> WorkbookRead:
         outputs = None
         if all(v is not None for v in numbers.values()):
             outputs = engine.compute(model, {k: float(v) for k, v in numbers.items()})  # type: ignore[arg-type]
-        scenarios[scenario] = ScenarioRead(numbers, outputs, _cached_outputs(loaded, scenario))
+        scenarios[scenario] = ScenarioRead(numbers, outputs, cached_outputs(loaded, scenario))
     figures_ok = not any(f.rule == "figure_not_number" for f in loaded.findings)
     audit.check_cells(loaded, reference, complete and figures_ok and selected is not None)
     version = properties.get("roi_xl_template_version", "")
@@ -197,7 +197,7 @@ def _load_formulas(path: Path) -> openpyxl.Workbook:
         raise UnreadableFileError(f"{path}: the workbook cannot be opened ({exc})") from None
 
 
-def _load_values(path: Path) -> dict[str, Grid]:
+def load_values(path: Path) -> dict[str, Grid]:
     """Every sheet's values as a grid anchored at A1 (python-calamine)."""
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
@@ -252,7 +252,7 @@ def recorded_period(path: Path, properties: Mapping[str, str]) -> tuple[str, dt.
 # ------------------------------------------------------------------ reading
 
 
-def _locate_rows(loaded: LoadedWorkbook) -> None:
+def locate_rows(loaded: LoadedWorkbook) -> None:
     """Find each key's row through the key columns, so inserted rows do not shift the reading."""
     layout = loaded.layout
     keyed = {
@@ -278,7 +278,8 @@ def _locate_rows(loaded: LoadedWorkbook) -> None:
             audit.check_rows(loaded, sheet, expected, found)
 
 
-def _read_selector(loaded: LoadedWorkbook) -> str | None:
+def read_selector(loaded: LoadedWorkbook) -> str | None:
+    """The scenario the selector names (in the workbook's language), or None with a finding."""
     layout = loaded.layout
     raw = loaded.value(layout.inputs, SELECTOR_ROW, VALUE_COL)
     names = {layout.locale.scenarios[s].casefold(): s for s in SCENARIOS}
@@ -299,7 +300,8 @@ def _read_selector(loaded: LoadedWorkbook) -> str | None:
     return None
 
 
-def _read_inputs(loaded: LoadedWorkbook) -> dict[str, dict[str, float | None]]:
+def read_inputs(loaded: LoadedWorkbook) -> dict[str, dict[str, float | None]]:
+    """Every input of every scenario, None (with a finding) where it is not a usable number."""
     inputs: dict[str, dict[str, float | None]] = {s: {} for s in SCENARIOS}
     rows = loaded.rows[loaded.layout.inputs]
     for item in loaded.template.inputs:
@@ -310,9 +312,10 @@ def _read_inputs(loaded: LoadedWorkbook) -> dict[str, dict[str, float | None]]:
     return inputs
 
 
-def _read_actuals(
+def read_actuals(
     loaded: LoadedWorkbook,
 ) -> tuple[list[dict[str, float | None]], list[list[list[float | None]] | None]]:
+    """Each month's figures (None when blank) and missed-call grid, with findings for bad cells."""
     months: list[dict[str, float | None]] = []
     grids: list[list[list[float | None]] | None] = []
     for sheet in loaded.layout.month_sheets:
@@ -345,7 +348,8 @@ def _read_heatmap(loaded: LoadedWorkbook, sheet: str) -> list[list[float | None]
     return grid
 
 
-def _cached_outputs(loaded: LoadedWorkbook, scenario: str) -> dict[str, object]:
+def cached_outputs(loaded: LoadedWorkbook, scenario: str) -> dict[str, object]:
+    """The results the file shows for a scenario, as last calculated by whoever saved it."""
     rows = loaded.rows[loaded.layout.calculations]
     col = SCENARIO_COLS[scenario]
     return {

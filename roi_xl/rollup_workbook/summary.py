@@ -24,7 +24,7 @@ import numpy as np
 from defusedxml import ElementTree as SafeXml
 
 from roi_xl import audit, engine, template
-from roi_xl.audit import _check_label, _errors
+from roi_xl.audit import check_label, error_findings
 from roi_xl.errors import RoiXlError
 from roi_xl.excel_errors import ExcelError
 from roi_xl.findings import Finding, error, shown
@@ -32,12 +32,12 @@ from roi_xl.locale import load_locale
 from roi_xl.reader import (
     LoadedWorkbook,
     WorkbookRead,
-    _cached_outputs,
-    _load_values,
-    _locate_rows,
-    _read_actuals,
-    _read_inputs,
-    _read_selector,
+    cached_outputs,
+    load_values,
+    locate_rows,
+    read_actuals,
+    read_inputs,
+    read_selector,
     read_workbook,
     recorded_period,
     recorded_template,
@@ -130,20 +130,20 @@ def _fast_read(path: Path) -> FileSummary:
         path=path,
         package=package,
         formulas=None,  # type: ignore[arg-type]  # values only: formulas are the full audit's
-        values=_load_values(path),
+        values=load_values(path),
         template=model,
         layout=_layout(model, locale, start, months),
         sheet_names={},
         rows={},
     )
     audit.check_structure(loaded)
-    _locate_rows(loaded)
-    selected = _read_selector(loaded)
-    inputs = _read_inputs(loaded)
-    actuals, _heatmaps = _read_actuals(loaded)
+    locate_rows(loaded)
+    selected = read_selector(loaded)
+    inputs = read_inputs(loaded)
+    actuals, _heatmaps = read_actuals(loaded)
     outputs = _compute_all(model, inputs)
     _check_results(loaded, outputs)
-    _errors(loaded)  # error cells, as the guard found them
+    error_findings(loaded)  # error cells, as the guard found them
     _check_master(loaded)
     version = properties.get("roi_xl_template_version", "")
     if version and version != model.version:
@@ -224,7 +224,7 @@ def _check_results(
     for scenario, computed in outputs.items():
         if computed is None:
             continue
-        for key, found in _cached_outputs(loaded, scenario).items():
+        for key, found in cached_outputs(loaded, scenario).items():
             compared += 1
             empty += found in ("", None)
             if not _same(found, computed[key]):
@@ -267,7 +267,7 @@ def _check_master(loaded: LoadedWorkbook) -> None:
     if value in ("", None) or (_is_number(value) and value == 0):
         return
     failing = [
-        _check_label(loaded, name)
+        check_label(loaded, name)
         for name, row in layout.check_rows
         if loaded.value(layout.checks, row, 1) not in (0, 0.0, "")
     ]

@@ -24,7 +24,7 @@ from roi_xl.rollup_workbook.spool import Spool
 from roi_xl.rollup_workbook.styles import Styles
 from roi_xl.rollup_workbook.summary import ROLLUP_PROPERTY, Failure
 from roi_xl.rollup_workbook.template_sheet import write_template_sheet
-from roi_xl.workbook.writer import _check_target
+from roi_xl.workbook.writer import check_target
 
 OVERVIEW, FINDINGS = "Overview", "Findings"
 MAX_SHEET_NAME = 31
@@ -39,7 +39,7 @@ _OPTIONS = {
 
 def check_output(output: Path, force: bool) -> None:
     """Refuse a target that is not .xlsx, exists without ``force`` or has no folder."""
-    _check_target(output, force)
+    check_target(output, force)
 
 
 def sheet_names(templates: Sequence[str]) -> dict[str, str]:

@@ -65,7 +65,7 @@ class WorkbookOptions:
 def write_workbook(template: Template, path: str | Path, options: WorkbookOptions) -> Path:
     """Write ``template`` to ``path`` as an .xlsx workbook and return the path."""
     target = Path(path)
-    _check_target(target, options.force)
+    check_target(target, options.force)
     plan = _plan(template, options)
     descriptor, temporary = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".partial", dir=target.parent
@@ -198,7 +198,8 @@ def _write_sheets(
     workbook.get_worksheet_by_name(layout.dashboard).activate()
 
 
-def _check_target(target: Path, force: bool) -> None:
+def check_target(target: Path, force: bool) -> None:
+    """Refuse a target that is not .xlsx, a folder, in a missing folder, or exists unasked."""
     if target.suffix.lower() != ".xlsx":
         raise InputError(f"{target}: the output must be an .xlsx file")
     if target.exists() and not force:

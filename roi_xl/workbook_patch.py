@@ -33,6 +33,7 @@ from xml.parsers import expat
 from defusedxml import ElementTree as SafeXml
 
 from roi_xl.errors import InputError, RoiXlError
+from roi_xl.files import usual_mode
 from roi_xl.findings import shown
 from roi_xl.locale import load_locale
 from roi_xl.reader import recorded_period, recorded_template
@@ -49,7 +50,7 @@ from roi_xl.workbook.layout import (
     cell,
     column_name,
 )
-from roi_xl.xlsx_guard import NS_MAIN, NS_PKG_REL, scan
+from roi_xl.xlsx_guard import NS_MAIN, NS_PKG_REL, part_name, scan
 
 Figures = Mapping[str, Mapping[str, float]]  # month "YYYY-MM" -> field key -> value
 Grids = Mapping[str, Sequence[Sequence[float]]]  # month -> 7 weekdays x 24 hours
@@ -704,20 +705,8 @@ def _related_part(
     for rel in _safe_parse(source, archive, rels).iter(f"{NS_PKG_REL}Relationship"):
         if rel.get("Type", "") == _REL_TYPE + kind:
             target = rel.get("Target", "")
-            return _normalise(target if target.startswith("/") else f"{base}/{target}")
+            return part_name(target if target.startswith("/") else f"{base}/{target}")
     return None
-
-
-def _normalise(part: str) -> str:
-    """A zip entry name from a relationship target ("xl/./a/../b.xml" -> "xl/b.xml")."""
-    pieces: list[str] = []
-    for piece in part.split("/"):
-        if piece == "..":
-            if pieces:
-                pieces.pop()
-        elif piece not in ("", "."):
-            pieces.append(piece)
-    return "/".join(pieces)
 
 
 def _safe_parse(source: Path, archive: zipfile.ZipFile, part: str) -> Any:
@@ -875,7 +864,7 @@ def _write_package(
                 out.comment = archive.comment
             handle.flush()
             os.fsync(handle.fileno())
-        mode = os.stat(source).st_mode if target == source.resolve() else 0o666 & ~_umask()
+        mode = os.stat(source).st_mode if target == source.resolve() else usual_mode()
         os.chmod(temporary, stat.S_IMODE(mode))
         try:
             os.replace(temporary, target)
@@ -898,9 +887,3 @@ def _entry(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
     entry.create_system = info.create_system
     entry.comment = info.comment
     return entry
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -206,7 +206,7 @@ def _sheet_parts(path: Path, archive: zipfile.ZipFile) -> list[SheetPart]:
                 part = target.lstrip("/")
             else:
                 part = str(PurePosixPath("xl") / target)
-            targets[rel.get("Id", "")] = _normalise(part)
+            targets[rel.get("Id", "")] = part_name(part)
     sheets = []
     for node in workbook.iter(f"{NS_MAIN}sheet"):
         rel_id = node.get(f"{NS_REL}id", "")
@@ -220,7 +220,8 @@ def _sheet_parts(path: Path, archive: zipfile.ZipFile) -> list[SheetPart]:
     return sheets
 
 
-def _normalise(part: str) -> str:
+def part_name(part: str) -> str:
+    """A zip entry name from a relationship target ("xl/./a/../b.xml" -> "xl/b.xml")."""
     pieces: list[str] = []
     for piece in part.split("/"):
         if piece == "..":

@@ -7,17 +7,14 @@ the caller says so.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import xlsxwriter
 
 from roi_xl import __version__
-from roi_xl.files import usual_mode
+from roi_xl.files import replacing
 from roi_xl.rollup_workbook.findings_sheet import write_findings_sheet
 from roi_xl.rollup_workbook.overview_sheet import TemplateSheet, write_overview
 from roi_xl.rollup_workbook.spool import Spool
@@ -68,12 +65,8 @@ def write_rollup(
 ) -> int:
     """Write the roll-up to ``output``; return the number of rows on the Findings sheet."""
     check_output(output, force)
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{output.name}.", suffix=".partial", dir=output.parent
-    )
-    os.close(descriptor)
-    try:
-        workbook = xlsxwriter.Workbook(temporary, _OPTIONS)
+    with replacing(output) as temporary:
+        workbook = xlsxwriter.Workbook(str(temporary), _OPTIONS)
         styles = Styles(workbook)
         overview = workbook.add_worksheet(OVERVIEW)
         pages = [workbook.add_worksheet(sheet.name) for sheet in sheets]
@@ -91,10 +84,4 @@ def write_rollup(
         workbook.set_custom_property(ROLLUP_PROPERTY, __version__)
         overview.activate()
         workbook.close()
-        os.chmod(temporary, usual_mode())
-        os.replace(temporary, output)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
     return count

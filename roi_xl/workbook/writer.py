@@ -7,11 +7,8 @@ existing file is only replaced when the caller says so.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import io
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +18,7 @@ import xlsxwriter
 from roi_xl import __version__, engine
 from roi_xl.errors import InputError, RoiXlError
 from roi_xl.excel_errors import ERROR_TEXTS, from_text
-from roi_xl.files import usual_mode
+from roi_xl.files import replacing
 from roi_xl.locale import Locale, load_locale
 from roi_xl.template import SCENARIOS, Template
 from roi_xl.workbook.actuals_sheet import write_actuals
@@ -67,20 +64,10 @@ def write_workbook(template: Template, path: str | Path, options: WorkbookOption
     target = Path(path)
     check_target(target, options.force)
     plan = _plan(template, options)
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".partial", dir=target.parent
-    )
-    os.close(descriptor)
-    try:
-        workbook = xlsxwriter.Workbook(temporary, _XLSXWRITER_OPTIONS)
+    with replacing(target) as temporary:
+        workbook = xlsxwriter.Workbook(str(temporary), _XLSXWRITER_OPTIONS)
         _write_sheets(workbook, template, options, plan)
         workbook.close()
-        os.chmod(temporary, usual_mode())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
     return target
 
 

@@ -139,21 +139,9 @@ def read_workbook(path: str | Path) -> WorkbookRead:
     model = recorded_template(path, properties)
     locale_code, start, months = recorded_period(path, properties)
     layout = build_layout(model, load_locale(locale_code), start, months)
-    loaded = LoadedWorkbook(
-        path=path,
-        package=package,
-        formulas=book,
-        values=load_values(path),
-        template=model,
-        layout=layout,
-        sheet_names={},
-        rows={},
-    )
-    audit.check_structure(loaded)
-    locate_rows(loaded)
-    selected = read_selector(loaded)
-    inputs = read_inputs(loaded)
-    actuals, heatmaps = read_actuals(loaded)
+    cells = read_cells(path, package, book, model, layout)
+    loaded, selected, inputs = cells.loaded, cells.selected, cells.inputs
+    actuals, heatmaps = cells.actuals, cells.heatmaps
     complete = all(v is not None for s in SCENARIOS for v in inputs[s].values())
     reference = _reference(loaded, inputs if complete else None, selected, actuals, heatmaps)
     scenarios = {}
@@ -181,6 +169,44 @@ def read_workbook(path: str | Path) -> WorkbookRead:
         actuals={layout.month_sheets[i]: figures for i, figures in enumerate(actuals)},
         findings=audit.ordered(loaded.findings),
     )
+
+
+@dataclass
+class CellReading:
+    """What the model's input cells say, with the findings met while reading them."""
+
+    loaded: LoadedWorkbook
+    selected: str | None
+    inputs: dict[str, dict[str, float | None]]
+    actuals: list[dict[str, float | None]]
+    heatmaps: list[list[list[float | None]] | None]
+
+
+def read_cells(
+    path: Path,
+    package: PackageScan,
+    formulas: openpyxl.Workbook | None,
+    model: Template,
+    layout: Layout,
+) -> CellReading:
+    """Values (python-calamine), sheets matched, rows found by key, then selector, inputs and
+    monthly figures read and checked: the part every reading shares, full audit or not."""
+    loaded = LoadedWorkbook(
+        path=path,
+        package=package,
+        formulas=formulas,  # type: ignore[arg-type]  # None: values only
+        values=load_values(path),
+        template=model,
+        layout=layout,
+        sheet_names={},
+        rows={},
+    )
+    audit.check_structure(loaded)
+    locate_rows(loaded)
+    selected = read_selector(loaded)
+    inputs = read_inputs(loaded)
+    actuals, heatmaps = read_actuals(loaded)
+    return CellReading(loaded, selected, inputs, actuals, heatmaps)
 
 
 # ------------------------------------------------------------------ loading

@@ -33,11 +33,7 @@ from roi_xl.reader import (
     LoadedWorkbook,
     WorkbookRead,
     cached_outputs,
-    load_values,
-    locate_rows,
-    read_actuals,
-    read_inputs,
-    read_selector,
+    read_cells,
     read_workbook,
     recorded_period,
     recorded_template,
@@ -126,21 +122,9 @@ def _fast_read(path: Path) -> FileSummary:
         raise UnreadableFileError(f"{path}: a roi_xl roll-up, not a model workbook; skipped")
     model = _model(path, properties)
     locale, start, months = recorded_period(path, properties)
-    loaded = LoadedWorkbook(
-        path=path,
-        package=package,
-        formulas=None,  # type: ignore[arg-type]  # values only: formulas are the full audit's
-        values=load_values(path),
-        template=model,
-        layout=_layout(model, locale, start, months),
-        sheet_names={},
-        rows={},
-    )
-    audit.check_structure(loaded)
-    locate_rows(loaded)
-    selected = read_selector(loaded)
-    inputs = read_inputs(loaded)
-    actuals, _heatmaps = read_actuals(loaded)
+    layout = _layout(model, locale, start, months)
+    cells = read_cells(path, package, None, model, layout)
+    loaded, selected, inputs, actuals = cells.loaded, cells.selected, cells.inputs, cells.actuals
     outputs = _compute_all(model, inputs)
     _check_results(loaded, outputs)
     error_findings(loaded)  # error cells, as the guard found them

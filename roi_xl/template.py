@@ -130,6 +130,31 @@ class Monthly:
     heatmap: bool
 
 
+CHANNEL_FIGURES: tuple[str, ...] = (
+    "cost",
+    "opportunities",
+    "deals",
+    "margin",
+    "cost_per_opportunity",
+    "cac",
+    "roi",
+)
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One acquisition channel in the comparison: which inputs or metrics hold its figures.
+
+    Each channel is modelled with ordinary inputs and metrics, so its figures
+    have scenarios, ranges, sources and checks like any other; a channel only
+    names them, in the order of ``CHANNEL_FIGURES``.
+    """
+
+    key: str
+    label: Text
+    figures: dict[str, str]
+
+
 @dataclass(frozen=True)
 class Template:
     """A whole ROI model."""
@@ -146,6 +171,7 @@ class Template:
     funnel: tuple[str, ...]
     monthly: Monthly
     path: str
+    channels: tuple[Channel, ...] = ()
 
     def input(self, key: str) -> Input:
         for item in self.inputs:
@@ -246,7 +272,10 @@ class _Builder:
 
     def build(self) -> Template:
         self.check_keys(
-            self.data, {"template", "inputs", "metrics", "monthly"}, "the file", required=True
+            self.data,
+            {"template", "inputs", "metrics", "monthly", "channels"},
+            "the file",
+            required={"template", "inputs", "metrics", "monthly"},
         )
         head = self.data["template"]
         self.check_keys(
@@ -265,6 +294,7 @@ class _Builder:
         headline = self.key_list(head, "headline", {m.key for m in metrics}, "metric")
         funnel = self.key_list(head, "funnel", known, "input or metric") if "funnel" in head else ()
         monthly = self.build_monthly(self.data["monthly"], known)
+        channels = self.build_channels(known) if "channels" in self.data else ()
         return Template(
             key=key,
             version=str(head["version"]),
@@ -278,6 +308,7 @@ class _Builder:
             funnel=funnel,
             monthly=monthly,
             path=self.path,
+            channels=channels,
         )
 
     # -- pieces
@@ -490,6 +521,31 @@ class _Builder:
                     f"[template] {field}: '{value}' is not a known {what}", f"{field} ="
                 )
         return tuple(values)
+
+    # -- channel comparison
+
+    def build_channels(self, known: set[str]) -> tuple[Channel, ...]:
+        channels = []
+        for item in self.table_list("channels"):
+            self.check_keys(
+                item, {"key", "label", *CHANNEL_FIGURES}, "[[channels]]", required=True
+            )
+            key = self.key(item["key"], "channel key")
+            figures = {}
+            for figure in CHANNEL_FIGURES:
+                name = item[figure]
+                if not isinstance(name, str) or name not in known:
+                    raise self.fail(
+                        f"channel '{key}': {figure} = {name!r} is not a known input or metric",
+                        f'"{name}"' if isinstance(name, str) else f"{figure} =",
+                    )
+                figures[figure] = name
+            channels.append(Channel(key, self.text(item["label"], f"channel '{key}' label"), figures))
+        seen = [channel.key for channel in channels]
+        for key in seen:
+            if seen.count(key) > 1:
+                raise self.fail(f"the channel key '{key}' is used twice", f'"{key}"')
+        return tuple(channels)
 
     # -- monthly tabs
 

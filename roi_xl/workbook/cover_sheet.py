@@ -95,6 +95,8 @@ def _contents(ctx: Context) -> list[tuple[str, str]]:
         (layout.actuals_sheet, t["sheet_purpose_actuals"]),
         (layout.calculations, t["sheet_purpose_calculations"]),
         (layout.dashboard, t["sheet_purpose_dashboard"]),
+        (layout.sensitivity, t["sheet_purpose_sensitivity"]),
+        *([(layout.channels, t["sheet_purpose_channels"])] if layout.channels else []),
         (layout.checks, t["sheet_purpose_checks"]),
     ]
     return rows

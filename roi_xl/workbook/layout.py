@@ -119,6 +119,15 @@ class Layout:
         return self.locale.sheets["checks"]
 
     @property
+    def sensitivity(self) -> str:
+        return self.locale.sheets["sensitivity"]
+
+    @property
+    def channels(self) -> str | None:
+        """The channel comparison sheet, for templates that compare channels."""
+        return self.locale.sheets["channels"] if self.template.channels else None
+
+    @property
     def sheet_order(self) -> list[str]:
         return [
             self.cover,
@@ -127,6 +136,8 @@ class Layout:
             self.actuals_sheet,
             self.calculations,
             self.dashboard,
+            self.sensitivity,
+            *([self.channels] if self.channels else []),
             self.checks,
         ]
 

@@ -23,6 +23,7 @@ from roi_xl.locale import Locale, load_locale
 from roi_xl.template import SCENARIOS, Template
 from roi_xl.workbook.actuals_sheet import write_actuals
 from roi_xl.workbook.calculations_sheet import write_calculations
+from roi_xl.workbook.channels_sheet import write_channels
 from roi_xl.workbook.checks_sheet import write_checks
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.cover_sheet import write_cover
@@ -31,6 +32,7 @@ from roi_xl.workbook.inputs_sheet import write_inputs
 from roi_xl.workbook.lambdas import define_lambdas
 from roi_xl.workbook.layout import Layout, build_layout
 from roi_xl.workbook.monthly_sheets import write_month
+from roi_xl.workbook.sensitivity_sheet import write_sensitivity
 from roi_xl.workbook.styles import Styles
 from roi_xl.workbook.values import Grid, MonthFigures, WorkbookValues, compute_values
 
@@ -178,6 +180,9 @@ def _write_sheets(
     write_actuals(ctx)
     write_calculations(ctx)
     write_dashboard(ctx)
+    write_sensitivity(ctx)
+    if layout.channels:
+        write_channels(ctx)
     write_checks(ctx)
     if options.lambdas:
         define_lambdas(workbook)

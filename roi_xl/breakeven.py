@@ -17,7 +17,7 @@ import numpy as np
 from roi_xl import engine
 from roi_xl.errors import InputError
 from roi_xl.sensitivity import sensitivity
-from roi_xl.template import Template
+from roi_xl.template import SCENARIOS, Template
 
 Curve = Callable[[np.ndarray], np.ndarray]
 
@@ -63,14 +63,17 @@ class BreakEven:
         return self.value is not None
 
 
-def key_drivers(
-    model: Template, scenarios: Mapping[str, Mapping[str, float]], base: str = "realistic"
-) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The drivers to solve for: the template's own, or the ROI's most sensitive input."""
+def key_drivers(model: Template) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The drivers to solve for: the template's own, or the ROI's most sensitive input.
+
+    The fallback is judged on the template's own defaults, not on edited inputs,
+    so a workbook keeps the same break-even rows however its inputs change.
+    """
     if model.key in KEY_DRIVERS:
         return KEY_DRIVERS[model.key]
     roi = model.headline[0]
-    tornado = sensitivity(model, scenarios, base, (roi,))[roi]
+    defaults = {s: {item.key: item.defaults[s] for item in model.inputs} for s in SCENARIOS}
+    tornado = sensitivity(model, defaults, "realistic", (roi,))[roi]
     return ((tornado.bars[0].input, ()),)
 
 

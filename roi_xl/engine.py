@@ -99,6 +99,18 @@ def compute_arrays(
     return results
 
 
+def expanded(template: Template, key: str) -> expr.Node:
+    """A metric's formula with every metric it uses written out, down to the inputs.
+
+    One cell can then re-evaluate the metric with one input replaced (a flexed
+    value, a break-even candidate) from the template's single definition.
+    """
+    metrics = set(template.metric_keys)
+    node = template.metric(key).node
+    used = expr.names(node) & metrics
+    return expr.substitute(node, {name: expanded(template, name) for name in used})
+
+
 def calculate(
     template: Template,
     scenarios: Iterable[str] = SCENARIOS,

@@ -234,7 +234,7 @@ def build_facts(read: WorkbookRead, locale: str = "en-US", seed: int = 0) -> Fac
         tornado = sensitivity(model, inputs, base, (roi,))[roi]
         breakevens = tuple(
             break_even(model, inputs[base], driver, roi, companions)
-            for driver, companions in key_drivers(model, inputs, base)
+            for driver, companions in key_drivers(model)
         )
         risk = risk_range(model, inputs, roi, seed=seed)
     return Facts(

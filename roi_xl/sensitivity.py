@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from roi_xl import engine, expr
-from roi_xl.excel_errors import ERROR_CODES
+from roi_xl.excel_errors import ERROR_CODES, ExcelError
 from roi_xl.template import Input, Template
 
 STEPS: tuple[float, ...] = (-0.2, -0.1, 0.1, 0.2)
@@ -87,9 +87,32 @@ def sensitivity(
             )
             for index, item in enumerate(model.inputs)
         ]
-        bars.sort(key=lambda bar: bar.swing, reverse=True)
+        keys = sort_keys([bar.swing for bar in bars])
+        order = sorted(range(len(bars)), key=lambda i: -keys[i])
+        bars = [bars[i] for i in order]
         tornados[key] = Tornado(metric=key, base=base_outputs[key], bars=tuple(bars))
     return tornados
+
+
+SORT_DIGITS = 12
+
+
+def sort_keys(swings: Sequence[engine.Value]) -> list[float]:
+    """What the tornado is sorted on: each swing over the largest, to 12 decimals.
+
+    Swings that differ only in their last binary digit (x*1.2*y against
+    x*(y*1.2)) then tie, and ties keep the template's order, in Python as in
+    the workbook's RANK formulas. 0 for all when any swing is an error.
+    """
+    if any(isinstance(v, ExcelError) for v in swings):
+        return [0.0] * len(swings)
+    largest = max(swings, default=0.0)
+    if largest == 0:
+        return [0.0] * len(swings)
+    rounded = expr.Call(
+        "ROUND", (expr.Binary("/", expr.Ref("s"), expr.Ref("m")), expr.Num(SORT_DIGITS))
+    )
+    return [float(expr.evaluate(rounded, {"s": v, "m": largest}).scalar()) for v in swings]
 
 
 def _moves(item: Input, value: float, scenarios: Mapping[str, Mapping[str, float]]) -> list[float]:

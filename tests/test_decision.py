@@ -178,7 +178,7 @@ def test_every_break_even_put_back_into_the_engine_gives_a_zero_roi(name: str) -
     model = template.load(name)
     scenarios = defaults(model)
     roi = model.headline[0]
-    drivers = key_drivers(model, scenarios)
+    drivers = key_drivers(model)
     assert drivers == KEY_DRIVERS[name]
     found = 0
     for driver, companions in drivers:
@@ -214,7 +214,7 @@ def test_the_break_evens_a_cfo_asks_for() -> None:
 
 
 def test_a_user_template_breaks_even_on_its_most_sensitive_input(tiny: Template) -> None:
-    assert key_drivers(tiny, defaults(tiny)) == (("cost", ()),)
+    assert key_drivers(tiny) == (("cost", ()),)
 
 
 def test_an_unknown_driver_is_refused(tiny: Template) -> None:

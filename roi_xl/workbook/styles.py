@@ -36,6 +36,7 @@ _ROLES: dict[str, dict[str, Any]] = {
     "section": {"bold": True, "bg_color": SECTION_FILL, "font_color": NAVY},
     "label": {},
     "label_bold": {"bold": True},
+    "label_indent": {"indent": 1, "font_color": "#404040"},
     "unit": {"font_color": MUTED},
     "note": {"font_color": MUTED, "italic": True},
     "key": {"font_color": "#A6A6A6", "font_size": 8},

@@ -1,0 +1,52 @@
+"""Cells defined once as expression trees, for sheets that compute from other cells.
+
+Each cell's tree is evaluated for the value cached in the file and rendered as
+the formula Excel recomputes, so the two cannot disagree. A tree refers to
+model names (inputs and metrics, on other sheets) or to cells of its own sheet
+already defined.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from roi_xl import expr
+from roi_xl.engine import Value
+from roi_xl.functions import FUNCTIONS
+from roi_xl.workbook.layout import cell
+
+
+class CellProgram:
+    """The evaluated cells of one sheet, with the references their formulas use."""
+
+    def __init__(self, references: Mapping[str, str], values: Mapping[str, Value]) -> None:
+        self._references = dict(references)
+        self._env: dict[str, Value] = dict(values)
+        self._cells: dict[tuple[int, int], Value] = {}
+
+    def name(self, name: str, reference: str, value: Value) -> expr.Ref:
+        """Give a cell of another sheet a name trees can use (a scenario column, a bound)."""
+        self._references[name] = reference
+        self._env[name] = value
+        return expr.Ref(name)
+
+    def ref(self, row: int, col: int, absolute: bool = False) -> expr.Ref:
+        """A cell of this sheet already defined, as a tree leaf."""
+        text = cell(row, col, absolute, absolute)
+        name = "@" + text
+        self._references[name] = text
+        self._env[name] = self._cells[(row, col)]
+        return expr.Ref(name)
+
+    def define(self, row: int, col: int, node: expr.Node) -> tuple[str, Value]:
+        """Evaluate ``node`` into the cell; return its formula text and value."""
+        value = expr.evaluate(node, self._env, FUNCTIONS).scalar()
+        self._cells[(row, col)] = value
+        return expr.to_excel(node, self._references, FUNCTIONS), value
+
+    def constant(self, row: int, col: int, value: float) -> None:
+        """A number typed in the sheet (a step, a tolerance) that trees refer to."""
+        self._cells[(row, col)] = value
+
+    def value(self, row: int, col: int) -> Value:
+        return self._cells[(row, col)]

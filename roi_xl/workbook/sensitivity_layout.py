@@ -25,10 +25,10 @@ FIRST_RESULT = FIRST_MOVE + len(MOVES)
 LOWEST = FIRST_RESULT + len(MOVES)
 HIGHEST, SWING, SORT_KEY, RANK, MOVE_KEY = range(LOWEST + 1, LOWEST + 6)
 # Tornado table (sorted) and its chart
-POSITION, SORTED_LABEL, SORTED_LOW, SORTED_HIGH = range(4)
+SORTED_LABEL, POSITION, SORTED_LOW, SORTED_HIGH = range(4)
 TORNADO_CHART_COL = 5
 # Solver
-STEP, CANDIDATE, RESULT = range(3)
+STEP, CANDIDATE, RESULT = range(1, 4)  # the driver's name heads column A
 
 
 @dataclass(frozen=True)

@@ -151,7 +151,11 @@ def _write_solver(
     for rows in plan.break_evens:
         item = ctx.template.input(rows.driver)
         header = rows.solver_rows[0] - 1
-        ctx.headers(ws, header, [t["solver_step"], item.label[ctx.language], t["roi_at_value"]])
+        ctx.headers(
+            ws,
+            header,
+            [item.label[ctx.language], t["solver_step"], t["solver_value"], t["roi_at_value"]],
+        )
         fmt = _input_format(ctx, rows.driver)
         for k, row in enumerate(rows.solver_rows):
             ws.write_number(row, STEP, k, s.get("unit"))
@@ -435,7 +439,7 @@ def _write_tornado(
     ctx.headers(
         ws,
         plan.tornado_header_row,
-        [t["rank"], t["label"], t["lowest_change"], t["highest_change"]],
+        [t["label"], t["rank"], t["lowest_change"], t["highest_change"]],
     )
     keys = list(plan.move_rows)
     rows = list(plan.move_rows.values())

@@ -442,6 +442,17 @@ def read(
             cells.append(format_value(outputs[key], metric.kind) if outputs else "-")
         table.add_row(metric.label.en, *cells)
     console.print(table)
+    for item in result.break_evens:
+        driver = model.input(item.driver)
+        where = (
+            format_value(item.value, driver.kind)
+            if item.value is not None
+            else "none within its allowed range"
+        )
+        console.print(
+            f"Break-even {driver.label.en}: {where} "
+            f"(today {format_value(item.today, driver.kind)})"
+        )
     filled = [
         month
         for month, figures in result.actuals.items()

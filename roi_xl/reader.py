@@ -23,6 +23,7 @@ import openpyxl
 import python_calamine
 
 from roi_xl import audit, engine, template
+from roi_xl.breakeven import break_even
 from roi_xl.errors import RoiXlError
 from roi_xl.excel_errors import ExcelError, from_text
 from roi_xl.findings import Finding, error, shown
@@ -44,6 +45,7 @@ from roi_xl.workbook.layout import (
     build_layout,
     cell,
 )
+from roi_xl.workbook.sensitivity_layout import BREAK_EVEN, sensitivity_layout
 from roi_xl.xlsx_guard import PackageScan, UnreadableFileError, scan
 
 Grid = list[list[Any]]
@@ -56,6 +58,26 @@ class ScenarioRead:
     inputs: dict[str, float | None]
     outputs: dict[str, engine.Value] | None
     cached: dict[str, object]
+
+
+@dataclass(frozen=True)
+class BreakEvenRead:
+    """A key driver's break-even: recomputed from the inputs read, and as the file shows it."""
+
+    driver: str
+    metric: str
+    today: float
+    value: float | None  # None: the ROI does not cross 0 within the driver's range
+    cached: object  # the Sensitivity sheet's cell: a number, "none in range", or "" if absent
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "driver": self.driver,
+            "metric": self.metric,
+            "today": self.today,
+            "value": None if self.value is None else engine.as_displayed(self.value),
+            "cached": _json_value(self.cached),
+        }
 
 
 @dataclass
@@ -73,6 +95,7 @@ class WorkbookRead:
     scenarios: dict[str, ScenarioRead]
     actuals: dict[str, dict[str, float | None]]
     findings: list[Finding] = field(default_factory=list)
+    break_evens: list[BreakEvenRead] = field(default_factory=list)
 
     @property
     def has_errors(self) -> bool:
@@ -98,6 +121,7 @@ class WorkbookRead:
                 for name, scenario in self.scenarios.items()
             },
             "actuals": self.actuals,
+            "break_even": [b.to_dict() for b in self.break_evens],
             "findings": [f.to_dict() for f in self.findings],
         }
 
@@ -168,6 +192,7 @@ def read_workbook(path: str | Path) -> WorkbookRead:
         scenarios=scenarios,
         actuals={layout.month_sheets[i]: figures for i, figures in enumerate(actuals)},
         findings=audit.ordered(loaded.findings),
+        break_evens=read_break_evens(loaded, selected, inputs) if complete else [],
     )
 
 
@@ -372,6 +397,23 @@ def _read_heatmap(loaded: LoadedWorkbook, sheet: str) -> list[list[float | None]
             )
         grid.append(values)
     return grid
+
+
+def read_break_evens(
+    loaded: LoadedWorkbook, selected: str | None, inputs: dict[str, dict[str, float | None]]
+) -> list[BreakEvenRead]:
+    """Each key driver's break-even in the live scenario, recomputed and as cached."""
+    model = loaded.template
+    live = {k: float(v) for k, v in inputs[selected or "realistic"].items() if v is not None}
+    plan = sensitivity_layout(model)
+    read = []
+    for rows in plan.break_evens:
+        result = break_even(model, live, rows.driver, plan.metric)
+        cached = loaded.value(loaded.layout.sensitivity, rows.row, BREAK_EVEN)
+        read.append(
+            BreakEvenRead(rows.driver, plan.metric, live[rows.driver], result.value, cached)
+        )
+    return read
 
 
 def cached_outputs(loaded: LoadedWorkbook, scenario: str) -> dict[str, object]:

@@ -280,3 +280,26 @@ def test_an_edited_recalculated_workbook_audits_clean(workbooks: dict[tuple, Pat
         findings = json.loads(result.stdout)["findings"]
         assert [f for f in findings if f["sheet"] == "Sensitivity"] == [], name
         assert result.exit_code == 0, findings
+
+
+def test_read_json_reports_each_break_even_recomputed_and_as_the_sheet_shows_it(
+    workbooks: dict[tuple, Path],
+) -> None:
+    for key in [*GENERATED, *((n, "edited") for n in EDITS)]:
+        name = key[0]
+        model = template.load(name)
+        scenarios, base = scenario_values(name, key)
+        result = CliRunner().invoke(app, ["read", str(workbooks[key]), "--json"])
+        assert result.exit_code == 0, result.stdout
+        read = json.loads(result.stdout)["break_even"]
+        plan = sensitivity_layout(model)
+        assert [item["driver"] for item in read] == [rows.driver for rows in plan.break_evens]
+        for item in read:
+            expected = break_even(model, scenarios[base], item["driver"], plan.metric)
+            assert item["today"] == scenarios[base][item["driver"]]
+            if expected.value is None:
+                assert item["value"] is None
+                assert isinstance(item["cached"], str), item
+            else:
+                assert close(item["value"], expected.value)
+                assert close(item["cached"], expected.value), (key, item)

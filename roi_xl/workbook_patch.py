@@ -50,7 +50,7 @@ from roi_xl.workbook.layout import (
     cell,
     column_name,
 )
-from roi_xl.xlsx_guard import NS_MAIN, NS_PKG_REL, part_name, scan
+from roi_xl.xlsx_guard import NS_MAIN, NS_PKG_REL, custom_properties, part_name, scan
 
 Figures = Mapping[str, Mapping[str, float]]  # month "YYYY-MM" -> field key -> value
 Grids = Mapping[str, Sequence[Sequence[float]]]  # month -> 7 weekdays x 24 hours
@@ -58,7 +58,6 @@ Grids = Mapping[str, Sequence[Sequence[float]]]  # month -> 7 weekdays x 24 hour
 WORKBOOK_PART = "xl/workbook.xml"
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _REL_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
-_NS_CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
 # Attributes of a cell that describe its old value, dropped when a number replaces it.
 _VALUE_ATTRIBUTES = {"t", "cm", "vm"}
 # Children of <workbook> that come after <calcPr> in the schema's order.
@@ -256,22 +255,10 @@ def workbook_template(path: Path) -> Template:
 
 def _model(source: Path, archive: zipfile.ZipFile) -> tuple[Template, Layout]:
     """The template and layout recorded in the file's custom properties (as the reader does)."""
-    properties = _custom_properties(source, archive)
+    properties = custom_properties(source, archive)
     model = recorded_template(source, properties)
     locale, start, months = recorded_period(source, properties)
     return model, build_layout(model, load_locale(locale), start, months)
-
-
-def _custom_properties(source: Path, archive: zipfile.ZipFile) -> dict[str, str]:
-    part = _related_part(source, archive, "_rels/.rels", "", "custom-properties")
-    part = part or "docProps/custom.xml"
-    if part not in archive.namelist():
-        return {}
-    root = _safe_parse(source, archive, part)
-    return {
-        node.get("name", ""): "".join(node.itertext())
-        for node in root.iter(f"{_NS_CUSTOM}property")
-    }
 
 
 def _check_request(source: Path, model: Template, figures: Figures, grids: Grids) -> None:

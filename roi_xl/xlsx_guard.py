@@ -220,6 +220,33 @@ def _sheet_parts(path: Path, archive: zipfile.ZipFile) -> list[SheetPart]:
     return sheets
 
 
+NS_CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
+_CUSTOM_REL = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+)
+
+
+def custom_properties(path: Path, archive: zipfile.ZipFile) -> dict[str, str]:
+    """The package's custom document properties (roi_xl records its template and period there).
+
+    The part is found through the package relationships, as Office does, and
+    read with the same size and entity limits as every other part.
+    """
+    names = set(archive.namelist())
+    part = "docProps/custom.xml"
+    if "_rels/.rels" in names:
+        for rel in _parse(path, archive, "_rels/.rels").iter(f"{NS_PKG_REL}Relationship"):
+            if rel.get("Type", "") == _CUSTOM_REL:
+                part = part_name(rel.get("Target", ""))
+                break
+    if part not in names:
+        return {}
+    root = _parse(path, archive, part)
+    return {
+        node.get("name", ""): "".join(node.itertext()) for node in root.iter(f"{NS_CUSTOM}property")
+    }
+
+
 def part_name(part: str) -> str:
     """A zip entry name from a relationship target ("xl/./a/../b.xml" -> "xl/b.xml")."""
     pieces: list[str] = []

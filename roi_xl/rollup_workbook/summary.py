@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from defusedxml import ElementTree as SafeXml
 
 from roi_xl import audit, engine, template
 from roi_xl.audit import check_label, error_findings
@@ -40,13 +39,11 @@ from roi_xl.reader import (
 )
 from roi_xl.template import SCENARIOS, Template
 from roi_xl.workbook.layout import SCENARIO_COLS, Layout, build_layout, cell
-from roi_xl.xlsx_guard import UnreadableFileError, scan
+from roi_xl.xlsx_guard import UnreadableFileError, custom_properties, scan
 
 FAST, FULL = "fast", "full"
 AUDITS = (FAST, FULL)
-CUSTOM_PROPERTIES = "docProps/custom.xml"
 ROLLUP_PROPERTY = "roi_xl_rollup"  # marks a roll-up, so a later roll-up of its folder skips it
-_NS_CUSTOM = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
 _RECALCULATED_SHARE = 0.5  # above this share of empty cached results: never recalculated
 
 Value = float | str | None  # a number, an Excel error's text, or nothing
@@ -117,7 +114,8 @@ def _from_full_read(read: WorkbookRead) -> FileSummary:
 
 def _fast_read(path: Path) -> FileSummary:
     package = scan(path)
-    properties = _custom_properties(path)
+    with zipfile.ZipFile(path) as archive:
+        properties = custom_properties(path, archive)
     if ROLLUP_PROPERTY in properties:
         raise UnreadableFileError(f"{path}: a roi_xl roll-up, not a model workbook; skipped")
     model = _model(path, properties)
@@ -145,21 +143,6 @@ def _fast_read(path: Path) -> FileSummary:
         months_with_actuals=_months_filled(actuals),
         findings=audit.ordered(loaded.findings),
     )
-
-
-def _custom_properties(path: Path) -> dict[str, str]:
-    """The file's custom document properties (template, version, locale, period)."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            if CUSTOM_PROPERTIES not in archive.namelist():
-                return {}
-            root = SafeXml.fromstring(archive.read(CUSTOM_PROPERTIES))
-    except Exception as exc:  # the guard has passed: only a damaged part gets here
-        raise UnreadableFileError(
-            f"{path}: the document properties cannot be read ({exc})"
-        ) from None
-    properties = root.iter(f"{_NS_CUSTOM}property")
-    return {node.get("name", ""): "".join(node.itertext()) for node in properties}
 
 
 def _model(path: Path, properties: dict[str, str]) -> Template:

@@ -450,8 +450,7 @@ def read(
             else "none within its allowed range"
         )
         console.print(
-            f"Break-even {driver.label.en}: {where} "
-            f"(today {format_value(item.today, driver.kind)})"
+            f"Break-even {driver.label.en}: {where} (today {format_value(item.today, driver.kind)})"
         )
     filled = [
         month

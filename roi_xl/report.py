@@ -16,7 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from importlib import resources
@@ -32,10 +32,11 @@ from roi_xl.locale import Locale, load_locale
 from roi_xl.reader import WorkbookRead
 from roi_xl.risk import RiskRange, risk_range
 from roi_xl.sensitivity import MOVES, Tornado, sensitivity
-from roi_xl.template import SCENARIOS, Input, Template, load
+from roi_xl.template import SCENARIOS, Channel, Input, Template, load
 from roi_xl.workbook.values import WorkbookValues, compute_values
 
 TORNADO_BARS = 8
+CHANNEL_COLUMNS = ("cost", "opportunities", "cost_per_opportunity", "deals", "cac", "margin", "roi")
 FINDINGS_SHOWN = 5
 PDF_TIMEOUT_SECONDS = 120
 _QUALIFIER = re.compile(
@@ -262,17 +263,21 @@ def render_report(
     facts = build_facts(read, locale, seed)
     w = facts.words
     generated = w("generated", version=escape(__version__), file=escape(Path(read.path).name))
+    numbered = [
+        _current_state(facts),
+        _impact(facts),
+        _returns(facts),
+        _channels(facts),
+        _decide(facts),
+        _measurement(facts),
+        _assumptions(facts),
+        _audit(facts),
+    ]
     body = "\n".join(
         [
             _header(facts, as_of or dt.date.today()),
             _summary(facts),
-            _current_state(facts),
-            _impact(facts),
-            _returns(facts),
-            _decide(facts),
-            _measurement(facts),
-            _assumptions(facts),
-            _audit(facts),
+            *_numbered(part for part in numbered if part),
             f"<footer><p>{w('method')}</p><p>{generated}</p></footer>",
         ]
     )
@@ -312,6 +317,14 @@ def _group(text: str, span: int) -> str:
 
 def _section(anchor: str, title: str, *parts: str) -> str:
     return f'<section id="{anchor}"><h2>{title}</h2>{"".join(parts)}</section>'
+
+
+def _numbered(sections: Iterable[str]) -> list[str]:
+    """Sections numbered 1, 2, 3... in the order shown (a template may have fewer)."""
+    return [
+        section.replace("<h2>", f"<h2>{number}. ", 1)
+        for number, section in enumerate(sections, start=1)
+    ]
 
 
 def _help(text: str) -> str:
@@ -607,7 +620,91 @@ def _returns(f: Facts) -> str:
     )
 
 
-# ------------------------------------------------------------------ 4. decide
+# ------------------------------------------------------------------ 4. channels
+
+
+def _channels(f: Facts) -> str:
+    """Each acquisition channel of the template on the same basis, in the base scenario."""
+    if not f.model.channels:
+        return ""
+    w, outputs = f.words, f.outputs(f.base)
+    scenario = f.scenario_name(f.base).lower()
+    period = escape(f.model.period[f.lang])
+    parts = [_help(w("channels_help", period=period, scenario=escape(scenario)))]
+    if outputs is None:
+        return _section("channels", w("channels"), *parts, _help(w("not_computable")))
+    rows = []
+    for index, channel in enumerate(f.model.channels):
+        name = escape(channel.label[f.lang])
+        rows.append(
+            [
+                f"<b>{name}</b>" if index == 0 else name,
+                *(_channel_figure(f, channel, figure) for figure in CHANNEL_COLUMNS),
+            ]
+        )
+    head = [w("channel"), *(w(f"channel_{figure}") for figure in CHANNEL_COLUMNS)]
+    parts.append(_table(head, rows, ["", *["n"] * len(CHANNEL_COLUMNS)]))
+    kind = f.kind(f.model.channels[0].figures["roi"])
+    bars = []
+    for channel in f.model.channels:
+        value = _channel_value(f, channel.figures["roi"])
+        bars.append((channel.label[f.lang], _float(value), f.numbers.format(value, kind)))
+    title = Text(w.text["chart_channels"]).safe_substitute(scenario=scenario)
+    chart = report_charts.channel_bars(
+        bars, 0, lambda v: f.numbers.format(v, kind, style="tick"), title
+    )
+    leaders = _channel_leaders(f)
+    reading = (f"<p>{leaders}</p>" if leaders else "") + _help(w("channels_reading"))
+    parts.append(_grid(_figure(chart, escape(title)), reading))
+    return _section("channels", w("channels"), *parts)
+
+
+def _channel_value(f: Facts, key: str) -> engine.Value | None:
+    """An input's or metric's value in the base scenario, as ``roi-xl read`` gives it."""
+    if key in f.model.input_keys:
+        return f.read.scenarios[f.base].inputs[key]
+    outputs = f.outputs(f.base)
+    return outputs[key] if outputs is not None else None
+
+
+def _channel_figure(f: Facts, channel: Channel, figure: str) -> str:
+    key = channel.figures[figure]
+    if key in f.model.input_keys:
+        return f.num(_channel_value(f, key), f.kind(key), exact=True)
+    return f.output(f.base, key)
+
+
+def _channel_leaders(f: Facts) -> str:
+    """Which channel has the highest net ROI, the lowest CAC, the lowest cost per opportunity."""
+    leaders, numbers = [], {}
+    for figure, pick in (("roi", max), ("cac", min), ("cost_per_opportunity", min)):
+        values = [
+            (value, channel)
+            for channel in f.model.channels
+            if isinstance(value := _channel_value(f, channel.figures[figure]), float)
+        ]
+        if not values:
+            return ""
+        value, channel = pick(values, key=lambda item: item[0])
+        leaders.append(channel)
+        numbers[figure] = escape(f.numbers.format(value, f.kind(channel.figures[figure])))
+    names = [f"<b>{escape(channel.label[f.lang])}</b>" for channel in leaders]
+    if len(set(names)) == 1:
+        return f.words(
+            "channel_best_all",
+            channel=names[0],
+            roi=numbers["roi"],
+            cac=numbers["cac"],
+            opportunity=numbers["cost_per_opportunity"],
+        )
+    roi, cac, opportunity = (
+        f"{name} ({numbers[figure]})"
+        for name, figure in zip(names, ("roi", "cac", "cost_per_opportunity"), strict=True)
+    )
+    return f.words("channel_best", roi=roi, cac=cac, opportunity=opportunity)
+
+
+# ------------------------------------------------------------------ 5. decide
 
 
 def _decide(f: Facts) -> str:
@@ -744,7 +841,7 @@ def _risk(f: Facts) -> str:
     )
 
 
-# ------------------------------------------------------------------ 5. measurement plan
+# ------------------------------------------------------------------ 6. measurement plan
 
 
 def _measurement(f: Facts) -> str:
@@ -788,7 +885,7 @@ def _plan_item(f: Facts, key: str) -> tuple[str, str]:
     return label, f.output(f.base, key)
 
 
-# ------------------------------------------------------------------ 6. assumptions
+# ------------------------------------------------------------------ 7. assumptions
 
 
 def _assumptions(f: Facts) -> str:
@@ -835,7 +932,7 @@ def _source(f: Facts, item: Input, values: Mapping[str, float | None]) -> str:
     return text
 
 
-# ------------------------------------------------------------------ 7. audit
+# ------------------------------------------------------------------ 8. audit
 
 
 def _audit(f: Facts) -> str:

@@ -17,6 +17,7 @@ BLUE = "#4472C4"
 LIGHT = "#B4C7E7"
 GREEN = "#548235"
 RED = "#C00000"
+PINK = "#E6A1A1"
 GREY = "#7F7F7F"
 GRID = "#E4E7EC"
 FONT = 12
@@ -98,6 +99,49 @@ def scenario_panels(
             else:
                 parts.append(_text(x + bar_w / 2, zero - 6, text, "middle", RED))
             parts.append(_text(x + bar_w / 2, height - 14, label, "middle", GREY))
+    return _svg(width, height, title, parts)
+
+
+def channel_bars(
+    bars: Sequence[tuple[str, float | None, str]], highlight: int | None, fmt: Format, title: str
+) -> str:
+    """A horizontal bar per channel from a zero line, losses in red, ``highlight`` darker."""
+    width, label_w, right, row_h, top = 500, 200, 56, 34, 12
+    height = top + len(bars) * row_h + 30
+    numbers = [value for _, value, _ in bars if value is not None]
+    ticks = nice_ticks(min([0.0, *numbers]), max([0.0, *numbers]))
+    low, high = ticks[0], ticks[-1]
+    plot_l, plot_r = label_w, width - right
+    span = (high - low) or 1
+
+    def x_of(v: float) -> float:
+        return plot_l + (v - low) / span * (plot_r - plot_l)
+
+    parts = []
+    for tick in ticks:
+        x = x_of(tick)
+        parts.append(_line(x, top - 4, x, height - 26, GRID))
+        parts.append(_text(x, height - 10, fmt(tick), "middle", GREY, size=10))
+    zero = x_of(0.0)
+    for i, (label, value, text) in enumerate(bars):
+        y = top + i * row_h
+        weight = "700" if i == highlight else "400"
+        parts.append(
+            _text(
+                label_w - 8, y + 18, _short(label, 34), "end", weight=weight, size=11, title=label
+            )
+        )
+        if value is None:
+            parts.append(_text(zero + 5, y + 18, text, fill=RED, size=11))
+            continue
+        colour = (RED if value < 0 else NAVY) if i == highlight else (PINK if value < 0 else LIGHT)
+        start, end = sorted((zero, x_of(value)))
+        parts.append(_rect(start, y + 5, max(end - start, 1), row_h - 12, colour))
+        if value < 0:
+            parts.append(_text(start - 5, y + 18, text, "end", weight="600", size=11))
+        else:
+            parts.append(_text(end + 5, y + 18, text, weight="600", size=11))
+    parts.append(_line(zero, top - 4, zero, height - 26, GREY))
     return _svg(width, height, title, parts)
 
 

@@ -527,9 +527,7 @@ class _Builder:
     def build_channels(self, known: set[str]) -> tuple[Channel, ...]:
         channels = []
         for item in self.table_list("channels"):
-            self.check_keys(
-                item, {"key", "label", *CHANNEL_FIGURES}, "[[channels]]", required=True
-            )
+            self.check_keys(item, {"key", "label", *CHANNEL_FIGURES}, "[[channels]]", required=True)
             key = self.key(item["key"], "channel key")
             figures = {}
             for figure in CHANNEL_FIGURES:
@@ -540,7 +538,9 @@ class _Builder:
                         f'"{name}"' if isinstance(name, str) else f"{figure} =",
                     )
                 figures[figure] = name
-            channels.append(Channel(key, self.text(item["label"], f"channel '{key}' label"), figures))
+            channels.append(
+                Channel(key, self.text(item["label"], f"channel '{key}' label"), figures)
+            )
         seen = [channel.key for channel in channels]
         for key in seen:
             if seen.count(key) > 1:

@@ -197,6 +197,11 @@ def test_file_names_are_made_safe(name: str, safe: str) -> None:
                 "data_cost",
                 "management_cost",
                 "indirect_cost",
+                *(
+                    f"{channel}_{size}"
+                    for channel in ("emailing", "paid_ads", "events", "outsourced_phoning")
+                    for size in ("cost", "opportunities")
+                ),
             },
         ),
         (

@@ -195,7 +195,18 @@ def phoning_by_hand(i: dict[str, float]) -> dict[str, float]:
         yearly * (1 - i["annual_churn_rate"]) ** (t - 1) / (1 + i["discount_rate"]) ** t
         for t in range(1, years + 1)
     )
+    channels = {}
+    for channel in ("emailing", "paid_ads", "events", "outsourced_phoning"):
+        cost = i[f"{channel}_cost"]
+        won = i[f"{channel}_opportunities"] * i[f"{channel}_win_rate"]
+        earned = won * i[f"{channel}_deal_value"] * i["gross_margin_rate"]
+        channels[f"{channel}_deals"] = won
+        channels[f"{channel}_margin"] = earned
+        channels[f"{channel}_cost_per_opportunity"] = cost / i[f"{channel}_opportunities"]
+        channels[f"{channel}_cac"] = cost / won
+        channels[f"{channel}_roi"] = (earned - cost) / cost
     return {
+        **channels,
         "conversations": conversations,
         "meetings": meetings,
         "proposals": proposals,

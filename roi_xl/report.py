@@ -774,7 +774,7 @@ def _breakeven(f: Facts) -> str:
         companions = ""
         headroom = ""
         if result.value is not None:
-            value = f"<b>{f.num(result.value, kind)}</b>"
+            value = f"<b>{f.num(result.value, kind, f'break_even.{result.driver}')}</b>"
             gap = result.value - result.base_value
             headroom = escape(f.numbers.format(gap, kind, _points(kind), signed=True))
             if result.base_value:

@@ -113,6 +113,19 @@ def assert_outputs_match(html: str, read: WorkbookRead, locale: str) -> set[tupl
     return found
 
 
+BREAK_EVEN = re.compile(r'data-key="break_even\.(\w+)" data-value="([^"]*)"')
+
+
+def assert_break_evens_match(html: str, read: WorkbookRead) -> None:
+    """Each break-even the report gives is the one `roi-xl read --json` gives."""
+    expected = {item["driver"]: item["value"] for item in read.to_dict()["break_even"]}
+    shown = dict(BREAK_EVEN.findall(html))
+    assert expected, "the workbook has no break-even to report"
+    assert set(shown) == {driver for driver, value in expected.items() if value is not None}
+    for driver, value in shown.items():
+        assert float(value) == expected[driver], driver
+
+
 def visible_text(html: str) -> str:
     """The words a reader sees, tags removed, runs of spaces collapsed (no-break spaces kept)."""
     return re.sub(r"[ \n\t]+", " ", unescape(re.sub(r"<[^>]+>", " ", html)))
@@ -140,6 +153,7 @@ def test_the_report_of_a_generated_workbook(
     assert html.count("<svg ") >= 5  # funnel, actual vs plan, scenarios, tornado, risk
     assert_self_contained(html)
     found = assert_outputs_match(html, read, locale)
+    assert_break_evens_match(html, read)
     model = template.load(name)
     headline = {(s, key) for s in SCENARIOS for key in model.headline}
     assert headline <= found
@@ -239,6 +253,7 @@ def test_the_report_of_an_edited_workbook(
     assert_self_contained(html)
     found = assert_outputs_match(html, read, "fr-FR")
     assert {(s, "phone_roi") for s in SCENARIOS} <= found
+    assert_break_evens_match(html, read)
     text = visible_text(html)
     assert "Modifiée dans le classeur" in text  # the edited assumptions are marked
     assert "70,0\u00a0%" in text and "2\u202f600\u00a0€" in text

@@ -39,6 +39,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 import roi_xl
 from roi_xl import template as templates
 from roi_xl.locale import LOCALES, Locale, load_locale
+from roi_xl.sensitivity import MOVES, STEPS
 from roi_xl.template import SCENARIOS, Template
 from roi_xl.workbook import OutputExistsError, WorkbookOptions, write_workbook
 from roi_xl.workbook.layout import (
@@ -57,6 +58,7 @@ from roi_xl.workbook.layout import (
     Layout,
     build_layout,
 )
+from roi_xl.workbook.sensitivity_layout import FIRST_MOVE, FIRST_RESULT, sensitivity_layout
 
 START = dt.date(2026, 1, 1)
 MONTHS = 12
@@ -484,6 +486,19 @@ def test_calculations_one_formula_per_row(gen: Generated) -> None:
     for key, row in rows.items():
         problems += check_row_formulas(ws, row, MODEL_COLS, f"metric {key}")
     assert not problems, report(problems)
+
+
+def test_sensitivity_one_formula_per_row(gen: Generated) -> None:
+    """Across a row, the flexed values share one formula, and so do the ROIs they give."""
+    ws = gen.sheet("sensitivity")
+    plan = sensitivity_layout(gen.model)
+    steps = list(range(FIRST_MOVE, FIRST_MOVE + len(STEPS)))
+    results = list(range(FIRST_RESULT, FIRST_RESULT + len(MOVES)))
+    problems = []
+    for key, row in plan.move_rows.items():
+        problems += check_row_formulas(ws, row, steps, f"moved values of {key}")
+        problems += check_row_formulas(ws, row, results, f"ROI with {key} moved")
+    assert plan.move_rows and not problems, report(problems)
 
 
 def test_inputs_live_column_one_formula(gen: Generated) -> None:

@@ -30,9 +30,11 @@ class CellProgram:
         self._env[name] = value
         return expr.Ref(name)
 
-    def ref(self, row: int, col: int, absolute: bool = False) -> expr.Ref:
-        """A cell of this sheet already defined, as a tree leaf."""
-        text = cell(row, col, absolute, absolute)
+    def ref(
+        self, row: int, col: int, absolute: bool = False, col_absolute: bool = False
+    ) -> expr.Ref:
+        """A cell of this sheet already defined, as a tree leaf (``$C5`` with col_absolute)."""
+        text = cell(row, col, absolute, absolute or col_absolute)
         name = "@" + text
         self._references[name] = text
         self._env[name] = self._cells[(row, col)]

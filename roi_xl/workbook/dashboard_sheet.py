@@ -150,6 +150,8 @@ def _scenario_chart(ctx: Context, ws: Worksheet, header_row: int, metric_row: in
         }
     )
     chart.set_legend({"none": True})
+    # Scenario names at the bottom even when a bar is negative, clear of its value label.
+    chart.set_x_axis({"label_position": "low"})
     chart.set_y_axis(
         {
             "num_format": ctx.styles.number_format(
@@ -248,7 +250,7 @@ def _write_monthly(ctx: Context, ws: Worksheet, row: int) -> int:
         }
     )
     chart.set_legend({"position": "bottom"})
-    chart.set_x_axis({"num_format": ctx.styles.number_format("month")})
+    chart.set_x_axis({"num_format": ctx.styles.number_format("month"), "text_axis": True})
     chart.set_y_axis(
         {
             "num_format": ctx.styles.number_format(fmt),

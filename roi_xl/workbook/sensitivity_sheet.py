@@ -389,7 +389,8 @@ def _moved(
     if index >= len(STEPS):
         return expr.Ref(f"{move}:{key}")
     step = program.ref(header, FIRST_MOVE + index)
-    scaled = expr.Binary("*", program.ref(row, BASE), expr.Binary("+", expr.Num(1.0), step))
+    base = program.ref(row, BASE, col_absolute=True)  # one R1C1 formula across the steps
+    scaled = expr.Binary("*", base, expr.Binary("+", expr.Num(1.0), step))
     low = expr.Call("MAX", (scaled, expr.Ref(f"min:{key}")))
     return expr.Call("MIN", (low, expr.Ref(f"max:{key}")))
 

@@ -36,7 +36,8 @@ KEY_DRIVERS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     ),
 }
 SCAN_POINTS = 2001
-MAX_HALVINGS = 200
+SPLIT = 65  # points per narrowing round: 64 slices, 6 bits of the answer each
+MAX_ROUNDS = 40
 
 
 @dataclass(frozen=True)
@@ -140,18 +141,23 @@ def _nearest_root(grid: np.ndarray, scanned: np.ndarray, base: float, roi: Curve
 
 
 def _bisect(low: float, high: float, roi: Curve) -> float:
-    """Halve [low, high] until its ends are adjacent floats; the end nearer to 0 wins."""
+    """Narrow [low, high] until its ends are adjacent floats; the end nearer to 0 wins.
+
+    Each round evaluates SPLIT points of the bracket in one vectorised pass and
+    keeps the slice where the sign changes: about ten rounds instead of sixty
+    one-point halvings, for the same answer.
+    """
     f_low = float(roi(np.array([low]))[0])
-    for _ in range(MAX_HALVINGS):
-        middle = low + (high - low) / 2
-        if middle in (low, high):
+    for _ in range(MAX_ROUNDS):
+        points = np.unique(np.linspace(low, high, SPLIT))
+        if points.size <= 2:
             break
-        f_middle = float(roi(np.array([middle]))[0])
-        if f_middle == 0:
-            return middle
-        if np.sign(f_middle) == np.sign(f_low):
-            low, f_low = middle, f_middle
-        else:
-            high = middle
+        values = roi(points)
+        zeros = np.flatnonzero(values == 0)
+        if zeros.size:
+            return float(points[zeros[0]])
+        changed = np.flatnonzero(np.sign(values) != np.sign(f_low))
+        first = int(changed[0])  # the far end keeps the other sign, so there is one
+        low, f_low, high = float(points[first - 1]), float(values[first - 1]), float(points[first])
     f_high = float(roi(np.array([high]))[0])
     return low if abs(f_low) <= abs(f_high) else high

@@ -24,6 +24,7 @@ from roi_xl.calls import CallOptions, analyse_calls, print_summary
 from roi_xl.calls.analysis import DEFAULT_CALLBACK_WINDOW, DEFAULT_COUNTRY, DEFAULT_TIME_ZONE
 from roi_xl.calls.hours import DEFAULT_BUSINESS_HOURS
 from roi_xl.calls.to_workbook import workbook_figures
+from roi_xl.decision import decide_from, print_decision
 from roi_xl.demo import write_demo
 from roi_xl.errors import RoiXlError
 from roi_xl.excel_setup import write_excel_setup
@@ -32,6 +33,7 @@ from roi_xl.overrides import parse_month, parse_overrides
 from roi_xl.presentation import format_value
 from roi_xl.reader import WorkbookRead, read_workbook
 from roi_xl.report import render_pdf, render_report
+from roi_xl.risk import DRAWS
 from roi_xl.rollup import RollupReport, rollup
 from roi_xl.workbook import OutputExistsError, WorkbookOptions, write_workbook
 from roi_xl.workbook_patch import import_figures, workbook_template
@@ -506,6 +508,38 @@ def report(
     console.print(f"Wrote [bold]{output}[/]")
     if pdf:
         console.print(f"Wrote [bold]{render_pdf(html, output.with_suffix('.pdf'))}[/]")
+
+
+@app.command("decide")
+@reports_errors
+def decide(
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="SOURCE", help="A workbook (.xlsx), a built-in template or a .toml."
+        ),
+    ],
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario", help="The base (default: the workbook's selected, or realistic)."
+        ),
+    ] = None,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="KEY=VALUE", help="Override an input of a template."),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the Monte Carlo risk range.")] = 0,
+    draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws.")] = DRAWS,
+    top: Annotated[int, typer.Option("--top", help="Tornado bars to print.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """What moves the ROI most, where it breaks even, and its risk range."""
+    result = decide_from(source, scenario, parse_overrides(settings or []), seed, draws)
+    if as_json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        return
+    print_decision(console, result, top)
 
 
 def _print_findings(result: WorkbookRead) -> None:

@@ -25,13 +25,14 @@ from string import Template as Text
 from typing import Any
 
 from roi_xl import __version__, engine, report_charts
-from roi_xl.breakeven import BreakEven, break_even, key_drivers
+from roi_xl.breakeven import BreakEven
+from roi_xl.decision import decide, workbook_scenarios
 from roi_xl.errors import RoiXlError
 from roi_xl.excel_errors import ExcelError
 from roi_xl.locale import Locale, load_locale
 from roi_xl.reader import WorkbookRead
-from roi_xl.risk import RiskRange, risk_range
-from roi_xl.sensitivity import MOVES, Tornado, sensitivity
+from roi_xl.risk import RiskRange
+from roi_xl.sensitivity import MOVES, Tornado
 from roi_xl.template import SCENARIOS, Channel, Input, Template, load
 from roi_xl.workbook.values import WorkbookValues, compute_values
 
@@ -218,26 +219,13 @@ def build_facts(read: WorkbookRead, locale: str = "en-US", seed: int = 0) -> Fac
         loc,
     )
     base = read.selected_scenario or "realistic"
-    complete = all(read.scenarios[s].outputs is not None for s in SCENARIOS)
-    inputs = (
-        {
-            s: {k: float(v) for k, v in read.scenarios[s].inputs.items() if v is not None}
-            for s in SCENARIOS
-        }
-        if complete
-        else None
-    )
+    inputs = workbook_scenarios(read)
     values = tornado = risk = None
     breakevens: tuple[BreakEven, ...] = ()
     if inputs is not None:
         values = compute_values(model, inputs, base, read.months, list(read.actuals.values()))
-        roi = model.headline[0]
-        tornado = sensitivity(model, inputs, base, (roi,))[roi]
-        breakevens = tuple(
-            break_even(model, inputs[base], driver, roi, companions)
-            for driver, companions in key_drivers(model)
-        )
-        risk = risk_range(model, inputs, roi, seed=seed)
+        decision = decide(model, inputs, base, seed=seed)
+        tornado, breakevens, risk = decision.tornado, decision.break_evens, decision.risk
     return Facts(
         read=read,
         model=model,

@@ -1,0 +1,198 @@
+"""The figures a decision rests on: tornado, break-evens and risk range, from one set of inputs.
+
+The report and ``roi-xl decide`` both start here, so the page a finance
+director forwards and the numbers an analyst scripts against are the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from roi_xl import engine
+from roi_xl.breakeven import BreakEven, break_even, key_drivers
+from roi_xl.errors import InputError
+from roi_xl.presentation import format_value
+from roi_xl.reader import WorkbookRead, read_workbook
+from roi_xl.risk import DRAWS, RiskRange, risk_range
+from roi_xl.sensitivity import Tornado, sensitivity
+from roi_xl.template import SCENARIOS, Template, load
+
+Scenarios = Mapping[str, Mapping[str, float]]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Around the ``base`` scenario: what moves the headline ROI, where it breaks even, how
+    wide its range is."""
+
+    model: Template
+    base: str
+    metric: str
+    tornado: Tornado
+    break_evens: tuple[BreakEven, ...]
+    risk: RiskRange
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of ``roi-xl decide --json``; values as Excel shows them."""
+        shown = engine.as_displayed
+        return {
+            "template": self.model.key,
+            "base": self.base,
+            "metric": self.metric,
+            "base_value": shown(self.tornado.base),
+            "tornado": [
+                {
+                    "input": bar.input,
+                    "base": bar.base_input,
+                    "low": None if bar.low is None else shown(bar.low),
+                    "high": None if bar.high is None else shown(bar.high),
+                    "swing": shown(bar.swing),
+                    "inputs": bar.inputs,
+                    "outputs": {move: shown(v) for move, v in bar.outputs.items()},
+                }
+                for bar in self.tornado.bars
+            ],
+            "break_even": [
+                {
+                    "driver": result.driver,
+                    "today": result.base_value,
+                    "value": None if result.value is None else shown(result.value),
+                    "stays": {1: "above zero", -1: "below zero"}.get(result.sign)
+                    if result.value is None
+                    else None,
+                    "range": [result.minimum, result.maximum],
+                    "at_break_even": {k: shown(v) for k, v in result.companions.items()},
+                }
+                for result in self.break_evens
+            ],
+            "risk": {
+                "draws": self.risk.draws,
+                "seed": self.risk.seed,
+                "p10": self.risk.p10,
+                "p50": self.risk.p50,
+                "p90": self.risk.p90,
+                "probability_below_zero": self.risk.probability_below_zero,
+                "errors": self.risk.errors,
+            },
+        }
+
+
+def decide(
+    model: Template, scenarios: Scenarios, base: str, seed: int = 0, draws: int = DRAWS
+) -> Decision:
+    """Tornado and break-evens around ``scenarios[base]``; risk over the three scenarios."""
+    if base not in SCENARIOS:
+        raise InputError(f"unknown scenario '{base}' (choose {', '.join(SCENARIOS)})")
+    if draws < 1:
+        raise InputError(f"--draws must be at least 1; got {draws}")
+    metric = model.headline[0]
+    return Decision(
+        model=model,
+        base=base,
+        metric=metric,
+        tornado=sensitivity(model, scenarios, base, (metric,))[metric],
+        break_evens=tuple(
+            break_even(model, scenarios[base], driver, metric, companions)
+            for driver, companions in key_drivers(model)
+        ),
+        risk=risk_range(model, scenarios, metric, draws=draws, seed=seed),
+    )
+
+
+def decide_from(
+    source: str | Path,
+    base: str | None = None,
+    overrides: Mapping[str, float] | None = None,
+    seed: int = 0,
+    draws: int = DRAWS,
+) -> Decision:
+    """Decide from a workbook (its inputs as typed, its selected scenario by default) or
+    from a template (its defaults with ``overrides``, the realistic scenario by default)."""
+    if Path(source).suffix.lower() == ".xlsx":
+        if overrides:
+            raise InputError("--set applies to a template; edit the workbook's Inputs instead")
+        read = read_workbook(source)
+        scenarios = workbook_scenarios(read)
+        if scenarios is None:
+            raise InputError(
+                f"{source}: an input is not a number; `roi-xl audit {source}` says which"
+            )
+        model = load(read.template)
+        return decide(model, scenarios, base or read.selected_scenario or "realistic", seed, draws)
+    model = load(source)
+    scenarios = {s: engine.scenario_inputs(model, s, overrides) for s in SCENARIOS}
+    return decide(model, scenarios, base or "realistic", seed, draws)
+
+
+def workbook_scenarios(read: WorkbookRead) -> dict[str, dict[str, float]] | None:
+    """The three scenarios' inputs as read from a workbook; None when one is not a number."""
+    if not all(read.scenarios[s].outputs is not None for s in SCENARIOS):
+        return None
+    return {
+        s: {k: float(v) for k, v in read.scenarios[s].inputs.items() if v is not None}
+        for s in SCENARIOS
+    }
+
+
+def print_decision(console: Console, decision: Decision, top: int = 10) -> None:
+    """The decision in a terminal: tornado table, break-evens, risk range."""
+    model, metric = decision.model, decision.model.metric(decision.metric)
+    kind = metric.kind
+    console.print(
+        f"[bold]{model.title.en}[/]: {metric.label.en} = "
+        f"[bold]{format_value(decision.tornado.base, kind)}[/] in the {decision.base} scenario"
+    )
+    shown = min(top, len(decision.tornado.bars))
+    table = Table(
+        title=f"What moves it most: each input alone, -20 % to +20 % and prudent to optimistic "
+        f"(top {shown}; --json for every move)"
+    )
+    table.add_column("input", ratio=3)
+    for heading in ("today", "lowest", "highest", "swing"):
+        table.add_column(heading, justify="right", no_wrap=True)
+    for bar in decision.tornado.bars[:top]:
+        item = model.input(bar.input)
+        table.add_row(
+            item.label.en,
+            format_value(bar.base_input, item.kind),
+            "-" if bar.low is None else format_value(bar.low, kind),
+            "-" if bar.high is None else format_value(bar.high, kind),
+            format_value(bar.swing, kind),
+        )
+    console.print(table)
+    for result in decision.break_evens:
+        item = model.input(result.driver)
+        today = format_value(result.base_value, item.kind)
+        if result.value is None:
+            stays = {1: "stays above 0", -1: "stays below 0"}.get(result.sign, "has no sign")
+            console.print(
+                f"Break-even {item.label.en}: none; the ROI {stays} from "
+                f"{format_value(result.minimum, item.kind)} to "
+                f"{format_value(result.maximum, item.kind)} (today {today})"
+            )
+            continue
+        companions = ", ".join(
+            f"{model.metric(k).label.en} {format_value(v, model.metric(k).kind)}"
+            for k, v in result.companions.items()
+        )
+        console.print(
+            f"Break-even {item.label.en}: [bold]{format_value(result.value, item.kind)}[/] "
+            f"(today {today})" + (f"; there {companions}" if companions else "")
+        )
+    risk = decision.risk
+    if risk.p10 is None or risk.p50 is None or risk.p90 is None:
+        console.print(f"Risk range: no computable draw out of {risk.draws:,}")
+        return
+    console.print(
+        f"Risk range over {risk.draws:,} draws (seed {risk.seed}): P10 "
+        f"{format_value(risk.p10, kind)}, P50 {format_value(risk.p50, kind)}, P90 "
+        f"{format_value(risk.p90, kind)}; chance of a loss "
+        f"{risk.probability_below_zero * 100:.1f} %"
+        + (f"; {risk.errors:,} draws not computable" if risk.errors else "")
+    )

@@ -1,0 +1,109 @@
+"""`roi-xl decide`: tornado, break-evens and risk range from a template or a workbook.
+
+Expected figures are worked by hand from the phoning article's example
+(8,000 calls x 4 % x 25 % x 62.5 % x 30 % = 15 deals, 6,000 EUR each, 40 %
+margin, 12,000 EUR of costs).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from roi_xl import template
+from roi_xl.cli import app
+from roi_xl.decision import decide_from
+from roi_xl.errors import InputError
+from roi_xl.reader import read_workbook
+from roi_xl.report import build_facts
+from roi_xl.workbook import WorkbookOptions, write_workbook
+
+runner = CliRunner()
+
+
+def decide_json(*args: str) -> dict:
+    result = runner.invoke(app, ["decide", *args, "--json"])
+    assert result.exit_code == 0, result.stdout
+    return json.loads(result.stdout)
+
+
+def test_the_phoning_example_by_hand() -> None:
+    decision = decide_json("phoning-b2b")
+    assert decision["base"] == "realistic" and decision["base_value"] == 2.0
+    # Margin = 50 proposals x win rate x 6,000 x 40 % = 12,000 at break-even: win rate 10 %.
+    win = next(b for b in decision["break_even"] if b["driver"] == "win_rate")
+    assert win["value"] == 0.1 and win["today"] == 0.3
+    assert win["at_break_even"] == {"deals_won": 5.0, "cac": 2400.0}
+    # 36,000 of margin pays 36,000 of cost: callers' time 36,000 - 4,000 = 32,000.
+    agent = next(b for b in decision["break_even"] if b["driver"] == "agent_cost")
+    assert agent["value"] == 32000.0
+    # Reach rate moves the ROI most: 3 % (prudent) gives 125 %, 5 % (optimistic) 275 %.
+    first = decision["tornado"][0]
+    assert first["input"] == "reach_rate"
+    assert (first["low"], first["high"], first["swing"]) == (1.25, 2.75, 1.5)
+    assert first["outputs"]["-20%"] == 1.4 and first["outputs"]["+20%"] == 2.6
+    swings = [bar["swing"] for bar in decision["tornado"]]
+    assert swings == sorted(swings, reverse=True)
+
+
+def test_set_moves_the_break_even_and_the_seed_repeats_the_risk() -> None:
+    base = decide_json("phoning-b2b", "--seed", "3", "--draws", "2000")
+    again = decide_json("phoning-b2b", "--seed", "3", "--draws", "2000")
+    other = decide_json("phoning-b2b", "--seed", "4", "--draws", "2000")
+    assert base == again
+    assert base["risk"] != other["risk"] and base["tornado"] == other["tornado"]
+    assert base["risk"]["draws"] == 2000
+    cheaper = decide_json("phoning-b2b", "--set", "tool_cost=0")
+    win = next(b for b in cheaper["break_even"] if b["driver"] == "win_rate")
+    assert win["value"] == pytest.approx(11000 / 120000)  # margin must now cover 11,000
+
+
+def test_a_workbook_decides_from_its_selected_scenario(tmp_path: Path) -> None:
+    model = template.load("crm")
+    path = write_workbook(
+        model,
+        tmp_path / "crm.xlsx",
+        WorkbookOptions(scenario="prudent", start=dt.date(2026, 1, 1), months=2),
+    )
+    decision = decide_json(str(path))
+    assert decision["base"] == "prudent"
+    facts = build_facts(read_workbook(path))
+    assert facts.tornado is not None and facts.risk is not None
+    assert [bar["input"] for bar in decision["tornado"]] == [b.input for b in facts.tornado.bars]
+    assert [b["value"] for b in decision["break_even"]] == [
+        None if b.value is None else pytest.approx(b.value) for b in facts.breakevens
+    ]
+    assert decision["risk"]["p50"] == facts.risk.p50
+    text = runner.invoke(app, ["decide", str(path), "--scenario", "optimistic"])
+    words = " ".join(text.stdout.split())
+    assert text.exit_code == 0 and "in the optimistic scenario" in words
+    assert "Break-even Hours saved per active user per month: none" in words
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["phoning-b2b", "--scenario", "likely"], "unknown scenario 'likely'"),
+        (["phoning-b2b", "--draws", "0"], "--draws must be at least 1"),
+        (["phoning-b2b", "--set", "win_rate=30"], "win_rate"),
+        (["nosuch"], "nosuch"),
+        (["missing.xlsx"], "missing.xlsx"),
+    ],
+)
+def test_bad_requests_exit_2_with_a_message(args: list[str], message: str) -> None:
+    result = runner.invoke(app, ["decide", *args])
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.output.split())
+    assert "Traceback" not in result.output
+
+
+def test_set_is_refused_for_a_workbook(tmp_path: Path) -> None:
+    path = write_workbook(template.load("crm"), tmp_path / "c.xlsx", WorkbookOptions(months=1))
+    result = runner.invoke(app, ["decide", str(path), "--set", "users=3"])
+    assert result.exit_code == 2 and "edit the workbook" in " ".join(result.output.split())
+    with pytest.raises(InputError, match="edit the workbook"):
+        decide_from(path, overrides={"users": 3})

@@ -1,0 +1,72 @@
+"""What the Sensitivity sheet's blocks share: the cell program and how a cell is written."""
+
+from __future__ import annotations
+
+from xlsxwriter.worksheet import Worksheet
+
+from roi_xl import expr
+from roi_xl.engine import Value
+from roi_xl.workbook.cell_program import CellProgram
+from roi_xl.workbook.context import Context, cached
+from roi_xl.workbook.layout import MAX_COL, MIN_COL, SCENARIO_COLS, cell, sheet_ref
+from roi_xl.workbook.sensitivity_layout import LABEL
+
+
+def sensitivity_program(ctx: Context) -> CellProgram:
+    """Live inputs and metrics by name, plus each input's prudent and optimistic values and
+    bounds on the Inputs sheet."""
+    layout, values = ctx.layout, ctx.values
+    program = CellProgram(layout.live_refs(), {**values.live_inputs, **values.live_outputs})
+    for item in ctx.template.inputs:
+        row = layout.input_rows[item.key]
+        for scenario in ("prudent", "optimistic"):
+            program.name(
+                f"{scenario}:{item.key}",
+                inputs_cell(ctx, row, SCENARIO_COLS[scenario]),
+                values.inputs[scenario][item.key],
+            )
+        program.name(f"min:{item.key}", inputs_cell(ctx, row, MIN_COL), item.minimum)
+        program.name(f"max:{item.key}", inputs_cell(ctx, row, MAX_COL), item.maximum)
+    return program
+
+
+def inputs_cell(ctx: Context, row: int, col: int) -> str:
+    """An absolute reference to a cell of the Inputs sheet."""
+    return sheet_ref(ctx.layout.inputs, cell(row, col, True, True))
+
+
+def section(ctx: Context, ws: Worksheet, row: int, last_col: int, title: str) -> None:
+    """A block's title bar, from column A to ``last_col``."""
+    ws.merge_range(row, LABEL, row, last_col, title, ctx.styles.get("section"))
+
+
+def metric_format(ctx: Context, key: str) -> str:
+    """The number format a metric has on the Calculations sheet, so both sheets read alike."""
+    metric = ctx.template.metric(key)
+    return ctx.styles.format_for(metric.kind, ctx.values.outputs["realistic"][key])
+
+
+def input_format(ctx: Context, key: str) -> str:
+    """The number format of an input, finer for small or fractional live values."""
+    return ctx.styles.format_for(ctx.template.input(key).kind, ctx.values.live_inputs[key])
+
+
+def write_cell(
+    ctx: Context,
+    ws: Worksheet,
+    program: CellProgram,
+    at: tuple[int, int],
+    node: expr.Node,
+    fmt: str,
+) -> Value:
+    """Evaluate ``node`` into cell ``at`` and write it as a formula with that value cached."""
+    formula, value = program.define(*at, node)
+    ctx.formula(ws, *at, formula, ctx.styles.get("formula", fmt), value)
+    return value
+
+
+def write_arranging_formula(
+    ctx: Context, ws: Worksheet, at: tuple[int, int], formula: str, fmt: str, value: Value | str
+) -> None:
+    """A formula that only arranges results (ranks, lookups, guards), with its value."""
+    ws.write_formula(*at, "=" + formula, ctx.styles.get("formula", fmt), cached(value))

@@ -303,3 +303,33 @@ def test_read_json_reports_each_break_even_recomputed_and_as_the_sheet_shows_it(
             else:
                 assert close(item["value"], expected.value)
                 assert close(item["cached"], expected.value), (key, item)
+
+
+@pytest.mark.parametrize("name", template.builtin_names())
+def test_the_dashboard_shows_each_break_even_from_the_sensitivity_sheet(
+    workbooks: dict[tuple, Path], generated: dict[str, Path], name: str
+) -> None:
+    model = template.load(name)
+    plan = sensitivity_layout(model)
+    formulas = load_workbook(generated[name])["Dashboard"]
+    links = {
+        c.value: (c.row, c.column)
+        for row in formulas.iter_rows()
+        for c in row
+        if isinstance(c.value, str) and c.value.startswith("='Sensitivity'!")
+    }
+    expected = {
+        f"='Sensitivity'!${chr(ord('A') + BREAK_EVEN)}${rows.row + 1}" for rows in plan.break_evens
+    }
+    assert set(links) == expected
+    key = (name, "edited")  # LibreOffice-recalculated, with inputs changed by hand
+    dashboard = load_workbook(workbooks[key], data_only=True)["Dashboard"]
+    sensitivity_sheet = sheet(workbooks[key], "en-US")
+    for rows in plan.break_evens:
+        row, col = links[f"='Sensitivity'!${chr(ord('A') + BREAK_EVEN)}${rows.row + 1}"]
+        shown = sensitivity_sheet.cell(rows.row + 1, BREAK_EVEN + 1).value
+        assert dashboard.cell(row, col).value == shown
+        assert (
+            dashboard.cell(row, col - 1).value
+            == scenario_values(name, key)[0]["realistic"][rows.driver]
+        )

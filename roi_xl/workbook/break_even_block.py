@@ -129,7 +129,8 @@ def _candidate(
 
 def write_break_even(
     ctx: Context, ws: Worksheet, plan: SensitivityLayout, program: CellProgram
-) -> None:
+) -> dict[str, Value | str]:
+    """The break-even table; returns what each driver's break-even cell shows."""
     s, t = ctx.styles, ctx.locale
     metric = ctx.template.metric(plan.metric)
     section(
@@ -154,6 +155,7 @@ def write_break_even(
     )
     roi = engine.expanded(ctx.template, plan.metric)
     tolerance = cell(plan.tolerance_row, CANDIDATE, True, True)
+    shown: dict[str, Value | str] = {}
     for rows in plan.break_evens:
         item = ctx.template.input(rows.driver)
         row, last = rows.row, rows.last_solver_row
@@ -175,13 +177,14 @@ def write_break_even(
             inputs_cell(ctx, ctx.layout.input_rows[rows.driver], MAX_COL),
         )
         none = t["no_break_even"].replace('"', '""')
+        shown[rows.driver] = candidate if solved else t["no_break_even"]
         write_arranging_formula(
             ctx,
             ws,
             (row, BREAK_EVEN),
             f'IF(AND(ABS({f})<={tolerance},{x}>={low},{x}<={high}),{x},"{none}")',
             fmt,
-            candidate if solved else t["no_break_even"],
+            shown[rows.driver],
         )
         be = cell(row, BREAK_EVEN)
         _change(ctx, ws, row, candidate if solved else None, today)
@@ -219,6 +222,7 @@ def write_break_even(
             )
             _change(ctx, ws, companion_row, value if solved else None, now)
             ws.write_string(companion_row, BREAK_EVEN_KEY, key, s.get("key"))
+    return shown
 
 
 def _change(ctx: Context, ws: Worksheet, row: int, value: Value | None, today: Value) -> None:

@@ -7,9 +7,11 @@ the Dashboard is typed.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from xlsxwriter.worksheet import Worksheet
 
+from roi_xl.engine import Value
 from roi_xl.template import SCENARIOS
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import (
@@ -20,6 +22,7 @@ from roi_xl.workbook.layout import (
     cell,
     sheet_ref,
 )
+from roi_xl.workbook.sensitivity_layout import BREAK_EVEN, sensitivity_layout
 from roi_xl.workbook.styles import NAVY
 
 LABEL, UNIT, FIRST = 0, 1, 2  # FIRST: the scenario columns share Calculations' letters (C, D, E)
@@ -28,7 +31,8 @@ HEAT_LABEL_COL, HEAT_FIRST_COL = 6, 7
 CHART_SIZE = {"x_scale": 1.45, "y_scale": 1.0}
 
 
-def write_dashboard(ctx: Context) -> None:
+def write_dashboard(ctx: Context, break_evens: Mapping[str, Value | str]) -> None:
+    """The sheet a reader opens first; ``break_evens`` as the Sensitivity sheet shows them."""
     layout, s, t = ctx.layout, ctx.styles, ctx.locale
     ws = ctx.sheet(layout.dashboard)
     ws.set_column(LABEL, LABEL, 44)
@@ -48,6 +52,7 @@ def write_dashboard(ctx: Context) -> None:
     _write_master(ctx, ws, 2)
     row = _write_headline(ctx, ws, 4)
     row = _write_scenarios(ctx, ws, row + 1)
+    row = _write_break_evens(ctx, ws, row + 1, break_evens)
     row = _write_funnel(ctx, ws, row + 1)
     _write_monthly(ctx, ws, row + 1)
     if ctx.template.monthly.heatmap:
@@ -161,6 +166,29 @@ def _scenario_chart(ctx: Context, ws: Worksheet, header_row: int, metric_row: in
         }
     )
     ws.insert_chart(20, CHART_COL, chart, CHART_SIZE)
+
+
+def _write_break_evens(
+    ctx: Context, ws: Worksheet, row: int, shown: Mapping[str, Value | str]
+) -> int:
+    """Each key driver today and at break-even, linked to the Sensitivity sheet's solver."""
+    s, t, layout = ctx.styles, ctx.locale, ctx.layout
+    plan = sensitivity_layout(ctx.template)
+    _section(ctx, ws, row, t["dashboard_break_even"])
+    row += 1
+    ctx.headers(ws, row, ["", "", t["today"], t["break_even"]])
+    for rows in plan.break_evens:
+        row += 1
+        item = ctx.template.input(rows.driver)
+        fmt = s.format_for(item.kind, ctx.values.live_inputs[rows.driver])
+        ws.write_string(row, LABEL, item.label[ctx.language], s.get("label"))
+        ws.write_string(row, UNIT, ctx.locale.unit(item.unit), s.get("unit"))
+        live = layout.live_refs()[rows.driver]
+        today = ctx.values.live_inputs[rows.driver]
+        ctx.formula(ws, row, FIRST, live, s.get("formula", fmt), today)
+        source = sheet_ref(layout.sensitivity, cell(rows.row, BREAK_EVEN, True, True))
+        ctx.formula(ws, row, FIRST + 1, source, s.get("formula_bold", fmt), shown[rows.driver])
+    return row + 1
 
 
 def _write_funnel(ctx: Context, ws: Worksheet, row: int) -> int:

@@ -50,7 +50,8 @@ from roi_xl.workbook.sensitivity_layout import (
 )
 
 
-def write_sensitivity(ctx: Context) -> None:
+def write_sensitivity(ctx: Context) -> dict[str, Value | str]:
+    """Write the sheet; return each key driver's break-even as shown, for the Dashboard."""
     ws = ctx.sheet(ctx.layout.sensitivity)
     plan = sensitivity_layout(ctx.template)
     program = sensitivity_program(ctx)
@@ -61,13 +62,14 @@ def write_sensitivity(ctx: Context) -> None:
     ctx.heading(ws, "sensitivity")
     ws.write_string(2, 0, ctx.locale["sensitivity_help_2"], ctx.styles.get("subtitle"))
     write_solver(ctx, ws, plan, program)
-    write_break_even(ctx, ws, plan, program)
+    break_evens = write_break_even(ctx, ws, plan, program)
     ranks = _write_moves(ctx, ws, plan, program)
     _write_tornado(ctx, ws, plan, program, ranks)
     ws.freeze_panes(3, 1)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
     ctx.protect(ws)
+    return break_evens
 
 
 # ----------------------------------------------------------------- moves

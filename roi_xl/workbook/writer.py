@@ -179,8 +179,8 @@ def _write_sheets(
         write_month(ctx, index)
     write_actuals(ctx)
     write_calculations(ctx)
-    write_dashboard(ctx)
-    write_sensitivity(ctx)
+    break_evens = write_sensitivity(ctx)
+    write_dashboard(ctx, break_evens)
     if layout.channels:
         write_channels(ctx)
     write_checks(ctx)

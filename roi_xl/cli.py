@@ -32,7 +32,8 @@ from roi_xl.files import write_text_atomically
 from roi_xl.overrides import parse_month, parse_overrides
 from roi_xl.presentation import format_value
 from roi_xl.reader import WorkbookRead, read_workbook
-from roi_xl.report import render_pdf, render_report
+from roi_xl.report import render_report
+from roi_xl.report_pdf import render_pdf
 from roi_xl.risk import DRAWS
 from roi_xl.rollup import RollupReport, rollup
 from roi_xl.workbook import OutputExistsError, WorkbookOptions, write_workbook
@@ -500,8 +501,9 @@ def report(
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report.")] = False,
 ) -> None:
     """Write a one-page investment justification (HTML, optionally PDF) from a workbook."""
-    if output.exists() and not force:
-        raise OutputExistsError(f"{output} already exists; use --force to replace it")
+    for target in (output, output.with_suffix(".pdf")) if pdf else (output,):
+        if target.exists() and not force:
+            raise OutputExistsError(f"{target} already exists; use --force to replace it")
     result = read_workbook(path)
     html = render_report(result, locale or result.locale, seed=seed)
     write_text_atomically(output, html)

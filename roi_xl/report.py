@@ -12,233 +12,26 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
-import subprocess
-import tempfile
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from html import escape
 from importlib import resources
 from pathlib import Path
 from string import Template as Text
-from typing import Any
 
 from roi_xl import __version__, engine, report_charts
-from roi_xl.breakeven import BreakEven
-from roi_xl.decision import decide, workbook_scenarios
-from roi_xl.errors import RoiXlError
 from roi_xl.excel_errors import ExcelError
-from roi_xl.locale import Locale, load_locale
 from roi_xl.reader import WorkbookRead
-from roi_xl.risk import RiskRange
-from roi_xl.sensitivity import MOVES, Tornado
-from roi_xl.template import SCENARIOS, Channel, Input, Template, load
-from roi_xl.workbook.values import WorkbookValues, compute_values
+from roi_xl.report_facts import Facts, build_facts
+from roi_xl.sensitivity import MOVES
+from roi_xl.template import SCENARIOS, Channel, Input
 
 TORNADO_BARS = 8
 CHANNEL_COLUMNS = ("cost", "opportunities", "cost_per_opportunity", "deals", "cac", "margin", "roi")
 FINDINGS_SHOWN = 5
-PDF_TIMEOUT_SECONDS = 120
 _QUALIFIER = re.compile(
     r"[\s,]*\b(before|after|baseline|current|avant|après|référence|actuel|actuelle)\b.*$",
     re.IGNORECASE,
 )
-
-
-class ReportError(RoiXlError):
-    """The report cannot be written (no Chromium for the PDF, Chromium failed...)."""
-
-
-# ------------------------------------------------------------------ words and numbers
-
-
-@dataclass(frozen=True)
-class Words:
-    """The report's sentences in one language; values are substituted as given (HTML)."""
-
-    text: Mapping[str, str]
-
-    def __call__(self, key: str, **values: str) -> str:
-        return Text(escape(self.text[key], quote=False)).safe_substitute(values)
-
-
-@dataclass(frozen=True)
-class Numbers:
-    """Numbers the way a reader of the locale writes them: $1,234.5 or 1 234,5 €.
-
-    Results are rounded for reading (ROI to 0.1 %, money to the unit); inputs
-    are shown ``exact``ly as typed (4.41 %, $6.50); axis ``tick``s drop zeros.
-    """
-
-    decimal: str
-    group: str
-    currency: str
-    percent: str
-    months: tuple[str, ...]
-    locale: Locale
-
-    def plain(self, value: float, decimals: int, strip: int = 0) -> str:
-        """``value`` to ``decimals`` places, dropping up to ``strip`` trailing zeros."""
-        text = f"{abs(value):,.{decimals}f}"
-        for _ in range(strip if "." in text else 0):
-            text = text.removesuffix("0")
-        text = text.removesuffix(".")
-        negative = value < 0 and any(c not in "0.," for c in text)
-        text = text.replace(",", "\0").replace(".", self.decimal).replace("\0", self.group)
-        return ("−" if negative else "") + text
-
-    def format(
-        self,
-        value: engine.Value | None,
-        kind: str,
-        unit: str = "",
-        signed: bool = False,
-        style: str = "shown",
-    ) -> str:
-        """One value for a reader; Excel errors as the workbook shows them, None as a dash."""
-        if value is None:
-            return "–"
-        if isinstance(value, ExcelError):
-            return value.text
-        text = self._bare(value, kind, unit, style)
-        return ("+" if signed and value > 0 and not text.startswith("−") else "") + text
-
-    def _bare(self, value: float, kind: str, unit: str, style: str) -> str:
-        exact, tick = style == "exact", style == "tick"
-        if kind == "percent":
-            number = self.plain(value * 100, 2 if exact else 1, 1 if exact else 2 if tick else 0)
-            return f"{number} pts" if unit == "pts" else self.percent.replace("#", number)
-        if kind == "currency":
-            cents = (exact or abs(value) < 100) and round(value, 2) != round(value)
-            number = self.plain(abs(value), 2 if cents else 0)
-            sign = "−" if value < 0 and number.strip("0" + self.decimal + self.group) else ""
-            return sign + self.currency.replace("#", number)
-        if kind == "multiple":
-            return f"{self.plain(value, 2, 2 if tick else 0)}x"
-        if kind == "factor":
-            return self.plain(value, 4)
-        if kind == "months":
-            return f"{self.plain(value, 1, 1 if tick else 0)} {self.locale.unit('months')}"
-        if kind in ("seconds", "hours", "days", "years"):
-            word = {"seconds": "s", "hours": "h"}.get(kind, kind)
-            return f"{self.plain(value, 2, 2)} {self.locale.unit(word)}"
-        if kind == "count" and abs(value) >= 1000 and not exact:
-            return self.plain(value, 0)
-        return self.plain(value, 2 if exact else 1, 2 if exact else 1)
-
-    def month(self, key: str) -> str:
-        """'2026-03' as 'Mar 26' or 'mars 26'."""
-        year, month = key.split("-")
-        return f"{self.months[int(month) - 1]} {year[2:]}"
-
-
-def _config() -> dict[str, Any]:
-    raw = resources.files("roi_xl").joinpath("report_templates", "report.toml").read_text("utf-8")
-    return tomllib.loads(raw)
-
-
-# ------------------------------------------------------------------ what the report knows
-
-
-@dataclass(frozen=True)
-class Facts:
-    """Everything computed once for the report, shared by its sections."""
-
-    read: WorkbookRead
-    model: Template
-    locale: Locale
-    words: Words
-    numbers: Numbers
-    config: Mapping[str, Any]
-    base: str
-    values: WorkbookValues | None
-    tornado: Tornado | None
-    breakevens: tuple[BreakEven, ...]
-    risk: RiskRange | None
-
-    @property
-    def lang(self) -> str:
-        return self.locale.language
-
-    @property
-    def roi(self) -> str:
-        return self.model.headline[0]
-
-    @property
-    def multiple(self) -> str | None:
-        keys = self.model.metric_keys
-        if "return_multiple" in keys:
-            return "return_multiple"
-        return next((m.key for m in self.model.metrics if m.kind == "multiple"), None)
-
-    def outputs(self, scenario: str) -> dict[str, engine.Value] | None:
-        return self.read.scenarios[scenario].outputs
-
-    def scenario_name(self, scenario: str) -> str:
-        return self.locale.scenarios[scenario]
-
-    def label(self, key: str) -> str:
-        """An input's or metric's label in the report's language."""
-        if key in self.model.input_keys:
-            return self.model.input(key).label[self.lang]
-        return self.model.metric(key).label[self.lang]
-
-    def kind(self, key: str) -> str:
-        if key in self.model.input_keys:
-            return self.model.input(key).kind
-        return self.model.metric(key).kind
-
-    def num(self, value: engine.Value | None, kind: str, key: str = "", exact: bool = False) -> str:
-        """A formatted number (an input ``exact``ly); ``key`` marks an output for checking."""
-        text = escape(self.numbers.format(value, kind, style="exact" if exact else "shown"))
-        css = ' class="neg"' if isinstance(value, float) and value < 0 else ""
-        if not key:
-            return f"<span{css}>{text}</span>"
-        shown = engine.as_displayed(value) if value is not None else ""
-        return f'<span{css} data-key="{key}" data-value="{escape(str(shown))}">{text}</span>'
-
-    def output(self, scenario: str, key: str) -> str:
-        outputs = self.outputs(scenario)
-        value = outputs[key] if outputs is not None else None
-        return self.num(value, self.kind(key), f"outputs.{scenario}.{key}")
-
-
-def build_facts(read: WorkbookRead, locale: str = "en-US", seed: int = 0) -> Facts:
-    """Read the template, compute the plan, the sensitivity, the break-evens and the risk."""
-    model = load(read.template)
-    loc = load_locale(locale)
-    config = _config()
-    style = config["number"][locale]
-    numbers = Numbers(
-        style["decimal"],
-        style["group"],
-        style["currency"],
-        style["percent"],
-        tuple(style["months"]),
-        loc,
-    )
-    base = read.selected_scenario or "realistic"
-    inputs = workbook_scenarios(read)
-    values = tornado = risk = None
-    breakevens: tuple[BreakEven, ...] = ()
-    if inputs is not None:
-        values = compute_values(model, inputs, base, read.months, list(read.actuals.values()))
-        decision = decide(model, inputs, base, seed=seed)
-        tornado, breakevens, risk = decision.tornado, decision.break_evens, decision.risk
-    return Facts(
-        read=read,
-        model=model,
-        locale=loc,
-        words=Words(config["text"][loc.language]),
-        numbers=numbers,
-        config=config["templates"].get(model.key, {}),
-        base=base,
-        values=values,
-        tornado=tornado,
-        breakevens=breakevens,
-        risk=risk,
-    )
 
 
 # ------------------------------------------------------------------ the page
@@ -945,50 +738,3 @@ def _audit(f: Facts) -> str:
             more = w("audit_more", count=str(len(findings) - FINDINGS_SHOWN))
             parts.append(f"<p class='note'>{more}</p>")
     return _section("audit", w("audit_section"), *parts)
-
-
-# ------------------------------------------------------------------ PDF
-
-
-def chromium_path() -> str | None:
-    """Headless Chromium or Chrome, if installed."""
-    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
-
-
-def render_pdf(html: str, path: str | Path) -> Path:
-    """Print the report to an A4 PDF with headless Chromium."""
-    browser = chromium_path()
-    if browser is None:
-        raise ReportError(
-            "a PDF needs Chromium: install it (apt-get install chromium) or open the HTML report "
-            "in a browser and print it"
-        )
-    target = Path(path).resolve()
-    with tempfile.TemporaryDirectory(prefix="roi-xl-report-") as folder:
-        page = Path(folder) / "report.html"
-        page.write_text(html, encoding="utf-8")
-        command = [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            f"--user-data-dir={folder}/profile",
-            "--no-pdf-header-footer",
-            f"--print-to-pdf={target}",
-            page.as_uri(),
-        ]
-        try:
-            done = subprocess.run(
-                command, capture_output=True, text=True, timeout=PDF_TIMEOUT_SECONDS
-            )
-        except subprocess.TimeoutExpired:
-            raise ReportError(
-                f"Chromium did not print the PDF in {PDF_TIMEOUT_SECONDS} s"
-            ) from None
-    if done.returncode != 0 or not target.is_file():
-        raise ReportError(f"Chromium could not print the PDF: {done.stderr.strip()[-300:]}")
-    return target

@@ -28,7 +28,8 @@ from roi_xl.excel_errors import ExcelError
 from roi_xl.locale import LOCALES, load_locale
 from roi_xl.reader import WorkbookRead, read_workbook
 from roi_xl.recalc import recalculate
-from roi_xl.report import build_facts, render_report
+from roi_xl.report import render_report
+from roi_xl.report_facts import build_facts
 from roi_xl.template import CHANNEL_FIGURES, SCENARIOS
 from roi_xl.workbook import WorkbookOptions, write_workbook
 from roi_xl.workbook.channels_sheet import COLUMNS, FIRST_COL, HEADER_ROW, KEY_COL, NET_GAIN

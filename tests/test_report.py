@@ -24,7 +24,9 @@ from roi_xl import template
 from roi_xl.demo import sample_actuals
 from roi_xl.locale import LOCALES, load_locale
 from roi_xl.reader import WorkbookRead, read_workbook
-from roi_xl.report import build_facts, chromium_path, render_pdf, render_report
+from roi_xl.report import render_report
+from roi_xl.report_facts import build_facts
+from roi_xl.report_pdf import chromium_path, render_pdf
 from roi_xl.template import SCENARIOS
 from roi_xl.workbook import WorkbookOptions, write_workbook
 from roi_xl.workbook.layout import SCENARIO_COLS, SELECTOR_ROW, VALUE_COL, build_layout
@@ -337,3 +339,20 @@ def test_render_pdf_prints_an_a4_pdf(
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF-")
     assert data.count(b"/Type /Page") - data.count(b"/Type /Pages") >= 2
+    assert [p.name for p in tmp_path.iterdir()] == ["report.pdf"], "a partial file was left"
+
+
+def test_an_existing_pdf_is_not_replaced_unasked(
+    generated: dict[tuple[str, str], Path], tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from roi_xl.cli import app
+
+    html, pdf = tmp_path / "r.html", tmp_path / "r.pdf"
+    pdf.write_bytes(b"the user's own PDF")
+    args = ["report", str(generated["crm", "en-US"]), "-o", str(html), "--pdf"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2
+    assert "r.pdf already exists; use --force" in " ".join(result.output.split())
+    assert pdf.read_bytes() == b"the user's own PDF" and not html.exists()

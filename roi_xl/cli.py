@@ -534,6 +534,10 @@ def decide(
     seed: Annotated[int, typer.Option("--seed", help="Seed of the Monte Carlo risk range.")] = 0,
     draws: Annotated[int, typer.Option("--draws", help="Monte Carlo draws.")] = DRAWS,
     top: Annotated[int, typer.Option("--top", help="Tornado bars to print.")] = 10,
+    metric: Annotated[
+        str | None,
+        typer.Option("--metric", help="The headline output whose tornado to print (default: ROI)."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """What moves the ROI most, where it breaks even, and its risk range."""
@@ -541,7 +545,7 @@ def decide(
     if as_json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return
-    print_decision(console, result, top)
+    print_decision(console, result, top, metric)
 
 
 def _print_findings(result: WorkbookRead) -> None:

@@ -28,15 +28,20 @@ Scenarios = Mapping[str, Mapping[str, float]]
 
 @dataclass(frozen=True)
 class Decision:
-    """Around the ``base`` scenario: what moves the headline ROI, where it breaks even, how
-    wide its range is."""
+    """Around the ``base`` scenario: what moves each headline output, where the ROI breaks
+    even, how wide its range is."""
 
     model: Template
     base: str
-    metric: str
-    tornado: Tornado
+    metric: str  # the headline ROI
+    tornados: dict[str, Tornado]  # one per headline output, the ROI's first
     break_evens: tuple[BreakEven, ...]
     risk: RiskRange
+
+    @property
+    def tornado(self) -> Tornado:
+        """The headline ROI's tornado."""
+        return self.tornados[self.metric]
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``roi-xl decide --json``; values as Excel shows them."""
@@ -46,18 +51,11 @@ class Decision:
             "base": self.base,
             "metric": self.metric,
             "base_value": shown(self.tornado.base),
-            "tornado": [
-                {
-                    "input": bar.input,
-                    "base": bar.base_input,
-                    "low": None if bar.low is None else shown(bar.low),
-                    "high": None if bar.high is None else shown(bar.high),
-                    "swing": shown(bar.swing),
-                    "inputs": bar.inputs,
-                    "outputs": {move: shown(v) for move, v in bar.outputs.items()},
-                }
-                for bar in self.tornado.bars
-            ],
+            "tornado": _bars(self.tornado),
+            "tornado_by_output": {
+                key: {"base_value": shown(tornado.base), "bars": _bars(tornado)}
+                for key, tornado in self.tornados.items()
+            },
             "break_even": [
                 {
                     "driver": result.driver,
@@ -83,6 +81,22 @@ class Decision:
         }
 
 
+def _bars(tornado: Tornado) -> list[dict[str, Any]]:
+    shown = engine.as_displayed
+    return [
+        {
+            "input": bar.input,
+            "base": bar.base_input,
+            "low": None if bar.low is None else shown(bar.low),
+            "high": None if bar.high is None else shown(bar.high),
+            "swing": shown(bar.swing),
+            "inputs": bar.inputs,
+            "outputs": {move: shown(v) for move, v in bar.outputs.items()},
+        }
+        for bar in tornado.bars
+    ]
+
+
 def decide(
     model: Template, scenarios: Scenarios, base: str, seed: int = 0, draws: int = DRAWS
 ) -> Decision:
@@ -96,7 +110,7 @@ def decide(
         model=model,
         base=base,
         metric=metric,
-        tornado=sensitivity(model, scenarios, base, (metric,))[metric],
+        tornados=sensitivity(model, scenarios, base, model.headline),
         break_evens=tuple(
             break_even(model, scenarios[base], driver, metric, companions)
             for driver, companions in key_drivers(model)
@@ -140,15 +154,25 @@ def workbook_scenarios(read: WorkbookRead) -> dict[str, dict[str, float]] | None
     }
 
 
-def print_decision(console: Console, decision: Decision, top: int = 10) -> None:
-    """The decision in a terminal: tornado table, break-evens, risk range."""
-    model, metric = decision.model, decision.model.metric(decision.metric)
+def print_decision(
+    console: Console, decision: Decision, top: int = 10, output: str | None = None
+) -> None:
+    """The decision in a terminal: the tornado of ``output`` (the headline ROI by default),
+    the break-evens and the risk range."""
+    model = decision.model
+    key = output or decision.metric
+    if key not in decision.tornados:
+        raise InputError(
+            f"'{key}' is not a headline output of template '{model.key}' "
+            f"(choose {', '.join(decision.tornados)})"
+        )
+    tornado, metric = decision.tornados[key], model.metric(key)
     kind = metric.kind
     console.print(
         f"[bold]{model.title.en}[/]: {metric.label.en} = "
-        f"[bold]{format_value(decision.tornado.base, kind)}[/] in the {decision.base} scenario"
+        f"[bold]{format_value(tornado.base, kind)}[/] in the {decision.base} scenario"
     )
-    shown = min(top, len(decision.tornado.bars))
+    shown = min(top, len(tornado.bars))
     table = Table(
         title=f"What moves it most: each input alone, -20 % to +20 % and prudent to optimistic "
         f"(top {shown}; --json for every move)"
@@ -156,7 +180,7 @@ def print_decision(console: Console, decision: Decision, top: int = 10) -> None:
     table.add_column("input", ratio=3)
     for heading in ("today", "lowest", "highest", "swing"):
         table.add_column(heading, justify="right", no_wrap=True)
-    for bar in decision.tornado.bars[:top]:
+    for bar in tornado.bars[:top]:
         item = model.input(bar.input)
         table.add_row(
             item.label.en,
@@ -186,6 +210,7 @@ def print_decision(console: Console, decision: Decision, top: int = 10) -> None:
             f"(today {today})" + (f"; there {companions}" if companions else "")
         )
     risk = decision.risk
+    kind = model.metric(decision.metric).kind
     if risk.p10 is None or risk.p50 is None or risk.p90 is None:
         console.print(f"Risk range: no computable draw out of {risk.draws:,}")
         return

@@ -48,6 +48,17 @@ def test_the_phoning_example_by_hand() -> None:
     assert first["outputs"]["-20%"] == 1.4 and first["outputs"]["+20%"] == 2.6
     swings = [bar["swing"] for bar in decision["tornado"]]
     assert swings == sorted(swings, reverse=True)
+    # Every headline output has its tornado; CAC = 12,000 / deals, deals 11.25 to 18.75.
+    model = template.load("phoning-b2b")
+    assert list(decision["tornado_by_output"]) == list(model.headline)
+    cac = decision["tornado_by_output"]["cac"]
+    assert cac["base_value"] == 800.0 and cac["bars"][0]["input"] == "reach_rate"
+    assert cac["bars"][0]["low"] == 640.0
+    assert cac["bars"][0]["high"] == pytest.approx(12000 / 11.25)
+    assert decision["tornado_by_output"]["roi"]["bars"] == decision["tornado"]
+    text = runner.invoke(app, ["decide", "phoning-b2b", "--metric", "cac", "--top", "2"])
+    words = " ".join(text.stdout.split())
+    assert text.exit_code == 0 and "Customer acquisition cost (CAC) = 800.00" in words
 
 
 def test_set_moves_the_break_even_and_the_seed_repeats_the_risk() -> None:
@@ -91,6 +102,7 @@ def test_a_workbook_decides_from_its_selected_scenario(tmp_path: Path) -> None:
         (["phoning-b2b", "--draws", "0"], "--draws must be at least 1"),
         (["phoning-b2b", "--set", "win_rate=30"], "win_rate"),
         (["nosuch"], "nosuch"),
+        (["crm", "--metric", "nope"], "'nope' is not a headline output of template 'crm'"),
         (["missing.xlsx"], "missing.xlsx"),
     ],
 )

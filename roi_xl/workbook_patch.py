@@ -24,11 +24,10 @@ import re
 import stat
 import tempfile
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from xml.parsers import expat
 
 from defusedxml import ElementTree as SafeXml
 
@@ -37,6 +36,16 @@ from roi_xl.files import usual_mode
 from roi_xl.findings import shown
 from roi_xl.locale import load_locale
 from roi_xl.reader import recorded_period, recorded_template
+from roi_xl.sheet_xml import (
+    Node,
+    Part,
+    SharedStrings,
+    SheetXml,
+    SheetXmlError,
+    cell_value,
+    parse_part,
+    read_start_tag,
+)
 from roi_xl.template import Template
 from roi_xl.workbook import OutputExistsError
 from roi_xl.workbook.layout import (
@@ -72,7 +81,6 @@ _AFTER_CALC_PR = (
     "webPublishObjects",
     "extLst",
 )
-_SPACE = b" \t\r\n"
 
 
 class FigureImportError(RoiXlError):
@@ -168,11 +176,11 @@ def import_figures(
     target = _target(source, output, force)
     package = scan(source)
     grids = grids or {}
-    with zipfile.ZipFile(source) as archive:
+    with zipfile.ZipFile(source) as archive, _as_figure_import_error():
         model, layout = _model(source, archive)
         _check_request(source, model, figures, grids)
         parts = {sheet.name: sheet.part for sheet in package.sheets}
-        strings = _SharedStrings(source, archive)
+        strings = SharedStrings(lambda: _shared_string_texts(source, archive))
         plans: list[_MonthPlan] = []
         missing: list[str] = []
         notes: list[str] = []
@@ -336,7 +344,7 @@ class _Write:
     row: int  # zero-based
     col: int
     text: bytes  # the number as the <v> element will hold it
-    existing: _Node | None  # the cell element, None when the row has none there
+    existing: Node | None  # the cell element, None when the row has none there
     formula: bool  # the cell holds a formula: never overwritten
     change: CellChange
 
@@ -346,7 +354,7 @@ class _MonthPlan:
     month: str
     part: str
     where: str
-    sheet: _Sheet
+    sheet: SheetXml
     writes: list[_Write] = field(default_factory=list)
     conflicts: list[_Write] = field(default_factory=list)
     unchanged: int = 0
@@ -357,13 +365,13 @@ def _plan_month(
     archive: zipfile.ZipFile,
     request: _MonthRequest,
     layout: Layout,
-    strings: _SharedStrings,
+    strings: SharedStrings,
     notes: list[str],
 ) -> _MonthPlan:
     """Find each targeted cell by its row's key and sort it: fill, keep, or conflict."""
     month = request.month
     where = f"{source}: sheet '{month}' ({request.part})"
-    sheet = _Sheet(_parse(archive.read(request.part), where), where)
+    sheet = SheetXml(parse_part(archive.read(request.part), where), where)
     plan = _MonthPlan(month, request.part, where, sheet)
     keys = sheet.keys(MONTH_KEY_COL, strings)
     wanted = [*request.figures, *(["heatmap"] if request.grid is not None else [])]
@@ -393,10 +401,10 @@ def _plan_month(
 
 
 def _plan_cell(
-    plan: _MonthPlan, strings: _SharedStrings, row: int, col: int, item: str, value: float
+    plan: _MonthPlan, strings: SharedStrings, row: int, col: int, item: str, value: float
 ) -> None:
     existing = plan.sheet.cell(row, col)
-    old = None if existing is None else _cell_value(existing, strings, plan.where)
+    old = None if existing is None else cell_value(existing, strings, plan.where)
     formula = None if existing is None else existing.child("f")
     if isinstance(old, float) and _same(old, value):
         plan.unchanged += 1
@@ -445,242 +453,28 @@ def _check_conflicts(source: Path, plans: list[_MonthPlan], force: bool) -> None
 # ------------------------------------------------------------------ reading XML
 
 
-@dataclass
-class _Node:
-    """An element of a part, with its byte positions: [start, tag_end) is the start tag,
-    [close, end) the end tag (empty for a self-closing element)."""
-
-    name: str  # "{namespace}local"
-    qname: bytes  # the name as written, with its prefix
-    attrs: dict[str, str]
-    start: int
-    tag_end: int
-    empty: bool
-    close: int = 0
-    end: int = 0
-    texts: list[str] = field(default_factory=list)
-    children: list[_Node] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return "".join(self.texts)
-
-    @property
-    def prefix(self) -> bytes:
-        colon = self.qname.find(b":")
-        return self.qname[: colon + 1] if colon >= 0 else b""
-
-    def child(self, local: str) -> _Node | None:
-        return next((c for c in self.children if c.name == NS_MAIN + local), None)
-
-
-@dataclass
-class _Part:
-    data: bytes
-    root: _Node
-
-
-def _parse(data: bytes, where: str) -> _Part:
-    """Parse with expat, recording every element's byte span; DTDs and entities refused."""
-    parser = expat.ParserCreate(namespace_separator="}")
-    stack: list[_Node] = []
-    roots: list[_Node] = []
-
-    def refuse(*_: object) -> None:
-        raise FigureImportError(f"{where}: the XML declares a DTD or entities; refusing it")
-
-    def start(name: str, attrs: dict[str, str]) -> None:
-        position = parser.CurrentByteIndex
-        qname, tag_end, empty, _ = _read_tag(data, position)
-        full = "{" + name if "}" in name else name
-        node = _Node(full, qname, attrs, position, tag_end, empty)
-        (stack[-1].children if stack else roots).append(node)
-        stack.append(node)
-
-    def end(_: str) -> None:
-        node = stack.pop()
-        if node.empty:
-            node.close = node.end = node.tag_end
-        else:
-            node.close = parser.CurrentByteIndex
-            node.end = data.index(b">", node.close) + 1
-
-    def text(chunk: str) -> None:
-        if stack:
-            stack[-1].texts.append(chunk)
-
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    parser.UnparsedEntityDeclHandler = refuse
-    parser.ExternalEntityRefHandler = refuse
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = text
+@contextlib.contextmanager
+def _as_figure_import_error() -> Iterator[None]:
+    """Turn a part the sheet reader refuses into a FigureImportError with the same message:
+    the error import_figures raises for every file it cannot write into."""
     try:
-        parser.Parse(data, True)
-    except expat.ExpatError as exc:
-        raise FigureImportError(f"{where}: not valid XML ({exc})") from None
-    return _Part(data, roots[0])
+        yield
+    except SheetXmlError as exc:
+        raise FigureImportError(str(exc)) from None
 
 
-def _read_tag(data: bytes, start: int) -> tuple[bytes, int, bool, list[tuple[str, int, int]]]:
-    """Name, end, self-closing flag and attributes (name, first byte, end of value) of the
-    well-formed start tag at ``start``; quoted values may hold ">" or "/", so they are
-    skipped whole."""
-    i = start + 1
-    while data[i] not in _SPACE and data[i] not in b"/>":
-        i += 1
-    name = data[start + 1 : i]
-    attrs: list[tuple[str, int, int]] = []
-    while True:
-        first = i
-        while data[i] in _SPACE:
-            i += 1
-        if data[i] == ord(">"):
-            return name, i + 1, False, attrs
-        if data[i] == ord("/"):
-            return name, i + 2, True, attrs
-        equals = data.index(b"=", i)
-        attr = data[i:equals].strip().decode()
-        quote = equals + 1
-        while data[quote] in _SPACE:
-            quote += 1
-        closing = data.index(data[quote : quote + 1], quote + 1)
-        attrs.append((attr, first, closing + 1))
-        i = closing + 1
-
-
-class _Sheet:
-    """A worksheet's rows and cells, by zero-based number, with their byte spans."""
-
-    def __init__(self, part: _Part, where: str) -> None:
-        self.part = part
-        self.where = where
-        data = part.root.child("sheetData")
-        if data is None:
-            raise FigureImportError(f"{where}: no <sheetData>; not a worksheet")
-        self.sheet_data = data
-        self.rows: dict[int, tuple[_Node, dict[int, _Node]]] = {}
-        self.row_order: list[tuple[int, _Node]] = []
-        # Positions may be implicit (no r=): inserting beside such rows or cells would move them.
-        self.implicit = False
-        try:
-            self._index(data)
-            self.col_styles = _column_styles(part.root)
-        except (KeyError, ValueError) as exc:
-            raise FigureImportError(
-                f"{where}: a row, cell or column is malformed ({exc})"
-            ) from None
-
-    def _index(self, data: _Node) -> None:
-        number = -1
-        for row in data.children:
-            if row.name != NS_MAIN + "row":
-                continue
-            self.implicit |= "r" not in row.attrs
-            number = int(row.attrs["r"]) - 1 if "r" in row.attrs else number + 1
-            cells: dict[int, _Node] = {}
-            col = -1
-            for node in row.children:
-                if node.name == NS_MAIN + "c":
-                    self.implicit |= "r" not in node.attrs
-                    col = _column(node.attrs["r"]) if "r" in node.attrs else col + 1
-                    cells.setdefault(col, node)
-            self.rows.setdefault(number, (row, cells))
-            self.row_order.append((number, row))
-
-    def cell(self, row: int, col: int) -> _Node | None:
-        found = self.rows.get(row)
-        return found[1].get(col) if found else None
-
-    def keys(self, col: int, strings: _SharedStrings) -> dict[str, int]:
-        """Text in column ``col`` -> its first row (the reader's key columns)."""
-        keys: dict[str, int] = {}
-        for number, (_, cells) in sorted(self.rows.items()):
-            node = cells.get(col)
-            value = None if node is None else _cell_value(node, strings, self.where)
-            if isinstance(value, str):
-                keys.setdefault(value, number)
-        return keys
-
-
-def _column(ref: str) -> int:
-    """Zero-based column of an A1 reference."""
-    number = 0
-    for letter in ref:
-        if not letter.isalpha():
-            break
-        number = number * 26 + ord(letter.upper()) - 64
-    return number - 1
-
-
-def _column_styles(root: _Node) -> dict[int, str]:
-    styles: dict[int, str] = {}
-    cols = root.child("cols")
-    for col in cols.children if cols else []:
-        if "style" in col.attrs:
-            for index in range(int(col.attrs["min"]) - 1, int(col.attrs["max"])):
-                styles[index] = col.attrs["style"]
-    return styles
-
-
-class _SharedStrings:
-    """The shared-string table, read only if a cell needs it."""
-
-    def __init__(self, source: Path, archive: zipfile.ZipFile) -> None:
-        self.source = source
-        self.archive = archive
-        self._texts: list[str] | None = None
-
-    def __getitem__(self, index: int) -> str:
-        if self._texts is None:
-            self._texts = self._load()
-        return self._texts[index] if 0 <= index < len(self._texts) else ""
-
-    def _load(self) -> list[str]:
-        rels = "xl/_rels/workbook.xml.rels"
-        part = _related_part(self.source, self.archive, rels, "xl", "sharedStrings")
-        if not part or part not in self.archive.namelist():
-            return []
-        root = _safe_parse(self.source, self.archive, part)
-        texts = []
-        for item in root.iter(f"{NS_MAIN}si"):
-            runs = [item, *item.findall(f"{NS_MAIN}r")]
-            texts.append("".join(run.findtext(f"{NS_MAIN}t") or "" for run in runs))
-        return texts
-
-
-def _cell_value(node: _Node, strings: _SharedStrings, where: str) -> object:
-    """What the cell shows (its cached value for a formula); None when blank."""
-    kind = node.attrs.get("t", "n")
-    if kind == "inlineStr":
-        inline = node.child("is")
-        text = "" if inline is None else _inline_text(inline)
-        return text or None
-    value = node.child("v")
-    raw = "" if value is None else value.text
-    if raw == "":
-        return None
-    if kind == "s":
-        try:
-            return strings[int(raw)] or None
-        except ValueError:
-            raise FigureImportError(
-                f"{where}: cell {node.attrs.get('r')} points to shared string {raw!r}"
-            ) from None
-    if kind == "b":
-        return raw.strip() in ("1", "true")
-    if kind in ("str", "e", "d"):
-        return raw
-    try:
-        return float(raw)
-    except ValueError:
-        return raw
-
-
-def _inline_text(inline: _Node) -> str:
-    runs = [inline, *(c for c in inline.children if c.name == NS_MAIN + "r")]
-    return "".join(t.text for run in runs for t in run.children if t.name == NS_MAIN + "t")
+def _shared_string_texts(source: Path, archive: zipfile.ZipFile) -> list[str]:
+    """The texts of the shared-string table the workbook points to, in order ([] if none)."""
+    rels = "xl/_rels/workbook.xml.rels"
+    part = _related_part(source, archive, rels, "xl", "sharedStrings")
+    if not part or part not in archive.namelist():
+        return []
+    root = _safe_parse(source, archive, part)
+    texts = []
+    for item in root.iter(f"{NS_MAIN}si"):
+        runs = [item, *item.findall(f"{NS_MAIN}r")]
+        texts.append("".join(run.findtext(f"{NS_MAIN}t") or "" for run in runs))
+    return texts
 
 
 def _related_part(
@@ -743,16 +537,16 @@ def _patch_sheet(plan: _MonthPlan) -> bytes:
     return _apply(sheet.part.data, edits, plan.where)
 
 
-def _replaced_cell(sheet: _Sheet, node: _Node, write: _Write) -> bytes:
+def _replaced_cell(sheet: SheetXml, node: Node, write: _Write) -> bytes:
     """The cell with its start tag's attributes as written, less the old value's type."""
     data = sheet.part.data
-    qname, _, _, attrs = _read_tag(data, node.start)
+    qname, _, _, attrs = read_start_tag(data, node.start)
     kept = b"".join(data[a:b] for name, a, b in attrs if name not in _VALUE_ATTRIBUTES)
     p = node.prefix
     return b"<" + qname + kept + b"><" + p + b"v>" + write.text + b"</" + p + b"v></" + qname + b">"
 
 
-def _new_cell(sheet: _Sheet, row: _Node | None, write: _Write) -> bytes:
+def _new_cell(sheet: SheetXml, row: Node | None, write: _Write) -> bytes:
     """A cell the row lacks, styled as Excel would style a typed cell (row, then column)."""
     style = None
     if row is not None and row.attrs.get("customFormat") in ("1", "true"):
@@ -767,14 +561,14 @@ def _new_cell(sheet: _Sheet, row: _Node | None, write: _Write) -> bytes:
     )  # fmt: skip
 
 
-def _new_row(sheet: _Sheet, number: int, writes: list[_Write]) -> bytes:
+def _new_row(sheet: SheetXml, number: int, writes: list[_Write]) -> bytes:
     p = sheet.sheet_data.prefix
     cells = b"".join(_new_cell(sheet, None, w) for w in writes)
     return b"<" + p + b'row r="' + str(number + 1).encode() + b'">' + cells + b"</" + p + b"row>"
 
 
 def _row_edits(
-    sheet: _Sheet, new_rows: list[tuple[int, bytes]]
+    sheet: SheetXml, new_rows: list[tuple[int, bytes]]
 ) -> list[tuple[int, int, int, bytes]]:
     """Insert rows the sheet lacks before the first row below them (or at the end)."""
     data = sheet.sheet_data
@@ -789,7 +583,7 @@ def _row_edits(
     return edits
 
 
-def _opened(part: _Part, node: _Node, inner: bytes) -> bytes:
+def _opened(part: Part, node: Node, inner: bytes) -> bytes:
     """A self-closing element rewritten with content: ``<x a="1"/>`` -> ``<x a="1">..</x>``."""
     return part.data[node.start : node.tag_end - 2] + b">" + inner + b"</" + node.qname + b">"
 
@@ -809,7 +603,7 @@ def _apply(data: bytes, edits: list[tuple[int, int, int, bytes]], where: str) ->
 
 def _set_full_calc_on_load(workbook: bytes, where: str) -> bytes:
     """xl/workbook.xml with ``fullCalcOnLoad="1"`` on calcPr, every other byte kept."""
-    part = _parse(workbook, where)
+    part = parse_part(workbook, where)
     root = part.root
     calc = root.child("calcPr")
     if calc is None:
@@ -819,7 +613,7 @@ def _set_full_calc_on_load(workbook: bytes, where: str) -> bytes:
         return _apply(workbook, [(position, position, 0, element)], where)
     if calc.attrs.get("fullCalcOnLoad") in ("1", "true"):
         return workbook
-    _, tag_end, empty, attrs = _read_tag(workbook, calc.start)
+    _, tag_end, empty, attrs = read_start_tag(workbook, calc.start)
     old = next(((a, b) for name, a, b in attrs if name == "fullCalcOnLoad"), None)
     if old is not None:
         return _apply(workbook, [(old[0], old[1], 0, b' fullCalcOnLoad="1"')], where)

@@ -102,26 +102,39 @@ def scenario_panels(
     return _svg(width, height, title, parts)
 
 
+def _value_axis(
+    numbers: Sequence[float],
+    plot: tuple[float, float],
+    rows: tuple[float, float],
+    fmt: Format,
+    size: int,
+) -> tuple[Callable[[float], float], list[str]]:
+    """A horizontal value axis over ``numbers``: where a value sits, and the gridlines with
+    their labels from ``rows`` (top of the gridlines, height of the chart)."""
+    ticks = nice_ticks(min(numbers), max(numbers))
+    low, span = ticks[0], (ticks[-1] - ticks[0]) or 1
+    left, right = plot
+    top, height = rows
+
+    def x_of(v: float) -> float:
+        return left + (v - low) / span * (right - left)
+
+    parts = []
+    for tick in ticks:
+        x = x_of(tick)
+        parts.append(_line(x, top, x, height - 26, GRID))
+        parts.append(_text(x, height - 10, fmt(tick), "middle", GREY, size=size))
+    return x_of, parts
+
+
 def channel_bars(
     bars: Sequence[tuple[str, float | None, str]], highlight: int | None, fmt: Format, title: str
 ) -> str:
     """A horizontal bar per channel from a zero line, losses in red, ``highlight`` darker."""
     width, label_w, right, row_h, top = 500, 200, 56, 34, 12
     height = top + len(bars) * row_h + 30
-    numbers = [value for _, value, _ in bars if value is not None]
-    ticks = nice_ticks(min([0.0, *numbers]), max([0.0, *numbers]))
-    low, high = ticks[0], ticks[-1]
-    plot_l, plot_r = label_w, width - right
-    span = (high - low) or 1
-
-    def x_of(v: float) -> float:
-        return plot_l + (v - low) / span * (plot_r - plot_l)
-
-    parts = []
-    for tick in ticks:
-        x = x_of(tick)
-        parts.append(_line(x, top - 4, x, height - 26, GRID))
-        parts.append(_text(x, height - 10, fmt(tick), "middle", GREY, size=10))
+    numbers = [0.0, *(value for _, value, _ in bars if value is not None)]
+    x_of, parts = _value_axis(numbers, (label_w, width - right), (top - 4, height), fmt, 10)
     zero = x_of(0.0)
     for i, (label, value, text) in enumerate(bars):
         y = top + i * row_h
@@ -206,19 +219,7 @@ def tornado(
     numbers = [base]
     for row in rows:
         numbers += [v for v in (row.minus, row.plus, row.prudent, row.optimistic) if v is not None]
-    ticks = nice_ticks(min(numbers), max(numbers))
-    low, high = ticks[0], ticks[-1]
-    plot_l, plot_r = label_w + 70, width - right
-    span = (high - low) or 1
-
-    def x_of(v: float) -> float:
-        return plot_l + (v - low) / span * (plot_r - plot_l)
-
-    parts = []
-    for tick in ticks:
-        x = x_of(tick)
-        parts.append(_line(x, top - 6, x, height - 26, GRID))
-        parts.append(_text(x, height - 10, fmt(tick), "middle", GREY, size=11))
+    x_of, parts = _value_axis(numbers, (label_w + 70, width - right), (top - 6, height), fmt, 11)
     for i, row in enumerate(rows):
         y = top + i * row_h
         label = _short(row.label, LABEL_CHARS)

@@ -113,18 +113,28 @@ def sheet(path: Path, locale: str):
     return load_workbook(path, data_only=True)[load_locale(locale).sheets["sensitivity"]]
 
 
-@pytest.mark.parametrize("key", [*GENERATED, *((n, "edited") for n in EDITS)], ids=str)
-def test_libreoffice_tornado_equals_python(workbooks: dict[tuple, Path], key: tuple) -> None:
+KEYS = [*GENERATED, *((n, "edited") for n in EDITS)]
+
+
+def opened(workbooks: dict[tuple, Path], key: tuple):
+    """The model, the locale, a reader of the recalculated sheet's cells (zero-based), the
+    layout and the scenarios (with the base) that workbook holds."""
     name = key[0]
     model = template.load(name)
     locale = "en-US" if key[1] == "edited" else key[1]
     ws = sheet(workbooks[key], locale)
-    plan = sensitivity_layout(model)
-    scenarios, base = scenario_values(name, key)
-    tornado = sensitivity(model, scenarios, base, (plan.metric,))[plan.metric]
 
     def value(row: int, col: int) -> object:
         return ws.cell(row + 1, col + 1).value
+
+    scenarios, base = scenario_values(name, key)
+    return model, locale, value, sensitivity_layout(model), scenarios, base
+
+
+@pytest.mark.parametrize("key", KEYS, ids=str)
+def test_libreoffice_tornado_equals_python(workbooks: dict[tuple, Path], key: tuple) -> None:
+    model, locale, value, plan, scenarios, base = opened(workbooks, key)
+    tornado = sensitivity(model, scenarios, base, (plan.metric,))[plan.metric]
 
     assert close(value(*plan.base_cell), tornado.base)
     compared = 0
@@ -152,18 +162,10 @@ def test_libreoffice_tornado_equals_python(workbooks: dict[tuple, Path], key: tu
         assert close(value(row, SORTED_HIGH), bar.high - tornado.base)
 
 
-@pytest.mark.parametrize("key", [*GENERATED, *((n, "edited") for n in EDITS)], ids=str)
+@pytest.mark.parametrize("key", KEYS, ids=str)
 def test_libreoffice_break_even_equals_python(workbooks: dict[tuple, Path], key: tuple) -> None:
-    name = key[0]
-    model = template.load(name)
-    locale = "en-US" if key[1] == "edited" else key[1]
-    ws = sheet(workbooks[key], locale)
-    plan = sensitivity_layout(model)
-    scenarios, base = scenario_values(name, key)
+    model, locale, value, plan, scenarios, base = opened(workbooks, key)
     none = load_locale(locale)["no_break_even"]
-
-    def value(row: int, col: int) -> object:
-        return ws.cell(row + 1, col + 1).value
 
     for rows in plan.break_evens:
         result = break_even(
@@ -285,7 +287,7 @@ def test_an_edited_recalculated_workbook_audits_clean(workbooks: dict[tuple, Pat
 def test_read_json_reports_each_break_even_recomputed_and_as_the_sheet_shows_it(
     workbooks: dict[tuple, Path],
 ) -> None:
-    for key in [*GENERATED, *((n, "edited") for n in EDITS)]:
+    for key in KEYS:
         name = key[0]
         model = template.load(name)
         scenarios, base = scenario_values(name, key)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -336,6 +336,15 @@ class Evaluated:
         for code in np.unique(errors[errors != 0]):
             out[errors == code] = ERROR_CODES[int(code)]
         return out
+
+
+def stacked(values: Sequence[float | ExcelError]) -> Evaluated:
+    """Scalars (numbers or Excel errors) as one array, to evaluate a tree over all at once."""
+    parts = [Evaluated.of(value) for value in values]
+    return Evaluated(
+        np.array([float(part.values) for part in parts]),
+        np.array([int(part.errors) for part in parts], dtype=np.int8),
+    )
 
 
 def evaluate(

@@ -8,7 +8,7 @@ already defined.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from roi_xl import expr
 from roi_xl.engine import Value
@@ -45,6 +45,29 @@ class CellProgram:
         value = expr.evaluate(node, self._env, FUNCTIONS).scalar()
         self._cells[(row, col)] = value
         return expr.to_excel(node, self._references, FUNCTIONS), value
+
+    def define_across(
+        self,
+        cells: Sequence[tuple[int, int]],
+        node: expr.Node,
+        name: str,
+        sources: Sequence[expr.Ref],
+    ) -> list[tuple[str, Value]]:
+        """One tree in several cells, ``name`` standing for ``sources[i]`` in cell i.
+
+        Evaluated once over all the cells (numpy, element by element, as each
+        cell alone would be), then rendered cell by cell: the flexed ROIs of a
+        row cost one evaluation instead of six.
+        """
+        env = dict(self._env)
+        env[name] = expr.stacked([self._env[source.name] for source in sources])
+        values = expr.evaluate(node, env, FUNCTIONS).to_objects()
+        written = []
+        for (row, col), source, value in zip(cells, sources, values, strict=True):
+            self._cells[(row, col)] = value
+            tree = expr.substitute(node, {name: source})
+            written.append((expr.to_excel(tree, self._references, FUNCTIONS), value))
+        return written
 
     def constant(self, row: int, col: int, value: float) -> None:
         """A number typed in the sheet (a step, a tolerance) that trees refer to."""

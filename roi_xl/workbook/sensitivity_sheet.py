@@ -49,6 +49,8 @@ from roi_xl.workbook.sensitivity_layout import (
     sensitivity_layout,
 )
 
+MOVED = "@moved"  # stands for the moved input's cell in the ROI tree of a row
+
 
 def write_sensitivity(ctx: Context) -> dict[str, Value | str]:
     """Write the sheet; return each key driver's break-even as shown, for the Dashboard."""
@@ -128,8 +130,13 @@ def _write_moves(
             write_cell(
                 ctx, ws, program, (row, col), _moved(program, key, row, header, index, move), fmt
             )
-            flexed = expr.substitute(roi, {key: program.ref(row, col)})
-            write_cell(ctx, ws, program, (row, FIRST_RESULT + index), flexed, roi_fmt)
+        cells = [(row, FIRST_RESULT + index) for index in range(len(MOVES))]
+        moved = [program.ref(row, FIRST_MOVE + index) for index in range(len(MOVES))]
+        flexed = expr.substitute(roi, {key: expr.Ref(MOVED)})
+        for at, (formula, value) in zip(
+            cells, program.define_across(cells, flexed, MOVED, moved), strict=True
+        ):
+            ctx.formula(ws, *at, formula, s.get("formula", roi_fmt), value)
         results = [program.ref(row, FIRST_RESULT + i) for i in range(len(MOVES))]
         write_cell(ctx, ws, program, (row, LOWEST), expr.Call("MIN", tuple(results)), roi_fmt)
         write_cell(ctx, ws, program, (row, HIGHEST), expr.Call("MAX", tuple(results)), roi_fmt)

@@ -9,6 +9,7 @@ with the engine's recomputation).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from typing import TYPE_CHECKING, Any
@@ -460,19 +461,24 @@ def _hard_coded(loaded: LoadedWorkbook, sheet: str, ref: str, formula: str) -> N
         )
 
 
-def hard_coded_numbers(formula: str) -> list[float]:
-    """Numbers written in a formula, apart from 0, 1, 2, 3, 12 and 100."""
+@functools.lru_cache(maxsize=65536)
+def hard_coded_numbers(formula: str) -> tuple[float, ...]:
+    """Numbers written in a formula, apart from 0, 1, 2, 3, 12 and 100.
+
+    Cached: every workbook of a template holds the same formulas, so a roll-up
+    that audits hundreds of them tokenises each formula once per process.
+    """
     try:
         tokens = Tokenizer(formula).items
     except Exception:  # a formula the tokenizer cannot split is reported elsewhere
-        return []
+        return ()
     numbers = []
     for token in tokens:
         if token.type == "OPERAND" and token.subtype == "NUMBER":
             value = float(token.value)
             if value not in ALLOWED_NUMBERS:
                 numbers.append(value)
-    return numbers
+    return tuple(numbers)
 
 
 def normalise(formula: str) -> str:

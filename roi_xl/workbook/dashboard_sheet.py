@@ -22,7 +22,7 @@ from roi_xl.workbook.layout import (
     cell,
     sheet_ref,
 )
-from roi_xl.workbook.sensitivity_layout import BREAK_EVEN, sensitivity_layout
+from roi_xl.workbook.sensitivity_layout import BREAK_EVEN
 from roi_xl.workbook.styles import NAVY
 
 LABEL, UNIT, FIRST = 0, 1, 2  # FIRST: the scenario columns share Calculations' letters (C, D, E)
@@ -173,7 +173,7 @@ def _write_break_evens(
 ) -> int:
     """Each key driver today and at break-even, linked to the Sensitivity sheet's solver."""
     s, t, layout = ctx.styles, ctx.locale, ctx.layout
-    plan = sensitivity_layout(ctx.template)
+    plan = layout.sensitivity_rows
     _section(ctx, ws, row, t["dashboard_break_even"])
     row += 1
     ctx.headers(ws, row, ["", "", t["today"], t["break_even"]])

@@ -14,6 +14,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from roi_xl.locale import Locale
 from roi_xl.template import Metric, Template
+from roi_xl.workbook.sensitivity_layout import SensitivityLayout, sensitivity_layout
 
 # Columns shared by Inputs and Calculations, so one formula per row has the
 # same R1C1 form in every scenario column and in the Live column.
@@ -83,6 +84,7 @@ class Layout:
     locale: Locale
     months: list[dt.date]
     month_sheets: list[str]
+    sensitivity_rows: SensitivityLayout  # the Sensitivity sheet's, from the template alone
     input_rows: dict[str, int] = field(default_factory=dict)
     input_section_rows: dict[str, int] = field(default_factory=dict)
     metric_rows: dict[str, int] = field(default_factory=dict)
@@ -194,6 +196,7 @@ def build_layout(template: Template, locale: Locale, start: dt.date, months: int
         locale=locale,
         months=dates,
         month_sheets=[f"{d.year:04d}-{d.month:02d}" for d in dates],
+        sensitivity_rows=sensitivity_layout(template),
     )
     _place_inputs(layout)
     _place_metrics(layout)

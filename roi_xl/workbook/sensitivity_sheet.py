@@ -46,7 +46,6 @@ from roi_xl.workbook.sensitivity_layout import (
     TORNADO_CHART_COL,
     UNIT,
     SensitivityLayout,
-    sensitivity_layout,
 )
 
 MOVED = "@moved"  # stands for the moved input's cell in the ROI tree of a row
@@ -55,7 +54,7 @@ MOVED = "@moved"  # stands for the moved input's cell in the ROI tree of a row
 def write_sensitivity(ctx: Context) -> dict[str, Value | str]:
     """Write the sheet; return each key driver's break-even as shown, for the Dashboard."""
     ws = ctx.sheet(ctx.layout.sensitivity)
-    plan = sensitivity_layout(ctx.template)
+    plan = ctx.layout.sensitivity_rows
     program = sensitivity_program(ctx)
     ws.set_column(LABEL, LABEL, 46)
     ws.set_column(UNIT, UNIT, 9)

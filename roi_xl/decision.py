@@ -98,9 +98,17 @@ def _bars(tornado: Tornado) -> list[dict[str, Any]]:
 
 
 def decide(
-    model: Template, scenarios: Scenarios, base: str, seed: int = 0, draws: int = DRAWS
+    model: Template,
+    scenarios: Scenarios,
+    base: str,
+    seed: int = 0,
+    draws: int = DRAWS,
+    solved: tuple[BreakEven, ...] | None = None,
 ) -> Decision:
-    """Tornado and break-evens around ``scenarios[base]``; risk over the three scenarios."""
+    """Tornado and break-evens around ``scenarios[base]``; risk over the three scenarios.
+
+    ``solved``: the break-evens already found for that base (by the reader), kept as they are.
+    """
     if base not in SCENARIOS:
         raise InputError(f"unknown scenario '{base}' (choose {', '.join(SCENARIOS)})")
     if draws < 1:
@@ -111,7 +119,9 @@ def decide(
         base=base,
         metric=metric,
         tornados=sensitivity(model, scenarios, base, model.headline),
-        break_evens=tuple(
+        break_evens=solved
+        if solved is not None
+        else tuple(
             break_even(model, scenarios[base], driver, metric, companions)
             for driver, companions in key_drivers(model)
         ),
@@ -131,17 +141,29 @@ def decide_from(
     if Path(source).suffix.lower() == ".xlsx":
         if overrides:
             raise InputError("--set applies to a template; edit the workbook's Inputs instead")
-        read = read_workbook(source)
-        scenarios = workbook_scenarios(read)
-        if scenarios is None:
+        decision = decide_read(read_workbook(source), base, seed, draws)
+        if decision is None:
             raise InputError(
                 f"{source}: an input is not a number; `roi-xl audit {source}` says which"
             )
-        model = load(read.template)
-        return decide(model, scenarios, base or read.selected_scenario or "realistic", seed, draws)
+        return decision
     model = load(source)
     scenarios = {s: engine.scenario_inputs(model, s, overrides) for s in SCENARIOS}
     return decide(model, scenarios, base or "realistic", seed, draws)
+
+
+def decide_read(
+    read: WorkbookRead, base: str | None = None, seed: int = 0, draws: int = DRAWS
+) -> Decision | None:
+    """Decide from what a workbook holds (None when an input is not a number); the
+    break-evens the reader found are reused when the base is the workbook's selected one."""
+    scenarios = workbook_scenarios(read)
+    if scenarios is None:
+        return None
+    selected = read.selected_scenario or "realistic"
+    base = base or selected
+    solved = tuple(b.result for b in read.break_evens) if base == selected else None
+    return decide(load(read.template), scenarios, base, seed, draws, solved or None)
 
 
 def workbook_scenarios(read: WorkbookRead) -> dict[str, dict[str, float]] | None:

@@ -23,7 +23,7 @@ import openpyxl
 import python_calamine
 
 from roi_xl import audit, engine, template
-from roi_xl.breakeven import break_even
+from roi_xl.breakeven import BreakEven, break_even
 from roi_xl.errors import RoiXlError
 from roi_xl.excel_errors import ExcelError, from_text
 from roi_xl.findings import Finding, error, shown
@@ -45,7 +45,7 @@ from roi_xl.workbook.layout import (
     build_layout,
     cell,
 )
-from roi_xl.workbook.sensitivity_layout import BREAK_EVEN, sensitivity_layout
+from roi_xl.workbook.sensitivity_layout import BREAK_EVEN
 from roi_xl.xlsx_guard import PackageScan, UnreadableFileError, scan
 
 Grid = list[list[Any]]
@@ -64,16 +64,26 @@ class ScenarioRead:
 class BreakEvenRead:
     """A key driver's break-even: recomputed from the inputs read, and as the file shows it."""
 
-    driver: str
-    metric: str
-    today: float
-    value: float | None  # None: the ROI does not cross 0 within the driver's range
+    result: BreakEven  # with its companions, so the report and decide need not solve again
     cached: object  # the Sensitivity sheet's cell: a number, "none in range", or "" if absent
+
+    @property
+    def driver(self) -> str:
+        return self.result.driver
+
+    @property
+    def today(self) -> float:
+        return self.result.base_value
+
+    @property
+    def value(self) -> float | None:
+        """None: the ROI does not cross 0 within the driver's range."""
+        return self.result.value
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "driver": self.driver,
-            "metric": self.metric,
+            "metric": self.result.metric,
             "today": self.today,
             "value": None if self.value is None else engine.as_displayed(self.value),
             "cached": _json_value(self.cached),
@@ -405,15 +415,14 @@ def read_break_evens(
     """Each key driver's break-even in the live scenario, recomputed and as cached."""
     model = loaded.template
     live = {k: float(v) for k, v in inputs[selected or "realistic"].items() if v is not None}
-    plan = sensitivity_layout(model)
-    read = []
-    for rows in plan.break_evens:
-        result = break_even(model, live, rows.driver, plan.metric)
-        cached = loaded.value(loaded.layout.sensitivity, rows.row, BREAK_EVEN)
-        read.append(
-            BreakEvenRead(rows.driver, plan.metric, live[rows.driver], result.value, cached)
+    plan = loaded.layout.sensitivity_rows
+    return [
+        BreakEvenRead(
+            break_even(model, live, rows.driver, plan.metric, tuple(rows.companions)),
+            loaded.value(loaded.layout.sensitivity, rows.row, BREAK_EVEN),
         )
-    return read
+        for rows in plan.break_evens
+    ]
 
 
 def cached_outputs(loaded: LoadedWorkbook, scenario: str) -> dict[str, object]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from roi_xl import engine
 from roi_xl.breakeven import BreakEven
-from roi_xl.decision import decide, workbook_scenarios
+from roi_xl.decision import decide_read, workbook_scenarios
 from roi_xl.excel_errors import ExcelError
 from roi_xl.locale import Locale, load_locale
 from roi_xl.reader import WorkbookRead
@@ -196,11 +196,11 @@ def build_facts(read: WorkbookRead, locale: str = "en-US", seed: int = 0) -> Fac
     )
     base = read.selected_scenario or "realistic"
     inputs = workbook_scenarios(read)
+    decision = decide_read(read, base, seed=seed)
     values = tornado = risk = None
     breakevens: tuple[BreakEven, ...] = ()
-    if inputs is not None:
+    if inputs is not None and decision is not None:
         values = compute_values(model, inputs, base, read.months, list(read.actuals.values()))
-        decision = decide(model, inputs, base, seed=seed)
         tornado, breakevens, risk = decision.tornado, decision.break_evens, decision.risk
     return Facts(
         read=read,

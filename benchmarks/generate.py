@@ -29,8 +29,8 @@ import xlsxwriter
 from openpyxl.cell.cell import Cell as XlCell
 from openpyxl.worksheet.formula import ArrayFormula
 
-from roi_xl import template
 from roi_xl.locale import LOCALES
+from roi_xl.model import template
 from roi_xl.workbook import WorkbookOptions, write_workbook
 
 START = dt.date(2026, 1, 1)

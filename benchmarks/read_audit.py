@@ -33,9 +33,10 @@ from pathlib import Path
 import openpyxl
 import python_calamine
 
-from roi_xl import template, xlsx_guard
+from roi_xl import xlsx_guard
 from roi_xl.demo import missed_call_grid, sample_actuals
 from roi_xl.locale import LOCALES
+from roi_xl.model import template
 from roi_xl.reader import read_workbook
 from roi_xl.workbook import WorkbookOptions, write_workbook
 

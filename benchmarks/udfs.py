@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from roi_xl.functions import FUNCTIONS
+from roi_xl.model.functions import FUNCTIONS
 from roi_xl.udfs import UDFS
 
 NAME = "MISSEDCALLLOSS"

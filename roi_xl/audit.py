@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from openpyxl.formula import Tokenizer
 
-from roi_xl.excel_errors import ExcelError
 from roi_xl.findings import ERROR, Finding, error, shown, warning
-from roi_xl.template import Input
+from roi_xl.model.excel_errors import ExcelError
+from roi_xl.model.template import Input
 from roi_xl.workbook import Reference
 from roi_xl.workbook.layout import MONTH_ACTUAL_COL, cell
 

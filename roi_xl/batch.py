@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from roi_xl import engine
 from roi_xl.errors import InputError, RoiXlError
 from roi_xl.locale import load_locale
+from roi_xl.model import engine
+from roi_xl.model.template import SCENARIOS, Template
 from roi_xl.overrides import parse_number
-from roi_xl.template import SCENARIOS, Template
 from roi_xl.workbook import WorkbookOptions, write_workbook
 from roi_xl.workbook.writer import MAX_MONTHS
 

@@ -18,7 +18,6 @@ from rich.markup import escape
 from rich.progress import Progress as ProgressBar
 from rich.table import Table
 
-from roi_xl import engine, template
 from roi_xl.batch import generate_batch
 from roi_xl.calls import CallOptions, analyse_calls, print_summary
 from roi_xl.calls.analysis import DEFAULT_CALLBACK_WINDOW, DEFAULT_COUNTRY, DEFAULT_TIME_ZONE
@@ -29,6 +28,7 @@ from roi_xl.demo import write_demo
 from roi_xl.errors import RoiXlError
 from roi_xl.excel_setup import write_excel_setup
 from roi_xl.files import write_text_atomically
+from roi_xl.model import engine, template
 from roi_xl.overrides import parse_month, parse_overrides
 from roi_xl.presentation import format_value
 from roi_xl.reader import WorkbookRead, read_workbook

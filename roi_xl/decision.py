@@ -14,14 +14,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from roi_xl import engine
 from roi_xl.breakeven import BreakEven, break_even, key_drivers
 from roi_xl.errors import InputError
+from roi_xl.model import engine
+from roi_xl.model.template import SCENARIOS, Template, load
 from roi_xl.presentation import format_value
 from roi_xl.reader import WorkbookRead, read_workbook
 from roi_xl.risk import DRAWS, RiskRange, risk_range
 from roi_xl.sensitivity import Tornado, sensitivity
-from roi_xl.template import SCENARIOS, Template, load
 
 Scenarios = Mapping[str, Mapping[str, float]]
 

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-from roi_xl import template
 from roi_xl.errors import InputError
 from roi_xl.locale import LOCALES
+from roi_xl.model import template
 from roi_xl.workbook import WorkbookOptions, write_workbook
 
 DEMO_START = dt.date(2026, 1, 1)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from roi_xl import __version__
 from roi_xl.errors import InputError
-from roi_xl.functions import FUNCTIONS
+from roi_xl.model.functions import FUNCTIONS
 
 UDF_MODULE = "roi_xl.udfs"
 

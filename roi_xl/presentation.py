@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from roi_xl.excel_errors import ExcelError
+from roi_xl.model.excel_errors import ExcelError
 
 
 def format_value(value: float | ExcelError, kind: str) -> str:

@@ -22,13 +22,14 @@ from typing import Any
 import openpyxl
 import python_calamine
 
-from roi_xl import audit, engine, template
+from roi_xl import audit
 from roi_xl.breakeven import BreakEven, break_even
 from roi_xl.errors import RoiXlError
-from roi_xl.excel_errors import ExcelError, from_text
 from roi_xl.findings import Finding, error, shown
 from roi_xl.locale import LOCALES, load_locale
-from roi_xl.template import SCENARIOS, Template
+from roi_xl.model import engine, template
+from roi_xl.model.excel_errors import ExcelError, from_text
+from roi_xl.model.template import SCENARIOS, Template
 from roi_xl.workbook import Reference, WorkbookOptions, build_reference
 from roi_xl.workbook.layout import (
     HEATMAP_FIRST_COL,

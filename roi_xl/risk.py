@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from roi_xl import engine
-from roi_xl.template import Template
+from roi_xl.model import engine
+from roi_xl.model.template import Template
 
 DRAWS = 10_000
 PERCENTILES: tuple[int, ...] = (10, 50, 90)

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from roi_xl import engine, template
 from roi_xl.errors import InputError
+from roi_xl.model import engine, template
 from roi_xl.rollup_workbook import (
     AUDITS,
     FAST,

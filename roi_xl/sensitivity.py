@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from roi_xl import engine, expr
-from roi_xl.excel_errors import ERROR_CODES, ExcelError
-from roi_xl.template import Input, Template
+from roi_xl.model import engine, expr
+from roi_xl.model.excel_errors import ERROR_CODES, ExcelError
+from roi_xl.model.template import Input, Template
 
 STEPS: tuple[float, ...] = (-0.2, -0.1, 0.1, 0.2)
 MOVES: tuple[str, ...] = ("-20%", "-10%", "+10%", "+20%", "prudent", "optimistic")

@@ -28,9 +28,9 @@ from numbers import Real
 import numpy as np
 from xlwings import XlwingsError, arg, func
 
-from roi_xl import expr
-from roi_xl.excel_errors import ERROR_CODES, ExcelError
-from roi_xl.functions import FUNCTIONS, BusinessFunction, Parameter
+from roi_xl.model import expr
+from roi_xl.model.excel_errors import ERROR_CODES, ExcelError
+from roi_xl.model.functions import FUNCTIONS, BusinessFunction, Parameter
 
 CATEGORY = "ROI"
 """Excel's function-wizard category (classic add-in; Office.js has no categories)."""

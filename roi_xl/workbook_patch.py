@@ -35,6 +35,7 @@ from roi_xl.errors import InputError, RoiXlError
 from roi_xl.files import usual_mode
 from roi_xl.findings import shown
 from roi_xl.locale import load_locale
+from roi_xl.model.template import Template
 from roi_xl.reader import recorded_period, recorded_template
 from roi_xl.sheet_xml import (
     Node,
@@ -46,7 +47,6 @@ from roi_xl.sheet_xml import (
     parse_part,
     read_start_tag,
 )
-from roi_xl.template import Template
 from roi_xl.workbook import OutputExistsError
 from roi_xl.workbook.layout import (
     HEATMAP_FIRST_COL,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from roi_xl import expr
-from roi_xl.excel_errors import DIV0
-from roi_xl.functions import FUNCTIONS
+from roi_xl.model import expr
+from roi_xl.model.excel_errors import DIV0
+from roi_xl.model.functions import FUNCTIONS
 from roi_xl.workbook.cell_program import CellProgram
 
 

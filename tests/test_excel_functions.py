@@ -14,9 +14,9 @@ import pytest
 from defusedxml import ElementTree
 from typer.testing import CliRunner
 
-from roi_xl import template
 from roi_xl.cli import app
-from roi_xl.functions import FUNCTIONS
+from roi_xl.model import template
+from roi_xl.model.functions import FUNCTIONS
 from roi_xl.recalc import recalculate
 from roi_xl.workbook import WorkbookOptions, write_workbook
 

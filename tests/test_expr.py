@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from roi_xl import expr
 from roi_xl.errors import ExpressionError
-from roi_xl.excel_errors import DIV0, NUM
-from roi_xl.functions import FUNCTIONS
+from roi_xl.model import expr
+from roi_xl.model.excel_errors import DIV0, NUM
+from roi_xl.model.functions import FUNCTIONS
 
 
 def value(text: str, **env: float) -> float | object:

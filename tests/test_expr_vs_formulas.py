@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from roi_xl import expr
-from roi_xl.excel_errors import ExcelError
-from roi_xl.functions import FUNCTIONS
+from roi_xl.model import expr
+from roi_xl.model.excel_errors import ExcelError
+from roi_xl.model.functions import FUNCTIONS
 
 CELLS = {"a": "A1", "b": "B1", "c": "C1"}
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from roi_xl.engine import as_displayed
-from roi_xl.excel_errors import DIV0
-from roi_xl.functions import FUNCTIONS
+from roi_xl.model.engine import as_displayed
+from roi_xl.model.excel_errors import DIV0
+from roi_xl.model.functions import FUNCTIONS
 
 F = FUNCTIONS
 

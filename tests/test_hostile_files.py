@@ -38,7 +38,7 @@ from typing import IO
 
 import pytest
 
-from roi_xl import template
+from roi_xl.model import template
 from roi_xl.workbook import WorkbookOptions, write_workbook
 
 if sys.platform.startswith("linux"):

@@ -25,8 +25,8 @@ from xml.etree import ElementTree as ET
 import openpyxl
 import pytest
 
-from roi_xl import template
 from roi_xl.locale import load_locale
+from roi_xl.model import template
 from roi_xl.reader import read_workbook
 from roi_xl.recalc import recalculate
 from roi_xl.workbook import OutputExistsError, WorkbookOptions, write_workbook

@@ -27,14 +27,14 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from roi_xl import engine, template
 from roi_xl.cli import app
-from roi_xl.excel_errors import ExcelError
 from roi_xl.findings import Finding
 from roi_xl.locale import LOCALES, load_locale
+from roi_xl.model import engine, template
+from roi_xl.model.excel_errors import ExcelError
+from roi_xl.model.template import SCENARIOS, Input, Template
 from roi_xl.reader import WorkbookRead, read_workbook
 from roi_xl.recalc import recalculate
-from roi_xl.template import SCENARIOS, Input, Template
 from roi_xl.workbook import WorkbookOptions, write_workbook
 from roi_xl.workbook.layout import (
     LIVE_COL,

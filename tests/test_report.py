@@ -20,14 +20,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from roi_xl import template
 from roi_xl.demo import sample_actuals
 from roi_xl.locale import LOCALES, load_locale
+from roi_xl.model import template
+from roi_xl.model.template import SCENARIOS
 from roi_xl.reader import WorkbookRead, read_workbook
 from roi_xl.report import render_report
 from roi_xl.report_facts import build_facts
 from roi_xl.report_pdf import chromium_path, render_pdf
-from roi_xl.template import SCENARIOS
 from roi_xl.workbook import WorkbookOptions, write_workbook
 from roi_xl.workbook.layout import SCENARIO_COLS, SELECTOR_ROW, VALUE_COL, build_layout
 

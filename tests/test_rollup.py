@@ -18,10 +18,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from roi_xl import engine, expr, template
 from roi_xl.batch import BatchError, generate_batch, safe_file_part
 from roi_xl.demo import sample_actuals
 from roi_xl.locale import load_locale
+from roi_xl.model import engine, expr, template
+from roi_xl.model.template import SCENARIOS
 from roi_xl.reader import read_workbook
 from roi_xl.recalc import recalculate
 from roi_xl.rollup import RollupReport, expand, rollup
@@ -36,7 +37,6 @@ from roi_xl.rollup_workbook.columns import (
     LABEL_ROW,
     PORTFOLIO_ROW,
 )
-from roi_xl.template import SCENARIOS
 from roi_xl.workbook import OutputExistsError, WorkbookOptions, write_workbook
 from roi_xl.workbook.layout import (
     INPUT_KEY_COL,

@@ -8,8 +8,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from roi_xl import engine, template
 from roi_xl.errors import TemplateError
+from roi_xl.model import engine, template
 from roi_xl.workbook import WorkbookOptions, write_workbook
 
 GOOD = """[template]

@@ -7,9 +7,9 @@ import math
 import formulas
 import pytest
 
-from roi_xl import engine, expr, template
-from roi_xl.excel_errors import DIV0, ExcelError
-from roi_xl.functions import FUNCTIONS
+from roi_xl.model import engine, expr, template
+from roi_xl.model.excel_errors import DIV0, ExcelError
+from roi_xl.model.functions import FUNCTIONS
 
 WORKED_EXAMPLE = {
     "calls_made": 8000,

@@ -30,8 +30,8 @@ except ImportError:  # CI installs it; elsewhere the UDFs are optional
     pytest.skip("xlwings is not installed (pip install xlwings)", allow_module_level=True)
 
 from roi_xl import udfs
-from roi_xl.excel_errors import DIV0, ExcelError
-from roi_xl.functions import FUNCTIONS
+from roi_xl.model.excel_errors import DIV0, ExcelError
+from roi_xl.model.functions import FUNCTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 

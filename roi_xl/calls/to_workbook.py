@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from roi_xl.calls.errors import CallLogError
 from roi_xl.calls.result import CallAnalysis, PeriodFigures
-from roi_xl.template import Template
+from roi_xl.model.template import Template
 
 # Template field -> how to read it off one month of the log.
 FIELDS = {

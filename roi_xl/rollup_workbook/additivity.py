@@ -26,9 +26,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
-from roi_xl import expr
-from roi_xl.functions import FUNCTIONS
-from roi_xl.template import Template
+from roi_xl.model import expr
+from roi_xl.model.functions import FUNCTIONS
+from roi_xl.model.template import Template
 
 SUM, RATIO, WEIGHTED, AVERAGE = "sum", "ratio", "weighted", "average"
 SIZE_KINDS = frozenset({"count"})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from roi_xl.model.template import Template
 from roi_xl.rollup_workbook.additivity import (
     AVERAGE,
     MAYBE_SIZE_KINDS,
@@ -19,7 +20,6 @@ from roi_xl.rollup_workbook.additivity import (
     Totalling,
     plan_totals,
 )
-from roi_xl.template import Template
 
 INPUTS, ACTUALS, OUTPUTS = "inputs", "actuals", "outputs"
 GROUP_ROW, LABEL_ROW, KEY_ROW, HOW_ROW, PORTFOLIO_ROW, FIRST_FILE_ROW = 2, 3, 4, 5, 6, 7

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from roi_xl import engine, expr
-from roi_xl.excel_errors import DIV0
+from roi_xl.model import engine, expr
+from roi_xl.model.excel_errors import DIV0
 from roi_xl.rollup_workbook.additivity import (
     AVERAGE,
     PRODUCT,

@@ -22,12 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from roi_xl import audit, engine, template
+from roi_xl import audit
 from roi_xl.audit import check_label, error_findings
 from roi_xl.errors import RoiXlError
-from roi_xl.excel_errors import ExcelError
 from roi_xl.findings import Finding, error, shown
 from roi_xl.locale import load_locale
+from roi_xl.model import engine, template
+from roi_xl.model.excel_errors import ExcelError
+from roi_xl.model.template import SCENARIOS, Template
 from roi_xl.reader import (
     LoadedWorkbook,
     WorkbookRead,
@@ -37,7 +39,6 @@ from roi_xl.reader import (
     recorded_period,
     recorded_template,
 )
-from roi_xl.template import SCENARIOS, Template
 from roi_xl.workbook.layout import SCENARIO_COLS, Layout, build_layout, cell
 from roi_xl.xlsx_guard import UnreadableFileError, custom_properties, scan
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from roi_xl import expr
-from roi_xl.excel_errors import ExcelError
-from roi_xl.functions import FUNCTIONS
+from roi_xl.model import expr
+from roi_xl.model.excel_errors import ExcelError
+from roi_xl.model.functions import FUNCTIONS
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import (
     LABEL_COL,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from xlsxwriter.worksheet import Worksheet
 
-from roi_xl import engine, expr
-from roi_xl.engine import Value
+from roi_xl.model import engine, expr
+from roi_xl.model.engine import Value
 from roi_xl.workbook.cell_program import CellProgram
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import MAX_COL, MIN_COL, cell

@@ -7,9 +7,9 @@ identical in R1C1 form across the four columns.
 
 from __future__ import annotations
 
-from roi_xl import expr
-from roi_xl.functions import FUNCTIONS
-from roi_xl.template import SCENARIOS, Metric
+from roi_xl.model import expr
+from roi_xl.model.functions import FUNCTIONS
+from roi_xl.model.template import SCENARIOS, Metric
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import (
     FORMULA_COL,

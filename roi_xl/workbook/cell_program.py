@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from roi_xl import expr
-from roi_xl.engine import Value
-from roi_xl.functions import FUNCTIONS
+from roi_xl.model import expr
+from roi_xl.model.engine import Value
+from roi_xl.model.functions import FUNCTIONS
 from roi_xl.workbook.layout import cell
 
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from xlsxwriter.worksheet import Worksheet
 
-from roi_xl import engine
-from roi_xl.excel_errors import ExcelError
-from roi_xl.template import SCENARIOS, Channel
+from roi_xl.model import engine
+from roi_xl.model.excel_errors import ExcelError
+from roi_xl.model.template import SCENARIOS, Channel
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import sheet_ref
 from roi_xl.workbook.styles import NAVY

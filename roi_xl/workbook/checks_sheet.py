@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from roi_xl import expr
-from roi_xl.functions import FUNCTIONS
-from roi_xl.template import SCENARIOS
+from roi_xl.model import expr
+from roi_xl.model.functions import FUNCTIONS
+from roi_xl.model.template import SCENARIOS
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import (
     MAX_COL,

@@ -8,9 +8,9 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from roi_xl.excel_errors import ExcelError
 from roi_xl.locale import Locale
-from roi_xl.template import Template
+from roi_xl.model.excel_errors import ExcelError
+from roi_xl.model.template import Template
 from roi_xl.workbook.layout import Layout
 from roi_xl.workbook.styles import Styles
 from roi_xl.workbook.values import Cell, WorkbookValues

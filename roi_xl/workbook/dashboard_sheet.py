@@ -11,8 +11,8 @@ from collections.abc import Mapping
 
 from xlsxwriter.worksheet import Worksheet
 
-from roi_xl.engine import Value
-from roi_xl.template import SCENARIOS
+from roi_xl.model.engine import Value
+from roi_xl.model.template import SCENARIOS
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import (
     HEATMAP_FIRST_COL,

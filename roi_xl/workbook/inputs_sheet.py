@@ -6,7 +6,7 @@ selector cell, never with nested IFs.
 
 from __future__ import annotations
 
-from roi_xl.template import SCENARIOS, Input
+from roi_xl.model.template import SCENARIOS, Input
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import (
     HEADER_ROW,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from xlsxwriter.workbook import Workbook
 
-from roi_xl import expr
-from roi_xl.functions import FUNCTIONS, BusinessFunction
+from roi_xl.model import expr
+from roi_xl.model.functions import FUNCTIONS, BusinessFunction
 
 
 def lambda_formula(function: BusinessFunction) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
 from roi_xl.locale import Locale
-from roi_xl.template import Metric, Template
+from roi_xl.model.template import Metric, Template
 from roi_xl.workbook.sensitivity_layout import SensitivityLayout, sensitivity_layout
 
 # Columns shared by Inputs and Calculations, so one formula per row has the

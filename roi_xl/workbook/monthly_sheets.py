@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from roi_xl import expr
-from roi_xl.functions import FUNCTIONS
-from roi_xl.template import MonthlyCheck
+from roi_xl.model import expr
+from roi_xl.model.functions import FUNCTIONS
+from roi_xl.model.template import MonthlyCheck
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import (
     HEATMAP_FIRST_COL,

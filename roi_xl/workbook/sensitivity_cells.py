@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from xlsxwriter.worksheet import Worksheet
 
-from roi_xl import expr
-from roi_xl.engine import Value
+from roi_xl.model import expr
+from roi_xl.model.engine import Value
 from roi_xl.workbook.cell_program import CellProgram
 from roi_xl.workbook.context import Context, cached
 from roi_xl.workbook.layout import MAX_COL, MIN_COL, SCENARIO_COLS, cell, sheet_ref

@@ -12,10 +12,10 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from roi_xl import engine, expr
-from roi_xl.excel_errors import ExcelError
-from roi_xl.functions import FUNCTIONS
-from roi_xl.template import SCENARIOS, MonthlyCheck, Template
+from roi_xl.model import engine, expr
+from roi_xl.model.excel_errors import ExcelError
+from roi_xl.model.functions import FUNCTIONS
+from roi_xl.model.template import SCENARIOS, MonthlyCheck, Template
 
 Blank = str  # the empty string "" a guarded formula shows for a blank month
 Cell = float | ExcelError | Blank

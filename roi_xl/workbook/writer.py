@@ -15,12 +15,13 @@ from pathlib import Path
 
 import xlsxwriter
 
-from roi_xl import __version__, engine
+from roi_xl import __version__
 from roi_xl.errors import InputError, RoiXlError
-from roi_xl.excel_errors import ERROR_TEXTS, from_text
 from roi_xl.files import replacing
 from roi_xl.locale import Locale, load_locale
-from roi_xl.template import SCENARIOS, Template
+from roi_xl.model import engine
+from roi_xl.model.excel_errors import ERROR_TEXTS, from_text
+from roi_xl.model.template import SCENARIOS, Template
 from roi_xl.workbook.actuals_sheet import write_actuals
 from roi_xl.workbook.calculations_sheet import write_calculations
 from roi_xl.workbook.channels_sheet import write_channels

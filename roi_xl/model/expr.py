@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from roi_xl.errors import ExpressionError
-from roi_xl.excel_errors import DIV0, ERROR_CODES, NUM, ExcelError
+from roi_xl.model.excel_errors import DIV0, ERROR_CODES, NUM, ExcelError
 
 MAX_EXPRESSION_LENGTH = 2000
 MAX_EXPONENT = 1000

@@ -16,9 +16,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from roi_xl import expr
 from roi_xl.errors import ExpressionError, TemplateError
-from roi_xl.functions import FUNCTIONS
+from roi_xl.model import expr
+from roi_xl.model.functions import FUNCTIONS
 
 SCENARIOS: tuple[str, ...] = ("prudent", "realistic", "optimistic")
 LANGUAGES: tuple[str, ...] = ("en", "fr")
@@ -202,7 +202,7 @@ def _builtin_dir() -> Path:
     packaged = Path(str(resources.files("roi_xl"))) / "templates"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "templates"
+    return Path(__file__).resolve().parents[2] / "templates"
 
 
 def builtin_names() -> list[str]:

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from roi_xl import expr
-from roi_xl.excel_errors import ExcelError
+from roi_xl.model import expr
+from roi_xl.model.excel_errors import ExcelError
 
 
 @dataclass(frozen=True)

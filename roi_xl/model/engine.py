@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from roi_xl import expr
 from roi_xl.errors import InputError
-from roi_xl.excel_errors import ExcelError
-from roi_xl.functions import FUNCTIONS
-from roi_xl.template import SCENARIOS, Template
+from roi_xl.model import expr
+from roi_xl.model.excel_errors import ExcelError
+from roi_xl.model.functions import FUNCTIONS
+from roi_xl.model.template import SCENARIOS, Template
 
 Value = float | ExcelError
 

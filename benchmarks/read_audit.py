@@ -33,11 +33,11 @@ from pathlib import Path
 import openpyxl
 import python_calamine
 
-from roi_xl import xlsx_guard
 from roi_xl.demo import missed_call_grid, sample_actuals
+from roi_xl.inspect import guard as xlsx_guard
+from roi_xl.inspect.reader import read_workbook
 from roi_xl.locale import LOCALES
 from roi_xl.model import template
-from roi_xl.reader import read_workbook
 from roi_xl.workbook import WorkbookOptions, write_workbook
 
 START = dt.date(2026, 1, 1)
@@ -86,7 +86,7 @@ def openpyxl_load(path: Path) -> None:
 
 
 def calamine_values(path: Path) -> int:
-    """Every sheet's values as a grid anchored at A1, as roi_xl.reader reads them."""
+    """Every sheet's values as a grid anchored at A1, as roi_xl.inspect.reader reads them."""
     book = python_calamine.CalamineWorkbook.from_path(str(path))
     cells = 0
     for name in book.sheet_names:

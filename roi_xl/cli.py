@@ -28,16 +28,16 @@ from roi_xl.demo import write_demo
 from roi_xl.errors import RoiXlError
 from roi_xl.excel_setup import write_excel_setup
 from roi_xl.files import write_text_atomically
+from roi_xl.inspect.patch import import_figures, workbook_template
+from roi_xl.inspect.reader import WorkbookRead, read_workbook
 from roi_xl.model import engine, template
 from roi_xl.overrides import parse_month, parse_overrides
 from roi_xl.presentation import format_value
-from roi_xl.reader import WorkbookRead, read_workbook
 from roi_xl.report import render_report
 from roi_xl.report_pdf import render_pdf
 from roi_xl.risk import DRAWS
 from roi_xl.rollup import RollupReport, rollup
 from roi_xl.workbook import OutputExistsError, WorkbookOptions, write_workbook
-from roi_xl.workbook_patch import import_figures, workbook_template
 
 app = typer.Typer(
     help="Formula-driven Excel ROI models for phone systems, CRMs and B2B phoning.",

@@ -16,10 +16,10 @@ from rich.table import Table
 
 from roi_xl.breakeven import BreakEven, break_even, key_drivers
 from roi_xl.errors import InputError
+from roi_xl.inspect.reader import WorkbookRead, read_workbook
 from roi_xl.model import engine
 from roi_xl.model.template import SCENARIOS, Template, load
 from roi_xl.presentation import format_value
-from roi_xl.reader import WorkbookRead, read_workbook
 from roi_xl.risk import DRAWS, RiskRange, risk_range
 from roi_xl.sensitivity import Tornado, sensitivity
 

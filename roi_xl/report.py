@@ -19,10 +19,10 @@ from pathlib import Path
 from string import Template as Text
 
 from roi_xl import __version__, report_charts
+from roi_xl.inspect.reader import WorkbookRead
 from roi_xl.model import engine
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import SCENARIOS, Channel, Input
-from roi_xl.reader import WorkbookRead
 from roi_xl.report_facts import Facts, build_facts
 from roi_xl.sensitivity import MOVES
 

@@ -17,11 +17,11 @@ from typing import Any
 
 from roi_xl.breakeven import BreakEven
 from roi_xl.decision import decide_read, workbook_scenarios
+from roi_xl.inspect.reader import WorkbookRead
 from roi_xl.locale import Locale, load_locale
 from roi_xl.model import engine
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import Template, load
-from roi_xl.reader import WorkbookRead
 from roi_xl.risk import RiskRange
 from roi_xl.sensitivity import Tornado
 from roi_xl.workbook.values import WorkbookValues, compute_values

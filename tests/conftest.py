@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from roi_xl import recalc
+from roi_xl.inspect import recalc
 
 pytest_plugins = ["pytester"]  # tests of the `soffice` fixture run it in an inner session
 

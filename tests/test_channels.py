@@ -21,14 +21,14 @@ import defusedxml.ElementTree as DET
 import openpyxl
 import pytest
 
-from roi_xl.audit import hard_coded_numbers
 from roi_xl.errors import TemplateError
+from roi_xl.inspect.audit import hard_coded_numbers
+from roi_xl.inspect.reader import WorkbookRead, read_workbook
+from roi_xl.inspect.recalc import recalculate
 from roi_xl.locale import LOCALES, load_locale
 from roi_xl.model import engine, template
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import CHANNEL_FIGURES, SCENARIOS
-from roi_xl.reader import WorkbookRead, read_workbook
-from roi_xl.recalc import recalculate
 from roi_xl.report import render_report
 from roi_xl.report_facts import build_facts
 from roi_xl.workbook import WorkbookOptions, write_workbook

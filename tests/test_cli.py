@@ -270,6 +270,6 @@ def test_calls_and_import_calls_end_to_end(tmp_path: Path) -> None:
     assert report["imported"] == ["2026-01", "2026-02"]
     assert report["missing"] == ["2026-03"]
     january = counted["months"]["2026-01"]
-    from roi_xl.reader import read_workbook
+    from roi_xl.inspect.reader import read_workbook
 
     assert read_workbook(model).actuals["2026-01"]["calls_received"] == january["received"]

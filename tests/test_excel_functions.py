@@ -15,9 +15,9 @@ from defusedxml import ElementTree
 from typer.testing import CliRunner
 
 from roi_xl.cli import app
+from roi_xl.inspect.recalc import recalculate
 from roi_xl.model import template
 from roi_xl.model.functions import FUNCTIONS
-from roi_xl.recalc import recalculate
 from roi_xl.workbook import WorkbookOptions, write_workbook
 
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -71,7 +71,7 @@ def test_the_model_does_not_depend_on_its_lambdas(
     lambda_workbook: Path, tmp_path: Path, soffice: str
 ) -> None:
     """LibreOffice ignores LAMBDA; the recalculated model must still read back clean."""
-    from roi_xl.reader import read_workbook
+    from roi_xl.inspect.reader import read_workbook
 
     recalculated = recalculate([lambda_workbook], tmp_path)[0]
     result = read_workbook(recalculated)

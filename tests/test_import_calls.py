@@ -25,10 +25,17 @@ from xml.etree import ElementTree as ET
 import openpyxl
 import pytest
 
+from roi_xl.inspect.guard import NS_MAIN, UnreadableFileError
+from roi_xl.inspect.patch import (
+    FigureConflictError,
+    FigureImportError,
+    ImportReport,
+    import_figures,
+)
+from roi_xl.inspect.reader import read_workbook
+from roi_xl.inspect.recalc import recalculate
 from roi_xl.locale import load_locale
 from roi_xl.model import template
-from roi_xl.reader import read_workbook
-from roi_xl.recalc import recalculate
 from roi_xl.workbook import OutputExistsError, WorkbookOptions, write_workbook
 from roi_xl.workbook.layout import (
     HEATMAP_FIRST_COL,
@@ -39,13 +46,6 @@ from roi_xl.workbook.layout import (
     build_layout,
     cell,
 )
-from roi_xl.workbook_patch import (
-    FigureConflictError,
-    FigureImportError,
-    ImportReport,
-    import_figures,
-)
-from roi_xl.xlsx_guard import NS_MAIN, UnreadableFileError
 
 START = dt.date(2026, 1, 1)
 MONTHS = 3

@@ -28,13 +28,14 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from roi_xl.cli import app
-from roi_xl.findings import Finding
+from roi_xl.inspect.findings import Finding
+from roi_xl.inspect.guard import scan
+from roi_xl.inspect.reader import WorkbookRead, read_workbook
+from roi_xl.inspect.recalc import recalculate
 from roi_xl.locale import LOCALES, load_locale
 from roi_xl.model import engine, template
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import SCENARIOS, Input, Template
-from roi_xl.reader import WorkbookRead, read_workbook
-from roi_xl.recalc import recalculate
 from roi_xl.workbook import WorkbookOptions, write_workbook
 from roi_xl.workbook.layout import (
     LIVE_COL,
@@ -46,7 +47,6 @@ from roi_xl.workbook.layout import (
     build_layout,
     cell,
 )
-from roi_xl.xlsx_guard import scan
 
 TEMPLATES = tuple(template.builtin_names())
 START = dt.date(2026, 1, 1)

@@ -1,4 +1,4 @@
-"""Tests for roi_xl.recalc: LibreOffice really recomputes, in one call per batch."""
+"""Tests for roi_xl.inspect.recalc: LibreOffice really recomputes, in one call per batch."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import xlsxwriter
 from openpyxl import load_workbook
 
-from roi_xl import recalc
+from roi_xl.inspect import recalc
 
 WRONG_CACHE = 999
 

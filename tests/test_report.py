@@ -21,10 +21,10 @@ import openpyxl
 import pytest
 
 from roi_xl.demo import sample_actuals
+from roi_xl.inspect.reader import WorkbookRead, read_workbook
 from roi_xl.locale import LOCALES, load_locale
 from roi_xl.model import template
 from roi_xl.model.template import SCENARIOS
-from roi_xl.reader import WorkbookRead, read_workbook
 from roi_xl.report import render_report
 from roi_xl.report_facts import build_facts
 from roi_xl.report_pdf import chromium_path, render_pdf

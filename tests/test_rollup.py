@@ -20,11 +20,11 @@ import pytest
 
 from roi_xl.batch import BatchError, generate_batch, safe_file_part
 from roi_xl.demo import sample_actuals
+from roi_xl.inspect.reader import read_workbook
+from roi_xl.inspect.recalc import recalculate
 from roi_xl.locale import load_locale
 from roi_xl.model import engine, expr, template
 from roi_xl.model.template import SCENARIOS
-from roi_xl.reader import read_workbook
-from roi_xl.recalc import recalculate
 from roi_xl.rollup import RollupReport, expand, rollup
 from roi_xl.rollup_workbook import FULL, FileSummary, summarise
 from roi_xl.rollup_workbook.additivity import RATIO, SUM, WEIGHTED, plan_totals

@@ -21,10 +21,10 @@ from typer.testing import CliRunner
 
 from roi_xl.breakeven import break_even
 from roi_xl.cli import app
+from roi_xl.inspect.recalc import recalculate
 from roi_xl.locale import load_locale
 from roi_xl.model import engine, expr, template
 from roi_xl.model.template import SCENARIOS, Template
-from roi_xl.recalc import recalculate
 from roi_xl.sensitivity import MOVES, sensitivity
 from roi_xl.workbook import WorkbookOptions, write_workbook
 from roi_xl.workbook.layout import LIVE_COL, SCENARIO_COLS

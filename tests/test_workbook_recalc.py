@@ -24,10 +24,10 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from roi_xl.demo import missed_call_grid, sample_actuals
+from roi_xl.inspect.recalc import recalculate
 from roi_xl.locale import LOCALES, load_locale
 from roi_xl.model import engine, template
 from roi_xl.model.template import SCENARIOS, Template
-from roi_xl.recalc import recalculate
 from roi_xl.workbook import WorkbookOptions, write_workbook
 from roi_xl.workbook.layout import (
     HEADER_ROW,

@@ -17,8 +17,8 @@ from typing import Any
 import duckdb
 import python_calamine
 
-from roi_xl import xlsx_guard
 from roi_xl.calls.errors import CallLogError
+from roi_xl.inspect import guard as xlsx_guard
 
 CSV_SUFFIXES = (".csv", ".txt", ".tsv")
 PARQUET_SUFFIXES = (".parquet", ".pq")

@@ -15,7 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from roi_xl.findings import Finding
+from roi_xl.inspect.findings import Finding
 from roi_xl.rollup_workbook.portfolio import RowValue
 
 

@@ -1,6 +1,6 @@
 """One workbook boiled down to what a roll-up needs, read in a worker process.
 
-The full read (``roi_xl.reader.read_workbook``) loads every formula with openpyxl
+The full read (``roi_xl.inspect.reader.read_workbook``) loads every formula with openpyxl
 and rebuilds the expected workbook to compare cell by cell: right for one file,
 0.4-1 s each. A roll-up of a thousand files reads values only (python-calamine)
 after the same package guard, reads them exactly as the reader does, and checks
@@ -22,16 +22,13 @@ from typing import Any
 
 import numpy as np
 
-from roi_xl import audit
-from roi_xl.audit import check_label, error_findings
 from roi_xl.errors import RoiXlError
-from roi_xl.findings import Finding, error, shown
-from roi_xl.locale import load_locale
-from roi_xl.model import engine, template
-from roi_xl.model.excel_errors import ExcelError
-from roi_xl.model.template import SCENARIOS, Template
-from roi_xl.reader import (
-    LoadedWorkbook,
+from roi_xl.inspect import audit
+from roi_xl.inspect.audit import check_label, error_findings
+from roi_xl.inspect.findings import Finding, error, shown
+from roi_xl.inspect.guard import UnreadableFileError, custom_properties, scan
+from roi_xl.inspect.loaded import LoadedWorkbook
+from roi_xl.inspect.reader import (
     WorkbookRead,
     cached_outputs,
     read_cells,
@@ -39,8 +36,11 @@ from roi_xl.reader import (
     recorded_period,
     recorded_template,
 )
+from roi_xl.locale import load_locale
+from roi_xl.model import engine, template
+from roi_xl.model.excel_errors import ExcelError
+from roi_xl.model.template import SCENARIOS, Template
 from roi_xl.workbook.layout import SCENARIO_COLS, Layout, build_layout, cell
-from roi_xl.xlsx_guard import UnreadableFileError, custom_properties, scan
 
 FAST, FULL = "fast", "full"
 AUDITS = (FAST, FULL)

@@ -13,22 +13,22 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import openpyxl
-import python_calamine
 
-from roi_xl import audit
 from roi_xl.breakeven import BreakEven, break_even
 from roi_xl.errors import RoiXlError
-from roi_xl.findings import Finding, error, shown
+from roi_xl.inspect import audit
+from roi_xl.inspect.findings import Finding, error, shown
+from roi_xl.inspect.guard import PackageScan, UnreadableFileError, scan
+from roi_xl.inspect.loaded import LoadedWorkbook, load_formulas, load_values
 from roi_xl.locale import LOCALES, load_locale
 from roi_xl.model import engine, template
-from roi_xl.model.excel_errors import ExcelError, from_text
+from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import SCENARIOS, Template
 from roi_xl.workbook import Reference, WorkbookOptions, build_reference
 from roi_xl.workbook.layout import (
@@ -47,9 +47,6 @@ from roi_xl.workbook.layout import (
     cell,
 )
 from roi_xl.workbook.sensitivity_layout import BREAK_EVEN
-from roi_xl.xlsx_guard import PackageScan, UnreadableFileError, scan
-
-Grid = list[list[Any]]
 
 
 @dataclass
@@ -137,39 +134,11 @@ class WorkbookRead:
         }
 
 
-@dataclass
-class LoadedWorkbook:
-    """The raw material of a read: both views of the file and the expected layout."""
-
-    path: Path
-    package: PackageScan
-    formulas: openpyxl.Workbook
-    values: dict[str, Grid]
-    template: Template
-    layout: Layout
-    sheet_names: dict[str, str]  # expected name -> name found in the file
-    rows: dict[str, dict[str, int]]  # expected sheet -> key -> row found
-    findings: list[Finding] = field(default_factory=list)
-
-    def value(self, sheet: str, row: int, col: int) -> Any:
-        """The value of a cell (by expected sheet name), "" when empty or absent."""
-        actual = self.sheet_names.get(sheet)
-        grid = self.values.get(actual or "")
-        if grid is None or row >= len(grid) or col >= len(grid[row]):
-            return ""
-        value = grid[row][col]
-        if value == "" and actual:
-            part = self.package.sheet(actual)
-            if part and cell(row, col) in part.error_cells:
-                return from_text(part.error_cells[cell(row, col)])
-        return value
-
-
 def read_workbook(path: str | Path) -> WorkbookRead:
     """Read, recompute and audit a workbook; raise UnreadableFileError if it cannot be read."""
     path = Path(path)
     package = scan(path)
-    book = _load_formulas(path)
+    book = load_formulas(path)
     properties = _properties(book)
     model = recorded_template(path, properties)
     locale_code, start, months = recorded_period(path, properties)
@@ -246,32 +215,6 @@ def read_cells(
 
 
 # ------------------------------------------------------------------ loading
-
-
-def _load_formulas(path: Path) -> openpyxl.Workbook:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return openpyxl.load_workbook(path, data_only=False, keep_links=False)
-    except RoiXlError:
-        raise
-    except Exception as exc:  # openpyxl raises many types on malformed packages
-        raise UnreadableFileError(f"{path}: the workbook cannot be opened ({exc})") from None
-
-
-def load_values(path: Path) -> dict[str, Grid]:
-    """Every sheet's values as a grid anchored at A1 (python-calamine)."""
-    try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
-        grids: dict[str, Grid] = {}
-        for name in book.sheet_names:
-            sheet = book.get_sheet_by_name(name)
-            rows = sheet.to_python(skip_empty_area=False)
-            grids[name] = [list(row) for row in rows]
-        book.close()
-        return grids
-    except Exception as exc:  # calamine raises its own error types on damaged files
-        raise UnreadableFileError(f"{path}: the values cannot be read ({exc})") from None
 
 
 def _properties(book: openpyxl.Workbook) -> dict[str, str]:

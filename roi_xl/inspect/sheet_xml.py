@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from xml.parsers import expat
 
 from roi_xl.errors import RoiXlError
-from roi_xl.xlsx_guard import NS_MAIN
+from roi_xl.inspect.guard import NS_MAIN
 
 _SPACE = b" \t\r\n"
 
@@ -177,7 +177,7 @@ class SheetXml:
         return found[1].get(col) if found else None
 
     def keys(self, col: int, strings: SharedStrings) -> dict[str, int]:
-        """Text in column ``col`` -> its first row (the key columns roi_xl.reader goes by)."""
+        """Text in column ``col`` -> its first row (the key columns the reader goes by)."""
         keys: dict[str, int] = {}
         for number, (_, cells) in sorted(self.rows.items()):
             node = cells.get(col)

@@ -12,18 +12,16 @@ from __future__ import annotations
 import functools
 import math
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from openpyxl.formula import Tokenizer
 
-from roi_xl.findings import ERROR, Finding, error, shown, warning
+from roi_xl.inspect.findings import ERROR, Finding, error, shown, warning
+from roi_xl.inspect.loaded import LoadedWorkbook
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import Input
 from roi_xl.workbook import Reference
 from roi_xl.workbook.layout import MONTH_ACTUAL_COL, cell
-
-if TYPE_CHECKING:
-    from roi_xl.reader import LoadedWorkbook
 
 ALLOWED_NUMBERS = {0.0, 1.0, 2.0, 3.0, 12.0, 100.0}
 # The order findings are listed in: what breaks the model first, consequences last.

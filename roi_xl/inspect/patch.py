@@ -33,11 +33,10 @@ from defusedxml import ElementTree as SafeXml
 
 from roi_xl.errors import InputError, RoiXlError
 from roi_xl.files import usual_mode
-from roi_xl.findings import shown
-from roi_xl.locale import load_locale
-from roi_xl.model.template import Template
-from roi_xl.reader import recorded_period, recorded_template
-from roi_xl.sheet_xml import (
+from roi_xl.inspect.findings import shown
+from roi_xl.inspect.guard import NS_MAIN, NS_PKG_REL, custom_properties, part_name, scan
+from roi_xl.inspect.reader import recorded_period, recorded_template
+from roi_xl.inspect.sheet_xml import (
     Node,
     Part,
     SharedStrings,
@@ -47,6 +46,8 @@ from roi_xl.sheet_xml import (
     parse_part,
     read_start_tag,
 )
+from roi_xl.locale import load_locale
+from roi_xl.model.template import Template
 from roi_xl.workbook import OutputExistsError
 from roi_xl.workbook.layout import (
     HEATMAP_FIRST_COL,
@@ -59,7 +60,6 @@ from roi_xl.workbook.layout import (
     cell,
     column_name,
 )
-from roi_xl.xlsx_guard import NS_MAIN, NS_PKG_REL, custom_properties, part_name, scan
 
 Figures = Mapping[str, Mapping[str, float]]  # month "YYYY-MM" -> field key -> value
 Grids = Mapping[str, Sequence[Sequence[float]]]  # month -> 7 weekdays x 24 hours

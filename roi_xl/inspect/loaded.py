@@ -1,0 +1,78 @@
+"""The raw material of a read: a workbook's two views (values and formulas) and its layout.
+
+The reader loads it; the audit checks it. Neither needs the other to describe it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import python_calamine
+
+from roi_xl.errors import RoiXlError
+from roi_xl.inspect.findings import Finding
+from roi_xl.inspect.guard import PackageScan, UnreadableFileError
+from roi_xl.model.excel_errors import from_text
+from roi_xl.model.template import Template
+from roi_xl.workbook.layout import Layout, cell
+
+Grid = list[list[Any]]
+
+
+@dataclass
+class LoadedWorkbook:
+    """The raw material of a read: both views of the file and the expected layout."""
+
+    path: Path
+    package: PackageScan
+    formulas: openpyxl.Workbook
+    values: dict[str, Grid]
+    template: Template
+    layout: Layout
+    sheet_names: dict[str, str]  # expected name -> name found in the file
+    rows: dict[str, dict[str, int]]  # expected sheet -> key -> row found
+    findings: list[Finding] = field(default_factory=list)
+
+    def value(self, sheet: str, row: int, col: int) -> Any:
+        """The value of a cell (by expected sheet name), "" when empty or absent."""
+        actual = self.sheet_names.get(sheet)
+        grid = self.values.get(actual or "")
+        if grid is None or row >= len(grid) or col >= len(grid[row]):
+            return ""
+        value = grid[row][col]
+        if value == "" and actual:
+            part = self.package.sheet(actual)
+            if part and cell(row, col) in part.error_cells:
+                return from_text(part.error_cells[cell(row, col)])
+        return value
+
+
+def load_formulas(path: Path) -> openpyxl.Workbook:
+    """Formulas, names and structure (openpyxl); refused with a message when damaged."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return openpyxl.load_workbook(path, data_only=False, keep_links=False)
+    except RoiXlError:
+        raise
+    except Exception as exc:  # openpyxl raises many types on malformed packages
+        raise UnreadableFileError(f"{path}: the workbook cannot be opened ({exc})") from None
+
+
+def load_values(path: Path) -> dict[str, Grid]:
+    """Every sheet's values as a grid anchored at A1 (python-calamine)."""
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        grids: dict[str, Grid] = {}
+        for name in book.sheet_names:
+            sheet = book.get_sheet_by_name(name)
+            rows = sheet.to_python(skip_empty_area=False)
+            grids[name] = [list(row) for row in rows]
+        book.close()
+        return grids
+    except Exception as exc:  # calamine raises its own error types on damaged files
+        raise UnreadableFileError(f"{path}: the values cannot be read ({exc})") from None

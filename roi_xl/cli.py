@@ -23,19 +23,20 @@ from roi_xl.calls import CallOptions, analyse_calls, print_summary
 from roi_xl.calls.analysis import DEFAULT_CALLBACK_WINDOW, DEFAULT_COUNTRY, DEFAULT_TIME_ZONE
 from roi_xl.calls.hours import DEFAULT_BUSINESS_HOURS
 from roi_xl.calls.to_workbook import workbook_figures
-from roi_xl.decision import decide_from, print_decision
+from roi_xl.decide.decision import print_decision
+from roi_xl.decide.risk import DRAWS
 from roi_xl.demo import write_demo
 from roi_xl.errors import RoiXlError
 from roi_xl.excel_setup import write_excel_setup
 from roi_xl.files import write_text_atomically
 from roi_xl.inspect.patch import import_figures, workbook_template
 from roi_xl.inspect.reader import WorkbookRead, read_workbook
+from roi_xl.inspect.workbook_decision import decide_from
 from roi_xl.model import engine, template
 from roi_xl.overrides import parse_month, parse_overrides
 from roi_xl.presentation import format_value
 from roi_xl.report import render_report
 from roi_xl.report_pdf import render_pdf
-from roi_xl.risk import DRAWS
 from roi_xl.rollup import RollupReport, rollup
 from roi_xl.workbook import OutputExistsError, WorkbookOptions, write_workbook
 

@@ -19,12 +19,12 @@ from pathlib import Path
 from string import Template as Text
 
 from roi_xl import __version__, report_charts
+from roi_xl.decide.sensitivity import MOVES
 from roi_xl.inspect.reader import WorkbookRead
 from roi_xl.model import engine
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import SCENARIOS, Channel, Input
 from roi_xl.report_facts import Facts, build_facts
-from roi_xl.sensitivity import MOVES
 
 TORNADO_BARS = 8
 CHANNEL_COLUMNS = ("cost", "opportunities", "cost_per_opportunity", "deals", "cac", "margin", "roi")

@@ -1,7 +1,7 @@
 """What the report knows before it writes a word: its words, its number style, its figures.
 
 ``build_facts`` reads the template, recomputes the plan and takes the decision
-figures (tornado, break-evens, risk range) from ``roi_xl.decision``, once, for
+figures (tornado, break-evens, risk range) from ``roi_xl.decide.decision``, once, for
 every section of the page to share.
 """
 
@@ -15,15 +15,15 @@ from importlib import resources
 from string import Template as Text
 from typing import Any
 
-from roi_xl.breakeven import BreakEven
-from roi_xl.decision import decide_read, workbook_scenarios
+from roi_xl.decide.break_even import BreakEven
+from roi_xl.decide.risk import RiskRange
+from roi_xl.decide.sensitivity import Tornado
 from roi_xl.inspect.reader import WorkbookRead
+from roi_xl.inspect.workbook_decision import decide_read
 from roi_xl.locale import Locale, load_locale
 from roi_xl.model import engine
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import Template, load
-from roi_xl.risk import RiskRange
-from roi_xl.sensitivity import Tornado
 from roi_xl.workbook.values import WorkbookValues, compute_values
 
 # ------------------------------------------------------------------ words and numbers
@@ -195,7 +195,7 @@ def build_facts(read: WorkbookRead, locale: str = "en-US", seed: int = 0) -> Fac
         loc,
     )
     base = read.selected_scenario or "realistic"
-    inputs = workbook_scenarios(read)
+    inputs = read.scenario_inputs()
     decision = decide_read(read, base, seed=seed)
     values = tornado = risk = None
     breakevens: tuple[BreakEven, ...] = ()

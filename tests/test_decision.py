@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from roi_xl.breakeven import KEY_DRIVERS, break_even, key_drivers
+from roi_xl.decide.break_even import KEY_DRIVERS, break_even, key_drivers
+from roi_xl.decide.risk import DRAWS, risk_range, triangular
+from roi_xl.decide.sensitivity import MOVES, sensitivity
 from roi_xl.errors import InputError
 from roi_xl.model import engine, template
 from roi_xl.model.template import SCENARIOS, Template
-from roi_xl.risk import DRAWS, risk_range, triangular
-from roi_xl.sensitivity import MOVES, sensitivity
 
 TINY = """[template]
 key = "tiny"

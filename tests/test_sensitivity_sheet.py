@@ -2,8 +2,8 @@
 
 The sheet's ROIs are the headline formula written out with one input replaced;
 these tests check that LibreOffice, recalculating a generated and an edited
-workbook from scratch, finds the values `roi_xl.sensitivity` and
-`roi_xl.breakeven` compute, that the break-even it shows really zeroes the ROI
+workbook from scratch, finds the values `roi_xl.decide.sensitivity` and
+`roi_xl.decide.break_even` compute, that the break-even it shows really zeroes the ROI
 in the engine, and that the sheet's formulas are live.
 """
 
@@ -19,13 +19,13 @@ import pytest
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from roi_xl.breakeven import break_even
 from roi_xl.cli import app
+from roi_xl.decide.break_even import break_even
+from roi_xl.decide.sensitivity import MOVES, sensitivity
 from roi_xl.inspect.recalc import recalculate
 from roi_xl.locale import load_locale
 from roi_xl.model import engine, expr, template
 from roi_xl.model.template import SCENARIOS, Template
-from roi_xl.sensitivity import MOVES, sensitivity
 from roi_xl.workbook import WorkbookOptions, write_workbook
 from roi_xl.workbook.layout import LIVE_COL, SCENARIO_COLS
 from roi_xl.workbook.sensitivity_layout import (

@@ -37,10 +37,10 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
 import roi_xl
+from roi_xl.decide.sensitivity import MOVES, STEPS
 from roi_xl.locale import LOCALES, Locale, load_locale
 from roi_xl.model import template as templates
 from roi_xl.model.template import SCENARIOS, Template
-from roi_xl.sensitivity import MOVES, STEPS
 from roi_xl.workbook import OutputExistsError, WorkbookOptions, write_workbook
 from roi_xl.workbook.layout import (
     INPUT_KEY_COL,

@@ -20,7 +20,7 @@ from typing import Any
 
 import openpyxl
 
-from roi_xl.breakeven import BreakEven, break_even
+from roi_xl.decide.break_even import BreakEven, break_even
 from roi_xl.errors import RoiXlError
 from roi_xl.inspect import audit
 from roi_xl.inspect.findings import Finding, error, shown
@@ -108,6 +108,15 @@ class WorkbookRead:
     @property
     def has_errors(self) -> bool:
         return any(f.severity == "error" for f in self.findings)
+
+    def scenario_inputs(self) -> dict[str, dict[str, float]] | None:
+        """The three scenarios' inputs as read; None when one is not a number."""
+        if not all(self.scenarios[s].outputs is not None for s in SCENARIOS):
+            return None
+        return {
+            s: {k: float(v) for k, v in self.scenarios[s].inputs.items() if v is not None}
+            for s in SCENARIOS
+        }
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``roi-xl read --json``."""

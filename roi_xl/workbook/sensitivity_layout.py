@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from roi_xl.breakeven import key_drivers
+from roi_xl.decide.break_even import key_drivers
+from roi_xl.decide.sensitivity import MOVES
 from roi_xl.model import engine, expr
 from roi_xl.model.template import Template
-from roi_xl.sensitivity import MOVES
 
 SOLVER_STEPS = 12  # secant steps: enough for the built-in models by a wide margin
 

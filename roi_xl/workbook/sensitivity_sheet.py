@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from xlsxwriter.worksheet import Worksheet
 
+from roi_xl.decide.sensitivity import MOVES, SORT_DIGITS, STEPS, sort_keys
 from roi_xl.model import engine, expr
 from roi_xl.model.engine import Value
 from roi_xl.model.excel_errors import ExcelError
-from roi_xl.sensitivity import MOVES, SORT_DIGITS, STEPS, sort_keys
 from roi_xl.workbook.break_even_block import write_break_even, write_solver
 from roi_xl.workbook.cell_program import CellProgram
 from roi_xl.workbook.context import Context

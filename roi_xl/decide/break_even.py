@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from roi_xl.decide.sensitivity import sensitivity
 from roi_xl.errors import InputError
 from roi_xl.model import engine
 from roi_xl.model.template import SCENARIOS, Template
-from roi_xl.sensitivity import sensitivity
 
 Curve = Callable[[np.ndarray], np.ndarray]
 

@@ -8,20 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from roi_xl.breakeven import BreakEven, break_even, key_drivers
+from roi_xl.decide.break_even import BreakEven, break_even, key_drivers
+from roi_xl.decide.risk import DRAWS, RiskRange, risk_range
+from roi_xl.decide.sensitivity import Tornado, sensitivity
 from roi_xl.errors import InputError
-from roi_xl.inspect.reader import WorkbookRead, read_workbook
 from roi_xl.model import engine
-from roi_xl.model.template import SCENARIOS, Template, load
+from roi_xl.model.template import SCENARIOS, Template
 from roi_xl.presentation import format_value
-from roi_xl.risk import DRAWS, RiskRange, risk_range
-from roi_xl.sensitivity import Tornado, sensitivity
 
 Scenarios = Mapping[str, Mapping[str, float]]
 
@@ -127,53 +125,6 @@ def decide(
         ),
         risk=risk_range(model, scenarios, metric, draws=draws, seed=seed),
     )
-
-
-def decide_from(
-    source: str | Path,
-    base: str | None = None,
-    overrides: Mapping[str, float] | None = None,
-    seed: int = 0,
-    draws: int = DRAWS,
-) -> Decision:
-    """Decide from a workbook (its inputs as typed, its selected scenario by default) or
-    from a template (its defaults with ``overrides``, the realistic scenario by default)."""
-    if Path(source).suffix.lower() == ".xlsx":
-        if overrides:
-            raise InputError("--set applies to a template; edit the workbook's Inputs instead")
-        decision = decide_read(read_workbook(source), base, seed, draws)
-        if decision is None:
-            raise InputError(
-                f"{source}: an input is not a number; `roi-xl audit {source}` says which"
-            )
-        return decision
-    model = load(source)
-    scenarios = {s: engine.scenario_inputs(model, s, overrides) for s in SCENARIOS}
-    return decide(model, scenarios, base or "realistic", seed, draws)
-
-
-def decide_read(
-    read: WorkbookRead, base: str | None = None, seed: int = 0, draws: int = DRAWS
-) -> Decision | None:
-    """Decide from what a workbook holds (None when an input is not a number); the
-    break-evens the reader found are reused when the base is the workbook's selected one."""
-    scenarios = workbook_scenarios(read)
-    if scenarios is None:
-        return None
-    selected = read.selected_scenario or "realistic"
-    base = base or selected
-    solved = tuple(b.result for b in read.break_evens) if base == selected else None
-    return decide(load(read.template), scenarios, base, seed, draws, solved or None)
-
-
-def workbook_scenarios(read: WorkbookRead) -> dict[str, dict[str, float]] | None:
-    """The three scenarios' inputs as read from a workbook; None when one is not a number."""
-    if not all(read.scenarios[s].outputs is not None for s in SCENARIOS):
-        return None
-    return {
-        s: {k: float(v) for k, v in read.scenarios[s].inputs.items() if v is not None}
-        for s in SCENARIOS
-    }
 
 
 def print_decision(

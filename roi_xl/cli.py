@@ -35,8 +35,8 @@ from roi_xl.inspect.workbook_decision import decide_from
 from roi_xl.model import engine, template
 from roi_xl.overrides import parse_month, parse_overrides
 from roi_xl.presentation import format_value
-from roi_xl.report import render_report
-from roi_xl.report_pdf import render_pdf
+from roi_xl.report.page import render_report
+from roi_xl.report.pdf import render_pdf
 from roi_xl.rollup import RollupReport, rollup
 from roi_xl.workbook import OutputExistsError, WorkbookOptions, write_workbook
 

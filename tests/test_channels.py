@@ -29,8 +29,8 @@ from roi_xl.locale import LOCALES, load_locale
 from roi_xl.model import engine, template
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import CHANNEL_FIGURES, SCENARIOS
-from roi_xl.report import render_report
-from roi_xl.report_facts import build_facts
+from roi_xl.report.facts import build_facts
+from roi_xl.report.page import render_report
 from roi_xl.workbook import WorkbookOptions, write_workbook
 from roi_xl.workbook.channels_sheet import COLUMNS, FIRST_COL, HEADER_ROW, KEY_COL, NET_GAIN
 from roi_xl.workbook.layout import LIVE_COL, SCENARIO_COLS, build_layout

@@ -19,7 +19,7 @@ from roi_xl.errors import InputError
 from roi_xl.inspect.reader import read_workbook
 from roi_xl.inspect.workbook_decision import decide_from
 from roi_xl.model import template
-from roi_xl.report_facts import build_facts
+from roi_xl.report.facts import build_facts
 from roi_xl.workbook import WorkbookOptions, write_workbook
 
 runner = CliRunner()

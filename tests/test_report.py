@@ -25,9 +25,9 @@ from roi_xl.inspect.reader import WorkbookRead, read_workbook
 from roi_xl.locale import LOCALES, load_locale
 from roi_xl.model import template
 from roi_xl.model.template import SCENARIOS
-from roi_xl.report import render_report
-from roi_xl.report_facts import build_facts
-from roi_xl.report_pdf import chromium_path, render_pdf
+from roi_xl.report.facts import build_facts
+from roi_xl.report.page import render_report
+from roi_xl.report.pdf import chromium_path, render_pdf
 from roi_xl.workbook import WorkbookOptions, write_workbook
 from roi_xl.workbook.layout import SCENARIO_COLS, SELECTOR_ROW, VALUE_COL, build_layout
 

@@ -18,13 +18,14 @@ from importlib import resources
 from pathlib import Path
 from string import Template as Text
 
-from roi_xl import __version__, report_charts
+from roi_xl import __version__
 from roi_xl.decide.sensitivity import MOVES
 from roi_xl.inspect.reader import WorkbookRead
 from roi_xl.model import engine
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import SCENARIOS, Channel, Input
-from roi_xl.report_facts import Facts, build_facts
+from roi_xl.report import charts as report_charts
+from roi_xl.report.facts import Facts, build_facts
 
 TORNADO_BARS = 8
 CHANNEL_COLUMNS = ("cost", "opportunities", "cost_per_opportunity", "deals", "cac", "margin", "roi")
@@ -63,7 +64,7 @@ def render_report(
             f"<footer><p>{w('method')}</p><p>{generated}</p></footer>",
         ]
     )
-    page = resources.files("roi_xl").joinpath("report_templates", "report.html").read_text("utf-8")
+    page = resources.files("roi_xl.report").joinpath("templates", "report.html").read_text("utf-8")
     title = f"{facts.model.title[facts.lang]} – {w('document')}"
     return Text(page).substitute(
         lang=facts.lang, title=escape(title), version=escape(__version__), body=body

@@ -110,7 +110,7 @@ class Numbers:
 
 
 def load_config() -> dict[str, Any]:
-    raw = resources.files("roi_xl").joinpath("report_templates", "report.toml").read_text("utf-8")
+    raw = resources.files("roi_xl.report").joinpath("templates", "report.toml").read_text("utf-8")
     return tomllib.loads(raw)
 
 

@@ -42,7 +42,7 @@ from roi_xl.batch import generate_batch
 from roi_xl.locale import load_locale
 from roi_xl.model import template
 from roi_xl.model.template import Template
-from roi_xl.rollup import rollup
+from roi_xl.rollup.consolidate import rollup
 from roi_xl.workbook.layout import (
     INPUT_KEY_COL,
     METRIC_KEY_COL,

@@ -37,7 +37,7 @@ from roi_xl.overrides import parse_month, parse_overrides
 from roi_xl.presentation import format_value
 from roi_xl.report.page import render_report
 from roi_xl.report.pdf import render_pdf
-from roi_xl.rollup import RollupReport, rollup
+from roi_xl.rollup.consolidate import RollupReport, rollup
 from roi_xl.workbook import OutputExistsError, WorkbookOptions, write_workbook
 
 app = typer.Typer(

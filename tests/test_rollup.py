@@ -25,10 +25,9 @@ from roi_xl.inspect.recalc import recalculate
 from roi_xl.locale import load_locale
 from roi_xl.model import engine, expr, template
 from roi_xl.model.template import SCENARIOS
-from roi_xl.rollup import RollupReport, expand, rollup
-from roi_xl.rollup_workbook import FULL, FileSummary, summarise
-from roi_xl.rollup_workbook.additivity import RATIO, SUM, WEIGHTED, plan_totals
-from roi_xl.rollup_workbook.columns import (
+from roi_xl.rollup import FULL, FileSummary, summarise
+from roi_xl.rollup.additivity import RATIO, SUM, WEIGHTED, plan_totals
+from roi_xl.rollup.columns import (
     ACTUALS,
     FIRST_FILE_ROW,
     GROUP_ROW,
@@ -37,6 +36,7 @@ from roi_xl.rollup_workbook.columns import (
     LABEL_ROW,
     PORTFOLIO_ROW,
 )
+from roi_xl.rollup.consolidate import RollupReport, expand, rollup
 from roi_xl.workbook import OutputExistsError, WorkbookOptions, write_workbook
 from roi_xl.workbook.layout import (
     INPUT_KEY_COL,

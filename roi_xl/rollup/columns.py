@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from roi_xl.model.template import Template
-from roi_xl.rollup_workbook.additivity import (
+from roi_xl.rollup.additivity import (
     AVERAGE,
     MAYBE_SIZE_KINDS,
     RATIO,

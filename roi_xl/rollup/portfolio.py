@@ -14,7 +14,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from roi_xl.model import engine, expr
 from roi_xl.model.excel_errors import DIV0
-from roi_xl.rollup_workbook.additivity import (
+from roi_xl.rollup.additivity import (
     AVERAGE,
     PRODUCT,
     RATIO,
@@ -23,7 +23,7 @@ from roi_xl.rollup_workbook.additivity import (
     WEIGHTED,
     product_factors,
 )
-from roi_xl.rollup_workbook.columns import FIRST_FILE_ROW, PORTFOLIO_ROW, SheetPlan
+from roi_xl.rollup.columns import FIRST_FILE_ROW, PORTFOLIO_ROW, SheetPlan
 from roi_xl.workbook.values import Cell
 
 RowValue = float | str | None

@@ -9,8 +9,8 @@ from xlsxwriter.utility import quote_sheetname, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from roi_xl.rollup_workbook.additivity import SUM
-from roi_xl.rollup_workbook.columns import (
+from roi_xl.rollup.additivity import SUM
+from roi_xl.rollup.columns import (
     ERRORS_COL,
     FILE_COL,
     FIRST_FILE_ROW,
@@ -19,8 +19,8 @@ from roi_xl.rollup_workbook.columns import (
     WARNINGS_COL,
     SheetPlan,
 )
-from roi_xl.rollup_workbook.portfolio import Portfolio
-from roi_xl.rollup_workbook.styles import DEFAULT_FORMAT, NUMBER_FORMATS, Styles
+from roi_xl.rollup.portfolio import Portfolio
+from roi_xl.rollup.styles import DEFAULT_FORMAT, NUMBER_FORMATS, Styles
 from roi_xl.workbook.context import cached
 
 COUNT_HEADERS = (

@@ -8,7 +8,7 @@ from pathlib import Path
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from roi_xl.rollup_workbook.columns import (
+from roi_xl.rollup.columns import (
     ERRORS_COL,
     FILE_COL,
     FIRST_FILE_ROW,
@@ -26,9 +26,9 @@ from roi_xl.rollup_workbook.columns import (
     WARNINGS_COL,
     SheetPlan,
 )
-from roi_xl.rollup_workbook.portfolio import Portfolio, formulas
-from roi_xl.rollup_workbook.spool import Row
-from roi_xl.rollup_workbook.styles import Styles
+from roi_xl.rollup.portfolio import Portfolio, formulas
+from roi_xl.rollup.spool import Row
+from roi_xl.rollup.styles import Styles
 from roi_xl.workbook.context import cached
 
 

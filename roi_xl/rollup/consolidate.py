@@ -5,7 +5,7 @@ by default) and comes back as a small summary; summaries are counted into the
 Portfolio totals and parked on disk as they arrive, in the order the files
 were given, so memory does not grow with the number of files. A file that
 cannot be read is listed with its reason and the roll-up goes on. The
-workbook groups files by template, one sheet each (see ``roi_xl.rollup_workbook``).
+workbook groups files by template, one sheet each (see ``roi_xl.rollup``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 from roi_xl.errors import InputError
 from roi_xl.model import engine, template
-from roi_xl.rollup_workbook import (
+from roi_xl.rollup import (
     AUDITS,
     FAST,
     Failure,
@@ -37,8 +37,8 @@ from roi_xl.rollup_workbook import (
     summarise,
     write_rollup,
 )
-from roi_xl.rollup_workbook.additivity import RATIO, SUM
-from roi_xl.rollup_workbook.columns import ACTUALS, INPUTS, OUTPUTS
+from roi_xl.rollup.additivity import RATIO, SUM
+from roi_xl.rollup.columns import ACTUALS, INPUTS, OUTPUTS
 
 Progress = Callable[[int, int, str], None]  # files done, files in all, the file just read
 IN_FLIGHT_PER_WORKER = 4  # files queued per worker: keeps workers busy, memory bounded

@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import IO
 
 from roi_xl.inspect.findings import Finding
-from roi_xl.rollup_workbook.portfolio import RowValue
+from roi_xl.rollup.portfolio import RowValue
 
 
 @dataclass(frozen=True)

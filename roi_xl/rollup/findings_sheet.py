@@ -6,9 +6,9 @@ from collections.abc import Iterable, Sequence
 
 from xlsxwriter.worksheet import Worksheet
 
-from roi_xl.rollup_workbook.spool import SpooledFinding
-from roi_xl.rollup_workbook.styles import Styles
-from roi_xl.rollup_workbook.summary import Failure
+from roi_xl.rollup.spool import SpooledFinding
+from roi_xl.rollup.styles import Styles
+from roi_xl.rollup.summary import Failure
 
 HEADERS = ("File", "Template", "Severity", "Sheet", "Cell", "Rule", "Found", "Expected", "Message")
 WIDTHS = (36, 14, 10, 14, 8, 22, 18, 18, 90)

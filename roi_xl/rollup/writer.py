@@ -15,12 +15,12 @@ import xlsxwriter
 
 from roi_xl import __version__
 from roi_xl.files import replacing
-from roi_xl.rollup_workbook.findings_sheet import write_findings_sheet
-from roi_xl.rollup_workbook.overview_sheet import TemplateSheet, write_overview
-from roi_xl.rollup_workbook.spool import Spool
-from roi_xl.rollup_workbook.styles import Styles
-from roi_xl.rollup_workbook.summary import ROLLUP_PROPERTY, Failure
-from roi_xl.rollup_workbook.template_sheet import write_template_sheet
+from roi_xl.rollup.findings_sheet import write_findings_sheet
+from roi_xl.rollup.overview_sheet import TemplateSheet, write_overview
+from roi_xl.rollup.spool import Spool
+from roi_xl.rollup.styles import Styles
+from roi_xl.rollup.summary import ROLLUP_PROPERTY, Failure
+from roi_xl.rollup.template_sheet import write_template_sheet
 from roi_xl.workbook.writer import check_target
 
 OVERVIEW, FINDINGS = "Overview", "Findings"

@@ -22,8 +22,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from roi_xl.excel.udfs import UDFS
 from roi_xl.model.functions import FUNCTIONS
-from roi_xl.udfs import UDFS
 
 NAME = "MISSEDCALLLOSS"
 

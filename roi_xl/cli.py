@@ -27,7 +27,7 @@ from roi_xl.decide.decision import print_decision
 from roi_xl.decide.risk import DRAWS
 from roi_xl.demo import write_demo
 from roi_xl.errors import RoiXlError
-from roi_xl.excel_setup import write_excel_setup
+from roi_xl.excel.setup import write_excel_setup
 from roi_xl.files import write_text_atomically
 from roi_xl.inspect.patch import import_figures, workbook_template
 from roi_xl.inspect.reader import WorkbookRead, read_workbook

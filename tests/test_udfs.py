@@ -29,7 +29,7 @@ except ImportError:  # CI installs it; elsewhere the UDFs are optional
         raise
     pytest.skip("xlwings is not installed (pip install xlwings)", allow_module_level=True)
 
-from roi_xl import udfs
+from roi_xl.excel import udfs
 from roi_xl.model.excel_errors import DIV0, ExcelError
 from roi_xl.model.functions import FUNCTIONS
 

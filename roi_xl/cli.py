@@ -27,6 +27,7 @@ from roi_xl.decide.decision import print_decision
 from roi_xl.decide.risk import DRAWS
 from roi_xl.demo import write_demo
 from roi_xl.errors import RoiXlError
+from roi_xl.excel.office_js import DEFAULT_URL
 from roi_xl.excel.setup import write_excel_setup
 from roi_xl.files import write_text_atomically
 from roi_xl.inspect.patch import import_figures, workbook_template
@@ -410,9 +411,23 @@ app.add_typer(excel_app, name="excel")
 def excel_setup(
     folder: Annotated[Path, typer.Argument(help="Where to write the files.")] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
+    office_js: Annotated[
+        bool,
+        typer.Option(
+            "--office-js",
+            help="Also write the Office.js add-in: functions.js, functions.json, manifest.xml,"
+            " taskpane.html and icons (no Python needed in Excel).",
+        ),
+    ] = False,
+    url: Annotated[
+        str,
+        typer.Option(
+            "--url", help="HTTPS address the Office.js files will be served from (manifest.xml)."
+        ),
+    ] = DEFAULT_URL,
 ) -> None:
     """Write xlwings.conf, main.py, requirements.txt and a HOW-TO for =MISSEDCALLLOSS() & co."""
-    for path in write_excel_setup(folder, force=force):
+    for path in write_excel_setup(folder, force=force, office=office_js, url=url):
         console.print(f"  wrote {path}")
     console.print(f"Read [bold]{folder / 'HOWTO.md'}[/] for the next steps.")
 

@@ -97,7 +97,7 @@ def metadata(functions: Mapping[str, BusinessFunction] = FUNCTIONS) -> dict[str,
                     }
                     for param in function.params
                 ],
-                "result": {"type": "any", "dimensionality": "matrix"},
+                "result": {"dimensionality": "matrix"},
             }
             for function in functions.values()
         ],

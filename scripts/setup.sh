@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # Set up roi_xl on a fresh Debian machine: LibreOffice (recalculation tests, viewing
-# workbooks), Chromium (report PDF and its tests) and a virtual environment with roi_xl.
+# workbooks), Chromium (report PDF and its tests), Node.js with Microsoft's Office add-in tools
+# (the Office.js add-in's tests) and a virtual environment with roi_xl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
+if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     if [ "$(id -u)" = "0" ]; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -q
-        apt-get install -y -q --no-install-recommends libreoffice-calc poppler-utils chromium
+        apt-get install -y -q --no-install-recommends libreoffice-calc poppler-utils chromium nodejs npm
     else
-        echo "Missing tools: run 'sudo apt-get install libreoffice-calc poppler-utils chromium'" >&2
-        echo "(the recalculation tests need LibreOffice; the report's PDF and tests need Chromium)" >&2
+        echo "Missing tools: run 'sudo apt-get install libreoffice-calc poppler-utils chromium nodejs npm'" >&2
+        echo "(the recalculation tests need LibreOffice; the report's PDF and tests need Chromium;" >&2
+        echo " the Office.js add-in's tests need Node.js)" >&2
     fi
+fi
+
+# Microsoft's custom-functions-metadata and office-addin-manifest, pinned in tests/node/package.json,
+# installed inside the project (tests/node/node_modules) for the Office.js add-in's tests.
+if command -v npm >/dev/null 2>&1; then
+    npm install --prefix tests/node --no-audit --no-fund --no-package-lock --loglevel=error
 fi
 
 python3 -m venv .venv

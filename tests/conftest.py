@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +31,36 @@ def soffice() -> str:
             )
         pytest.skip("LibreOffice (soffice) is not on PATH")
     return path
+
+
+NODE_TOOLS = Path(__file__).resolve().parent / "node"
+
+
+def _missing(what: str, how: str) -> None:
+    """Skip without the tool, but fail under CI=true: CI must never pass by not running."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true but {what} is missing: {how}", pytrace=False)
+    pytest.skip(f"{what} is missing: {how}")
+
+
+@pytest.fixture(scope="session")
+def node() -> str:
+    """Node.js, to run the generated Office.js functions as Excel's JavaScript runtime would."""
+    path = shutil.which("node")
+    if path is None:
+        _missing(
+            "Node.js (node)", "install it (apt-get install nodejs npm) or run scripts/setup.sh"
+        )
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def office_tools(node: str) -> Path:
+    """Microsoft's custom-functions-metadata and office-addin-manifest, from scripts/setup.sh."""
+    for package in ("custom-functions-metadata", "office-addin-manifest", "typescript"):
+        if not (NODE_TOOLS / "node_modules" / package / "package.json").is_file():
+            _missing(
+                f"the npm package {package} (in tests/node/node_modules)",
+                "run scripts/setup.sh, which installs tests/node/package.json",
+            )
+    return NODE_TOOLS

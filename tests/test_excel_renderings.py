@@ -371,3 +371,114 @@ def test_js_runtime_has_every_builtin_and_operation() -> None:
         assert f"  {name}: " in source
     for operation in [*render.OPERATIONS.values(), *render.UNARY.values()]:
         assert f"function {operation}(" in source or f"const {operation} = " in source
+
+
+# ------------------------------------------------------------ metadata and manifest, checked
+
+
+def check_addin(node: str, tools: Path, folder: Path) -> dict:
+    done = subprocess.run(
+        [node, str(tools / "check_addin.js"), str(folder)],
+        cwd=tools,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(folder)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def checked_addin(node: str, office_tools: Path, setup_folder: Path) -> dict:
+    return check_addin(node, office_tools, setup_folder)
+
+
+def test_metadata_is_what_microsofts_generator_derives_from_functions_js(
+    checked_addin: dict, setup_folder: Path
+) -> None:
+    ours = json.loads((setup_folder / "functions.json").read_text(encoding="utf-8"))
+    assert checked_addin["errors"] == []
+    assert checked_addin["metadata"]["functions"] == ours["functions"]
+    assert [a["id"] for a in checked_addin["associate"]] == list(FUNCTIONS)
+    assert [a["functionName"] for a in checked_addin["associate"]] == list(FUNCTIONS)
+    # Error cells reach the functions, so one #N/A in a range gives #N/A in its own cell only.
+    assert ours["allowErrorForDataTypeAny"] is True
+
+
+def test_metadata_describes_every_function_from_its_definition(setup_folder: Path) -> None:
+    ours = json.loads((setup_folder / "functions.json").read_text(encoding="utf-8"))
+    assert [entry["id"] for entry in ours["functions"]] == list(FUNCTIONS)
+    for entry in ours["functions"]:
+        function = FUNCTIONS[entry["id"]]
+        assert entry["name"] == function.name
+        assert entry["description"] == function.description
+        assert [(p["name"], p["description"]) for p in entry["parameters"]] == [
+            (p.name, p.doc) for p in function.params
+        ]
+        assert all(
+            p["type"] == "any" and p["dimensionality"] == "matrix" for p in entry["parameters"]
+        )
+        assert entry["result"] == {"dimensionality": "matrix"}
+
+
+def test_microsofts_generator_does_reject_a_bad_declaration(
+    node: str, office_tools: Path, setup_folder: Path, tmp_path: Path
+) -> None:
+    """The check above has teeth: a wrong type in functions.js is reported."""
+    broken = setup_folder / "functions.js"
+    text = broken.read_text(encoding="utf-8").replace(
+        "@param {any[][]} gain", "@param {Widget} gain", 1
+    )
+    (tmp_path / "functions.js").write_text(text, encoding="utf-8")
+    (tmp_path / "manifest.xml").write_text((setup_folder / "manifest.xml").read_text())
+    assert check_addin(node, office_tools, tmp_path)["errors"] != []
+
+
+def test_manifest_reads_as_an_excel_task_pane_add_in(checked_addin: dict) -> None:
+    manifest = checked_addin["manifest"]
+    assert manifest["id"] == office_js.ADD_IN_ID
+    assert manifest["officeAppType"] == "TaskPaneApp"
+    assert manifest["hosts"] == ["Workbook"]
+    assert manifest["version"] == "0.1.0.0"
+    assert manifest["defaultSettings"]["sourceLocation"] == f"{office_js.DEFAULT_URL}/taskpane.html"
+
+
+def test_manifest_references_resolve_to_the_files_written(setup_folder: Path) -> None:
+    from defusedxml import ElementTree
+
+    root = ElementTree.fromstring((setup_folder / "manifest.xml").read_bytes())
+    ids = {node.get("id") for node in root.iter() if node.get("DefaultValue") and node.get("id")}
+    resids = {node.get("resid") for node in root.iter() if node.get("resid")}
+    assert resids and resids <= ids
+    urls = [
+        node.get("DefaultValue")
+        for node in root.iter()
+        if (node.get("DefaultValue") or "").startswith("https://")
+    ]
+    assert urls
+    for url in urls:
+        assert url.startswith(office_js.DEFAULT_URL + "/")
+        assert (setup_folder / url.removeprefix(office_js.DEFAULT_URL + "/")).is_file(), url
+    namespace = [n for n in root.iter() if n.get("id") == "Functions.Namespace"]
+    assert namespace[0].get("DefaultValue") == office_js.NAMESPACE
+    for size in office_js.ICON_SIZES:
+        png = (setup_folder / f"icon-{size}.png").read_bytes()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n")
+        assert int.from_bytes(png[16:20], "big") == size
+
+
+def test_taskpane_loads_office_js_and_the_functions(setup_folder: Path) -> None:
+    page = (setup_folder / "taskpane.html").read_text(encoding="utf-8")
+    assert '<script src="https://appsforoffice.microsoft.com/lib/1/hosted/office.js">' in page
+    assert '<script src="functions.js">' in page
+    for name in FUNCTIONS:
+        assert f"={office_js.NAMESPACE}.{name}(" in page
+
+
+def test_another_address_goes_into_the_manifest(tmp_path: Path) -> None:
+    write_excel_setup(tmp_path, office=True, url="https://intranet.example.com/roi/")
+    manifest = (tmp_path / "manifest.xml").read_text()
+    assert 'DefaultValue="https://intranet.example.com/roi/functions.js"' in manifest
+    assert "localhost" not in manifest

@@ -482,3 +482,120 @@ def test_another_address_goes_into_the_manifest(tmp_path: Path) -> None:
     manifest = (tmp_path / "manifest.xml").read_text()
     assert 'DefaultValue="https://intranet.example.com/roi/functions.js"' in manifest
     assert "localhost" not in manifest
+
+
+# --------------------------------------------------- a new definition reaches every rendering
+
+NEW_DEFINITION = """
+_DEFINITIONS.append(
+    (
+        "MARGINRETURN",
+        [
+            ("revenue", "Revenue the campaign brought in", "amount"),
+            ("margin_rate", "Gross margin on that revenue", "rate"),
+            ("cost", "What the campaign cost", "amount"),
+        ],
+        "ROUND(IF(cost = 0, 0, ROI(revenue * margin_rate, cost)), 4)"
+        " + ABS(MIN(revenue, 0)) * MAX(margin_rate, 0.5) + -(margin_rate ^ 2) * 0",
+        "Return on the margin a campaign brought, rounded to 4 decimals.",
+        SOURCE_CRM,
+    )
+)
+"""
+
+RENDER_ALL = """
+import json, sys
+import roi_xl
+from roi_xl.excel import lite, office_js, udfs
+from roi_xl.model import expr
+from roi_xl.model.functions import FUNCTIONS
+from roi_xl.workbook.lambdas import lambda_formula
+
+args = [float(a) for a in sys.argv[1:]]
+function = FUNCTIONS["MARGINRETURN"]
+call = expr.Call(function.name, tuple(expr.Ref(p) for p in function.param_names))
+print(json.dumps({
+    "package": roi_xl.__file__,
+    "engine": function(*args),
+    "udf": udfs.MARGINRETURN(*args),
+    "excel": expr.to_excel(call, dict(zip(function.param_names, ["A1", "B1", "C1"])), FUNCTIONS),
+    "lambda": lambda_formula(function),
+    "lite": lite.lite_main(),
+    "js": office_js.functions_js(),
+    "metadata": office_js.metadata(),
+}))
+"""
+
+
+def excel_value(formula: str, cells: dict[str, float]) -> float:
+    import formulas
+
+    compiled = formulas.Parser().ast("=" + formula)[1].compile()
+    return float(compiled(*[cells[str(name).upper()] for name in compiled.inputs]))
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"), [((1200.0, 0.4, 300.0), 0.6), ((-100.0, 0.4, 300.0), 48.8667)]
+)
+def test_a_new_definition_appears_in_every_rendering(
+    tmp_path: Path, node: str, args: tuple[float, float, float], expected: float
+) -> None:
+    """Add a function to a copy of the package's definitions, change nothing else."""
+    import shutil
+
+    import roi_xl
+
+    copy = tmp_path / "package"
+    shutil.copytree(
+        Path(roi_xl.__file__).parent,
+        copy / "roi_xl",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    definitions = copy / "roi_xl" / "model" / "functions.py"
+    text = definitions.read_text(encoding="utf-8")
+    anchor = "\n\ndef _build()"
+    assert anchor in text
+    definitions.write_text(text.replace(anchor, NEW_DEFINITION + anchor, 1), encoding="utf-8")
+
+    done = subprocess.run(
+        [sys.executable, "-c", RENDER_ALL, *map(str, args)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(copy)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert Path(out["package"]).is_relative_to(copy)  # the copy, not the installed package
+    assert out["engine"] == pytest.approx(expected)
+    assert out["udf"] == out["engine"]
+    cells = dict(zip(["A1", "B1", "C1"], args, strict=True))
+    assert excel_value(out["excel"], cells) == pytest.approx(expected)
+    params = ",".join(f"_xlpm.{p}" for p in ("revenue", "margin_rate", "cost"))
+    assert out["lambda"].startswith(f"=_xlfn.LAMBDA({params},")
+    lambda_body = out["lambda"].removeprefix(f"=_xlfn.LAMBDA({params},").removesuffix(")")
+    for name, ref in (("margin_rate", "B1"), ("revenue", "A1"), ("cost", "C1")):
+        lambda_body = lambda_body.replace(f"_xlpm.{name}", ref)
+    assert excel_value(lambda_body, cells) == pytest.approx(expected)
+
+    (tmp_path / "lite").mkdir()
+    (tmp_path / "lite" / "main.py").write_text(out["lite"], encoding="utf-8")
+    lite_out = isolated_python(
+        PROBE
+        + "import importlib, json\n"
+        + "main = importlib.import_module('main')\n"
+        + "print(json.dumps(outcome(main.MARGINRETURN, json.load(sys.stdin))))\n",
+        tmp_path / "lite",
+        list(args),
+    )
+    assert lite_out == {"value": out["engine"], "type": "float"}
+
+    (tmp_path / "functions.js").write_text(out["js"], encoding="utf-8")
+    js_out = run_js(node, tmp_path / "functions.js", [("MARGINRETURN", [[[a]] for a in args])])
+    assert "MARGINRETURN" in js_out["registered"]
+    assert close(js_out["results"][0]["array"][0][0], out["engine"])
+
+    entry = next(e for e in out["metadata"]["functions"] if e["id"] == "MARGINRETURN")
+    assert [p["name"] for p in entry["parameters"]] == ["revenue", "margin_rate", "cost"]

@@ -100,3 +100,55 @@ def test_excel_setup_writes_what_xlwings_needs(tmp_path: Path) -> None:
     again = runner.invoke(app, ["excel", "setup", str(tmp_path)])
     assert again.exit_code == 2 and "--force" in again.output
     assert runner.invoke(app, ["excel", "setup", str(tmp_path), "--force"]).exit_code == 0
+
+
+def test_excel_setup_office_js_adds_the_add_in_files(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["excel", "setup", str(tmp_path), "--office-js"])
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in tmp_path.iterdir()}
+    assert {"functions.js", "functions.json", "manifest.xml", "taskpane.html"} <= names
+    assert not [name for name in names if name.endswith(".partial")]  # no temporary left over
+    howto = (tmp_path / "HOWTO.md").read_text()
+    assert "Upload My Add-in" in howto and "=ROIXL.MISSEDCALLLOSS(" in howto
+
+
+def test_install_steps_are_ones_that_work(tmp_path: Path) -> None:
+    """No package index has roi_xl: the steps install it from the checkout or a built wheel."""
+    CliRunner().invoke(app, ["excel", "setup", str(tmp_path)])
+    howto = (tmp_path / "HOWTO.md").read_text()
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    for text in (howto, readme):
+        assert 'pip install "roi_xl[excel]"' not in text
+        assert "python -m build" in text
+        assert "-py3-none-any.whl[excel]" in text
+    assert "roi_xl==" not in (tmp_path / "requirements.txt").read_text()
+
+
+def test_excel_setup_never_writes_through_a_link(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere.py"
+    elsewhere.write_text("precious = True\n")
+    folder = tmp_path / "excel"
+    folder.mkdir()
+    (folder / "main.py").symlink_to(elsewhere)
+    for extra in ([], ["--force"]):
+        result = CliRunner().invoke(app, ["excel", "setup", str(folder), *extra])
+        assert result.exit_code == 2
+        assert "main.py" in result.output and "link" in result.output
+    assert elsewhere.read_text() == "precious = True\n"
+    assert sorted(p.name for p in folder.iterdir()) == ["main.py"]  # nothing else written
+
+
+def test_excel_setup_replaces_nothing_without_force(tmp_path: Path) -> None:
+    (tmp_path / "HOWTO.md").write_text("my notes\n")
+    result = CliRunner().invoke(app, ["excel", "setup", str(tmp_path), "--office-js"])
+    assert result.exit_code == 2 and "HOWTO.md" in result.output
+    assert (tmp_path / "HOWTO.md").read_text() == "my notes\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["HOWTO.md"]
+
+
+def test_excel_setup_refuses_an_address_office_cannot_load(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["excel", "setup", str(tmp_path), "--office-js", "--url", "http://intranet/roi"]
+    )
+    assert result.exit_code == 2 and "HTTPS" in result.output
+    assert not list(tmp_path.iterdir())

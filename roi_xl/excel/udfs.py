@@ -2,10 +2,12 @@
 
 Each function in ``FUNCTIONS`` becomes an upper-case function of this module, generated in a
 loop from its single definition, so no formula is written here a second time. The same module
-serves classic xlwings (the Windows add-in: "Import Functions") and xlwings Server / Lite
-(Office.js custom functions): ``func`` and ``arg`` come from the top-level ``xlwings`` package,
+serves classic xlwings (the Windows add-in: "Import Functions") and xlwings Server (Office.js
+custom functions): ``func`` and ``arg`` come from the top-level ``xlwings`` package,
 which picks the right implementation (no-op decorators on Linux without Excel, so a plain import
 needs no licence key; ``XLWINGS_ON_SERVER=true`` plus ``XLWINGS_LICENSE_KEY`` for the server).
+xlwings Lite cannot install roi_xl, so it gets a generated module instead (``roi_xl.excel.lite``);
+both read cells and write results with ``lite_runtime``.
 
 Ranges are evaluated as whole numpy arrays: a column or block of inputs gives a result of the
 same shape that spills, and a single cell broadcasts against a range. Bad input cells (empty,

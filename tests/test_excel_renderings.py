@@ -353,6 +353,15 @@ def test_js_bad_cells_say_which_argument(js_run: tuple[list[Case], dict]) -> Non
     assert all(r["raised"]["code"] == "#VALUE!" for r in out["results"] if "raised" in r)
 
 
+def test_js_error_cells_as_excel_passes_them_propagate(node: str, setup_folder: Path) -> None:
+    """With allowErrorForDataTypeAny, Excel hands error cells over as error objects."""
+    na, div0 = {"code": "#N/A"}, {"code": "#DIV/0!"}
+    cases: list[Case] = [("ROI", [[[na], [300.0], [div0]], [[100.0]]])]
+    got = run_js(node, setup_folder / "functions.js", cases)["results"][0]
+    assert got == {"array": [["#N/A"], [2.0], ["#DIV/0!"]]}
+    assert udfs.ROI([["#N/A"], [300.0], ["#DIV/0!"]], [[100.0]]).tolist() == got["array"]
+
+
 def test_js_number_format_is_pythons(node: str, tmp_path: Path) -> None:
     """The messages quote numbers as Python's format(x, "g") does."""
     values = [37.0, 0.37, -3.0, 250.0, 1e-05, 123456.0, 1234567.0, 0.0001, -0.2, 1e300, 5e-324]

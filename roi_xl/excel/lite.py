@@ -17,9 +17,6 @@ from roi_xl.excel import render
 from roi_xl.model.functions import FUNCTIONS, BusinessFunction
 
 RUNTIME = Path(__file__).with_name("lite_runtime.py")
-CATEGORY = "ROI"
-ARG_OPTIONS = "ndim=2, empty=None, err_to_str=True"
-"""As ``roi_xl.udfs`` reads arguments: 2-D, empty cells as None, error cells as their text."""
 
 REQUIREMENTS = "xlwings\nnumpy\n"
 """Lite's requirements: both come with Lite (numpy from Pyodide); nothing else is needed."""
@@ -43,12 +40,12 @@ def _function(function: BusinessFunction, spell: render.Speller) -> str:
     params = [spell(name) for name in function.param_names]
     body = render.calls(function.body, spell)
     decorators = "".join(
-        f"@arg({param.name!r}, doc={param.doc!r}, {ARG_OPTIONS})\n" for param in function.params
+        f"@arg({param.name!r}, doc={param.doc!r}, **ARG_OPTIONS)\n" for param in function.params
     )
     return (
         f"def {render.BODY_PREFIX}{function.name}({', '.join(params)}):\n"
         f"    return {body}\n\n\n"
-        f"@func(category={CATEGORY!r})\n"
+        "@func(category=CATEGORY)\n"
         f"{decorators}"
         f"def {function.name}({', '.join(params)}):\n"
         f"    {function.description!r}\n"

@@ -45,6 +45,14 @@ ERROR_CODES_BY_TEXT: dict[str, int] = {text: code for code, text in ERROR_TEXTS.
 
 RATE_LOW, RATE_HIGH = 0.0, 1.0
 
+CATEGORY = "ROI"
+"""Excel's function-wizard category (classic add-in; Office.js has no categories)."""
+
+ARG_OPTIONS: dict[str, object] = {"ndim": 2, "empty": None, "err_to_str": True}
+"""How xlwings reads every argument: always 2-D (a cell is 1 x 1), empty cells as None (not NaN,
+so an empty cell can be told from a number), error cells as their text ("#N/A") so they
+propagate like in Excel instead of looking empty."""
+
 
 class BadCellError(XlwingsError):
     """An argument cell the function cannot use; the message says which and why.

@@ -31,13 +31,8 @@ from roi_xl.excel import lite_runtime
 from roi_xl.model import expr
 from roi_xl.model.functions import FUNCTIONS, BusinessFunction
 
-CATEGORY = "ROI"
-"""Excel's function-wizard category (classic add-in; Office.js has no categories)."""
-
-ARG_OPTIONS: dict[str, object] = {"ndim": 2, "empty": None, "err_to_str": True}
-"""How xlwings reads every argument: always 2-D (a cell is 1 x 1), empty cells as None (not NaN,
-so an empty cell can be told from a number), error cells as their text ("#N/A") so they
-propagate like in Excel instead of looking empty."""
+CATEGORY = lite_runtime.CATEGORY
+ARG_OPTIONS = lite_runtime.ARG_OPTIONS
 
 
 class BadCellError(lite_runtime.BadCellError):

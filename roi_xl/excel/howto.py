@@ -14,8 +14,9 @@ roi_xl is installed from its source, not from a package index:
   `python -m pip install build`, `python -m build` in the checkout, then copy
   `dist/roi_xl-{version}-py3-none-any.whl` and run
   `python -m pip install "roi_xl-{version}-py3-none-any.whl[excel]"` (the quotes keep the shell
-  from reading `[excel]` as a pattern). `[excel]` adds xlwings; its own dependencies come from
-  your package index or a wheelhouse (`pip download` them where you are online).
+  from reading `[excel]` as a pattern). Building fetches hatchling unless it is installed
+  (`python -m build --no-isolation` then). `[excel]` adds xlwings; roi_xl's dependencies come
+  from your package index or a wheelhouse (`pip download` them where you are online).
 
 xlwings Lite and the Office.js add-in need no roi_xl at all: their files are self-contained.
 """
@@ -86,7 +87,7 @@ Four routes; pick the one your Excel allows:
 | named LAMBDAs | Microsoft 365 (Windows, Mac, web) | roi_xl where the workbook is made | yes |
 | classic xlwings add-in | Windows desktop | Python with roi_xl[excel] | yes |
 | xlwings Lite | 365 or 2021+ (Windows, Mac, web) | the xlwings Lite add-in | no |
-| Office.js add-in | 365 (Windows, Mac), web | HTTPS hosting for 4 files | no |
+| Office.js add-in | 365 (Windows, Mac), web | HTTPS hosting for its files | no |
 
 {_INSTALL.format(version=version)}
 ## Named LAMBDAs, no add-in (Excel 365)

@@ -82,8 +82,13 @@ def _closest(key: str, known: Iterable[str]) -> str | None:
 
 def compute(template: Template, inputs: Mapping[str, float]) -> dict[str, Value]:
     """Every metric for one set of inputs: a float or an Excel error value each."""
-    evaluated = compute_arrays(template, inputs)
-    return {key: result.scalar() for key, result in evaluated.items()}
+    env: dict[str, float | Value] = dict(inputs)
+    results: dict[str, Value] = {}
+    for metric in template.metrics:
+        result = expr.evaluate_scalar(metric.node, env, FUNCTIONS)
+        env[metric.key] = result
+        results[metric.key] = result
+    return results
 
 
 def compute_arrays(

@@ -387,6 +387,136 @@ def _evaluate(node: Node, env: Mapping, functions: Mapping[str, Macro]) -> Evalu
     raise ExpressionError(f"cannot evaluate {node!r}")
 
 
+def evaluate_scalar(
+    node: Node,
+    env: Mapping[str, float | np.ndarray | ExcelError | Evaluated],
+    functions: Mapping[str, Macro] | None = None,
+) -> float | ExcelError:
+    """Evaluate a tree over single numbers: ``evaluate(...).scalar()``, without numpy's cost.
+
+    A workbook evaluates a few thousand trees on single numbers, where numpy's
+    per-operation overhead is most of the time. Plain Python floats follow the
+    same IEEE arithmetic and the same error rules; power and ROUND still go
+    through numpy, whose results can differ from the C library's in the last
+    digit. Any array in ``env`` hands the whole tree to :func:`evaluate`.
+    """
+    functions = functions or {}
+    try:
+        return _scalar(node, env, functions)
+    except _NotScalar:
+        return evaluate(node, env, functions).scalar()
+
+
+class _NotScalar(Exception):
+    """A value in the environment is not a single number or error."""
+
+
+def _scalar_of(value: object) -> float | ExcelError:
+    if isinstance(value, float):
+        return value
+    if isinstance(value, ExcelError):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, Evaluated) and value.values.ndim == 0:
+        return value.scalar()
+    raise _NotScalar
+
+
+def _scalar(node: Node, env: Mapping, functions: Mapping[str, Macro]) -> float | ExcelError:
+    kind = type(node)
+    if kind is Num:
+        return node.value  # type: ignore[union-attr]
+    if kind is Ref:
+        if node.name not in env:  # type: ignore[union-attr]
+            raise ExpressionError(f"no value given for '{node.name}'")  # type: ignore[union-attr]
+        return _scalar_of(env[node.name])  # type: ignore[union-attr]
+    if kind is Binary:
+        left = _scalar(node.left, env, functions)  # type: ignore[union-attr]
+        right = _scalar(node.right, env, functions)  # type: ignore[union-attr]
+        if isinstance(left, ExcelError):
+            return left
+        if isinstance(right, ExcelError):
+            return right
+        return _scalar_binary(node.op, left, right)  # type: ignore[union-attr]
+    if kind is Unary:
+        operand = _scalar(node.operand, env, functions)  # type: ignore[union-attr]
+        if isinstance(operand, ExcelError) or node.op == "+":  # type: ignore[union-attr]
+            return operand
+        return -operand
+    if kind is Compare:
+        left = _scalar(node.left, env, functions)  # type: ignore[union-attr]
+        right = _scalar(node.right, env, functions)  # type: ignore[union-attr]
+        if isinstance(left, ExcelError):
+            return left
+        if isinstance(right, ExcelError):
+            return right
+        return 1.0 if _SCALAR_COMPARE[node.op](left, right) else 0.0  # type: ignore[union-attr]
+    if kind is Call:
+        args = [_scalar(arg, env, functions) for arg in node.args]  # type: ignore[union-attr]
+        name = node.name  # type: ignore[union-attr]
+        if name in BUILTINS:
+            return _scalar_builtin(name, args)
+        macro = functions[name]
+        return _scalar(macro.body, dict(zip(macro.param_names, args, strict=True)), functions)
+    raise ExpressionError(f"cannot evaluate {node!r}")
+
+
+def _scalar_binary(op: str, a: float, b: float) -> float | ExcelError:
+    if op == "+":
+        value = a + b
+    elif op == "-":
+        value = a - b
+    elif op == "*":
+        value = a * b
+    elif op == "/":
+        if b == 0:
+            return DIV0
+        value = a / b
+    else:
+        if a == 0 and b < 0:
+            return DIV0
+        if a == 0 and b == 0:
+            return NUM
+        with np.errstate(all="ignore"):
+            value = float(np.power(np.asarray(a), np.asarray(b)))
+    return value if math.isfinite(value) else NUM
+
+
+def _scalar_builtin(name: str, args: list[float | ExcelError]) -> float | ExcelError:
+    if name == "IF":
+        condition, when_true, when_false = args
+        if isinstance(condition, ExcelError):
+            return condition
+        return when_true if condition != 0 else when_false
+    for arg in args:
+        if isinstance(arg, ExcelError):
+            return arg
+    if name == "ABS":
+        return abs(args[0])  # type: ignore[arg-type]
+    if name in ("MIN", "MAX"):
+        # numpy's minimum and maximum keep the later operand on ties (0.0 against -0.0).
+        value = args[0]
+        for arg in args[1:]:
+            if name == "MIN":
+                value = value if value < arg else arg  # type: ignore[operator]
+            else:
+                value = value if value > arg else arg  # type: ignore[operator]
+        return value
+    with np.errstate(all="ignore"):
+        return _BUILTIN_FUNCS[name]([Evaluated.of(arg) for arg in args]).scalar()
+
+
+_SCALAR_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "=": lambda a, b: a == b,
+    "<>": lambda a, b: a != b,
+}
+
+
 _COMPARE_FUNCS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "<": np.less,
     "<=": np.less_equal,

@@ -42,7 +42,7 @@ class CellProgram:
 
     def define(self, row: int, col: int, node: expr.Node) -> tuple[str, Value]:
         """Evaluate ``node`` into the cell; return its formula text and value."""
-        value = expr.evaluate(node, self._env, FUNCTIONS).scalar()
+        value = expr.evaluate_scalar(node, self._env, FUNCTIONS)
         self._cells[(row, col)] = value
         return expr.to_excel(node, self._references, FUNCTIONS), value
 

@@ -79,7 +79,7 @@ def compute_values(
     live: dict[str, object] = {**inputs[selected], **outputs[selected]}
     monthly = template.monthly
     plans: dict[str, Cell] = {
-        f.key: expr.evaluate(f.plan, live, FUNCTIONS).scalar() if f.plan else ""
+        f.key: expr.evaluate_scalar(f.plan, live, FUNCTIONS) if f.plan else ""
         for f in monthly.fields
     }
     plan_kpis = kpi_values(template, plans, live)
@@ -155,7 +155,7 @@ def guarded(node: expr.Node, local: Mapping[str, Cell | None], live: Mapping) ->
     if any(local[name] is None or local[name] == "" for name in used):
         return ""
     env = {**live, **{name: local[name] for name in used}}
-    return expr.evaluate(node, env, FUNCTIONS).scalar()
+    return expr.evaluate_scalar(node, env, FUNCTIONS)
 
 
 def check_value(check: MonthlyCheck, local: Mapping[str, Cell | None], live: Mapping) -> Cell:

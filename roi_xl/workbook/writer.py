@@ -36,6 +36,7 @@ from roi_xl.workbook.monthly_sheets import write_month
 from roi_xl.workbook.sensitivity_sheet import write_sensitivity
 from roi_xl.workbook.styles import Styles
 from roi_xl.workbook.values import Grid, MonthFigures, WorkbookValues, compute_values
+from roi_xl.workbook.worksheet import FastWorksheet
 
 MAX_MONTHS = 60
 
@@ -120,6 +121,7 @@ class _Plan:
 
 
 _XLSXWRITER_OPTIONS = {
+    "in_memory": True,  # assemble the package in memory: no temporary file per part
     "strings_to_numbers": False,
     "strings_to_formulas": False,
     "strings_to_urls": False,
@@ -164,7 +166,7 @@ def _write_sheets(
 ) -> None:
     layout = plan.layout
     for name in layout.sheet_order:
-        workbook.add_worksheet(name)
+        workbook.add_worksheet(name, worksheet_class=FastWorksheet)
     ctx = Context(
         workbook,
         template,

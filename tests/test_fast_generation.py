@@ -19,6 +19,7 @@ import pytest
 from xlsxwriter.worksheet import Worksheet
 
 from roi_xl.demo import missed_call_grid, sample_actuals
+from roi_xl.errors import ExpressionError
 from roi_xl.locale import LOCALES
 from roi_xl.model import engine, expr
 from roi_xl.model import template as templates
@@ -173,3 +174,18 @@ def test_fast_generation_is_byte_identical_to_the_plain_path(
     assert list(fast_parts) == list(plain_parts)
     for part, content in plain_parts.items():
         assert fast_parts[part] == content, f"{name} {locale} seed {seed}: {part} differs"
+
+
+def test_rendered_formulas_follow_the_references_they_use() -> None:
+    node = expr.parse("a * (b - c) + ROI(a, b)", FUNCTIONS)
+    refs = {"a": "A1", "b": "B1", "c": "C1", "unused": "Z9"}
+    first = expr.to_excel(node, refs, FUNCTIONS)
+    assert first == expr._render(expr.inline(node, FUNCTIONS), refs)
+    refs["unused"] = "Y8"
+    assert expr.to_excel(node, refs, FUNCTIONS) == first
+    refs["b"] = "'Other sheet'!$B$2"
+    second = expr.to_excel(node, refs, FUNCTIONS)
+    assert second != first
+    assert second == expr._render(expr.inline(node, FUNCTIONS), refs)
+    with pytest.raises(ExpressionError, match="no cell reference for 'c'"):
+        expr.to_excel(node, {"a": "A1", "b": "B1"}, FUNCTIONS)

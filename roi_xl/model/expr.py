@@ -609,9 +609,34 @@ def to_excel(
     """Render as Excel formula text (English syntax, no leading '=').
 
     ``references`` maps each name to a cell reference or defined name.
-    Business functions are written out from their single definition.
+    Business functions are written out from their single definition. The text is
+    cached per tree and the references it uses: a template's trees are rendered
+    again for every month, column and workbook.
     """
-    return _render(inline(node, functions or {}), references)
+    functions = functions or _NO_FUNCTIONS
+    entry = _INLINED.get((id(node), id(functions)))
+    if entry is None or entry[0] is not node or entry[1] is not functions:
+        if len(_INLINED) >= _CACHE_LIMIT:
+            _INLINED.clear()
+            _RENDERED.clear()
+        inlined = inline(node, functions)
+        entry = (node, functions, inlined, tuple(sorted(names(inlined))))
+        _INLINED[(id(node), id(functions))] = entry
+    used = tuple(references.get(name) for name in entry[3])
+    key = (id(node), id(functions), used)
+    text = _RENDERED.get(key)
+    if text is None:
+        text = _render(entry[2], references)
+        _RENDERED[key] = text
+    return text
+
+
+# Keyed by id(): each entry holds its tree and functions, so an id cannot be reused while
+# its entry lives; trees are immutable, so the text depends only on the references used.
+_NO_FUNCTIONS: Mapping[str, Macro] = {}
+_CACHE_LIMIT = 20_000
+_INLINED: dict[tuple[int, int], tuple[Node, Mapping[str, Macro], Node, tuple[str, ...]]] = {}
+_RENDERED: dict[tuple[int, int, tuple[str | None, ...]], str] = {}
 
 
 def _precedence(node: Node) -> int:

@@ -8,7 +8,10 @@ and lets the reader find the same cells again.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 
@@ -36,8 +39,9 @@ HOURS = 24
 WEEKDAYS = 7
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def cell(row: int, col: int, row_abs: bool = False, col_abs: bool = False) -> str:
-    """A1 reference of a zero-based cell."""
+    """A1 reference of a zero-based cell (cached: a workbook asks for each one many times)."""
     return xl_rowcol_to_cell(row, col, row_abs, col_abs)
 
 
@@ -93,6 +97,8 @@ class Layout:
     actuals: ActualsLayout = field(default_factory=ActualsLayout)
     check_rows: list[tuple[str, int]] = field(default_factory=list)
     master_check_row: int = 0
+    # Reference maps asked for by many cells, built once per layout.
+    _refs: dict[object, Mapping[str, str]] = field(default_factory=dict, repr=False, compare=False)
 
     # -- sheet names
 
@@ -153,16 +159,24 @@ class Layout:
         ref = cell(self.metric_rows[key], col, row_abs=True)
         return ref if same_sheet else sheet_ref(self.calculations, ref)
 
-    def model_refs(self, col: int, on_calculations: bool) -> dict[str, str]:
-        """Every input and metric name mapped to its cell in column ``col``."""
-        refs = {key: self.input_ref(key, col) for key in self.template.input_keys}
-        refs.update(
-            {k: self.metric_ref(k, col, on_calculations) for k in self.template.metric_keys}
-        )
-        return refs
+    def model_refs(self, col: int, on_calculations: bool) -> Mapping[str, str]:
+        """Every input and metric name mapped to its cell in column ``col`` (read-only)."""
+        slot = (col, on_calculations)
+        if slot not in self._refs:
+            refs = {key: self.input_ref(key, col) for key in self.template.input_keys}
+            refs.update(
+                {k: self.metric_ref(k, col, on_calculations) for k in self.template.metric_keys}
+            )
+            self._refs[slot] = MappingProxyType(refs)
+        return self._refs[slot]
 
-    def live_refs(self) -> dict[str, str]:
-        """Inputs and metrics of the live scenario, absolute, for use on any sheet."""
+    def live_refs(self) -> Mapping[str, str]:
+        """Inputs and metrics of the live scenario, absolute, for any sheet (read-only)."""
+        if "live" not in self._refs:
+            self._refs["live"] = MappingProxyType(self._live_refs())
+        return self._refs["live"]
+
+    def _live_refs(self) -> dict[str, str]:
         refs = {
             key: sheet_ref(self.inputs, cell(row, LIVE_COL, True, True))
             for key, row in self.input_rows.items()

@@ -265,12 +265,21 @@ def _scan_part(
     """Stream one XML part: refuse entity declarations and foreign encodings; for a sheet,
     measure its used area and note its error cells.
 
-    Each chunk is processed up to its last complete tag; the rest is carried over,
-    so nothing is seen twice or split in two.
+    A part of at most one chunk (nearly all of them) is read whole and scanned at
+    once. A larger one is read chunk by chunk, each processed up to its last
+    complete tag; the rest is carried over, so nothing is seen twice or split in two.
     """
     carry = b""
     first = True
     with archive.open(info) as stream:
+        if info.file_size <= CHUNK:
+            whole = stream.read(CHUNK + 1)
+            if len(whole) <= CHUNK:  # the size the directory gives is not trusted
+                _check_encoding(path, info.filename, whole)
+                _scan_text(path, info.filename, whole, sheet)
+                return
+            carry, first = whole, False
+            _check_encoding(path, info.filename, whole)
         while True:
             chunk = stream.read(CHUNK)
             if not chunk:
@@ -318,12 +327,16 @@ def _scan_text(path: Path, part: str, text: bytes, sheet: SheetPart | None) -> N
         )
     if sheet is None:
         return
-    for match in _ROW.finditer(text):
-        number = _ROW_NUMBER.search(match.group(1))
-        sheet.rows = max(sheet.rows + 1, int(number.group(1))) if number else sheet.rows + 1
-    for match in _CELL_REF.finditer(text):
-        sheet.columns = max(sheet.columns, _column_number(match.group(1)))
-        sheet.rows = max(sheet.rows, int(match.group(2)))
+    rows = sheet.rows
+    for attributes in _ROW.findall(text):
+        number = _ROW_NUMBER.search(attributes)
+        rows = rows + 1 if number is None else max(rows + 1, int(number.group(1)))
+    references = _CELL_REF.findall(text)
+    if references:
+        columns = {letters for letters, _ in references}
+        sheet.columns = max(sheet.columns, *map(_column_number, columns))
+        rows = max(rows, *map(int, {digits for _, digits in references}))
+    sheet.rows = rows
     if sheet.rows > MAX_SHEET_ROWS:
         raise UnreadableFileError(
             f"{path}: sheet '{sheet.name}' has more than {MAX_SHEET_ROWS:,} rows; a roi_xl "
@@ -335,6 +348,8 @@ def _scan_text(path: Path, part: str, text: bytes, sheet: SheetPart | None) -> N
             f"{sheet.columns:,} columns; a roi_xl workbook is far smaller (limit "
             f"{MAX_SHEET_CELLS:,} cells): clear the far-away cells or check this is the right file"
         )
+    if b't="e"' not in text:  # every error cell carries it: skip the costly pattern
+        return
     for match in _ERROR_CELL.finditer(text):
         value = _VALUE.search(match.group(2))
         sheet.error_cells[match.group(1).decode()] = value.group(1).decode() if value else "#N/A"

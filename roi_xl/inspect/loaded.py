@@ -6,6 +6,7 @@ The reader loads it; the audit checks it. Neither needs the other to describe it
 from __future__ import annotations
 
 import warnings
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,12 +64,15 @@ def load_formulas(path: Path) -> openpyxl.Workbook:
         raise UnreadableFileError(f"{path}: the workbook cannot be opened ({exc})") from None
 
 
-def load_values(path: Path) -> dict[str, Grid]:
-    """Every sheet's values as a grid anchored at A1 (python-calamine)."""
+def load_values(path: Path, sheets: Collection[str] | None = None) -> dict[str, Grid]:
+    """The values of every sheet, or of ``sheets`` only, as grids anchored at A1
+    (python-calamine)."""
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
         grids: dict[str, Grid] = {}
         for name in book.sheet_names:
+            if sheets is not None and name not in sheets:
+                continue
             sheet = book.get_sheet_by_name(name)
             rows = sheet.to_python(skip_empty_area=False)
             grids[name] = [list(row) for row in rows]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -202,20 +202,26 @@ def read_cells(
     formulas: openpyxl.Workbook | None,
     model: Template,
     layout: Layout,
+    sheets: Collection[str] | None = None,
 ) -> CellReading:
     """Values (python-calamine), sheets matched, rows found by key, then selector, inputs and
-    monthly figures read and checked: the part every reading shares, full audit or not."""
+    monthly figures read and checked: the part every reading shares, full audit or not.
+
+    ``sheets`` names the expected sheets whose values the caller needs (None: all of them).
+    """
     loaded = LoadedWorkbook(
         path=path,
         package=package,
         formulas=formulas,  # type: ignore[arg-type]  # None: values only
-        values=load_values(path),
+        values={},
         template=model,
         layout=layout,
         sheet_names={},
         rows={},
     )
-    audit.check_structure(loaded)
+    audit.check_structure(loaded)  # matches the sheets from the package scan alone
+    wanted = None if sheets is None else {loaded.sheet_names.get(s, s) for s in sheets}
+    loaded.values = load_values(path, wanted)
     locate_rows(loaded)
     selected = read_selector(loaded)
     inputs = read_inputs(loaded)

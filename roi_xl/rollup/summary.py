@@ -122,7 +122,8 @@ def _fast_read(path: Path) -> FileSummary:
     model = _model(path, properties)
     locale, start, months = recorded_period(path, properties)
     layout = _layout(model, locale, start, months)
-    cells = read_cells(path, package, None, model, layout)
+    needed = [layout.inputs, layout.calculations, *layout.month_sheets, layout.checks]
+    cells = read_cells(path, package, None, model, layout, needed)
     loaded, selected, inputs, actuals = cells.loaded, cells.selected, cells.inputs, cells.actuals
     outputs = _compute_all(model, inputs)
     _check_results(loaded, outputs)

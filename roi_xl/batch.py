@@ -303,8 +303,12 @@ def _write_all(
     report: BatchReport,
     progress: Progress | None,
 ) -> None:
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(_write_one, template, job): job for job in jobs}
+    # The template goes to each worker once, not with every job: its trees are large, and a
+    # worker keeps it (and the formulas rendered from it) for all the workbooks it writes.
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_receive_template, initargs=(template,)
+    ) as pool:
+        futures = {pool.submit(_write_one, job): job for job in jobs}
         for done, future in enumerate(as_completed(futures), start=1):
             job = futures[future]
             try:
@@ -315,8 +319,16 @@ def _write_all(
                 progress(done, len(jobs), str(job.path))
 
 
-def _write_one(template: Template, job: _Job) -> float:
+_WORKER_TEMPLATE: list[Template] = []
+
+
+def _receive_template(template: Template) -> None:
+    """Keep the batch's template in this worker process."""
+    _WORKER_TEMPLATE[:] = [template]
+
+
+def _write_one(job: _Job) -> float:
     """Write one workbook (in a worker process); return the seconds it took."""
     begin = time.perf_counter()
-    write_workbook(template, job.path, job.options)
+    write_workbook(_WORKER_TEMPLATE[0], job.path, job.options)
     return time.perf_counter() - begin

@@ -189,3 +189,11 @@ def test_rendered_formulas_follow_the_references_they_use() -> None:
     assert second == expr._render(expr.inline(node, FUNCTIONS), refs)
     with pytest.raises(ExpressionError, match="no cell reference for 'c'"):
         expr.to_excel(node, {"a": "A1", "b": "B1"}, FUNCTIONS)
+
+
+def test_the_rendered_formula_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(expr, "_CACHE_LIMIT", 50)
+    node = expr.parse("a + 1", FUNCTIONS)
+    for row in range(500):
+        assert expr.to_excel(node, {"a": f"A{row + 1}"}, FUNCTIONS) == f"A{row + 1}+1"
+        assert len(expr._RENDERED) <= 50 and len(expr._INLINED) <= 50

@@ -614,11 +614,11 @@ def to_excel(
     again for every month, column and workbook.
     """
     functions = functions or _NO_FUNCTIONS
+    if len(_RENDERED) >= _CACHE_LIMIT or len(_INLINED) >= _CACHE_LIMIT:
+        _INLINED.clear()
+        _RENDERED.clear()
     entry = _INLINED.get((id(node), id(functions)))
     if entry is None or entry[0] is not node or entry[1] is not functions:
-        if len(_INLINED) >= _CACHE_LIMIT:
-            _INLINED.clear()
-            _RENDERED.clear()
         inlined = inline(node, functions)
         entry = (node, functions, inlined, tuple(sorted(names(inlined))))
         _INLINED[(id(node), id(functions))] = entry

@@ -19,7 +19,7 @@ from roi_xl.demo import sample_actuals
 from roi_xl.inspect import guard, loaded
 from roi_xl.locale import LOCALES, load_locale
 from roi_xl.model import template as templates
-from roi_xl.rollup.summary import summarise
+from roi_xl.rollup.summary import FULL, FileSummary, summarise
 from roi_xl.workbook import WorkbookOptions, write_workbook
 from roi_xl.workbook.layout import SCENARIO_COLS, build_layout, cell
 
@@ -63,6 +63,9 @@ def test_fast_read_of_the_sheets_needed_matches_reading_them_all(
             patch.setattr("roi_xl.inspect.reader.load_values", _all_sheets)
             every = summarise(str(path))
         assert fast == every, path.name
+        full = summarise(str(path), FULL)
+        assert isinstance(fast, FileSummary) and isinstance(full, FileSummary)
+        assert (fast.inputs, fast.outputs) == (full.inputs, full.outputs), path.name
 
 
 def _scan_in_chunks(path: Path) -> guard.PackageScan:

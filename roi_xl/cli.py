@@ -50,6 +50,20 @@ console = Console()
 error_console = Console(stderr=True, soft_wrap=True)  # one error, one line
 
 F = TypeVar("F", bound=Callable[..., Any])
+TemplateOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--template",
+        metavar="FILE.toml",
+        help="The template file a workbook was made from, when it is not a built-in one "
+        "(checked against the hash the workbook records).",
+    ),
+]
+
+
+def _supplied(path: Path | None) -> template.Template | None:
+    """The user's template file given with --template, loaded as a path (never a name)."""
+    return None if path is None else template.load_file(path)
 
 
 def reports_errors(command: F) -> F:
@@ -252,8 +266,10 @@ def rollup_command(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    template_file: TemplateOption = None,
 ) -> None:
     """Consolidate many workbooks into one; exit 1 if a file is unreadable or has an error."""
+    supplied = _supplied(template_file)
     with ProgressBar(console=error_console, transient=True, disable=as_json) as bar:
         task = bar.add_task("reading workbooks", total=None)
         result = rollup(
@@ -262,6 +278,7 @@ def rollup_command(
             force=force,
             workers=workers,
             audit=audit_level,
+            supplied=supplied,
             progress=lambda done, total, path: bar.update(task, completed=done, total=total),
         )
     if as_json:
@@ -359,12 +376,14 @@ def import_calls(
     tz: ZoneOption = DEFAULT_TIME_ZONE,
     business_hours: HoursOption = DEFAULT_BUSINESS_HOURS,
     callback_window: WindowOption = DEFAULT_CALLBACK_WINDOW,
+    template_file: TemplateOption = None,
 ) -> None:
     """Write a call log's monthly figures into the monthly tabs of a workbook, nothing else."""
+    supplied = _supplied(template_file)
     result = _analyse(path, country, mapping, tz, business_hours, callback_window, as_json)
-    model = workbook_template(into)
+    model = workbook_template(into, supplied)
     figures, grids = workbook_figures(model, result)
-    report = import_figures(into, figures, grids, force=force)
+    report = import_figures(into, figures, grids, force=force, supplied=supplied)
     if as_json:
         print(
             json.dumps(
@@ -437,13 +456,14 @@ def excel_setup(
 def read(
     path: Annotated[Path, typer.Argument(metavar="FILE.xlsx", help="The workbook to read.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    template_file: TemplateOption = None,
 ) -> None:
     """Read a workbook back: inputs, actuals, recomputed outputs and findings."""
-    result = read_workbook(path)
+    result = read_workbook(path, _supplied(template_file))
     if as_json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return
-    model = template.load(result.template)
+    model = result.model
     console.print(
         f"[bold]{path}[/]: {model.title.en}, template {result.template} {result.version}, "
         f"{result.locale}, {result.months} months from {result.start}"
@@ -485,9 +505,10 @@ def read(
 def audit(
     path: Annotated[Path, typer.Argument(metavar="FILE.xlsx", help="The workbook to audit.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    template_file: TemplateOption = None,
 ) -> None:
     """Check a workbook; exit 0 when clean, 1 with an error finding, 2 when unreadable."""
-    result = read_workbook(path)
+    result = read_workbook(path, _supplied(template_file))
     if as_json:
         payload = {
             "path": result.path,
@@ -515,12 +536,13 @@ def report(
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the Monte Carlo risk range.")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report.")] = False,
+    template_file: TemplateOption = None,
 ) -> None:
     """Write a one-page investment justification (HTML, optionally PDF) from a workbook."""
     for target in (output, output.with_suffix(".pdf")) if pdf else (output,):
         if target.exists() and not force:
             raise OutputExistsError(f"{target} already exists; use --force to replace it")
-    result = read_workbook(path)
+    result = read_workbook(path, _supplied(template_file))
     html = render_report(result, locale or result.locale, seed=seed)
     write_text_atomically(output, html)
     console.print(f"Wrote [bold]{output}[/]")

@@ -225,6 +225,7 @@ def _set_properties(
     for name, value in (
         ("roi_xl_template", template.key),
         ("roi_xl_template_version", template.version),
+        ("roi_xl_template_sha256", template.digest),
         ("roi_xl_generator_version", __version__),
         ("roi_xl_locale", locale),
         ("roi_xl_start", f"{start.year:04d}-{start.month:02d}"),

@@ -37,21 +37,37 @@ def replacing(target: Path, mode: int | None = None) -> Iterator[Path]:
         yield Path(temporary)
         os.chmod(temporary, usual_mode() if mode is None else mode)
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
+        system = _system_error(exc)
+        if system is not None:  # a full or read-only disk: say which file, whoever wrapped it
+            raise OSError(system.errno, system.strerror, str(target)) from None
         raise
+
+
+def _system_error(exc: BaseException) -> OSError | None:
+    """The system error behind ``exc`` (a writer library may wrap it in its own type)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno is not None:
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def partial_file(target: Path) -> tuple[int, str]:
     """Open a new temporary file beside ``target`` (descriptor, path), named after this
     process; first remove the ones that writers since killed left for this target."""
     remove_stale_partials(target)
-    return tempfile.mkstemp(
-        prefix=f".{target.name}.{_PARTIAL_TAG}-{os.getpid()}-",
-        suffix=PARTIAL_SUFFIX,
-        dir=target.parent,
-    )
+    try:
+        return tempfile.mkstemp(
+            prefix=f".{target.name}.{_PARTIAL_TAG}-{os.getpid()}-",
+            suffix=PARTIAL_SUFFIX,
+            dir=target.parent,
+        )
+    except OSError as exc:  # named after the file asked for, not the temporary one
+        raise OSError(exc.errno, f"cannot write there ({exc.strerror})", str(target)) from None
 
 
 def remove_stale_partials(target: Path) -> list[Path]:

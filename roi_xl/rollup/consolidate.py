@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from roi_xl.errors import InputError
+from roi_xl.locale import load_locale
 from roi_xl.model import engine, template
 from roi_xl.rollup import (
     AUDITS,
@@ -68,7 +69,7 @@ class TemplateTotals:
     sheet: str
     files: int
     files_with_errors: int
-    locales: list[str]  # several: the sums may add amounts in different currencies
+    locales: list[str]  # all in one currency: a file in another is refused (currency_mix)
     figures: list[Figure]
 
     def to_dict(self) -> dict[str, Any]:
@@ -151,6 +152,7 @@ def rollup(
     files = expand(paths, exclude=output)
     report = RollupReport(output=output, audit=audit, workers=workers)
     portfolios: dict[str, Portfolio] = {}
+    currencies: dict[str, tuple[str, str]] = {}  # template -> its sheet's currency, first file
     begin = time.perf_counter()
     with Spool() as spool:
         results = _read_all(files, workers, audit, supplied)
@@ -159,6 +161,11 @@ def rollup(
                 progress(done, len(files), result.path)
             if isinstance(result, Failure):
                 report.failures.append(result)
+                continue
+            currency = load_locale(result.locale).currency_symbol
+            first = currencies.setdefault(result.template, (currency, result.path))
+            if currency != first[0]:
+                report.failures.append(_other_currency(result, currency, *first))
                 continue
             portfolio = portfolios.get(result.template)
             if portfolio is None:
@@ -206,6 +213,19 @@ def expand(paths: Iterable[Path], exclude: Path | None = None) -> list[Path]:
 def _is_workbook_file(path: Path) -> bool:
     hidden_or_lock = path.name.startswith(("~$", "."))
     return path.suffix.lower() == ".xlsx" and path.is_file() and not hidden_or_lock
+
+
+def _other_currency(
+    summary: FileSummary, currency: str, sheet_currency: str, first: str
+) -> Failure:
+    """A workbook whose amounts are in another currency than its template's sheet: never
+    added into the same totals (no exchange rate is assumed), listed with its reason."""
+    return Failure(
+        summary.path,
+        f"its amounts are in {currency}, the '{summary.template}' totals in {sheet_currency} "
+        f"(as in {first}); amounts in two currencies are never added together: roll up each "
+        "currency separately (rule currency_mix)",
+    )
 
 
 def _template(key: str, supplied: template.Template | None) -> template.Template:

@@ -195,7 +195,7 @@ def check_target(target: Path, force: bool) -> None:
     """Refuse a target that is not .xlsx, a folder, in a missing folder, or exists unasked."""
     if target.suffix.lower() != ".xlsx":
         raise InputError(f"{target}: the output must be an .xlsx file")
-    if target.exists() and not force:
+    if (target.exists() or target.is_symlink()) and not force:  # a dangling link too
         raise OutputExistsError(f"{target} already exists; use --force to replace it")
     if target.exists() and target.is_dir():
         raise InputError(f"{target} is a folder")

@@ -198,7 +198,7 @@ def _check_entry_names(path: Path, infos: list[zipfile.ZipInfo]) -> set[str]:
                 f"{path}: the package holds an entry named {name[:80]!r}, outside the package "
                 "(an absolute or '..' name); refusing it as unsafe"
             )
-        if "\0" in name or name.casefold() in names:
+        if name.casefold() in names:
             raise UnreadableFileError(
                 f"{path}: the package holds two entries named {name[:80]!r}; readers would not "
                 "agree on which one is the workbook, so it is refused as unsafe"

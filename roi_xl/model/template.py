@@ -260,7 +260,8 @@ def parse_template(source: str, path: str = "<template>") -> Template:
     except tomllib.TOMLDecodeError as exc:
         raise TemplateError(f"{path}: not valid TOML: {exc}") from None
     built = _Builder(data, source, path).build()
-    return dataclasses.replace(built, digest=hashlib.sha256(source.encode()).hexdigest())
+    text = source.replace("\r\n", "\n")  # the same template whatever the checkout's line endings
+    return dataclasses.replace(built, digest=hashlib.sha256(text.encode()).hexdigest())
 
 
 class _Builder:

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -50,20 +50,49 @@ console = Console()
 error_console = Console(stderr=True, soft_wrap=True)  # one error, one line
 
 F = TypeVar("F", bound=Callable[..., Any])
+TemplateOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--template",
+        metavar="FILE.toml",
+        help="The template file a workbook was made from, when it is not a built-in one "
+        "(checked against the hash the workbook records).",
+    ),
+]
+
+
+def _supplied(path: Path | None) -> template.Template | None:
+    """The user's template file given with --template, loaded as a path (never a name)."""
+    return None if path is None else template.load_file(path)
 
 
 def reports_errors(command: F) -> F:
-    """Turn the library's own errors into a message and exit code 2."""
+    """Turn every failure into one line and exit code 2, never a traceback: the library's
+    own errors, the system's (a read-only or full disk, a missing permission), and any
+    other, so that no failure exits 1 and reads like an audit finding."""
 
     @wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
         except RoiXlError as exc:
-            error_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-            raise typer.Exit(code=2) from None
+            _fail(str(exc))
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail(f"{where}{exc.strerror or exc} (nothing was changed there)")
+        except MemoryError:
+            _fail("not enough memory to finish; nothing was written")
+        except Exception as exc:  # a bug: still one line and exit 2, never exit 1
+            _fail(f"roi_xl failed unexpectedly ({type(exc).__name__}: {exc}); please report it")
 
     return wrapper  # type: ignore[return-value]
+
+
+def _fail(message: str) -> NoReturn:
+    error_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    raise typer.Exit(code=2)
 
 
 @app.command("templates")
@@ -90,7 +119,9 @@ def list_templates(
     for column in ("template", "version", "title", "inputs", "metrics"):
         table.add_column(column)
     for t in templates:
-        table.add_row(t.key, t.version, t.title.en, str(len(t.inputs)), str(len(t.metrics)))
+        table.add_row(
+            t.key, escape(t.version), escape(t.title.en), str(len(t.inputs)), str(len(t.metrics))
+        )
     console.print(table)
 
 
@@ -193,7 +224,9 @@ def new(
         lambdas=lambdas,
     )
     path = write_workbook(model, output, options)
-    console.print(f"Wrote [bold]{path}[/] ({model.title.en}, {locale}, {months} months)")
+    console.print(
+        f"Wrote [bold]{escape(str(path))}[/] ({escape(model.title.en)}, {locale}, {months} months)"
+    )
 
 
 def _new_batch(
@@ -224,7 +257,7 @@ def _new_batch(
             progress=lambda done, total, path: bar.update(task, completed=done, total=total),
         )
     console.print(
-        f"Wrote {len(result.written)} workbook(s) in [bold]{output}[/] "
+        f"Wrote {len(result.written)} workbook(s) in [bold]{escape(str(output))}[/] "
         f"({result.seconds:.1f} s, {result.per_second:.1f} per second, {result.workers} workers)"
     )
     if result.skipped:
@@ -232,7 +265,7 @@ def _new_batch(
         for column in ("line", "name", "reason"):
             table.add_column(column, overflow="fold")
         for row in result.skipped:
-            table.add_row(str(row.line), row.name, row.reason)
+            table.add_row(str(row.line), escape(row.name), escape(row.reason))
         console.print(table)
         raise typer.Exit(code=1)
 
@@ -252,8 +285,10 @@ def rollup_command(
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    template_file: TemplateOption = None,
 ) -> None:
     """Consolidate many workbooks into one; exit 1 if a file is unreadable or has an error."""
+    supplied = _supplied(template_file)
     with ProgressBar(console=error_console, transient=True, disable=as_json) as bar:
         task = bar.add_task("reading workbooks", total=None)
         result = rollup(
@@ -262,6 +297,7 @@ def rollup_command(
             force=force,
             workers=workers,
             audit=audit_level,
+            supplied=supplied,
             progress=lambda done, total, path: bar.update(task, completed=done, total=total),
         )
     if as_json:
@@ -273,16 +309,21 @@ def rollup_command(
 
 
 def _print_rollup(result: RollupReport) -> None:
-    table = Table(title=f"Roll-up written to {result.output}")
+    table = Table(title=f"Roll-up written to {escape(str(result.output))}")
     for column in ("template", "sheet", "workbooks", "with errors"):
         table.add_column(column)
     for totals in result.templates:
         table.add_row(
-            totals.template, totals.sheet, str(totals.files), str(totals.files_with_errors)
+            totals.template,
+            escape(totals.sheet),
+            str(totals.files),
+            str(totals.files_with_errors),
         )
     console.print(table)
     for failure in result.failures:
-        console.print(f"[red]unreadable[/] {failure.path}: {failure.reason}", highlight=False)
+        console.print(
+            f"[red]unreadable[/] {escape(failure.path)}: {escape(failure.reason)}", highlight=False
+        )
     console.print(
         f"{result.files_read} read, {len(result.failures)} unreadable, {result.findings} "
         f"finding row(s) on the Findings sheet ({result.audit} audit), "
@@ -359,12 +400,14 @@ def import_calls(
     tz: ZoneOption = DEFAULT_TIME_ZONE,
     business_hours: HoursOption = DEFAULT_BUSINESS_HOURS,
     callback_window: WindowOption = DEFAULT_CALLBACK_WINDOW,
+    template_file: TemplateOption = None,
 ) -> None:
     """Write a call log's monthly figures into the monthly tabs of a workbook, nothing else."""
+    supplied = _supplied(template_file)
     result = _analyse(path, country, mapping, tz, business_hours, callback_window, as_json)
-    model = workbook_template(into)
+    model = workbook_template(into, supplied)
     figures, grids = workbook_figures(model, result)
-    report = import_figures(into, figures, grids, force=force)
+    report = import_figures(into, figures, grids, force=force, supplied=supplied)
     if as_json:
         print(
             json.dumps(
@@ -378,15 +421,17 @@ def import_calls(
         f"{result.rows_read} rows read = {result.rows_counted} counted + "
         f"{result.rows_rejected} rejected"
     )
-    console.print(f"Months imported into [bold]{into}[/]: {', '.join(report.imported) or 'none'}")
+    imported = ", ".join(report.imported) or "none"
+    console.print(f"Months imported into [bold]{escape(str(into))}[/]: {escape(imported)}")
     if report.missing:
-        console.print(f"[yellow]Months the workbook has no tab for:[/] {', '.join(report.missing)}")
+        missing = escape(", ".join(report.missing))
+        console.print(f"[yellow]Months the workbook has no tab for:[/] {missing}")
     console.print(
         f"{len(report.changes)} cell(s) written, {len(report.overwritten)} replaced, "
         f"{report.unchanged} already equal"
     )
     for note in report.notes:
-        console.print(f"[dim]{note}[/]")
+        console.print(f"[dim]{escape(note)}[/]")
 
 
 @app.command("demo")
@@ -398,8 +443,10 @@ def demo(
     force: Annotated[bool, typer.Option("--force", help="Replace existing files.")] = False,
 ) -> None:
     """Write a ready example of every template, in English and French."""
-    paths = write_demo(folder, force=force, on_written=lambda p: console.print(f"  wrote {p}"))
-    console.print(f"{len(paths)} example workbooks in [bold]{folder.resolve()}[/]")
+    paths = write_demo(
+        folder, force=force, on_written=lambda p: console.print(f"  wrote {escape(str(p))}")
+    )
+    console.print(f"{len(paths)} example workbooks in [bold]{escape(str(folder.resolve()))}[/]")
 
 
 excel_app = typer.Typer(help="Use the roi_xl functions inside Excel.", no_args_is_help=True)
@@ -428,8 +475,8 @@ def excel_setup(
 ) -> None:
     """Write xlwings.conf, main.py, requirements.txt and a HOW-TO for =MISSEDCALLLOSS() & co."""
     for path in write_excel_setup(folder, force=force, office=office_js, url=url):
-        console.print(f"  wrote {path}")
-    console.print(f"Read [bold]{folder / 'HOWTO.md'}[/] for the next steps.")
+        console.print(f"  wrote {escape(str(path))}")
+    console.print(f"Read [bold]{escape(str(folder / 'HOWTO.md'))}[/] for the next steps.")
 
 
 @app.command("read")
@@ -437,15 +484,17 @@ def excel_setup(
 def read(
     path: Annotated[Path, typer.Argument(metavar="FILE.xlsx", help="The workbook to read.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    template_file: TemplateOption = None,
 ) -> None:
     """Read a workbook back: inputs, actuals, recomputed outputs and findings."""
-    result = read_workbook(path)
+    result = read_workbook(path, _supplied(template_file))
     if as_json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return
-    model = template.load(result.template)
+    model = result.model
     console.print(
-        f"[bold]{path}[/]: {model.title.en}, template {result.template} {result.version}, "
+        f"[bold]{escape(str(path))}[/]: {escape(model.title.en)}, template {result.template} "
+        f"{result.version}, "
         f"{result.locale}, {result.months} months from {result.start}"
     )
     console.print(f"Selected scenario: [bold]{result.selected_scenario or 'none (invalid)'}[/]")
@@ -459,7 +508,7 @@ def read(
         for name in template.SCENARIOS:
             outputs = result.scenarios[name].outputs
             cells.append(format_value(outputs[key], metric.kind) if outputs else "-")
-        table.add_row(metric.label.en, *cells)
+        table.add_row(escape(metric.label.en), *cells)
     console.print(table)
     for item in result.break_evens:
         driver = model.input(item.driver)
@@ -469,7 +518,8 @@ def read(
             else "none within its allowed range"
         )
         console.print(
-            f"Break-even {driver.label.en}: {where} (today {format_value(item.today, driver.kind)})"
+            f"Break-even {escape(driver.label.en)}: {where} "
+            f"(today {format_value(item.today, driver.kind)})"
         )
     filled = [
         month
@@ -485,9 +535,10 @@ def read(
 def audit(
     path: Annotated[Path, typer.Argument(metavar="FILE.xlsx", help="The workbook to audit.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    template_file: TemplateOption = None,
 ) -> None:
     """Check a workbook; exit 0 when clean, 1 with an error finding, 2 when unreadable."""
-    result = read_workbook(path)
+    result = read_workbook(path, _supplied(template_file))
     if as_json:
         payload = {
             "path": result.path,
@@ -515,17 +566,18 @@ def report(
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the Monte Carlo risk range.")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing report.")] = False,
+    template_file: TemplateOption = None,
 ) -> None:
     """Write a one-page investment justification (HTML, optionally PDF) from a workbook."""
     for target in (output, output.with_suffix(".pdf")) if pdf else (output,):
         if target.exists() and not force:
             raise OutputExistsError(f"{target} already exists; use --force to replace it")
-    result = read_workbook(path)
+    result = read_workbook(path, _supplied(template_file))
     html = render_report(result, locale or result.locale, seed=seed)
     write_text_atomically(output, html)
-    console.print(f"Wrote [bold]{output}[/]")
+    console.print(f"Wrote [bold]{escape(str(output))}[/]")
     if pdf:
-        console.print(f"Wrote [bold]{render_pdf(html, output.with_suffix('.pdf'))}[/]")
+        console.print(f"Wrote [bold]{escape(str(render_pdf(html, output.with_suffix('.pdf'))))}[/]")
 
 
 @app.command("decide")
@@ -575,21 +627,24 @@ def _print_findings(result: WorkbookRead) -> None:
     for finding in result.findings:
         colour = "red" if finding.severity == "error" else "yellow"
         table.add_row(
-            f"[{colour}]{finding.severity}[/]", finding.where, finding.rule, finding.message
+            f"[{colour}]{finding.severity}[/]",
+            escape(finding.where),
+            finding.rule,
+            escape(finding.message),
         )
     console.print(table)
 
 
 def _print_results(model: template.Template, results: dict[str, engine.ScenarioResult]) -> None:
     names = list(results)
-    table = Table(title=f"{model.title.en} (v{model.version})", show_lines=False)
+    table = Table(title=f"{escape(model.title.en)} (v{model.version})", show_lines=False)
     table.add_column("output")
     for name in names:
         table.add_column(name, justify="right")
     for metric in model.metrics:
         style = "bold" if metric.key in model.headline else None
         cells = [format_value(results[name].outputs[metric.key], metric.kind) for name in names]
-        table.add_row(metric.label.en, *cells, style=style)
+        table.add_row(escape(metric.label.en), *cells, style=style)
     console.print(table)
     console.print("[dim]Bold rows are the headline outputs. Rates and ROI are shown as %.[/]")
 

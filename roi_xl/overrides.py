@@ -40,9 +40,26 @@ def parse_number(raw: str, where: str) -> float:
     return value / 100 if percent else value
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 9990  # Excel's dates, with room for five years of monthly tabs
+
+
+def month_of(text: str) -> dt.date | None:
+    """``2026-01`` -> the first day of that month; None unless a month Excel can show."""
+    match = re.fullmatch(r"([0-9]{4})-([0-9]{2})", text)
+    if not match:
+        return None
+    year, month = int(match.group(1)), int(match.group(2))
+    if not FIRST_YEAR <= year <= LAST_YEAR or not 1 <= month <= 12:
+        return None
+    return dt.date(year, month, 1)
+
+
 def parse_month(text: str) -> dt.date:
     """``2026-01`` -> the first day of that month."""
-    match = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise InputError(f"--start {text!r}: expected a month as YYYY-MM, e.g. 2026-01")
-    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+    month = month_of(text.strip())
+    if month is None:
+        raise InputError(
+            f"--start {text!r}: expected a month as YYYY-MM, e.g. 2026-01 "
+            f"(years {FIRST_YEAR} to {LAST_YEAR})"
+        )
+    return month

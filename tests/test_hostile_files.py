@@ -5,9 +5,11 @@ files of the wrong kind, damaged files, zip bombs, XML entity tricks, absurdly l
 sheets, workbooks of another origin, a missing path and a folder. Each one is given to
 the installed ``roi-xl`` script, as a user runs it, with ``audit FILE`` and
 ``read --json FILE``, in a subprocess whose address space is capped at 1 GiB
-(RLIMIT_AS) and whose own peak resident memory is read back with ``os.wait4``. Every
-run must exit with code 2, print one message naming the file and the problem, print
-no traceback, finish within 10 s, stay under 1 GiB, and leave the file byte-identical.
+(RLIMIT_AS) and its CPU time at 10 s (RLIMIT_CPU), and whose own peak resident memory
+is read back with ``os.wait4``. Every run must exit with code 2, print one message
+naming the file and the problem, print no traceback, stay within 10 s of CPU and 1 GiB,
+and leave the file byte-identical. No wall-clock time is asserted (a busy machine is
+no bug); a run still going after two minutes is killed and fails as a hang.
 
 The cases after the "found while probing" line go past the obvious corpus; when they
 were written they failed, and each comment says which bug in the guard or the reader
@@ -50,8 +52,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 CLI = Path(sys.executable).parent / "roi-xl"
-TIME_LIMIT = 10.0  # seconds, per run
-KILL_AFTER = TIME_LIMIT + 2.0  # a run still going then is killed (and fails on time)
+CPU_LIMIT = 10  # seconds of CPU, per process: the kernel stops a run past it (a signal, not 2)
+KILL_AFTER = 120.0  # wall seconds: only a run that hangs is still going then (killed, fails)
 MEMORY_LIMIT = 1 << 30  # bytes: the address-space cap, and the bound on peak RSS
 COMMANDS = {"audit": ["audit"], "read-json": ["read", "--json"]}
 INPUTS_SHEET = "xl/worksheets/sheet2.xml"  # the Inputs sheet of a generated workbook
@@ -81,7 +83,7 @@ class CliRun:
     def describe(self) -> str:
         return (
             f"exit {self.code}, {self.seconds:.2f} s, peak {self.peak_bytes / 2**20:.0f} MiB"
-            f"{', KILLED at the time limit' if self.killed else ''}\n"
+            f"{', KILLED as a hang' if self.killed else ''}\n"
             f"--- stdout (first 1500 chars):\n{self.stdout[:1500]}\n"
             f"--- stderr (first 3000 chars):\n{self.stderr[:3000]}"
         )
@@ -89,6 +91,7 @@ class CliRun:
 
 def _cap_address_space() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CPU, (CPU_LIMIT, CPU_LIMIT + 1))
 
 
 def run_cli(args: list[str], logs: Path) -> CliRun:
@@ -626,7 +629,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, valid_workbook: Path) -> It
 
 def _check_refused(case: Case, path: Path, run: CliRun) -> None:
     details = f"{case.id}: {run.describe()}"
-    assert not run.killed and run.seconds < TIME_LIMIT, f"over {TIME_LIMIT:.0f} s: {details}"
+    assert not run.killed, f"hung: {details}"
+    assert run.code >= 0, f"stopped by a signal (CPU or memory limit): {details}"
     assert run.peak_bytes < MEMORY_LIMIT, f"over 1 GiB: {details}"
     assert "Traceback" not in run.stdout + run.stderr, details
     if not case.must_refuse and run.code in (0, 1):
@@ -674,7 +678,7 @@ def test_valid_workbook_passes_under_the_same_limits(
     assert fingerprint(valid_workbook) == before
     assert run.code == 0, run.describe()
     assert "Traceback" not in run.stdout + run.stderr
-    assert not run.killed and run.seconds < TIME_LIMIT, run.describe()
+    assert not run.killed, run.describe()
     assert run.peak_bytes < MEMORY_LIMIT, run.describe()
     if command == "read-json":
         payload = json.loads(run.stdout)

@@ -59,6 +59,7 @@ def judge(run: Run) -> None:
             CASE
                 WHEN ts IS NULL THEN CASE WHEN nullif(trim(start_raw), '') IS NULL
                     THEN 'start_missing' ELSE 'start_invalid' END
+                WHEN NOT isfinite(ts) THEN 'start_invalid'
                 WHEN status IS NULL THEN CASE WHEN nullif(trim(status_raw), '') IS NULL
                     THEN 'status_missing' ELSE 'status_unknown' END
                 WHEN wait_s IS NULL AND nullif(trim(wait_raw), '') IS NOT NULL
@@ -66,6 +67,7 @@ def judge(run: Run) -> None:
                 WHEN wait_s < 0 THEN 'wait_negative'
                 WHEN wait_end IS NULL AND nullif(trim(wait_end_raw), '') IS NOT NULL
                     THEN 'wait_end_invalid'
+                WHEN NOT isfinite(wait_end) THEN 'wait_end_invalid'
                 WHEN wait_end < ts THEN 'wait_end_before_start'
                 WHEN duration_s IS NULL AND nullif(trim(duration_raw), '') IS NOT NULL
                     THEN 'duration_invalid'

@@ -26,7 +26,14 @@ MAX_PART_BYTES = 100 * 1024 * 1024
 MAX_TOTAL_BYTES = 200 * 1024 * 1024
 MAX_RATIO = 200  # uncompressed / compressed, for parts above 1 MiB
 MAX_SHEET_ROWS = 100_000
-MAX_SHEET_CELLS = 10_000_000  # rows x columns of a sheet's used area, read as a dense grid
+MAX_SHEET_CELLS = 1_000_000  # rows x columns of a sheet's used area, read as a dense grid
+MAX_GRID_CELLS = 2_000_000  # the same, all sheets together
+MAX_CELLS = 200_000  # cells written in all sheets (a 60-month roi_xl workbook has ~21,000)
+MAX_ELEMENTS = 500_000  # XML elements in all parts (a 60-month roi_xl workbook has ~44,000)
+MAX_SHEETS = 256
+MAX_STRINGS = 1_000_000  # a shared-string table's declared count, which readers allocate
+MAX_RANGE_CELLS = 100_000  # one range a sheet declares (merged cells, hyperlinks, ...)
+MAX_RANGES_CELLS = 500_000  # all declared ranges together, which openpyxl may expand
 MAX_CARRY = 8 * 1024 * 1024  # an unfinished tag longer than this is not a spreadsheet
 CHUNK = 1024 * 1024
 
@@ -47,6 +54,13 @@ _ERROR_CELL = re.compile(
     rb'<(?:\w+:)?c\b(?=[^>]*\bt="e")[^>]*\br="([A-Z]{1,3}\d+)"[^>]*>(.*?)</(?:\w+:)?c>', re.S
 )
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_CELL_START = re.compile(rb"<(?:\w+:)?c[\s>/]")
+_SST = re.compile(rb"<(?:\w+:)?sst\b([^>]*)>")
+_COUNT_ATTRIBUTE = re.compile(rb'\b((?:unique)?[cC]ount)\s*=\s*["\']\s*([^"\']*)["\']')
+_RANGE_ATTRIBUTE = re.compile(rb'\b(?:sqref|ref)\s*=\s*["\']([^"\']*)["\']')
+_RANGE_ELEMENT = re.compile(rb"<(?:\w+:)?sqref>([^<]*)<")
+_RANGE = re.compile(r"\$?([A-Z]{1,3})?\$?([0-9]{1,7})?(?::\$?([A-Z]{1,3})?\$?([0-9]{1,7})?)?")
+EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
 
 
 class UnreadableFileError(RoiXlError):
@@ -61,6 +75,15 @@ class SheetPart:
     rows: int = 0
     columns: int = 0
     error_cells: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Totals:
+    """What the scan has counted so far across the whole package."""
+
+    cells: int = 0
+    elements: int = 0
+    range_cells: int = 0
 
 
 @dataclass
@@ -139,16 +162,49 @@ def _scan_archive(path: Path, archive: zipfile.ZipFile) -> PackageScan:
                 f"{path}: part {info.filename} would expand to {info.file_size:,} bytes "
                 f"(ratio {ratio:.0f}:1); refusing a possible zip bomb"
             )
-    names = {info.filename for info in infos}
+    names = _check_entry_names(path, infos)
     _check_package_kind(path, archive, names)
     sheets = _sheet_parts(path, archive)
+    if len(sheets) > MAX_SHEETS:
+        raise UnreadableFileError(
+            f"{path}: {len(sheets):,} sheets; a roi_xl workbook has at most 70 (limit {MAX_SHEETS})"
+        )
     by_part = {sheet.part: sheet for sheet in sheets}
+    totals = _Totals()
     for info in infos:
         if info.filename.endswith((".xml", ".rels", ".vml")):
-            _scan_part(path, archive, info, by_part.get(info.filename))
+            _scan_part(path, archive, info, by_part.get(info.filename), totals)
+    grid = sum(sheet.rows * sheet.columns for sheet in sheets)
+    if grid > MAX_GRID_CELLS:
+        raise UnreadableFileError(
+            f"{path}: the sheets' used areas add up to {grid:,} cells, read as grids (limit "
+            f"{MAX_GRID_CELLS:,}); a roi_xl workbook is far smaller: clear the far-away cells "
+            "or check this is the right file"
+        )
     external = sorted(n for n in names if _EXTERNAL_LINK.fullmatch(n))
     macros = any(n.lower().endswith("vbaproject.bin") for n in names)
     return PackageScan(sheets=sheets, external_links=external, has_macros=macros)
+
+
+def _check_entry_names(path: Path, infos: list[zipfile.ZipInfo]) -> set[str]:
+    """Refuse a package whose entries could be confused or written outside a folder: the
+    same name twice (readers disagree on which one counts), absolute or ``..`` names."""
+    names: set[str] = set()
+    for info in infos:
+        name = info.filename
+        pieces = name.replace("\\", "/").split("/")
+        if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) or ".." in pieces:
+            raise UnreadableFileError(
+                f"{path}: the package holds an entry named {name[:80]!r}, outside the package "
+                "(an absolute or '..' name); refusing it as unsafe"
+            )
+        if name.casefold() in names:
+            raise UnreadableFileError(
+                f"{path}: the package holds two entries named {name[:80]!r}; readers would not "
+                "agree on which one is the workbook, so it is refused as unsafe"
+            )
+        names.add(name.casefold())
+    return {info.filename for info in infos}
 
 
 def _check_package_kind(path: Path, archive: zipfile.ZipFile, names: set[str]) -> None:
@@ -260,7 +316,11 @@ def part_name(part: str) -> str:
 
 
 def _scan_part(
-    path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, sheet: SheetPart | None
+    path: Path,
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    sheet: SheetPart | None,
+    totals: _Totals,
 ) -> None:
     """Stream one XML part: refuse entity declarations and foreign encodings; for a sheet,
     measure its used area and note its error cells.
@@ -276,7 +336,7 @@ def _scan_part(
             whole = stream.read(CHUNK + 1)
             if len(whole) <= CHUNK:  # the size the directory gives is not trusted
                 _check_encoding(path, info.filename, whole)
-                _scan_text(path, info.filename, whole, sheet)
+                _scan_text(path, info.filename, whole, sheet, totals)
                 return
             carry, first = whole, False
             _check_encoding(path, info.filename, whole)
@@ -292,8 +352,8 @@ def _scan_part(
             ready, carry = buffer[:cut], buffer[cut:]
             if len(carry) > MAX_CARRY:
                 raise UnreadableFileError(f"{path}: part {info.filename} is not a valid sheet")
-            _scan_text(path, info.filename, ready, sheet)
-    _scan_text(path, info.filename, carry, sheet)
+            _scan_text(path, info.filename, ready, sheet, totals)
+    _scan_text(path, info.filename, carry, sheet, totals)
 
 
 def _last_boundary(buffer: bytes, is_sheet: bool) -> int:
@@ -320,13 +380,22 @@ def _check_encoding(path: Path, part: str, head: bytes) -> None:
         )
 
 
-def _scan_text(path: Path, part: str, text: bytes, sheet: SheetPart | None) -> None:
+def _scan_text(
+    path: Path, part: str, text: bytes, sheet: SheetPart | None, totals: _Totals
+) -> None:
     if any(marker in text for marker in _DANGEROUS):
         raise UnreadableFileError(
             f"{path}: part {part} declares XML entities (a DOCTYPE); refusing it as unsafe"
         )
+    _check_counts(path, part, text, totals)
     if sheet is None:
         return
+    totals.cells += len(_CELL_START.findall(text))
+    if totals.cells > MAX_CELLS:
+        raise UnreadableFileError(
+            f"{path}: sheet '{sheet.name}' brings the workbook past {MAX_CELLS:,} cells; a "
+            "roi_xl workbook has a few thousand: is this the right file?"
+        )
     rows = sheet.rows
     for attributes in _ROW.findall(text):
         number = _ROW_NUMBER.search(attributes)
@@ -353,6 +422,53 @@ def _scan_text(path: Path, part: str, text: bytes, sheet: SheetPart | None) -> N
     for match in _ERROR_CELL.finditer(text):
         value = _VALUE.search(match.group(2))
         sheet.error_cells[match.group(1).decode()] = value.group(1).decode() if value else "#N/A"
+
+
+def _check_counts(path: Path, part: str, text: bytes, totals: _Totals) -> None:
+    """What readers trust and allocate or expand: the number of elements, a shared-string
+    table's declared counts, and every range a part declares (merged cells, hyperlinks,
+    conditional formats, data validations, the sheet's dimension...)."""
+    totals.elements += text.count(b"<") - text.count(b"</")
+    if totals.elements > MAX_ELEMENTS:
+        raise UnreadableFileError(
+            f"{path}: part {part} brings the package past {MAX_ELEMENTS:,} XML elements; a "
+            "roi_xl workbook has far fewer: is this the right file?"
+        )
+    for match in _SST.finditer(text):
+        for name, value in _COUNT_ATTRIBUTE.findall(match.group(1)):
+            if not value.strip().isdigit() or int(value) > MAX_STRINGS:
+                declared = value[:20].decode(errors="replace")
+                raise UnreadableFileError(
+                    f"{path}: part {part} declares {name.decode()}={declared!r} shared strings "
+                    f"(limit {MAX_STRINGS:,}); refusing a forged count"
+                )
+    for found in (*_RANGE_ATTRIBUTE.findall(text), *_RANGE_ELEMENT.findall(text)):
+        for token in found.decode("utf-8", errors="replace").split():
+            area = range_cells(token)
+            totals.range_cells += area
+            if area > MAX_RANGE_CELLS or totals.range_cells > MAX_RANGES_CELLS:
+                raise UnreadableFileError(
+                    f"{path}: part {part} declares the range {token[:40]} ({area:,} cells; "
+                    f"limit {MAX_RANGE_CELLS:,} a range, {MAX_RANGES_CELLS:,} in all) that "
+                    "readers would expand cell by cell; a roi_xl workbook has none so large"
+                )
+
+
+def range_cells(token: str) -> int:
+    """The cells a range such as ``A1:C3``, ``$A:$A`` or ``2:5`` covers (0 if not a range)."""
+    match = _RANGE.fullmatch(token.strip().upper())
+    if not match or not any(match.groups()):
+        return 0
+    first_col, first_row, last_col, last_row = match.groups()
+    if ":" not in token:
+        return 1 if first_col and first_row else 0
+    columns = (
+        abs(_column_number(last_col.encode()) - _column_number(first_col.encode())) + 1
+        if first_col and last_col
+        else EXCEL_COLUMNS
+    )
+    rows = abs(int(last_row) - int(first_row)) + 1 if first_row and last_row else EXCEL_ROWS
+    return columns * rows
 
 
 def _column_number(letters: bytes) -> int:

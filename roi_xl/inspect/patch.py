@@ -22,7 +22,6 @@ import numbers
 import os
 import re
 import stat
-import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from typing import Any
 from defusedxml import ElementTree as SafeXml
 
 from roi_xl.errors import InputError, RoiXlError
-from roi_xl.files import usual_mode
+from roi_xl.files import locked, partial_file, usual_mode
 from roi_xl.inspect.findings import shown
 from roi_xl.inspect.guard import NS_MAIN, NS_PKG_REL, custom_properties, part_name, scan
 from roi_xl.inspect.reader import recorded_period, recorded_template
@@ -164,20 +163,34 @@ def import_figures(
     *,
     force: bool = False,
     output: str | Path | None = None,
+    supplied: Template | None = None,
 ) -> ImportReport:
     """Write ``figures`` (and missed-call ``grids``) into the monthly tabs of ``path``.
 
     Written to ``output`` when given, else in place. Without ``force`` a cell
     that already holds a different value stops the import (FigureConflictError)
     before anything is written; ``force`` overwrites such cells and an existing
-    ``output``. Formula cells are never overwritten.
+    ``output``. Formula cells are never overwritten. The workbook stays locked
+    from reading to renaming, so two imports into it run one after the other.
+    ``supplied``: the user's template file (``--template``) the workbook was made from.
     """
-    source = Path(path)
+    with locked(Path(path)):
+        return _import_figures(Path(path), figures, grids, force, output, supplied)
+
+
+def _import_figures(
+    source: Path,
+    figures: Figures,
+    grids: Grids | None,
+    force: bool,
+    output: str | Path | None,
+    supplied: Template | None,
+) -> ImportReport:
     target = _target(source, output, force)
     package = scan(source)
     grids = grids or {}
     with zipfile.ZipFile(source) as archive, _as_figure_import_error():
-        model, layout = _model(source, archive)
+        model, layout = _model(source, archive, supplied)
         _check_request(source, model, figures, grids)
         parts = {sheet.name: sheet.part for sheet in package.sheets}
         strings = SharedStrings(lambda: _shared_string_texts(source, archive))
@@ -254,17 +267,19 @@ def _target(source: Path, output: str | Path | None, force: bool) -> Path:
     return target
 
 
-def workbook_template(path: Path) -> Template:
+def workbook_template(path: Path, supplied: Template | None = None) -> Template:
     """The template a workbook made by roi-xl new records, read from the package alone."""
     scan(path)
     with zipfile.ZipFile(path) as archive:
-        return _model(path, archive)[0]
+        return _model(path, archive, supplied)[0]
 
 
-def _model(source: Path, archive: zipfile.ZipFile) -> tuple[Template, Layout]:
+def _model(
+    source: Path, archive: zipfile.ZipFile, supplied: Template | None = None
+) -> tuple[Template, Layout]:
     """The template and layout recorded in the file's custom properties (as the reader does)."""
     properties = custom_properties(source, archive)
-    model = recorded_template(source, properties)
+    model = recorded_template(source, properties, supplied)
     locale, start, months = recorded_period(source, properties)
     return model, build_layout(model, load_locale(locale), start, months)
 
@@ -629,9 +644,7 @@ def _write_package(
 ) -> None:
     """Copy every entry in order, the patched parts replaced, into a temporary file beside
     ``target``, then rename it: a crash leaves the old file whole and no temporary file."""
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".partial", dir=target.parent
-    )
+    descriptor, temporary = partial_file(target)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             with zipfile.ZipFile(handle, "w") as out:

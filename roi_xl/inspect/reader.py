@@ -21,7 +21,6 @@ from typing import Any
 import openpyxl
 
 from roi_xl.decide.break_even import BreakEven, break_even
-from roi_xl.errors import RoiXlError
 from roi_xl.inspect import audit
 from roi_xl.inspect.findings import Finding, error, shown
 from roi_xl.inspect.guard import PackageScan, UnreadableFileError, scan
@@ -30,6 +29,7 @@ from roi_xl.locale import LOCALES, load_locale
 from roi_xl.model import engine, template
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import SCENARIOS, Template
+from roi_xl.overrides import FIRST_YEAR, LAST_YEAR, month_of
 from roi_xl.workbook import Reference, WorkbookOptions, build_reference
 from roi_xl.workbook.layout import (
     HEATMAP_FIRST_COL,
@@ -102,6 +102,7 @@ class WorkbookRead:
     selected_scenario: str | None
     scenarios: dict[str, ScenarioRead]
     actuals: dict[str, dict[str, float | None]]
+    model: Template
     findings: list[Finding] = field(default_factory=list)
     break_evens: list[BreakEvenRead] = field(default_factory=list)
 
@@ -143,14 +144,19 @@ class WorkbookRead:
         }
 
 
-def read_workbook(path: str | Path) -> WorkbookRead:
-    """Read, recompute and audit a workbook; raise UnreadableFileError if it cannot be read."""
+def read_workbook(path: str | Path, supplied: Template | None = None) -> WorkbookRead:
+    """Read, recompute and audit a workbook; raise UnreadableFileError if it cannot be read.
+
+    ``supplied``: the user's template file (``--template``) for a workbook made from one.
+    """
     path = Path(path)
     package = scan(path)
     book = load_formulas(path)
     properties = _properties(book)
-    model = recorded_template(path, properties)
+    model = recorded_template(path, properties, supplied)
     locale_code, start, months = recorded_period(path, properties)
+    version = recorded_version(path, properties, "roi_xl_template_version")
+    generator_version = recorded_version(path, properties, "roi_xl_generator_version")
     layout = build_layout(model, load_locale(locale_code), start, months)
     cells = read_cells(path, package, book, model, layout)
     loaded, selected, inputs = cells.loaded, cells.selected, cells.inputs
@@ -166,14 +172,13 @@ def read_workbook(path: str | Path) -> WorkbookRead:
         scenarios[scenario] = ScenarioRead(numbers, outputs, cached_outputs(loaded, scenario))
     figures_ok = not any(f.rule == "figure_not_number" for f in loaded.findings)
     audit.check_cells(loaded, reference, complete and figures_ok and selected is not None)
-    version = properties.get("roi_xl_template_version", "")
     if version and version != model.version:
         loaded.findings.append(audit.version_finding(version, model.version))
     return WorkbookRead(
         path=str(path),
         template=model.key,
         version=version or model.version,
-        generator_version=properties.get("roi_xl_generator_version", ""),
+        generator_version=generator_version,
         locale=locale_code,
         start=f"{start.year:04d}-{start.month:02d}",
         months=months,
@@ -182,6 +187,7 @@ def read_workbook(path: str | Path) -> WorkbookRead:
         actuals={layout.month_sheets[i]: figures for i, figures in enumerate(actuals)},
         findings=audit.ordered(loaded.findings),
         break_evens=read_break_evens(loaded, selected, inputs) if complete else [],
+        model=model,
     )
 
 
@@ -239,34 +245,102 @@ def _properties(book: openpyxl.Workbook) -> dict[str, str]:
     return {prop.name: str(prop.value) for prop in props.props}
 
 
-def recorded_template(path: Path, properties: Mapping[str, str]) -> Template:
-    """The template a workbook says it was made from (its roi_xl properties)."""
+_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]{0,31}")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+_COUNT = re.compile(r"[0-9]{1,2}")
+MAX_MONTHS = 60
+
+
+def recorded_template(
+    path: Path, properties: Mapping[str, str], supplied: Template | None = None
+) -> Template:
+    """The template a workbook says it was made from (its roi_xl properties).
+
+    The recorded key is only ever looked up among the built-in templates; a
+    user's template is the file given with ``--template``, used for the
+    workbooks that record its key and accepted when its content hash is the
+    one they record.
+    """
     key = properties.get("roi_xl_template")
     if not key:
         raise UnreadableFileError(
             f"{path}: not a roi_xl workbook (no template recorded in its properties); "
             "create one with 'roi-xl new TEMPLATE -o FILE.xlsx'"
         )
-    try:
-        return template.load(key)
-    except RoiXlError as exc:
+    if not template.TEMPLATE_KEY_PATTERN.fullmatch(key):
+        raise _damaged(path, "roi_xl_template", key, "a template name such as phone-system")
+    digest = properties.get("roi_xl_template_sha256", "")
+    if digest and not _DIGEST.fullmatch(digest):
+        raise _damaged(path, "roi_xl_template_sha256", digest, "64 hexadecimal digits")
+    if supplied is not None and (supplied.key == key or key not in template.builtin_names()):
+        return _supplied_template(path, key, digest, supplied)
+    if key not in template.builtin_names():
         raise UnreadableFileError(
-            f"{path}: made from template '{key}', which is not available ({exc})"
-        ) from None
+            f"{path}: made from template '{key}', which is not built in; give the template "
+            "file it was made from with --template FILE.toml"
+        )
+    model = template.load_builtin(key)
+    version = properties.get("roi_xl_template_version", "")
+    if digest and digest != model.digest and version == model.version:
+        raise UnreadableFileError(
+            f"{path}: made from a template '{key}' {version} whose content differs from the "
+            "built-in one (rule template_hash); give the template file it was made from with "
+            "--template FILE.toml"
+        )
+    return model
+
+
+def _supplied_template(path: Path, key: str, digest: str, supplied: Template) -> Template:
+    """The ``--template`` file, if it is the one the workbook was made from."""
+    if supplied.key != key:
+        raise UnreadableFileError(
+            f"{path}: made from template '{key}', but {supplied.path} is template "
+            f"'{supplied.key}' (rule template_key)"
+        )
+    if not digest:
+        raise UnreadableFileError(
+            f"{path}: records no template hash, so {supplied.path} cannot be checked against "
+            "it (rule template_hash); regenerate the workbook with this version of roi_xl"
+        )
+    if supplied.digest != digest:
+        raise UnreadableFileError(
+            f"{path}: {supplied.path} is not the template the workbook was made from: its "
+            f"SHA-256 is {supplied.digest[:12]}..., the workbook records {digest[:12]}... "
+            "(rule template_hash)"
+        )
+    return supplied
+
+
+def recorded_version(path: Path, properties: Mapping[str, str], name: str) -> str:
+    """A version recorded in the properties ("" when absent), refused when it is not one."""
+    value = properties.get(name, "")
+    if value and not _VERSION.fullmatch(value):
+        raise _damaged(path, name, value, "a version such as 1.2.0")
+    return value
 
 
 def recorded_period(path: Path, properties: Mapping[str, str]) -> tuple[str, dt.date, int]:
     """Locale, first month and number of months recorded in a workbook's properties."""
     locale = properties.get("roi_xl_locale", "en-US")
+    if locale not in LOCALES:
+        raise _damaged(path, "roi_xl_locale", locale, " or ".join(LOCALES))
     start = properties.get("roi_xl_start", "")
+    first = month_of(start)
+    if first is None:
+        expected = f"a month written YYYY-MM, years {FIRST_YEAR} to {LAST_YEAR}"
+        raise _damaged(path, "roi_xl_start", start, expected)
     months = properties.get("roi_xl_months", "")
-    match = re.fullmatch(r"(\d{4})-(\d{2})", start)
-    if locale not in LOCALES or not match or not months.isdigit() or not 1 <= int(months) <= 60:
-        raise UnreadableFileError(
-            f"{path}: the roi_xl properties are damaged (locale {locale!r}, start {start!r}, "
-            f"months {months!r})"
-        )
-    return locale, dt.date(int(match.group(1)), int(match.group(2)), 1), int(months)
+    if not _COUNT.fullmatch(months) or not 1 <= int(months) <= MAX_MONTHS:
+        raise _damaged(path, "roi_xl_months", months, f"a whole number from 1 to {MAX_MONTHS}")
+    return locale, first, int(months)
+
+
+def _damaged(path: Path, name: str, value: str, expected: str) -> UnreadableFileError:
+    shown_value = value if len(value) <= 40 else value[:40] + "..."
+    return UnreadableFileError(
+        f"{path}: the roi_xl properties are damaged: {name} is {shown_value!r}, expected "
+        f"{expected} (rule property_value)"
+    )
 
 
 # ------------------------------------------------------------------ reading

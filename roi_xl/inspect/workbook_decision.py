@@ -48,4 +48,4 @@ def decide_read(
     selected = read.selected_scenario or "realistic"
     base = base or selected
     solved = tuple(b.result for b in read.break_evens) if base == selected else None
-    return decide(load(read.template), scenarios, base, seed, draws, solved or None)
+    return decide(read.model, scenarios, base, seed, draws, solved or None)

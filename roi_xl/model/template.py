@@ -8,6 +8,8 @@ good as a built-in one. Every error names the file, the line and the problem.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import re
 import tomllib
 from collections.abc import Mapping
@@ -172,6 +174,7 @@ class Template:
     monthly: Monthly
     path: str
     channels: tuple[Channel, ...] = ()
+    digest: str = ""  # SHA-256 of the template's text: which template a workbook was made from
 
     def input(self, key: str) -> Input:
         for item in self.inputs:
@@ -221,6 +224,14 @@ def load(name_or_path: str | Path) -> Template:
     return load_file(path)
 
 
+def load_builtin(name: str) -> Template:
+    """A built-in template by its key only: a name read from a file is never a path."""
+    if name not in builtin_names():
+        known = ", ".join(builtin_names())
+        raise TemplateError(f"'{name}' is not a built-in template (built-in: {known})")
+    return load_file(_builtin_dir() / f"{name}.toml")
+
+
 def load_all() -> list[Template]:
     return [load(name) for name in builtin_names()]
 
@@ -248,7 +259,9 @@ def parse_template(source: str, path: str = "<template>") -> Template:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:
         raise TemplateError(f"{path}: not valid TOML: {exc}") from None
-    return _Builder(data, source, path).build()
+    built = _Builder(data, source, path).build()
+    text = source.replace("\r\n", "\n")  # the same template whatever the checkout's line endings
+    return dataclasses.replace(built, digest=hashlib.sha256(text.encode()).hexdigest())
 
 
 class _Builder:

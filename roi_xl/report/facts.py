@@ -23,7 +23,7 @@ from roi_xl.inspect.workbook_decision import decide_read
 from roi_xl.locale import Locale, load_locale
 from roi_xl.model import engine
 from roi_xl.model.excel_errors import ExcelError
-from roi_xl.model.template import Template, load
+from roi_xl.model.template import Template
 from roi_xl.workbook.values import WorkbookValues, compute_values
 
 # ------------------------------------------------------------------ words and numbers
@@ -182,7 +182,7 @@ class Facts:
 
 def build_facts(read: WorkbookRead, locale: str = "en-US", seed: int = 0) -> Facts:
     """Read the template, compute the plan, the sensitivity, the break-evens and the risk."""
-    model = load(read.template)
+    model = read.model
     loc = load_locale(locale)
     config = load_config()
     style = config["number"][locale]

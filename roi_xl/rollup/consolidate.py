@@ -11,16 +11,21 @@ workbook groups files by template, one sheet each (see ``roi_xl.rollup``).
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import os
+import signal
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 from roi_xl.errors import InputError
+from roi_xl.locale import load_locale
 from roi_xl.model import engine, template
 from roi_xl.rollup import (
     AUDITS,
@@ -64,7 +69,7 @@ class TemplateTotals:
     sheet: str
     files: int
     files_with_errors: int
-    locales: list[str]  # several: the sums may add amounts in different currencies
+    locales: list[str]  # all in one currency: a file in another is refused (currency_mix)
     figures: list[Figure]
 
     def to_dict(self) -> dict[str, Any]:
@@ -131,8 +136,12 @@ def rollup(
     workers: int | None = None,
     progress: Progress | None = None,
     audit: str = FAST,
+    supplied: template.Template | None = None,
 ) -> RollupReport:
-    """Read every workbook in ``paths`` (folders: their .xlsx files) and write the roll-up."""
+    """Read every workbook in ``paths`` (folders: their .xlsx files) and write the roll-up.
+
+    ``supplied``: the user's template file (``--template``), for workbooks made from it.
+    """
     output = Path(output)
     if audit not in AUDITS:
         raise InputError(f"--audit {audit!r}: choose {' or '.join(AUDITS)}")
@@ -143,19 +152,25 @@ def rollup(
     files = expand(paths, exclude=output)
     report = RollupReport(output=output, audit=audit, workers=workers)
     portfolios: dict[str, Portfolio] = {}
+    currencies: dict[str, tuple[str, str]] = {}  # template -> its sheet's currency, first file
     begin = time.perf_counter()
     with Spool() as spool:
-        results = _read_all(files, workers, audit)
+        results = _read_all(files, workers, audit, supplied)
         for done, result in enumerate(results, start=1):
             if progress:
                 progress(done, len(files), result.path)
             if isinstance(result, Failure):
                 report.failures.append(result)
                 continue
+            currency = load_locale(result.locale).currency_symbol
+            first = currencies.setdefault(result.template, (currency, result.path))
+            if currency != first[0]:
+                report.failures.append(_other_currency(result, currency, *first))
+                continue
             portfolio = portfolios.get(result.template)
             if portfolio is None:
                 portfolio = portfolios[result.template] = Portfolio(
-                    plan_sheet(template.load(result.template))
+                    plan_sheet(_template(result.template, supplied))
                 )
             row = _row(portfolio, result)
             portfolio.add(row.values, row.errors, row.warnings, result.locale)
@@ -200,20 +215,94 @@ def _is_workbook_file(path: Path) -> bool:
     return path.suffix.lower() == ".xlsx" and path.is_file() and not hidden_or_lock
 
 
-def _read_all(files: Sequence[Path], workers: int, audit: str) -> Iterator[FileSummary | Failure]:
-    """Summaries in the order of ``files``, read by ``workers`` processes, a few files ahead."""
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        queue = iter(files)
-        pending: deque[Future[FileSummary | Failure]] = deque(
-            pool.submit(summarise, str(path), audit)
-            for path in itertools.islice(queue, workers * IN_FLIGHT_PER_WORKER)
-        )
-        while pending:
-            result = pending.popleft().result()
-            following = next(queue, None)
-            if following is not None:
-                pending.append(pool.submit(summarise, str(following), audit))
-            yield result
+def _other_currency(
+    summary: FileSummary, currency: str, sheet_currency: str, first: str
+) -> Failure:
+    """A workbook whose amounts are in another currency than its template's sheet: never
+    added into the same totals (no exchange rate is assumed), listed with its reason."""
+    return Failure(
+        summary.path,
+        f"its amounts are in {currency}, the '{summary.template}' totals in {sheet_currency} "
+        f"(as in {first}); amounts in two currencies are never added together: roll up each "
+        "currency separately (rule currency_mix)",
+    )
+
+
+def _template(key: str, supplied: template.Template | None) -> template.Template:
+    """The template a summary was read with: the supplied one, or the built-in of that key."""
+    if supplied is not None and supplied.key == key:
+        return supplied
+    return template.load_builtin(key)
+
+
+def _read_all(
+    files: Sequence[Path], workers: int, audit: str, supplied: template.Template | None
+) -> Iterator[FileSummary | Failure]:
+    """Summaries in the order of ``files``, read by ``workers`` processes, a few files ahead.
+
+    A worker that dies (a reader library aborting on a hostile file) breaks the pool: the
+    files then in flight are read again one by one, each in a process of its own, so the
+    one that kills its reader is reported as that file's failure; then a new pool goes on.
+    """
+    queue = iter(files)
+    while True:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            pending: deque[tuple[Path, Future[FileSummary | Failure]]] = deque(
+                (path, pool.submit(summarise, str(path), audit, supplied))
+                for path in itertools.islice(queue, workers * IN_FLIGHT_PER_WORKER)
+            )
+            broken: list[Path] = []
+            while pending:
+                path, future = pending.popleft()
+                try:
+                    result = future.result()
+                except BrokenProcessPool:
+                    broken = [path, *(item for item, _ in pending)]
+                    break
+                following = next(queue, None)
+                if following is not None:
+                    pending.append(
+                        (following, pool.submit(summarise, str(following), audit, supplied))
+                    )
+                yield result
+        if not broken:
+            return
+        for path in broken:
+            yield _read_alone(path, audit, supplied)
+
+
+def _read_alone(
+    path: Path, audit: str, supplied: template.Template | None
+) -> FileSummary | Failure:
+    """Read one file in a process of its own; its death becomes the file's Failure."""
+    context = multiprocessing.get_context()
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_summarise_into, args=(sender, str(path), audit, supplied))
+    process.start()
+    sender.close()
+    try:
+        result: FileSummary | Failure | None = receiver.recv()
+    except EOFError:
+        result = None
+    finally:
+        receiver.close()
+        process.join()
+    if result is not None:
+        return result
+    code = process.exitcode or 0
+    how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+    return Failure(
+        str(path),
+        f"the reader process died while reading it ({how}): the file is damaged or built to "
+        "crash spreadsheet readers",
+    )
+
+
+def _summarise_into(
+    sender: Connection, path: str, audit: str, supplied: template.Template | None
+) -> None:
+    sender.send(summarise(path, audit, supplied))
+    sender.close()
 
 
 def _row(portfolio: Portfolio, summary: FileSummary) -> Row:

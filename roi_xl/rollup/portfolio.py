@@ -38,7 +38,7 @@ class Portfolio:
         self.files_with_errors = 0
         self.errors = 0
         self.warnings = 0
-        self.locales: set[str] = set()  # more than one: amounts may be in several currencies
+        self.locales: set[str] = set()  # one currency: the roll-up refuses a mix
         self.sums = [0.0] * len(plan.columns)
         self.counts = [0] * len(plan.columns)
         self.products: dict[tuple[int, ...], float] = {g: 0.0 for g in _product_groups(plan)}

@@ -33,9 +33,10 @@ from roi_xl.inspect.reader import (
     read_workbook,
     recorded_period,
     recorded_template,
+    recorded_version,
 )
 from roi_xl.locale import load_locale
-from roi_xl.model import engine, template
+from roi_xl.model import engine
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import SCENARIOS, Template
 from roi_xl.workbook.layout import SCENARIO_COLS, Layout, build_layout, cell
@@ -46,7 +47,7 @@ ROLLUP_PROPERTY = "roi_xl_rollup"  # marks a roll-up, so a later roll-up of its 
 _RECALCULATED_SHARE = 0.5  # above this share of empty cached results: never recalculated
 
 Value = float | str | None  # a number, an Excel error's text, or nothing
-_TEMPLATES: dict[str, Template] = {}
+_TEMPLATES: dict[tuple[str, str, str], Template] = {}
 _LAYOUTS: dict[tuple[str, str, dt.date, int], Layout] = {}
 
 
@@ -82,12 +83,17 @@ class Failure:
     reason: str
 
 
-def summarise(path: str, audit_level: str = FAST) -> FileSummary | Failure:
-    """Read one workbook for the roll-up; a file that cannot be read becomes a Failure."""
+def summarise(
+    path: str, audit_level: str = FAST, supplied: Template | None = None
+) -> FileSummary | Failure:
+    """Read one workbook for the roll-up; a file that cannot be read becomes a Failure.
+
+    ``supplied``: the user's template file (``--template``), for workbooks made from it.
+    """
     try:
         if audit_level == FULL:
-            return _from_full_read(read_workbook(path))
-        return _fast_read(Path(path))
+            return _from_full_read(read_workbook(path, supplied))
+        return _fast_read(Path(path), supplied)
     except RoiXlError as exc:
         return Failure(path, str(exc).removeprefix(f"{path}: "))
     except Exception as exc:  # never stop a roll-up of many files for one odd file
@@ -105,20 +111,21 @@ def _from_full_read(read: WorkbookRead) -> FileSummary:
         selected_scenario=read.selected_scenario,
         inputs=dict(scenario.inputs) if scenario else {},
         outputs={k: _plain(v) for k, v in outputs.items()} if outputs else {},
-        actuals=_year_to_date(template.load(read.template), list(read.actuals.values())),
+        actuals=_year_to_date(read.model, list(read.actuals.values())),
         months_with_actuals=_months_filled(list(read.actuals.values())),
         findings=read.findings,
     )
 
 
-def _fast_read(path: Path) -> FileSummary:
+def _fast_read(path: Path, supplied: Template | None) -> FileSummary:
     package = scan(path)
     with zipfile.ZipFile(path) as archive:
         properties = custom_properties(path, archive)
     if ROLLUP_PROPERTY in properties:
         raise UnreadableFileError(f"{path}: a roi_xl roll-up, not a model workbook; skipped")
-    model = _model(path, properties)
+    model = _model(path, properties, supplied)
     locale, start, months = recorded_period(path, properties)
+    version = recorded_version(path, properties, "roi_xl_template_version")
     layout = _layout(model, locale, start, months)
     needed = [layout.inputs, layout.calculations, *layout.month_sheets, layout.checks]
     cells = read_cells(path, package, None, model, layout, needed)
@@ -127,7 +134,6 @@ def _fast_read(path: Path) -> FileSummary:
     _check_results(loaded, outputs)
     error_findings(loaded)  # error cells, as the guard found them
     _check_master(loaded)
-    version = properties.get("roi_xl_template_version", "")
     if version and version != model.version:
         loaded.findings.append(audit.version_finding(version, model.version))
     chosen = outputs.get(selected or "")
@@ -145,12 +151,20 @@ def _fast_read(path: Path) -> FileSummary:
     )
 
 
-def _model(path: Path, properties: dict[str, str]) -> Template:
-    """The template recorded in the file, loaded once per worker process."""
-    key = properties.get("roi_xl_template", "")
-    if key not in _TEMPLATES:
-        _TEMPLATES[key] = recorded_template(path, properties)
-    return _TEMPLATES[key]
+def _model(path: Path, properties: dict[str, str], supplied: Template | None) -> Template:
+    """The template recorded in the file, loaded once per worker process (and checked each
+    time: the key and hash recorded, the built-in or supplied template they name)."""
+    cache = (
+        properties.get("roi_xl_template", ""),
+        properties.get("roi_xl_template_version", ""),
+        properties.get("roi_xl_template_sha256", ""),
+    )
+    if supplied is not None or cache not in _TEMPLATES:
+        model = recorded_template(path, properties, supplied)
+        if supplied is not None:
+            return model
+        _TEMPLATES[cache] = model
+    return _TEMPLATES[cache]
 
 
 def _layout(model: Template, locale: str, start: dt.date, months: int) -> Layout:

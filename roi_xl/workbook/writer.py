@@ -68,10 +68,12 @@ def write_workbook(template: Template, path: str | Path, options: WorkbookOption
     target = Path(path)
     check_target(target, options.force)
     plan = _plan(template, options)
+    package = io.BytesIO()  # assembled in memory, so a failing disk leaves no open zip behind
+    workbook = xlsxwriter.Workbook(package, _XLSXWRITER_OPTIONS)
+    _write_sheets(workbook, template, options, plan)
+    workbook.close()
     with replacing(target) as temporary:
-        workbook = xlsxwriter.Workbook(str(temporary), _XLSXWRITER_OPTIONS)
-        _write_sheets(workbook, template, options, plan)
-        workbook.close()
+        temporary.write_bytes(package.getbuffer())
     return target
 
 
@@ -197,7 +199,7 @@ def check_target(target: Path, force: bool) -> None:
     """Refuse a target that is not .xlsx, a folder, in a missing folder, or exists unasked."""
     if target.suffix.lower() != ".xlsx":
         raise InputError(f"{target}: the output must be an .xlsx file")
-    if target.exists() and not force:
+    if (target.exists() or target.is_symlink()) and not force:  # a dangling link too
         raise OutputExistsError(f"{target} already exists; use --force to replace it")
     if target.exists() and target.is_dir():
         raise InputError(f"{target} is a folder")
@@ -227,6 +229,7 @@ def _set_properties(
     for name, value in (
         ("roi_xl_template", template.key),
         ("roi_xl_template_version", template.version),
+        ("roi_xl_template_sha256", template.digest),
         ("roi_xl_generator_version", __version__),
         ("roi_xl_locale", locale),
         ("roi_xl_start", f"{start.year:04d}-{start.month:02d}"),

@@ -25,6 +25,7 @@ class Locale:
     date_format: str
     month_format: str
     currency_symbol: str
+    paper: str
     formats: dict[str, str]
     sheets: dict[str, str]
     scenarios: dict[str, str]
@@ -58,6 +59,7 @@ def load_locale(code: str) -> Locale:
         date_format=data["date_format"],
         month_format=data["month_format"],
         currency_symbol=data["currency_symbol"],
+        paper=data["paper"],
         formats=data["formats"],
         sheets=data["sheets"],
         scenarios=data["scenarios"],

@@ -23,6 +23,7 @@ from roi_xl.rollup.additivity import (
 
 INPUTS, ACTUALS, OUTPUTS = "inputs", "actuals", "outputs"
 GROUP_ROW, LABEL_ROW, KEY_ROW, HOW_ROW, PORTFOLIO_ROW, FIRST_FILE_ROW = 2, 3, 4, 5, 6, 7
+TITLE_ROWS = (GROUP_ROW, PORTFOLIO_ROW)  # printed on every page: headers and the totals
 FILE_COL, NAME_COL, SCENARIO_COL, ERRORS_COL, WARNINGS_COL, MONTHS_COL, RANK_COL = range(7)
 FIXED = (
     ("file", "File"),

@@ -39,6 +39,7 @@ _ROLES: dict[str, dict[str, Any]] = {
     "portfolio": {"bold": True, "top": 1, "bottom": 1, "bg_color": "#F2F2F2"},
     "value": {},
     "text": {},
+    "text_wrap": {"text_wrap": True, "valign": "top"},
     "wrap": {"text_wrap": True, "valign": "top"},
 }
 

@@ -15,15 +15,19 @@ import xlsxwriter
 
 from roi_xl import __version__
 from roi_xl.files import replacing
-from roi_xl.rollup.findings_sheet import write_findings_sheet
+from roi_xl.rollup.columns import FILE_COL, NAME_COL, TITLE_ROWS
+from roi_xl.rollup.findings_sheet import HEADER_ROW, write_findings_sheet
 from roi_xl.rollup.overview_sheet import TemplateSheet, write_overview
 from roi_xl.rollup.spool import Spool
 from roi_xl.rollup.styles import Styles
 from roi_xl.rollup.summary import ROLLUP_PROPERTY, Failure
 from roi_xl.rollup.template_sheet import write_template_sheet
+from roi_xl.workbook.printing import print_setup
 from roi_xl.workbook.writer import check_target
 
 OVERVIEW, FINDINGS = "Overview", "Findings"
+# The roll-up speaks English whatever its workbooks' locales.
+PAPER, PAGE_TEXT = "Letter", "Page {page} of {pages}"
 MAX_SHEET_NAME = 31
 
 _OPTIONS = {
@@ -76,10 +80,14 @@ def write_rollup(
             f"{len(failures)} file(s) could not be read: see {FINDINGS}."
         )
         write_overview(workbook, overview, styles, sheets, subtitle)
+        print_setup(overview, PAPER, PAGE_TEXT)
         for page, sheet in zip(pages, sheets, strict=True):
             rows = spool.rows(sheet.plan.template.key)
             write_template_sheet(page, styles, sheet.plan, sheet.portfolio, rows)
+            print_setup(page, PAPER, PAGE_TEXT, title_rows=TITLE_ROWS, fit_width=False)
+            page.repeat_columns(FILE_COL, NAME_COL)
         count = write_findings_sheet(findings, styles, failures, spool.findings(), audit_level)
+        print_setup(findings, PAPER, PAGE_TEXT, title_rows=(HEADER_ROW, HEADER_ROW))
         workbook.set_properties({"title": "roi_xl roll-up", "author": "roi_xl"})
         workbook.set_custom_property(ROLLUP_PROPERTY, __version__)
         overview.activate()

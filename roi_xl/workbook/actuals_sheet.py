@@ -22,6 +22,7 @@ from roi_xl.workbook.layout import (
     sheet_ref,
 )
 from roi_xl.workbook.monthly_sheets import column_refs, guarded_formula
+from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.values import Cell
 
 
@@ -32,7 +33,7 @@ def write_actuals(ctx: Context) -> None:
     s, t = ctx.styles, ctx.locale
     ws.set_column(LABEL_COL, LABEL_COL, 40)
     ws.set_column(UNIT_COL, UNIT_COL, 8)
-    ws.set_column(a.first_month_col, a.variance_col, 12)
+    ws.set_column(a.first_month_col, a.variance_col, 10)
     ws.set_column(a.key_col, a.key_col, 22)
     ctx.heading(ws, "actuals")
     header = MONTH_FIRST_ROW - 1
@@ -58,8 +59,8 @@ def write_actuals(ctx: Context) -> None:
     _write_fields(ctx, ws)
     _write_kpis(ctx, ws)
     ws.freeze_panes(MONTH_FIRST_ROW, UNIT_COL + 1)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    ctx.print_setup(ws, (header, header))
+    print_areas(ws, [(0, LABEL_COL, ws.dim_rowmax, a.variance_col)])  # keys are for the reader
     ctx.protect(ws)
 
 

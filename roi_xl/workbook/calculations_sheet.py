@@ -49,8 +49,7 @@ def write_calculations(ctx: Context) -> None:
     for metric in metrics_in_sheet_order(ctx.template):
         _write_metric_row(ctx, metric)
     ws.freeze_panes(HEADER_ROW + 1, UNIT_COL + 1)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    ctx.print_setup(ws, (HEADER_ROW, HEADER_ROW))
     ctx.protect(ws)
 
 

@@ -77,8 +77,7 @@ def write_channels(ctx: Context) -> None:
     _roi_chart(ctx, ws, last, chart_row, formats["roi"])
     _unit_cost_chart(ctx, ws, last, chart_row, formats["cac"])
     ws.freeze_panes(HEADER_ROW + 1, FIRST_COL)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    ctx.print_setup(ws, (HEADER_ROW, HEADER_ROW))
     ctx.protect(ws)
 
 

@@ -49,7 +49,7 @@ def write_checks(ctx: Context) -> None:
         ws.conditional_format(first, VALUE_COL, master, VALUE_COL, rule)
     ctx.workbook.define_name("master_check", "=" + layout.master_check_ref)
     ws.freeze_panes(4, 0)
-    ws.fit_to_pages(1, 0)
+    ctx.print_setup(ws, (3, 3))
     ctx.protect(ws)
 
 

@@ -12,6 +12,7 @@ from roi_xl.locale import Locale
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import Template
 from roi_xl.workbook.layout import Layout
+from roi_xl.workbook.printing import print_setup
 from roi_xl.workbook.styles import Styles
 from roi_xl.workbook.values import Cell, WorkbookValues
 
@@ -61,6 +62,21 @@ class Context:
                 "format_columns": True,
                 "format_rows": True,
             },
+        )
+
+    def print_setup(
+        self,
+        worksheet: Worksheet,
+        title_rows: tuple[int, int] | None = None,
+        landscape: bool = True,
+    ) -> None:
+        """The locale's paper, one page wide, ``title_rows`` on every page, the footer."""
+        print_setup(
+            worksheet,
+            self.locale.paper,
+            self.locale["footer_page"],
+            title_rows=title_rows,
+            landscape=landscape,
         )
 
     def formula(

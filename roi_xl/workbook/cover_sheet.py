@@ -72,7 +72,7 @@ def write_cover(ctx: Context, created: dt.date) -> None:
     row += 1
     _block(ctx, ws, row, t["sources"], list(template.sources))
     ws.set_portrait()
-    ws.fit_to_pages(1, 0)
+    ctx.print_setup(ws, landscape=False)
     ctx.protect(ws)
 
 

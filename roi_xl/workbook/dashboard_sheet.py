@@ -35,7 +35,7 @@ def write_dashboard(ctx: Context, break_evens: Mapping[str, Value | str]) -> Non
     """The sheet a reader opens first; ``break_evens`` as the Sensitivity sheet shows them."""
     layout, s, t = ctx.layout, ctx.styles, ctx.locale
     ws = ctx.sheet(layout.dashboard)
-    ws.set_column(LABEL, LABEL, 44)
+    ws.set_column(LABEL, LABEL, 40)
     ws.set_column(UNIT, UNIT, 7)
     ws.set_column(FIRST, FIRST + 2, 14)
     ws.set_column(FIRST + 3, FIRST + 3, 3)
@@ -57,8 +57,8 @@ def write_dashboard(ctx: Context, break_evens: Mapping[str, Value | str]) -> Non
     _write_monthly(ctx, ws, row + 1)
     if ctx.template.monthly.heatmap:
         _write_heatmap(ctx, ws, 52)
-    ws.fit_to_pages(1, 0)
-    ws.set_landscape()
+        ws.set_h_pagebreaks([52])  # the grid prints whole, on a page of its own
+    ctx.print_setup(ws)
     ctx.protect(ws)
 
 
@@ -227,7 +227,6 @@ def _write_funnel(ctx: Context, ws: Worksheet, row: int) -> int:
     chart.set_y_axis({"reverse": True})
     chart.set_x_axis(
         {
-            "log_base": 10,
             "num_format": "#,##0",
             "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
         }
@@ -292,8 +291,8 @@ def _write_monthly(ctx: Context, ws: Worksheet, row: int) -> int:
 def _write_heatmap(ctx: Context, ws: Worksheet, row: int) -> None:
     """Missed calls by weekday x hour over all months, coloured by conditional formatting."""
     s, t, layout = ctx.styles, ctx.locale, ctx.layout
-    ws.set_column(HEAT_LABEL_COL, HEAT_LABEL_COL, 11)
-    ws.set_column(HEAT_FIRST_COL, HEAT_FIRST_COL + HOURS - 1, 4.5)
+    ws.set_column(HEAT_LABEL_COL, HEAT_LABEL_COL, 9)
+    ws.set_column(HEAT_FIRST_COL, HEAT_FIRST_COL + HOURS - 1, 3.6)  # three digits
     ws.write_string(row, HEAT_LABEL_COL, t["heatmap_chart"], s.get("label_bold"))
     row += 1
     for hour in range(HOURS):

@@ -23,6 +23,9 @@ from roi_xl.workbook.layout import (
     VALUE_COL,
     cell,
 )
+from roi_xl.workbook.printing import wrapped_height
+
+NOTE_WIDTH = 48  # notes wrap in a column a printed page can hold
 
 
 def write_inputs(ctx: Context) -> None:
@@ -31,9 +34,9 @@ def write_inputs(ctx: Context) -> None:
     ws.set_column(LABEL_COL, LABEL_COL, 52)
     ws.set_column(UNIT_COL, UNIT_COL, 10)
     ws.set_column(SCENARIO_COLS["prudent"], LIVE_COL, 13)
-    ws.set_column(MIN_COL, MAX_COL, 15)
-    ws.set_column(INPUT_KEY_COL, INPUT_KEY_COL, 24)
-    ws.set_column(NOTE_COL, NOTE_COL, 110)
+    ws.set_column(MIN_COL, MAX_COL, 12)
+    ws.set_column(INPUT_KEY_COL, INPUT_KEY_COL, 20)
+    ws.set_column(NOTE_COL, NOTE_COL, NOTE_WIDTH)
     ctx.heading(ws, "inputs")
     _write_selector(ctx)
     headers = [
@@ -52,8 +55,7 @@ def write_inputs(ctx: Context) -> None:
     for item in ctx.template.inputs:
         _write_input_row(ctx, item)
     ws.freeze_panes(HEADER_ROW + 1, UNIT_COL + 1)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    ctx.print_setup(ws, (HEADER_ROW, HEADER_ROW))
     ctx.protect(ws)
 
 
@@ -125,7 +127,9 @@ def _write_input_row(ctx: Context, item: Input) -> None:
     )
     ws.write_number(row, MIN_COL, item.minimum, s.get("unit", number_format))
     ws.write_number(row, MAX_COL, item.maximum, s.get("unit", number_format))
-    ws.write_string(row, NOTE_COL, _note_text(ctx, item), s.get("note"))
+    note = _note_text(ctx, item)
+    ws.write_string(row, NOTE_COL, note, s.get("note_wrap"))
+    ws.set_row(row, wrapped_height(note, NOTE_WIDTH))
     ws.write_string(row, INPUT_KEY_COL, item.key, s.get("key"))
     ws.data_validation(
         row, SCENARIO_COLS["prudent"], row, SCENARIO_COLS["optimistic"], _validation(ctx, item)

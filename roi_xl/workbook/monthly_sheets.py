@@ -27,6 +27,7 @@ from roi_xl.workbook.layout import (
     WEEKDAYS,
     cell,
 )
+from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.values import MonthValues
 
 MONTH_NAMES = {
@@ -153,7 +154,17 @@ def write_month(ctx: Context, index: int) -> None:
     if monthly.heatmap:
         _write_heatmap(ctx, ws, month)
     ws.freeze_panes(MONTH_FIRST_ROW, UNIT_COL + 1)
-    ws.fit_to_pages(1, 0)
+    ctx.print_setup(ws, (MONTH_FIRST_ROW - 1, MONTH_FIRST_ROW - 1))
+    if monthly.heatmap:
+        first = rows.heatmap_first_row
+        assert first is not None and rows.heatmap_check_row is not None
+        print_areas(
+            ws,
+            [
+                (0, LABEL_COL, rows.heatmap_check_row, MONTH_KEY_COL),
+                (first - 2, HEATMAP_LABEL_COL, first + WEEKDAYS - 1, HEATMAP_FIRST_COL + HOURS - 1),
+            ],
+        )
     ctx.protect(ws)
 
 

@@ -19,6 +19,7 @@ from roi_xl.workbook.break_even_block import write_break_even, write_solver
 from roi_xl.workbook.cell_program import CellProgram
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import cell
+from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.sensitivity_cells import (
     input_format,
     metric_format,
@@ -56,9 +57,9 @@ def write_sensitivity(ctx: Context) -> dict[str, Value | str]:
     ws = ctx.sheet(ctx.layout.sensitivity)
     plan = ctx.layout.sensitivity_rows
     program = sensitivity_program(ctx)
-    ws.set_column(LABEL, LABEL, 46)
-    ws.set_column(UNIT, UNIT, 9)
-    ws.set_column(TODAY, MOVE_KEY - 1, 12)
+    ws.set_column(LABEL, LABEL, 38)
+    ws.set_column(UNIT, UNIT, 7)
+    ws.set_column(TODAY, MOVE_KEY - 1, 9)
     ws.set_column(MOVE_KEY, MOVE_KEY, 22)
     ctx.heading(ws, "sensitivity")
     ws.write_string(2, 0, ctx.locale["sensitivity_help_2"], ctx.styles.get("subtitle"))
@@ -67,8 +68,8 @@ def write_sensitivity(ctx: Context) -> dict[str, Value | str]:
     ranks = _write_moves(ctx, ws, plan, program)
     _write_tornado(ctx, ws, plan, program, ranks)
     ws.freeze_panes(3, 1)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
+    ctx.print_setup(ws)
+    print_areas(ws, [(0, LABEL, ws.dim_rowmax, MOVE_KEY - 1)])  # keys are for the reader
     ctx.protect(ws)
     return break_evens
 

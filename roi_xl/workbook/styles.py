@@ -39,6 +39,7 @@ _ROLES: dict[str, dict[str, Any]] = {
     "label_indent": {"indent": 1, "font_color": "#404040"},
     "unit": {"font_color": MUTED},
     "note": {"font_color": MUTED, "italic": True},
+    "note_wrap": {"font_color": MUTED, "italic": True, "text_wrap": True, "valign": "top"},
     "key": {"font_color": "#A6A6A6", "font_size": 8},
     "input": {
         "bg_color": INPUT_FILL,

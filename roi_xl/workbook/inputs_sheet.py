@@ -24,6 +24,7 @@ from roi_xl.workbook.layout import (
     cell,
 )
 from roi_xl.workbook.printing import wrapped_height
+from roi_xl.workbook.wording import range_text, shorten
 
 NOTE_WIDTH = 48  # notes wrap in a column a printed page can hold
 
@@ -76,9 +77,9 @@ def _write_selector(ctx: Context) -> None:
         {
             "validate": "list",
             "source": names,
-            "input_title": t["selector"][:32],
+            "input_title": shorten(t["selector"]),
             "input_message": t["selector_help"][:255],
-            "error_title": t["selector"][:32],
+            "error_title": shorten(t["selector"]),
             "error_message": " / ".join(names),
         },
     )
@@ -141,24 +142,19 @@ def _write_input_row(ctx: Context, item: Input) -> None:
 
 def _validation(ctx: Context, item: Input) -> dict:
     """Type and range, with an input message saying what to type and why."""
-    shown = _range_text(item)
+    shown = range_text(item.minimum, item.maximum, item.kind, item.unit, ctx.locale)
     message = f"{shown}. {item.notes['realistic']}"
+    title = shorten(item.label[ctx.language])
     return {
         "validate": "integer" if item.integer else "decimal",
         "criteria": "between",
         "minimum": item.minimum,
         "maximum": item.maximum,
-        "input_title": item.label[ctx.language][:32],
+        "input_title": title,
         "input_message": message[:255],
-        "error_title": item.label[ctx.language][:32],
+        "error_title": title,
         "error_message": shown[:255],
     }
-
-
-def _range_text(item: Input) -> str:
-    if item.kind == "percent":
-        return f"{item.minimum:.0%} - {item.maximum:.0%}"
-    return f"{item.minimum:,.10g} - {item.maximum:,.10g} {item.unit}"
 
 
 def _note_text(ctx: Context, item: Input) -> str:

@@ -29,6 +29,7 @@ from roi_xl.workbook.layout import (
 )
 from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.values import MonthValues
+from roi_xl.workbook.wording import shorten
 
 MONTH_NAMES = {
     "en": [
@@ -117,7 +118,8 @@ def write_month(ctx: Context, index: int) -> None:
     plan_values = ctx.values.plans
     for item in monthly.fields:
         row = rows.field_rows[item.key]
-        fmt = s.format_for(item.kind, plan_values[item.key])
+        counted = item.kind == "count"  # people type whole numbers of calls, meetings, deals
+        fmt = "count" if counted else s.format_for(item.kind, plan_values[item.key])
         ws.write_string(row, LABEL_COL, item.label[ctx.language], s.get("label"))
         ws.write_string(row, UNIT_COL, ctx.locale.unit(item.unit), s.get("unit"))
         value = month.fields[item.key]
@@ -131,11 +133,17 @@ def write_month(ctx: Context, index: int) -> None:
             row,
             MONTH_ACTUAL_COL,
             {
-                "validate": "decimal",
+                "validate": "integer" if counted else "decimal",
                 "criteria": ">=",
                 "value": 0,
-                "input_title": item.label[ctx.language][:32],
-                "input_message": f"{ctx.locale.unit(item.unit)} >= 0"[:255],
+                "input_title": shorten(item.label[ctx.language]),
+                "input_message": t["count_message" if counted else "figure_message"].format(
+                    unit=ctx.locale.unit(item.unit)
+                ),
+                "error_title": shorten(item.label[ctx.language]),
+                "error_message": t["count_message" if counted else "figure_message"].format(
+                    unit=ctx.locale.unit(item.unit)
+                ),
             },
         )
         if item.plan is not None:
@@ -271,7 +279,7 @@ def _write_heatmap(ctx: Context, ws, month: MonthValues) -> None:
             "validate": "integer",
             "criteria": ">=",
             "value": 0,
-            "input_title": t["heatmap_title"][:32],
+            "input_title": shorten(t["heatmap_title"]),
             "input_message": t["heatmap_help"][:255],
         },
     )

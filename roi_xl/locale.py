@@ -12,6 +12,7 @@ from importlib import resources
 from typing import Any
 
 from roi_xl.errors import InputError
+from roi_xl.typography import spaced
 
 LOCALES: tuple[str, ...] = ("en-US", "fr-FR")
 
@@ -40,6 +41,13 @@ class Locale:
         """A section's title; a user template's own sections show their key, tidied."""
         return self.sections.get(key, key.replace("_", " ").capitalize())
 
+    def unit_of(self, unit: str, value: float) -> str:
+        """The unit after ``value``: "1 an" but "2 ans"; "1 year" but "1.5 years"."""
+        singular = abs(value) < 2 if self.language == "fr" else abs(value) == 1
+        if singular and unit + "_one" in self.units:
+            return self.units[unit + "_one"]
+        return self.unit(unit)
+
     def unit(self, unit: str) -> str:
         """Currency units show the locale's symbol; other units as written."""
         if unit == "currency":
@@ -53,6 +61,7 @@ def load_locale(code: str) -> Locale:
         raise InputError(f"unknown locale '{code}' (choose {', '.join(LOCALES)})")
     raw = resources.files("roi_xl").joinpath("locales", f"{code}.toml").read_text("utf-8")
     data = tomllib.loads(raw)
+    language = data["language"]
     return Locale(
         code=code,
         language=data["language"],
@@ -63,7 +72,7 @@ def load_locale(code: str) -> Locale:
         formats=data["formats"],
         sheets=data["sheets"],
         scenarios=data["scenarios"],
-        text=data["text"],
-        sections=data["sections"],
-        units=data["units"],
+        text=spaced(data["text"], language),
+        sections=spaced(data["sections"], language),
+        units=spaced(data["units"], language),
     )

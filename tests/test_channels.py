@@ -474,8 +474,8 @@ def test_the_report_names_the_leading_channels(reads: dict[tuple[str, str], Work
     )
     assert "4. Comparaison des canaux d'acquisition" in prudent
     assert (
-        "Phoning externalisé (plateforme) a le ROI net le plus élevé (−2,8\u00a0%), le CAC le plus "
-        "bas (1\u202f800\u00a0€) et le coût par opportunité le plus bas (180\u00a0€)."
+        "Phoning externalisé (plateforme) a le ROI net le plus élevé (−2,8\u202f%), le CAC le plus "
+        "bas (1\u202f800\u202f€) et le coût par opportunité le plus bas (180\u202f€)."
     ) in prudent
 
 

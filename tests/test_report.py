@@ -200,8 +200,8 @@ def test_the_phoning_report_shows_the_funnel_and_the_cost_per_meeting_at_break_e
     text = visible_text(html)
     for stage in ("Appels sortants passés", "Conversations utiles", "Rendez-vous posés"):
         assert stage in text
-    assert "Coût par rendez-vous (opportunité qualifiée)\u00a0: 450\u00a0€" in text
-    assert "10,0\u00a0%" in text  # the win rate at break-even
+    assert "Coût par rendez-vous (opportunité qualifiée)\u202f: 450\u202f€" in text
+    assert "10,0\u202f%" in text  # the win rate at break-even
 
 
 def test_the_same_seed_gives_the_same_report(reads: dict[tuple[str, str], WorkbookRead]) -> None:
@@ -217,11 +217,11 @@ def test_numbers_are_written_the_way_each_locale_reads_them(
     en = build_facts(reads["crm", "en-US"], "en-US").numbers
     fr = build_facts(reads["crm", "fr-FR"], "fr-FR").numbers
     assert en.format(1234567.4, "currency") == "$1,234,567"
-    assert fr.format(1234567.4, "currency") == "1\u202f234\u202f567\u00a0€"
+    assert fr.format(1234567.4, "currency") == "1\u202f234\u202f567\u202f€"
     assert en.format(-3000.0, "currency") == "−$3,000"
-    assert fr.format(6.5, "currency") == "6,50\u00a0€"
+    assert fr.format(6.5, "currency") == "6,50\u202f€"
     assert en.format(3.1834625, "percent") == "318.3%"
-    assert fr.format(3.1834625, "percent") == "318,3\u00a0%"
+    assert fr.format(3.1834625, "percent") == "318,3\u202f%"
     assert en.format(0.0441, "percent", style="exact") == "4.41%"
     assert en.format(0.19, "percent", "pts", signed=True) == "+19.0 pts"
     assert en.format(4.1834625, "multiple") == "4.18x"
@@ -258,7 +258,7 @@ def test_the_report_of_an_edited_workbook(
     assert_break_evens_match(html, read)
     text = visible_text(html)
     assert "Modifiée dans le classeur" in text  # the edited assumptions are marked
-    assert "70,0\u00a0%" in text and "2\u202f600\u00a0€" in text
+    assert "70,0\u202f%" in text and "2\u202f600\u202f€" in text
     assert "Prudent (sélectionné dans le classeur)" in text
     errors = sum(f.severity == "error" for f in read.findings)
     assert f"{errors} erreur(s)" in text

@@ -21,6 +21,7 @@ from typing import Any
 from roi_xl.errors import ExpressionError, TemplateError
 from roi_xl.model import expr
 from roi_xl.model.functions import FUNCTIONS
+from roi_xl.typography import french
 
 SCENARIOS: tuple[str, ...] = ("prudent", "realistic", "optimistic")
 LANGUAGES: tuple[str, ...] = ("en", "fr")
@@ -49,7 +50,7 @@ class Text:
     fr: str
 
     def __getitem__(self, language: str) -> str:
-        return self.fr if language == "fr" else self.en
+        return french(self.fr) if language == "fr" else self.en
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,13 @@ class Input:
     notes: Mapping[str, str]
     section: str
     integer: bool = False
+    notes_fr: Mapping[str, str] | None = None  # the notes in French, when the template gives them
+
+    def note(self, scenario: str, language: str) -> str:
+        """The source or note of a scenario's default, in ``language`` when the template has it."""
+        if language == "fr" and self.notes_fr is not None:
+            return french(self.notes_fr[scenario])
+        return self.notes[scenario]
 
 
 @dataclass(frozen=True)
@@ -175,6 +183,13 @@ class Template:
     path: str
     channels: tuple[Channel, ...] = ()
     digest: str = ""  # SHA-256 of the template's text: which template a workbook was made from
+    sources_fr: tuple[str, ...] = ()  # the sources in French, when the template gives them
+
+    def sources_in(self, language: str) -> tuple[str, ...]:
+        """The sources as the ``language`` reader reads them."""
+        if language == "fr" and self.sources_fr:
+            return tuple(french(source) for source in self.sources_fr)
+        return self.sources
 
     def input(self, key: str) -> Input:
         for item in self.inputs:
@@ -293,7 +308,17 @@ class _Builder:
         head = self.data["template"]
         self.check_keys(
             head,
-            {"key", "version", "title", "purpose", "sources", "period", "headline", "funnel"},
+            {
+                "key",
+                "version",
+                "title",
+                "purpose",
+                "sources",
+                "sources_fr",
+                "period",
+                "headline",
+                "funnel",
+            },
             "[template]",
             required={"key", "version", "title", "purpose", "headline"},
         )
@@ -314,6 +339,7 @@ class _Builder:
             title=self.text(head["title"], "title"),
             purpose=self.text(head["purpose"], "purpose"),
             sources=tuple(str(s) for s in head.get("sources", [])),
+            sources_fr=self.sources_fr(head),
             period=self.text(head.get("period", {"en": "", "fr": ""}), "period"),
             inputs=inputs,
             metrics=metrics,
@@ -381,7 +407,9 @@ class _Builder:
                 "max",
                 "defaults",
                 "source",
+                "source_fr",
                 "notes",
+                "notes_fr",
                 "section",
                 "integer",
             },
@@ -428,21 +456,35 @@ class _Builder:
             notes=self.notes(item, key),
             section=str(item["section"]),
             integer=bool(item.get("integer", False)),
+            notes_fr=self.notes(item, key, "_fr")
+            if {"source_fr", "notes_fr"} & set(item)
+            else None,
         )
 
-    def notes(self, item: dict[str, Any], key: str) -> dict[str, str]:
-        """A source or note for each default: one for all, or one per scenario."""
-        if "notes" in item:
-            notes = item["notes"]
+    def sources_fr(self, head: dict[str, Any]) -> tuple[str, ...]:
+        """The French sources: as many as the English ones, or none."""
+        sources = head.get("sources_fr", [])
+        if sources and len(sources) != len(head.get("sources", [])):
+            raise self.fail("sources_fr must translate each of the sources, in order", "sources_fr")
+        return tuple(str(s) for s in sources)
+
+    def notes(self, item: dict[str, Any], key: str, suffix: str = "") -> dict[str, str]:
+        """A source or note for each default: one for all, or one per scenario.
+
+        ``suffix`` "_fr" reads the French ones (``source_fr``, ``notes_fr``).
+        """
+        if "notes" + suffix in item:
+            notes = item["notes" + suffix]
             if not isinstance(notes, dict) or set(notes) != set(SCENARIOS):
                 raise self.fail(
-                    f"input '{key}': notes must give {', '.join(SCENARIOS)}", f'"{key}"'
+                    f"input '{key}': notes{suffix} must give {', '.join(SCENARIOS)}", f'"{key}"'
                 )
             return {scenario: str(notes[scenario]) for scenario in SCENARIOS}
-        if "source" in item and str(item["source"]).strip():
-            return {scenario: str(item["source"]) for scenario in SCENARIOS}
+        if "source" + suffix in item and str(item["source" + suffix]).strip():
+            return {scenario: str(item["source" + suffix]) for scenario in SCENARIOS}
         raise self.fail(
-            f"input '{key}': every default needs a source or note (source = \"...\")", f'"{key}"'
+            f"input '{key}': every default needs a source or note (source{suffix} = \"...\")",
+            f'"{key}"',
         )
 
     def build_metric(self, item: dict[str, Any]) -> Metric:

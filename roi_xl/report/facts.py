@@ -24,6 +24,7 @@ from roi_xl.locale import Locale, load_locale
 from roi_xl.model import engine
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import Template
+from roi_xl.typography import spaced
 from roi_xl.workbook.values import WorkbookValues, compute_values
 
 # ------------------------------------------------------------------ words and numbers
@@ -95,10 +96,12 @@ class Numbers:
         if kind == "factor":
             return self.plain(value, 4)
         if kind == "months":
-            return f"{self.plain(value, 1, 1 if tick else 0)} {self.locale.unit('months')}"
+            shown = self.plain(value, 1, 1 if tick else 0)
+            return f"{shown} {self.locale.unit_of('months', round(value, 1))}"
         if kind in ("seconds", "hours", "days", "years"):
             word = {"seconds": "s", "hours": "h"}.get(kind, kind)
-            return f"{self.plain(value, 2, 2)} {self.locale.unit(word)}"
+            shown = self.plain(value, 2, 2)
+            return f"{shown} {self.locale.unit_of(word, value)}"
         if kind == "count" and abs(value) >= 1000 and not exact:
             return self.plain(value, 0)
         return self.plain(value, 2 if exact else 1, 2 if exact else 1)
@@ -202,13 +205,14 @@ def build_facts(read: WorkbookRead, locale: str = "en-US", seed: int = 0) -> Fac
     if inputs is not None and decision is not None:
         values = compute_values(model, inputs, base, read.months, list(read.actuals.values()))
         tornado, breakevens, risk = decision.tornado, decision.break_evens, decision.risk
+    texts = config["text"][loc.language]
     return Facts(
         read=read,
         model=model,
         locale=loc,
-        words=Words(config["text"][loc.language]),
+        words=Words(spaced(texts, loc.language)),
         numbers=numbers,
-        config=config["templates"].get(model.key, {}),
+        config=spaced(config["templates"].get(model.key, {}), loc.language),
         base=base,
         values=values,
         tornado=tornado,

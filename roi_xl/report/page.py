@@ -535,7 +535,7 @@ def _tornado(f: Facts) -> str:
         )
     head = [
         w("assumption"),
-        *("−20 %", "−10 %", "+10 %", "+20 %"),
+        *(f.numbers.percent.replace("#", step) for step in ("−20", "−10", "+10", "+20")),
         escape(f.scenario_name("prudent")),
         escape(f.scenario_name("optimistic")),
         w("swing"),
@@ -698,12 +698,12 @@ def _assumptions(f: Facts) -> str:
 
 def _source(f: Facts, item: Input, values: Mapping[str, float | None]) -> str:
     """The input's note (one, or one per scenario), and a mark when the workbook changed it."""
-    notes = dict.fromkeys(item.notes[s] for s in SCENARIOS)
+    notes = dict.fromkeys(item.note(s, f.lang) for s in SCENARIOS)
     if len(notes) == 1:
         text = escape(next(iter(notes)))
     else:
         text = "<br>".join(
-            f"<i>{escape(f.scenario_name(s))}</i>{f.words('colon')}{escape(item.notes[s])}"
+            f"<i>{escape(f.scenario_name(s))}</i>{f.words('colon')}{escape(item.note(s, f.lang))}"
             for s in SCENARIOS
         )
     if any(values[s] != item.defaults[s] for s in SCENARIOS):

@@ -75,7 +75,7 @@ def _check(ctx: Context, name: str) -> tuple[str, str, str]:
         formula = (
             f"IF(AND(COUNT({block})=COLUMNS({block}),MIN({block})>={low},MAX({block})<={high}),0,1)"
         )
-        return f"{t['check_input_range']}: {item.label[ctx.language]}", "", formula
+        return f"{t['check_input_range']}{t['colon']}{item.label[ctx.language]}", "", formula
     if kind == "funnel":
         stages = ctx.template.funnel
         previous = stages[stages.index(key) - 1]
@@ -84,7 +84,7 @@ def _check(ctx: Context, name: str) -> tuple[str, str, str]:
             refs = layout.model_refs(SCENARIO_COLS[scenario], on_calculations=False)
             node = expr.Compare(">", expr.Ref(key), expr.Ref(previous))
             parts.append(expr.to_excel(node, refs, FUNCTIONS))
-        label = f"{t['check_funnel']}: {_name(ctx, key)} ≤ {_name(ctx, previous)}"
+        label = f"{t['check_funnel']}{t['colon']}{_name(ctx, key)} ≤ {_name(ctx, previous)}"
         return label, "", f"IF(OR({','.join(parts)}),1,0)"
     # A monthly rule: how many months break it.
     if key == "heatmap":

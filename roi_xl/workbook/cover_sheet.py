@@ -16,7 +16,9 @@ def write_cover(ctx: Context, created: dt.date) -> None:
     ws.set_column(1, 1, 34)
     ws.set_column(2, 2, 90)
     ws.hide_gridlines(2)
-    ws.write_string(0, 1, f"{t['cover_title']}: {template.title[ctx.language]}", s.get("title"))
+    ws.write_string(
+        0, 1, f"{t['cover_title']}{t['colon']}{template.title[ctx.language]}", s.get("title")
+    )
     row = 2
     ws.write_string(row, 1, t["master"], s.get("label_bold"))
     ctx.formula(
@@ -70,7 +72,7 @@ def write_cover(ctx: Context, created: dt.date) -> None:
         ws.write_string(row, 2, value, s.get("label"))
         row += 1
     row += 1
-    _block(ctx, ws, row, t["sources"], list(template.sources))
+    _block(ctx, ws, row, t["sources"], list(template.sources_in(ctx.language)))
     ws.set_portrait()
     ctx.print_setup(ws, landscape=False)
     ctx.protect(ws)

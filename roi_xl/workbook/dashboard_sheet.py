@@ -150,7 +150,7 @@ def _scenario_chart(ctx: Context, ws: Worksheet, header_row: int, metric_row: in
     )
     chart.set_title(
         {
-            "name": f"{ctx.locale['scenario_chart']}: {metric.label[ctx.language]}",
+            "name": ctx.locale["scenario_chart"] + ctx.locale["colon"] + metric.label[ctx.language],
             "name_font": {"size": 11},
         }
     )
@@ -240,7 +240,12 @@ def _write_monthly(ctx: Context, ws: Worksheet, row: int) -> int:
     a = layout.actuals
     key = ctx.template.monthly.chart
     item = next(f for f in ctx.template.monthly.fields if f.key == key)
-    _section(ctx, ws, row, f"{ctx.locale['monthly_chart']}: {item.label[ctx.language]}")
+    _section(
+        ctx,
+        ws,
+        row,
+        ctx.locale["monthly_chart"] + ctx.locale["colon"] + item.label[ctx.language],
+    )
     row += 1
     ws.write_string(row, LABEL, "", s.get("header"))
     ws.write_string(row, UNIT, "", s.get("header"))
@@ -272,7 +277,7 @@ def _write_monthly(ctx: Context, ws: Worksheet, row: int) -> int:
         )
     chart.set_title(
         {
-            "name": f"{ctx.locale['monthly_chart']}: {item.label[ctx.language]}",
+            "name": ctx.locale["monthly_chart"] + ctx.locale["colon"] + item.label[ctx.language],
             "name_font": {"size": 11},
         }
     )

@@ -143,7 +143,7 @@ def _write_input_row(ctx: Context, item: Input) -> None:
 def _validation(ctx: Context, item: Input) -> dict:
     """Type and range, with an input message saying what to type and why."""
     shown = range_text(item.minimum, item.maximum, item.kind, item.unit, ctx.locale)
-    message = f"{shown}. {item.notes['realistic']}"
+    message = f"{shown}. {item.note('realistic', ctx.language)}"
     title = shorten(item.label[ctx.language])
     return {
         "validate": "integer" if item.integer else "decimal",
@@ -158,7 +158,8 @@ def _validation(ctx: Context, item: Input) -> dict:
 
 
 def _note_text(ctx: Context, item: Input) -> str:
-    notes = item.notes
+    notes = {s: item.note(s, ctx.language) for s in SCENARIOS}
     if len(set(notes.values())) == 1:
         return notes["realistic"]
-    return " | ".join(f"{ctx.locale.scenarios[s]}: {notes[s]}" for s in SCENARIOS)
+    colon = ctx.locale["colon"]
+    return " | ".join(f"{ctx.locale.scenarios[s]}{colon}{notes[s]}" for s in SCENARIOS)

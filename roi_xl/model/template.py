@@ -42,6 +42,9 @@ KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 TEMPLATE_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 
 
+GOOD_DIRECTIONS = ("up", "down", "none")
+
+
 @dataclass(frozen=True)
 class Text:
     """A label in every supported language."""
@@ -101,6 +104,7 @@ class MonthlyField:
     plan: expr.Node | None
     plan_formula: str
     aggregate: str = "sum"  # "sum" for flows (calls, revenue); "average" for stocks (users)
+    good: str = "up"  # which way a variance from plan is good: up, down or none
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,7 @@ class MonthlyKpi:
     kind: str
     formula: str
     node: expr.Node
+    good: str = "up"  # which way a variance from plan is good: up, down or none
 
 
 @dataclass(frozen=True)
@@ -660,7 +665,7 @@ class _Builder:
     def build_field(self, item: dict[str, Any], model_names: set[str]) -> MonthlyField:
         self.check_keys(
             item,
-            {"key", "label", "unit", "kind", "plan", "aggregate"},
+            {"key", "label", "unit", "kind", "plan", "aggregate", "good"},
             "[[monthly.fields]]",
             required={"key", "label", "unit", "kind"},
         )
@@ -686,12 +691,13 @@ class _Builder:
             plan=plan,
             plan_formula=plan_text,
             aggregate=aggregate,
+            good=self.good(item, f"monthly field '{key}'"),
         )
 
     def build_kpi(self, item: dict[str, Any], visible: set[str]) -> MonthlyKpi:
         self.check_keys(
             item,
-            {"key", "label", "unit", "kind", "expr"},
+            {"key", "label", "unit", "kind", "expr", "good"},
             "[[monthly.kpis]]",
             required={"key", "label", "unit", "kind", "expr"},
         )
@@ -705,7 +711,18 @@ class _Builder:
             kind=item["kind"],
             formula=item["expr"],
             node=node,
+            good=self.good(item, f"monthly KPI '{key}'"),
         )
+
+    def good(self, item: dict[str, Any], what: str) -> str:
+        """Which way a variance from plan is good (``good = "down"`` for costs and losses)."""
+        good = item.get("good", "up")
+        if good not in GOOD_DIRECTIONS:
+            raise self.fail(
+                f"{what}: good must be one of {', '.join(GOOD_DIRECTIONS)}, got {good!r}",
+                f'"{item["key"]}"',
+            )
+        return str(good)
 
     def build_check(self, item: dict[str, Any], visible: set[str]) -> MonthlyCheck:
         self.check_keys(item, {"key", "label", "rule"}, "[[monthly.checks]]", required=True)

@@ -347,7 +347,11 @@ def _actuals(f: Facts) -> str:
                     escape(item.label[f.lang]),
                     f.num(actual, item.kind),
                     f.num(plan, item.kind),
-                    escape(f.numbers.format(gap, item.kind, _points(item.kind), signed=True)),
+                    _variance(
+                        f.numbers.format(gap, item.kind, _points(item.kind), signed=True),
+                        gap,
+                        item.good,
+                    ),
                     escape(f.numbers.format(ratio, "percent", signed=True)) if ratio else "",
                 ]
             )
@@ -370,6 +374,14 @@ def _actuals(f: Facts) -> str:
     )
     parts.append(_figure(chart, caption))
     return "".join(parts)
+
+
+def _variance(text: str, gap: float | None, good: str) -> str:
+    """A variance coloured by whether it is good for its line (fewer missed calls are)."""
+    if gap is None or gap == 0 or good == "none":
+        return escape(text)
+    better = gap > 0 if good == "up" else gap < 0
+    return f'<span class="{"better" if better else "worse"}">{escape(text)}</span>'
 
 
 def _cell(value: object) -> float | ExcelError | None:

@@ -148,7 +148,12 @@ def _write_fields(ctx: Context, ws) -> None:
                 values.plan_ytd_fields[item.key],
             )
         _write_variance(
-            ctx, ws, row, fmt, values.ytd_fields[item.key], values.plan_ytd_fields[item.key]
+            ctx,
+            ws,
+            row,
+            fmt,
+            (values.ytd_fields[item.key], values.plan_ytd_fields[item.key]),
+            item.good,
         )
         ws.write_string(row, a.key_col, item.key, s.get("key"))
 
@@ -188,12 +193,18 @@ def _write_kpis(ctx: Context, ws) -> None:
             style = s.get("formula_bold" if col == a.ytd_col else "formula", fmt)
             formula = guarded_formula(kpi.node, column_refs(ctx, col, local_rows), live)
             ctx.formula(ws, row, col, formula, style, column_values[kpi.key])
-        _write_variance(ctx, ws, row, fmt, values.ytd_kpis[kpi.key], values.plan_ytd_kpis[kpi.key])
+        _write_variance(
+            ctx, ws, row, fmt, (values.ytd_kpis[kpi.key], values.plan_ytd_kpis[kpi.key]), kpi.good
+        )
         ws.write_string(row, a.key_col, kpi.key, s.get("key"))
 
 
-def _write_variance(ctx: Context, ws, row: int, fmt: str, actual: Cell, plan: Cell) -> None:
+def _write_variance(
+    ctx: Context, ws, row: int, fmt: str, figures: tuple[Cell, Cell], good: str
+) -> None:
+    """Actual to date minus plan to date, green when it goes the way that is good for the line."""
     a = ctx.layout.actuals
+    actual, plan = figures
     ytd, plan_ytd = cell(row, a.ytd_col), cell(row, a.plan_ytd_col)
     if isinstance(actual, ExcelError):
         value = actual
@@ -208,6 +219,9 @@ def _write_variance(ctx: Context, ws, row: int, fmt: str, actual: Cell, plan: Ce
         row,
         a.variance_col,
         f'IF(OR({ytd}="",{plan_ytd}=""),"",{ytd}-{plan_ytd})',
-        ctx.styles.get("formula", fmt),
+        ctx.styles.get("variance", fmt),
         value,
     )
+    ref = cell(row, a.variance_col)
+    for rule in ctx.styles.conditional_variance(ref, good):
+        ws.conditional_format(row, a.variance_col, row, a.variance_col, rule)

@@ -49,6 +49,7 @@ _ROLES: dict[str, dict[str, Any]] = {
         "locked": False,
     },
     "formula": {},
+    "variance": {},  # coloured by whether the variance is good, not by its sign
     "formula_bold": {"bold": True},
     "headline": {"bold": True, "font_size": 14, "font_color": NAVY},
     "check": {"align": "center"},
@@ -76,6 +77,8 @@ class Styles:
             properties = {"font_name": FONT, "font_size": 10, **_ROLES[role]}
             if number_format:
                 properties["num_format"] = self.number_format(number_format)
+                if role == "variance":
+                    properties["num_format"] = properties["num_format"].replace("[Red]", "")
             self._cache[key] = self.workbook.add_format(properties)
         return self._cache[key]
 
@@ -99,6 +102,20 @@ class Styles:
                 return "count_precise"
             return "count"
         return "number"
+
+    def conditional_variance(self, ref: str, good: str) -> list[dict[str, Any]]:
+        """Green when the variance in ``ref`` goes the ``good`` way, red when it goes the other."""
+        if good == "none":
+            return []
+        better, worse = (">", "<") if good == "up" else ("<", ">")
+        return [
+            {
+                "type": "formula",
+                "criteria": f"=AND(ISNUMBER({ref}),{ref}{sign}0)",
+                "format": style,
+            }
+            for sign, style in ((better, self._good), (worse, self._bad))
+        ]
 
     def conditional_check(self) -> list[dict[str, Any]]:
         """Green when a check is 0, red otherwise."""

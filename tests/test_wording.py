@@ -58,3 +58,8 @@ def test_french_validations_are_french_and_whole(key: str, tmp_path: Path) -> No
             assert " currency" not in text and ">=" not in text, text
     whole = re.findall(r'<dataValidation type="whole"[^>]*sqref="C\d+"', xml)
     assert whole, "monthly counts take whole numbers"
+    monthly = [v for v in validations if 'sqref="C' in v and "inconnu" in v]
+    assert monthly, "each monthly figure says what to type"
+    for validation in monthly:  # the field's definition, then the rule, never cut short
+        prompt = unescape(re.search(r'prompt="([^"]*)"', validation).group(1))
+        assert prompt.endswith("Laissez vide si inconnu.") and len(prompt) > 60, prompt

@@ -105,6 +105,7 @@ class MonthlyField:
     plan_formula: str
     aggregate: str = "sum"  # "sum" for flows (calls, revenue); "average" for stocks (users)
     good: str = "up"  # which way a variance from plan is good: up, down or none
+    help: Text | None = None  # what counts in the figure, for the person who types it
 
 
 @dataclass(frozen=True)
@@ -665,7 +666,7 @@ class _Builder:
     def build_field(self, item: dict[str, Any], model_names: set[str]) -> MonthlyField:
         self.check_keys(
             item,
-            {"key", "label", "unit", "kind", "plan", "aggregate", "good"},
+            {"key", "label", "unit", "kind", "plan", "aggregate", "good", "help"},
             "[[monthly.fields]]",
             required={"key", "label", "unit", "kind"},
         )
@@ -692,6 +693,7 @@ class _Builder:
             plan_formula=plan_text,
             aggregate=aggregate,
             good=self.good(item, f"monthly field '{key}'"),
+            help=self.text(item["help"], f"monthly field '{key}' help") if "help" in item else None,
         )
 
     def build_kpi(self, item: dict[str, Any], visible: set[str]) -> MonthlyKpi:

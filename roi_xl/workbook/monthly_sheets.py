@@ -127,6 +127,10 @@ def write_month(ctx: Context, index: int) -> None:
             ws.write_blank(row, MONTH_ACTUAL_COL, None, s.get("input", fmt))
         else:
             ws.write_number(row, MONTH_ACTUAL_COL, value, s.get("input", fmt))
+        rule = t["count_message" if counted else "figure_message"].format(
+            unit=ctx.locale.unit(item.unit)
+        )
+        definition = item.help[ctx.language] + " " if item.help else ""
         ws.data_validation(
             row,
             MONTH_ACTUAL_COL,
@@ -137,13 +141,9 @@ def write_month(ctx: Context, index: int) -> None:
                 "criteria": ">=",
                 "value": 0,
                 "input_title": shorten(item.label[ctx.language]),
-                "input_message": t["count_message" if counted else "figure_message"].format(
-                    unit=ctx.locale.unit(item.unit)
-                ),
+                "input_message": (definition + rule)[:255],
                 "error_title": shorten(item.label[ctx.language]),
-                "error_message": t["count_message" if counted else "figure_message"].format(
-                    unit=ctx.locale.unit(item.unit)
-                ),
+                "error_message": rule[:255],
             },
         )
         if item.plan is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from xlsxwriter.worksheet import Worksheet
+
 from roi_xl.model import expr
 from roi_xl.model.functions import FUNCTIONS
 from roi_xl.model.template import SCENARIOS
@@ -26,12 +28,13 @@ def write_checks(ctx: Context) -> None:
     ws.set_column(DETAIL_COL, DETAIL_COL, 46)
     ws.set_column(KEY_COL, KEY_COL, 34)
     ctx.heading(ws, "checks")
-    ctx.headers(ws, 3, [t["check"], t["status"], "", t["key"]])
+    ctx.headers(ws, 3, [t["check"], t["status"], t["check_month"], t["key"]])
     for name, row in layout.check_rows:
-        label, detail, formula = _check(ctx, name)
+        label, formula = _check(ctx, name)
         ws.write_string(row, 0, label, s.get("label"))
         ctx.formula(ws, row, VALUE_COL, formula, s.get("check"), ctx.values.checks[name])
-        ws.write_string(row, DETAIL_COL, detail, s.get("note"))
+        if name.startswith("month:"):
+            _write_failing_months(ctx, ws, row, name.partition(":")[2])
         ws.write_string(row, KEY_COL, name, s.get("key"))
     first, last = layout.check_rows[0][1], layout.check_rows[-1][1]
     master = layout.master_check_row
@@ -53,14 +56,13 @@ def write_checks(ctx: Context) -> None:
     ctx.protect(ws)
 
 
-def _check(ctx: Context, name: str) -> tuple[str, str, str]:
-    """Label, detail and formula of one check."""
+def _check(ctx: Context, name: str) -> tuple[str, str]:
+    """Label and formula of one check."""
     layout, t = ctx.layout, ctx.locale
     kind, _, key = name.partition(":")
     if kind == "selector":
         return (
             t["check_selector"],
-            "",
             f"IF(ISNUMBER({sheet_ref(layout.inputs, layout.selector_index_cell)}),0,1)",
         )
     if kind == "input":
@@ -75,7 +77,7 @@ def _check(ctx: Context, name: str) -> tuple[str, str, str]:
         formula = (
             f"IF(AND(COUNT({block})=COLUMNS({block}),MIN({block})>={low},MAX({block})<={high}),0,1)"
         )
-        return f"{t['check_input_range']}{t['colon']}{item.label[ctx.language]}", "", formula
+        return f"{t['check_input_range']}{t['colon']}{item.label[ctx.language]}", formula
     if kind == "funnel":
         stages = ctx.template.funnel
         previous = stages[stages.index(key) - 1]
@@ -85,17 +87,44 @@ def _check(ctx: Context, name: str) -> tuple[str, str, str]:
             node = expr.Compare(">", expr.Ref(key), expr.Ref(previous))
             parts.append(expr.to_excel(node, refs, FUNCTIONS))
         label = f"{t['check_funnel']}{t['colon']}{_name(ctx, key)} ≤ {_name(ctx, previous)}"
-        return label, "", f"IF(OR({','.join(parts)}),1,0)"
+        return label, f"IF(OR({','.join(parts)}),1,0)"
     # A monthly rule: how many months break it.
     if key == "heatmap":
-        row = layout.monthly.heatmap_check_row
         label = t["check_heatmap"]
     else:
-        row = layout.monthly.check_rows[key]
         label = next(c.label[ctx.language] for c in ctx.template.monthly.checks if c.key == key)
+    refs = ",".join(_month_check_refs(ctx, key))
+    return f"{label}", f"SUM({refs})"
+
+
+def _month_check_refs(ctx: Context, key: str) -> list[str]:
+    """The cell of monthly check ``key`` on each monthly tab."""
+    layout = ctx.layout
+    row = layout.monthly.heatmap_check_row if key == "heatmap" else layout.monthly.check_rows[key]
     assert row is not None
-    refs = ",".join(sheet_ref(sheet, cell(row, MONTH_ACTUAL_COL)) for sheet in layout.month_sheets)
-    return f"{label}", t["check_month"], f"SUM({refs})"
+    return [sheet_ref(sheet, cell(row, MONTH_ACTUAL_COL)) for sheet in layout.month_sheets]
+
+
+def _write_failing_months(ctx: Context, ws: Worksheet, row: int, key: str) -> None:
+    """The tabs of the months that break monthly check ``key``, e.g. "2026-02, 2026-05"."""
+    names = ctx.layout.month_sheets
+    parts = [
+        f'IF({ref}=1,"{name} ","")'
+        for ref, name in zip(_month_check_refs(ctx, key), names, strict=True)
+    ]
+    failing = []
+    for name, month in zip(names, ctx.values.months, strict=True):
+        broken = month.heatmap_check if key == "heatmap" else month.checks[key]
+        if broken == 1:
+            failing.append(name)
+    ctx.formula(
+        ws,
+        row,
+        DETAIL_COL,
+        f'SUBSTITUTE(TRIM({"&".join(parts)})," ",", ")',
+        ctx.styles.get("note"),
+        ", ".join(failing),
+    )
 
 
 def _name(ctx: Context, key: str) -> str:

@@ -72,7 +72,7 @@ def spacing_faults(texts: set[str]) -> list[str]:
     faults = []
     for text in texts:
         if (
-            re.search(r"[ \u00a0][:;%€]", text)
+            re.search(r"[ \u00a0][:;]|\d[ \u00a0][%€]", text)
             or re.search(r"[A-Za-zÀ-ÿ)][;:](?=\s)", text)
             or re.search(r"\b1 ans\b", text)
         ):

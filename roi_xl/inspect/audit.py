@@ -9,6 +9,7 @@ with the engine's recomputation).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import math
 import re
@@ -514,11 +515,22 @@ def _value(
     )
 
 
+def _serial(value: Any) -> Any:
+    """A date a reader returns for a date-formatted cell, as the number Excel stores."""
+    if isinstance(value, dt.datetime):
+        delta = value - dt.datetime(1899, 12, 30)
+        return delta.days + delta.seconds / 86400
+    if isinstance(value, dt.date):
+        return float((value - dt.date(1899, 12, 30)).days)
+    return value
+
+
 def _plain(value: Any) -> Any:
     return value.text if isinstance(value, ExcelError) else value
 
 
 def _same(found: Any, expected: Any) -> bool:
+    found = _serial(found)
     if isinstance(expected, ExcelError) or isinstance(found, ExcelError):
         return (
             isinstance(found, ExcelError)

@@ -29,8 +29,9 @@ class ExcelError:
 DIV0 = ExcelError("#DIV/0!", 1)
 NUM = ExcelError("#NUM!", 2)
 VALUE = ExcelError("#VALUE!", 3)
+REF = ExcelError("#REF!", 4)
 
-ERROR_CODES: dict[int, ExcelError] = {error.code: error for error in (DIV0, NUM, VALUE)}
+ERROR_CODES: dict[int, ExcelError] = {error.code: error for error in (DIV0, NUM, VALUE, REF)}
 ERROR_TEXTS = frozenset(
     {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!"}
 )

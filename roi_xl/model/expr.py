@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from roi_xl.errors import ExpressionError
-from roi_xl.model.excel_errors import DIV0, ERROR_CODES, NUM, ExcelError
+from roi_xl.model.excel_errors import DIV0, ERROR_CODES, NUM, REF, ExcelError
 
 MAX_EXPRESSION_LENGTH = 2000
 MAX_EXPONENT = 1000
@@ -84,6 +84,15 @@ BUILTINS: dict[str, tuple[int, int | None]] = {
     "ABS": (1, 1),
 }
 
+# Functions over a timeline's periods (one column per month), allowed only where
+# the caller says periods exist. Their first argument names a timeline row.
+#   LAG(row, n)   the row's value n periods earlier (0 before the first period)
+#   CUMSUM(row)   the sum of the row from the first period to this one
+#   TOTAL(row)    the sum of the row over every period (one value per timeline)
+#   IRR(row)      Excel's IRR of the row's flows, per period (one value per timeline)
+PERIOD_BUILTINS: dict[str, int] = {"LAG": 2, "CUMSUM": 1, "TOTAL": 1, "IRR": 1}
+PERIOD = "period"  # the name of the period index (1 in the first period)
+
 _BINARY_OPS: dict[type, str] = {
     ast.Add: "+",
     ast.Sub: "-",
@@ -122,9 +131,14 @@ _NODE_WORDS: dict[type, str] = {
 # ----------------------------------------------------------------- parsing
 
 
-def parse(text: str, functions: Mapping[str, Macro] | None = None) -> Node:
-    """Parse ``text`` into a tree, refusing anything outside the language."""
-    functions = functions or {}
+def parse(text: str, functions: Mapping[str, Macro] | None = None, periods: bool = False) -> Node:
+    """Parse ``text`` into a tree, refusing anything outside the language.
+
+    With ``periods`` the timeline functions (LAG, CUMSUM, TOTAL, IRR) are allowed.
+    """
+    functions = dict(functions or {})
+    if periods:
+        functions.update(_PERIOD_MACROS)
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("the expression is empty")
     if len(text) > MAX_EXPRESSION_LENGTH:
@@ -201,6 +215,8 @@ def _convert_call(node: ast.Call, functions: Mapping[str, Macro]) -> Call:
         known = ", ".join(sorted([*BUILTINS, *functions]))
         raise ExpressionError(f"unknown function '{name}' (known: {known})")
     args = tuple(_convert(arg, functions) for arg in node.args)
+    if name in PERIOD_BUILTINS and not isinstance(args[0] if args else None, Ref):
+        raise ExpressionError(f"{name}() takes a timeline row's name as its first argument")
     if name in BUILTINS:
         low, high = BUILTINS[name]
         if len(args) < low or (high is not None and len(args) > high):
@@ -234,23 +250,23 @@ def names(node: Node) -> set[str]:
     """The input or metric names a tree refers to."""
     if isinstance(node, Ref):
         return {node.name}
-    return set().union(*(names(child) for child in _children(node)))
+    return set().union(*(names(child) for child in children(node)))
 
 
 def calls(node: Node) -> set[str]:
     """The function names a tree calls (not those called by the functions)."""
     own = {node.name} if isinstance(node, Call) else set()
-    return own.union(*(calls(child) for child in _children(node)))
+    return own.union(*(calls(child) for child in children(node)))
 
 
 def constants(node: Node) -> list[float]:
     """Every number written in the tree, for the no-hard-coded-numbers rule."""
     if isinstance(node, Num):
         return [node.value]
-    return [value for child in _children(node) for value in constants(child)]
+    return [value for child in children(node) for value in constants(child)]
 
 
-def _children(node: Node) -> tuple[Node, ...]:
+def children(node: Node) -> tuple[Node, ...]:
     if isinstance(node, Unary):
         return (node.operand,)
     if isinstance(node, (Binary, Compare)):
@@ -264,7 +280,7 @@ def inline(node: Node, functions: Mapping[str, Macro]) -> Node:
     """Replace every business-function call by its body, arguments substituted."""
     if isinstance(node, Call):
         args = tuple(inline(arg, functions) for arg in node.args)
-        if node.name in BUILTINS:
+        if node.name in BUILTINS or node.name in PERIOD_BUILTINS:
             return Call(node.name, args)
         macro = functions[node.name]
         body = inline(macro.body, functions)
@@ -382,6 +398,8 @@ def _evaluate(node: Node, env: Mapping, functions: Mapping[str, Macro]) -> Evalu
         args = [_evaluate(arg, env, functions) for arg in node.args]
         if node.name in BUILTINS:
             return _BUILTIN_FUNCS[node.name](args)
+        if node.name in PERIOD_BUILTINS:
+            return _period_call(node.name, args, env)
         macro = functions[node.name]
         return _evaluate(macro.body, dict(zip(macro.param_names, args, strict=True)), functions)
     raise ExpressionError(f"cannot evaluate {node!r}")
@@ -597,23 +615,136 @@ _BUILTIN_FUNCS: dict[str, Callable[[list[Evaluated]], Evaluated]] = {
     "ABS": _builtin_abs,
 }
 
+# ------------------------------------------------------------ periods
+
+
+@dataclass(frozen=True)
+class _PeriodMacro:
+    """What the parser needs to know of a period function: its name and arity."""
+
+    name: str
+    param_names: tuple[str, ...]
+    body: Node = Num(0.0)
+
+
+_PERIOD_MACROS: dict[str, Macro] = {
+    name: _PeriodMacro(name, tuple(f"arg{i}" for i in range(count)))
+    for name, count in PERIOD_BUILTINS.items()
+}
+
+
+def _period_call(name: str, args: list[Evaluated], env: Mapping) -> Evaluated:
+    """A period function over arrays whose last axis is the timeline's periods."""
+    if PERIOD not in env:
+        raise ExpressionError(f"{name}() needs a timeline (no '{PERIOD}' given)")
+    period = Evaluated.of(env[PERIOD]).values
+    shape = np.broadcast_shapes(args[0].values.shape, period.shape)
+    values = np.broadcast_to(args[0].values, shape)
+    errors = np.broadcast_to(args[0].errors, shape)
+    if name == "CUMSUM":
+        failed = np.maximum.accumulate(errors != 0, axis=-1)
+        first = np.where(failed, _carry_first_error(errors), 0).astype(np.int8)
+        return Evaluated(np.cumsum(np.where(errors != 0, 0.0, values), axis=-1), first)
+    if name == "TOTAL":
+        error = _carry_first_error(errors)[..., -1:]
+        return Evaluated(values.sum(axis=-1, keepdims=True), error.astype(np.int8))
+    if name == "IRR":
+        rate, ok = irr(values)
+        error = np.where(ok, _carry_first_error(errors)[..., -1], NUM.code).astype(np.int8)
+        return Evaluated(rate[..., None], error[..., None])
+    return _lag(values, errors, args[1], period)
+
+
+def _carry_first_error(errors: np.ndarray) -> np.ndarray:
+    """Each period's first error code met so far, reading from the first period."""
+    index = np.where(errors != 0, np.arange(errors.shape[-1]), errors.shape[-1] - 1)
+    first = np.minimum.accumulate(np.where(errors != 0, index, errors.shape[-1]), axis=-1)
+    taken = np.take_along_axis(errors, np.minimum(first, errors.shape[-1] - 1), axis=-1)
+    return np.where(first < errors.shape[-1], taken, 0)
+
+
+def _lag(values: np.ndarray, errors: np.ndarray, lag: Evaluated, period: np.ndarray) -> Evaluated:
+    """The value ``lag`` periods earlier, as IF(p>n, INDEX(spacer..previous, 1, p-n+1), 0).
+
+    The range starts one column before the first period (an empty spacer), so
+    index 1 is empty (0) and index k is period k - 1; a lag below 1 points past
+    the previous period and is #REF! in Excel, so here too.
+    """
+    n = lag.values  # per timeline: shape () or (..., 1), like the inputs
+    shape = np.broadcast_shapes(values.shape, np.shape(n), period.shape)
+    values = np.broadcast_to(values, shape)
+    errors = np.broadcast_to(errors, shape)
+    after = period > n
+    index = np.floor(period - n + 1)  # INDEX truncates; positive wherever it is used
+    source = np.clip(index - 2, 0, shape[-1] - 1).astype(int)
+    source = np.broadcast_to(source, shape)
+    taken = np.take_along_axis(values, source, axis=-1)
+    taken_errors = np.take_along_axis(errors, source, axis=-1)
+    empty = index < 2
+    out = np.where(after, np.where(empty, 0.0, taken), 0.0)
+    out_errors = np.where(after & ~empty, taken_errors, 0)
+    out_errors = np.where(after & (index > period), REF.code, out_errors)
+    return Evaluated(np.broadcast_to(out, shape), _first_error(lag.errors, out_errors))
+
+
+def irr(flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rate per period at which the flows' present value is zero, per timeline.
+
+    Bisection on the present value between -1 and a very high rate, where it
+    changes sign for flows that change sign; refined to the last bit. Returns
+    the rates and whether each exists (flows of one sign have none).
+    """
+    flows = np.asarray(flows, dtype=float)
+    periods = np.arange(flows.shape[-1])
+    has_sign_change = (flows.min(axis=-1) < 0) & (flows.max(axis=-1) > 0)
+
+    def present_value(rate: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            factors = np.power(1.0 + rate[..., None], -periods)
+            return np.nansum(flows * factors, axis=-1)
+
+    low = np.full(flows.shape[:-1], -1.0 + 1e-9)
+    high = np.full(flows.shape[:-1], 1e3)
+    pv_low = present_value(low)
+    pv_high = present_value(high)
+    bracketed = has_sign_change & (np.sign(pv_low) != np.sign(pv_high))
+    for _ in range(200):
+        middle = (low + high) / 2
+        pv_middle = present_value(middle)
+        same = np.sign(pv_middle) == np.sign(pv_low)
+        low = np.where(same, middle, low)
+        pv_low = np.where(same, pv_middle, pv_low)
+        high = np.where(same, high, middle)
+    rate = (low + high) / 2
+    return np.where(bracketed, rate, np.nan), bracketed
+
+
 # ---------------------------------------------------------------- rendering
 
 # Excel's precedence, loosest first. Unary minus binds tighter than ^ in Excel.
 _PRECEDENCE = {"compare": 1, "+": 2, "-": 2, "*": 3, "/": 3, "^": 4, "unary": 5, "atom": 6}
 
 
+PeriodRenderer = Callable[[Call, Callable[[Node], str]], str]
+
+
 def to_excel(
-    node: Node, references: Mapping[str, str], functions: Mapping[str, Macro] | None = None
+    node: Node,
+    references: Mapping[str, str],
+    functions: Mapping[str, Macro] | None = None,
+    periods: PeriodRenderer | None = None,
 ) -> str:
     """Render as Excel formula text (English syntax, no leading '=').
 
     ``references`` maps each name to a cell reference or defined name.
-    Business functions are written out from their single definition. The text is
-    cached per tree and the references it uses: a template's trees are rendered
-    again for every month, column and workbook.
+    Business functions are written out from their single definition; the period
+    functions by ``periods``, which knows where the timeline's rows sit. Without it,
+    the text is cached per tree and the references it uses: a template's trees are
+    rendered again for every month, column and workbook.
     """
     functions = functions or _NO_FUNCTIONS
+    if periods is not None:
+        return _render(inline(node, functions), references, periods)
     if len(_RENDERED) >= _CACHE_LIMIT or len(_INLINED) >= _CACHE_LIMIT:
         _INLINED.clear()
         _RENDERED.clear()
@@ -649,7 +780,9 @@ def _precedence(node: Node) -> int:
     return _PRECEDENCE["atom"]
 
 
-def _render(node: Node, references: Mapping[str, str]) -> str:
+def _render(
+    node: Node, references: Mapping[str, str], periods: PeriodRenderer | None = None
+) -> str:
     if isinstance(node, Num):
         return format_number(node.value)
     if isinstance(node, Ref):
@@ -658,34 +791,42 @@ def _render(node: Node, references: Mapping[str, str]) -> str:
         return references[node.name]
     if isinstance(node, Unary):
         if isinstance(node.operand, Compare):
-            return f"{node.op}{_render_number(node.operand, references)}"
-        operand = _render(node.operand, references)
+            return f"{node.op}{_render_number(node.operand, references, periods)}"
+        operand = _render(node.operand, references, periods)
         if _precedence(node.operand) < _PRECEDENCE["atom"]:
             operand = f"({operand})"
         return f"{node.op}{operand}"
     if isinstance(node, (Binary, Compare)):
-        return _render_infix(node, references)
+        return _render_infix(node, references, periods)
+    if node.name in PERIOD_BUILTINS:
+        if periods is None:
+            raise ExpressionError(f"{node.name}() can only be written in a timeline")
+        return periods(node, lambda arg: _render_number(arg, references, periods))
     args = ",".join(
-        _render(arg, references)
+        _render(arg, references, periods)
         if node.name == "IF" and index == 0
-        else _render_number(arg, references)
+        else _render_number(arg, references, periods)
         for index, arg in enumerate(node.args)
     )
     return f"{node.name}({args})"
 
 
-def _render_number(node: Node, references: Mapping[str, str]) -> str:
+def _render_number(
+    node: Node, references: Mapping[str, str], periods: PeriodRenderer | None = None
+) -> str:
     """A comparison used as a number is written (a<b)*1.
 
     Excel's TRUE is not the number 1 everywhere: MAX skips it and TRUE=1 is
     FALSE. Our language treats comparisons as 1 or 0, so we say so in Excel.
     """
     if isinstance(node, Compare):
-        return f"({_render(node, references)})*1"
-    return _render(node, references)
+        return f"({_render(node, references, periods)})*1"
+    return _render(node, references, periods)
 
 
-def _render_infix(node: Binary | Compare, references: Mapping[str, str]) -> str:
+def _render_infix(
+    node: Binary | Compare, references: Mapping[str, str], periods: PeriodRenderer | None = None
+) -> str:
     """Bracket so Excel evaluates exactly the tree Python evaluates.
 
     A right operand of equal precedence is always bracketed: a*(b/c) is not
@@ -693,15 +834,15 @@ def _render_infix(node: Binary | Compare, references: Mapping[str, str]) -> str:
     """
     mine = _precedence(node)
     if isinstance(node, Compare):
-        left = _render_number(node.left, references)
-        right = _render_number(node.right, references)
+        left = _render_number(node.left, references, periods)
+        right = _render_number(node.right, references, periods)
         left_prec = _PRECEDENCE["*"] if isinstance(node.left, Compare) else _precedence(node.left)
         right_prec = (
             _PRECEDENCE["*"] if isinstance(node.right, Compare) else _precedence(node.right)
         )
     else:
-        left = _render(node.left, references)
-        right = _render(node.right, references)
+        left = _render(node.left, references, periods)
+        right = _render(node.right, references, periods)
         left_prec, right_prec = _precedence(node.left), _precedence(node.right)
     if node.op == "^":
         # Excel's ^ is left-associative and -x^2 means (-x)^2: bracket any compound side.

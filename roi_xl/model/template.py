@@ -172,6 +172,72 @@ class Channel:
 
 
 @dataclass(frozen=True)
+class TimelineRow:
+    """One line of the monthly timeline: a formula per period, the same in every column."""
+
+    key: str
+    label: Text
+    unit: str
+    kind: str
+    formula: str
+    node: expr.Node
+    section: str
+    note: str = ""
+
+    @property
+    def is_flow(self) -> bool:
+        """Amounts of money per month add up into yearly columns and a total."""
+        return self.kind == "currency" and self.section != "cumulative"
+
+
+@dataclass(frozen=True)
+class TimelineResult:
+    """A figure of the whole timeline (NPV, IRR, payback month...), one per scenario.
+
+    ``absent_when`` names a result that is 0 when this figure does not exist
+    (no IRR when the flows never change sign, no payback within the horizon);
+    the workbook then shows ``absent_text`` and JSON shows null, never an error.
+    """
+
+    key: str
+    label: Text
+    unit: str
+    kind: str
+    formula: str
+    node: expr.Node
+    absent_when: str = ""
+    absent_text: Text | None = None
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The dated monthly cash flow of a template and the finance figures read from it."""
+
+    horizon: str  # the input holding the number of months
+    cash_flow: str  # the row of net cash flow per month
+    cumulative: str  # the row of cumulative cash flow
+    benefits: tuple[str, ...]  # rows of benefits, for the waterfall
+    costs: tuple[str, ...]  # rows of costs, for the waterfall
+    rows: tuple[TimelineRow, ...]
+    results: tuple[TimelineResult, ...]
+
+    def row(self, key: str) -> TimelineRow:
+        for item in self.rows:
+            if item.key == key:
+                return item
+        raise KeyError(key)
+
+    def result(self, key: str) -> TimelineResult:
+        for item in self.results:
+            if item.key == key:
+                return item
+        raise KeyError(key)
+
+
+MAX_HORIZON_MONTHS = 120
+
+
+@dataclass(frozen=True)
 class Template:
     """A whole ROI model."""
 
@@ -196,6 +262,7 @@ class Template:
         if language == "fr" and self.sources_fr:
             return tuple(french(source) for source in self.sources_fr)
         return self.sources
+    timeline: Timeline | None = None
 
     def input(self, key: str) -> Input:
         for item in self.inputs:
@@ -216,6 +283,18 @@ class Template:
     @property
     def metric_keys(self) -> tuple[str, ...]:
         return tuple(item.key for item in self.metrics)
+
+
+def _aggregated_rows(node: expr.Node) -> set[str]:
+    """Names used as the row of TOTAL() or IRR()."""
+    found: set[str] = set()
+    if isinstance(node, expr.Call) and node.name in ("TOTAL", "IRR"):
+        target = node.args[0]
+        if isinstance(target, expr.Ref):
+            found.add(target.name)
+    for child in expr.children(node):
+        found |= _aggregated_rows(child)
+    return found
 
 
 # ------------------------------------------------------------------ finding
@@ -307,7 +386,7 @@ class _Builder:
     def build(self) -> Template:
         self.check_keys(
             self.data,
-            {"template", "inputs", "metrics", "monthly", "channels"},
+            {"template", "inputs", "metrics", "monthly", "channels", "timeline"},
             "the file",
             required={"template", "inputs", "metrics", "monthly"},
         )
@@ -339,6 +418,11 @@ class _Builder:
         funnel = self.key_list(head, "funnel", known, "input or metric") if "funnel" in head else ()
         monthly = self.build_monthly(self.data["monthly"], known)
         channels = self.build_channels(known) if "channels" in self.data else ()
+        timeline = (
+            self.build_timeline(self.data["timeline"], inputs, known)
+            if "timeline" in self.data
+            else None
+        )
         return Template(
             key=key,
             version=str(head["version"]),
@@ -354,6 +438,7 @@ class _Builder:
             monthly=monthly,
             path=self.path,
             channels=channels,
+            timeline=timeline,
         )
 
     # -- pieces
@@ -582,6 +667,167 @@ class _Builder:
                     f"[template] {field}: '{value}' is not a known {what}", f"{field} ="
                 )
         return tuple(values)
+
+    # -- the monthly timeline
+
+    def build_timeline(self, table: Any, inputs: tuple[Input, ...], known: set[str]) -> Timeline:
+        self.check_keys(
+            table,
+            {"horizon", "cash_flow", "cumulative", "benefits", "costs", "rows", "results"},
+            "[timeline]",
+            required=True,
+        )
+        horizon = table["horizon"]
+        by_key = {item.key: item for item in inputs}
+        if horizon not in by_key:
+            raise self.fail(f"[timeline] horizon: '{horizon}' is not an input", "horizon =")
+        item = by_key[horizon]
+        if item.minimum < 1 or item.maximum > MAX_HORIZON_MONTHS or not item.integer:
+            raise self.fail(
+                f"[timeline] horizon: input '{horizon}' must be a whole number of months "
+                f"within 1 and {MAX_HORIZON_MONTHS}",
+                "horizon =",
+            )
+        if expr.PERIOD in known:
+            raise self.fail(f"the name '{expr.PERIOD}' is kept for the timeline's month number")
+        rows: list[TimelineRow] = []
+        for entry in self.sub_list(table, "rows"):
+            rows.append(self.build_timeline_row(entry, known, {r.key for r in rows}))
+        row_keys = {r.key for r in rows}
+        results: list[TimelineResult] = []
+        for entry in self.sub_list(table, "results"):
+            results.append(self.build_timeline_result(entry, known, row_keys, results))
+        self.check_unique_keys([*rows, *results], "[timeline]")
+        for key in (*row_keys, *(r.key for r in results)):
+            if key in known:
+                raise self.fail(f"[timeline]: the key '{key}' is already an input or metric")
+        for field in ("cash_flow", "cumulative"):
+            if table[field] not in row_keys:
+                raise self.fail(f"[timeline] {field}: '{table[field]}' is not a row", f"{field} =")
+        for field in ("benefits", "costs"):
+            names = table[field]
+            if not isinstance(names, list) or any(name not in row_keys for name in names):
+                raise self.fail(f"[timeline] {field} must be a list of rows", f"{field} =")
+        return Timeline(
+            horizon=horizon,
+            cash_flow=table["cash_flow"],
+            cumulative=table["cumulative"],
+            benefits=tuple(table["benefits"]),
+            costs=tuple(table["costs"]),
+            rows=tuple(rows),
+            results=tuple(results),
+        )
+
+    def timeline_expression(self, text: Any, what: str) -> expr.Node:
+        if not isinstance(text, str):
+            raise self.fail(f"{what} must be text")
+        try:
+            return expr.parse(text, FUNCTIONS, periods=True)
+        except ExpressionError as exc:
+            raise self.fail(f"{what}: {exc}", self.expr_needle(text, what)) from None
+
+    def build_timeline_row(
+        self, item: dict[str, Any], known: set[str], earlier: set[str]
+    ) -> TimelineRow:
+        self.check_keys(
+            item,
+            {"key", "label", "unit", "kind", "expr", "section", "note"},
+            "[[timeline.rows]]",
+            required={"key", "label", "unit", "kind", "expr", "section"},
+        )
+        key = self.key(item["key"], "timeline row key")
+        what = f"timeline row '{key}'"
+        self.check_kind(item["kind"], METRIC_KINDS, what)
+        node = self.timeline_expression(item["expr"], what)
+        needle = self.expr_needle(item["expr"], key)
+        used = expr.calls(node) & {"TOTAL", "IRR"}
+        if used:
+            raise self.fail(f"{what}: {sorted(used)[0]}() belongs in a result, not a row", needle)
+        self.check_self_reference(node, key, what, needle)
+        unknown = expr.names(node) - known - earlier - {key, expr.PERIOD}
+        if unknown:
+            raise self.fail(f"{what}: unknown name '{sorted(unknown)[0]}'", needle)
+        return TimelineRow(
+            key=key,
+            label=self.text(item["label"], f"{what} label"),
+            unit=str(item["unit"]),
+            kind=item["kind"],
+            formula=item["expr"],
+            node=node,
+            section=str(item["section"]),
+            note=str(item.get("note", "")),
+        )
+
+    def check_self_reference(self, node: expr.Node, key: str, what: str, needle: str) -> None:
+        """A row may use itself only as LAG(itself, n) with n a number of at least 1."""
+        if isinstance(node, expr.Ref) and node.name == key:
+            raise self.fail(f"{what} refers to itself (use LAG({key}, 1))", needle)
+        if isinstance(node, expr.Call) and node.name in ("LAG", "CUMSUM"):
+            target = node.args[0]
+            if isinstance(target, expr.Ref) and target.name == key:
+                lag = node.args[1] if node.name == "LAG" else None
+                if not isinstance(lag, expr.Num) or lag.value < 1:
+                    raise self.fail(
+                        f"{what}: a row can only use its own earlier values, as LAG({key}, n) "
+                        "with n a number of at least 1",
+                        needle,
+                    )
+            for arg in node.args[1:]:
+                self.check_self_reference(arg, key, what, needle)
+            return
+        for child in expr.children(node):
+            self.check_self_reference(child, key, what, needle)
+
+    def build_timeline_result(
+        self,
+        item: dict[str, Any],
+        known: set[str],
+        rows: set[str],
+        earlier: list[TimelineResult],
+    ) -> TimelineResult:
+        self.check_keys(
+            item,
+            {"key", "label", "unit", "kind", "expr", "absent_when", "absent_text"},
+            "[[timeline.results]]",
+            required={"key", "label", "unit", "kind", "expr"},
+        )
+        key = self.key(item["key"], "timeline result key")
+        what = f"timeline result '{key}'"
+        self.check_kind(item["kind"], METRIC_KINDS, what)
+        node = self.timeline_expression(item["expr"], what)
+        needle = self.expr_needle(item["expr"], key)
+        used = expr.calls(node) & {"LAG", "CUMSUM"}
+        if used:
+            raise self.fail(f"{what}: {sorted(used)[0]}() belongs in a row, not a result", needle)
+        aggregated = _aggregated_rows(node)
+        bare = (expr.names(node) - aggregated) & rows
+        if bare:
+            raise self.fail(
+                f"{what}: the row '{sorted(bare)[0]}' has a value per month; "
+                "use TOTAL() or IRR() of it",
+                needle,
+            )
+        results = {r.key for r in earlier}
+        unknown = expr.names(node) - known - rows - results
+        if unknown or expr.PERIOD in expr.names(node):
+            name = sorted(unknown)[0] if unknown else expr.PERIOD
+            raise self.fail(f"{what}: unknown name '{name}'", needle)
+        absent_when = str(item.get("absent_when", ""))
+        if absent_when and absent_when not in results:
+            raise self.fail(f"{what}: absent_when '{absent_when}' is not an earlier result", needle)
+        text = item.get("absent_text")
+        if bool(absent_when) != (text is not None):
+            raise self.fail(f"{what}: absent_when and absent_text go together", needle)
+        return TimelineResult(
+            key=key,
+            label=self.text(item["label"], f"{what} label"),
+            unit=str(item["unit"]),
+            kind=item["kind"],
+            formula=item["expr"],
+            node=node,
+            absent_when=absent_when,
+            absent_text=self.text(text, f"{what} absent_text") if text is not None else None,
+        )
 
     # -- channel comparison
 

@@ -18,6 +18,7 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from roi_xl.locale import Locale
 from roi_xl.model.template import Metric, Template
 from roi_xl.workbook.sensitivity_layout import SensitivityLayout, sensitivity_layout
+from roi_xl.workbook.timeline_layout import TimelineLayout, timeline_layout
 
 # Columns shared by Inputs and Calculations, so one formula per row has the
 # same R1C1 form in every scenario column and in the Live column.
@@ -99,6 +100,7 @@ class Layout:
     master_check_row: int = 0
     # Reference maps asked for by many cells, built once per layout.
     _refs: dict[object, Mapping[str, str]] = field(default_factory=dict, repr=False, compare=False)
+    timeline: TimelineLayout = field(default_factory=TimelineLayout)
 
     # -- sheet names
 
@@ -136,6 +138,11 @@ class Layout:
         return self.locale.sheets["channels"] if self.template.channels else None
 
     @property
+    def timeline_sheet(self) -> str | None:
+        """The monthly cash-flow timeline, for templates that define one."""
+        return self.locale.sheets["timeline"] if self.template.timeline else None
+
+    @property
     def sheet_order(self) -> list[str]:
         return [
             self.cover,
@@ -143,6 +150,7 @@ class Layout:
             *self.month_sheets,
             self.actuals_sheet,
             self.calculations,
+            *([self.timeline_sheet] if self.timeline_sheet else []),
             self.dashboard,
             self.sensitivity,
             *([self.channels] if self.channels else []),
@@ -211,6 +219,7 @@ def build_layout(template: Template, locale: Locale, start: dt.date, months: int
         months=dates,
         month_sheets=[f"{d.year:04d}-{d.month:02d}" for d in dates],
         sensitivity_rows=sensitivity_layout(template),
+        timeline=timeline_layout(template),
     )
     _place_inputs(layout)
     _place_metrics(layout)

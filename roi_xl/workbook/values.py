@@ -12,10 +12,10 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from roi_xl.model import engine, expr
+from roi_xl.model import engine, expr, timeline
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.functions import FUNCTIONS
-from roi_xl.model.template import SCENARIOS, MonthlyCheck, Template
+from roi_xl.model.template import MAX_HORIZON_MONTHS, SCENARIOS, MonthlyCheck, Template
 
 Blank = str  # the empty string "" a guarded formula shows for a blank month
 Cell = float | ExcelError | Blank
@@ -51,6 +51,7 @@ class WorkbookValues:
     heatmap_total: list[list[float]] | None
     checks: dict[str, Cell]
     master_check: Cell
+    timelines: dict[str, timeline.TimelineValues]  # per scenario, every month column written
 
     @property
     def live_inputs(self) -> dict[str, float]:
@@ -116,6 +117,14 @@ def compute_values(
                 for h in range(24):
                     value = month.heatmap[d][h] if month.heatmap else None
                     heatmap_total[d][h] += value or 0.0
+    timelines = (
+        {
+            s: timeline.compute_timeline(template, inputs[s], outputs[s], MAX_HORIZON_MONTHS)
+            for s in SCENARIOS
+        }
+        if template.timeline
+        else {}
+    )
     checks = _model_checks(template, inputs, outputs, selected)
     for check in monthly.checks:
         checks[f"month:{check.key}"] = _sum_cells([m.checks[check.key] for m in months])
@@ -136,6 +145,7 @@ def compute_values(
         heatmap_total=heatmap_total,
         checks=checks,
         master_check=_sum_cells(list(checks.values())),
+        timelines=timelines,
     )
 
 

@@ -35,6 +35,7 @@ from roi_xl.workbook.layout import Layout, build_layout
 from roi_xl.workbook.monthly_sheets import write_month
 from roi_xl.workbook.sensitivity_sheet import write_sensitivity
 from roi_xl.workbook.styles import Styles
+from roi_xl.workbook.timeline_sheet import write_timeline
 from roi_xl.workbook.values import Grid, MonthFigures, WorkbookValues, compute_values
 from roi_xl.workbook.worksheet import FastWorksheet
 
@@ -184,6 +185,7 @@ def _write_sheets(
         write_month(ctx, index)
     write_actuals(ctx)
     write_calculations(ctx)
+    write_timeline(ctx, plan.start)
     break_evens = write_sensitivity(ctx)
     write_dashboard(ctx, break_evens)
     if layout.channels:

@@ -1,0 +1,127 @@
+"""Compute a template's monthly timeline and the finance figures read from it.
+
+The timeline is one column per month; each row is one expression evaluated
+over numpy arrays whose last axis is the months, so one scenario, three, or
+thousands of draws (inputs shaped ``(n, 1)``) cost one pass per row. The
+workbook writes the same rows as formulas identical across the month columns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from roi_xl.model import expr
+from roi_xl.model.excel_errors import ExcelError
+from roi_xl.model.functions import FUNCTIONS
+from roi_xl.model.template import Template, Timeline
+
+Value = float | ExcelError
+
+
+@dataclass(frozen=True)
+class TimelineValues:
+    """Every row (last axis: months) and every result of one or many timelines."""
+
+    periods: int
+    rows: dict[str, expr.Evaluated]
+    results: dict[str, expr.Evaluated]
+
+    def row(self, key: str) -> list[Value]:
+        """One timeline's row, month by month."""
+        return list(self.rows[key].to_objects().reshape(-1))
+
+    def result(self, key: str) -> Value:
+        return self.results[key].scalar()
+
+
+def periods_of(template: Template, inputs: Mapping[str, float]) -> int:
+    """The number of months of one scenario's timeline: its horizon input."""
+    timeline = _timeline(template)
+    return int(inputs[timeline.horizon])
+
+
+def compute_timeline(
+    template: Template,
+    inputs: Mapping[str, float | np.ndarray],
+    outputs: Mapping[str, Value | expr.Evaluated | np.ndarray],
+    periods: int,
+) -> TimelineValues:
+    """Rows and results over ``periods`` months (months past the horizon are the template's
+    to zero, with its horizon flag), for inputs and metric outputs of one or many scenarios."""
+    timeline = _timeline(template)
+    period = np.arange(1.0, periods + 1.0)
+    env: dict[str, object] = {**inputs, **outputs, expr.PERIOD: period}
+    rows: dict[str, expr.Evaluated] = {}
+    for row in timeline.rows:
+        if row.key in expr.names(row.node):
+            evaluated = _recursive_row(row.key, row.node, env, period)
+        else:
+            evaluated = _broadcast(expr.evaluate(row.node, env, FUNCTIONS), period)
+        env[row.key] = evaluated
+        rows[row.key] = evaluated
+    results: dict[str, expr.Evaluated] = {}
+    for result in timeline.results:
+        evaluated = expr.evaluate(result.node, env, FUNCTIONS)
+        env[result.key] = evaluated
+        results[result.key] = evaluated
+    return TimelineValues(periods=periods, rows=rows, results=results)
+
+
+def _recursive_row(
+    key: str, node: expr.Node, env: dict[str, object], period: np.ndarray
+) -> expr.Evaluated:
+    """A row that uses its own earlier months (LAG(row, n), n >= 1): month after month."""
+    current = _broadcast(expr.Evaluated.of(0.0), period)
+    for month in range(period.size):
+        env[key] = current
+        step = _broadcast(expr.evaluate(node, env, FUNCTIONS), period)
+        values = current.values.copy()
+        errors = current.errors.copy()
+        values = np.broadcast_to(values, np.broadcast_shapes(values.shape, step.values.shape))
+        values = values.copy()
+        errors = np.broadcast_to(errors, values.shape).copy()
+        values[..., month] = step.values[..., month]
+        errors[..., month] = step.errors[..., month]
+        current = expr.Evaluated(values, errors)
+    return current
+
+
+def _broadcast(value: expr.Evaluated, period: np.ndarray) -> expr.Evaluated:
+    """A row with a month axis even when its formula does not depend on the month."""
+    shape = np.broadcast_shapes(value.values.shape, value.errors.shape, period.shape)
+    return expr.Evaluated(
+        np.broadcast_to(value.values, shape), np.broadcast_to(value.errors, shape)
+    )
+
+
+def _timeline(template: Template) -> Timeline:
+    if template.timeline is None:
+        raise ValueError(f"template '{template.key}' has no timeline")
+    return template.timeline
+
+
+def present(template: Template, values: TimelineValues, key: str) -> Value | None:
+    """A result as a reader gets it: None where the figure does not exist (no IRR, no payback)."""
+    result = _timeline(template).result(key)
+    if result.absent_when and values.result(result.absent_when) == 0:
+        return None
+    return values.result(key)
+
+
+def scenario_figures(
+    template: Template, inputs: Mapping[str, float], outputs: Mapping[str, Value]
+) -> tuple[dict[str, object], dict[str, Value | None]]:
+    """One scenario's timeline (months, cash flow, cumulative) and its finance figures."""
+    timeline = _timeline(template)
+    values = compute_timeline(template, inputs, outputs, periods_of(template, inputs))
+    months = list(range(1, values.periods + 1))
+    series = {
+        "months": months,
+        "cash_flow": values.row(timeline.cash_flow),
+        "cumulative": values.row(timeline.cumulative),
+    }
+    figures = {result.key: present(template, values, result.key) for result in timeline.results}
+    return series, figures

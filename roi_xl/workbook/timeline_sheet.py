@@ -1,0 +1,320 @@
+"""The Timeline sheet: the business case month by month, and its finance figures.
+
+Each scenario has a block of rows, one column per month from the start month
+(FAST style: timing flags are formula rows, every row one formula identical
+in R1C1 form across the month columns, yearly columns roll the months up).
+The summary on top reads NPV, IRR, payback month and the ROIs from the
+blocks, one column per scenario and a Live column that follows the selector.
+Every formula is rendered from the template's single definition and carries
+the value the engine computed over the same months.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import numpy as np
+
+from roi_xl.model import expr
+from roi_xl.model.functions import FUNCTIONS
+from roi_xl.model.template import SCENARIOS, Timeline, TimelineResult, TimelineRow
+from roi_xl.model.timeline import TimelineValues
+from roi_xl.workbook.context import Context
+from roi_xl.workbook.layout import SCENARIO_COLS, column_name, sheet_ref
+from roi_xl.workbook.layout import cell as a1
+from roi_xl.workbook.timeline_layout import (
+    MONTHS_PER_YEAR,
+    SUMMARY_COLS,
+    SUMMARY_LIVE_COL,
+    TL_FIRST_MONTH_COL,
+    TL_KEY_COL,
+    TL_LABEL_COL,
+    TL_SPACER_COL,
+    TL_START_ROW,
+    TL_TOTAL_COL,
+    TL_UNIT_COL,
+    TimelineLayout,
+)
+
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+HERE, LEFT = "\x01", "\x02"  # the month column being written, and the one before it
+
+
+def write_timeline(ctx: Context, start: dt.date) -> None:
+    """Write the sheet, define the out_ names of its results (Live column)."""
+    timeline = ctx.template.timeline
+    name = ctx.layout.timeline_sheet
+    if timeline is None or name is None:
+        return
+    ws = ctx.sheet(name)
+    tl = ctx.layout.timeline
+    s, t = ctx.styles, ctx.locale
+    ws.set_column(TL_LABEL_COL, TL_LABEL_COL, 50)
+    ws.set_column(TL_UNIT_COL, TL_UNIT_COL, 9)
+    ws.set_column(TL_KEY_COL, TL_KEY_COL, 14)
+    ws.set_column(TL_TOTAL_COL, TL_TOTAL_COL, 14)
+    ws.set_column(TL_SPACER_COL, TL_SPACER_COL, 14)
+    ws.set_column(TL_FIRST_MONTH_COL, tl.first_year_col + tl.years, 11)
+    ctx.heading(ws, "timeline")
+    ws.write_string(TL_START_ROW, TL_LABEL_COL, t["timeline_start"], s.get("label_bold"))
+    ws.write_datetime(
+        TL_START_ROW,
+        TL_TOTAL_COL,
+        dt.datetime(start.year, start.month, 1),
+        s.get("formula_bold", "month"),
+    )
+    _write_summary(ctx, timeline, tl)
+    _write_month_headers(ctx, tl, start)
+    for scenario in SCENARIOS:
+        _write_block(ctx, timeline, tl, scenario)
+    ws.freeze_panes(0, TL_FIRST_MONTH_COL)
+    ws.set_landscape()
+    ctx.protect(ws)
+
+
+# ------------------------------------------------------------- the summary
+
+
+def _write_summary(ctx: Context, timeline: Timeline, tl: TimelineLayout) -> None:
+    ws = ctx.sheet(ctx.layout.timeline_sheet or "")
+    s, t = ctx.styles, ctx.locale
+    headers = [
+        t["timeline_summary"],
+        t["unit"],
+        *(t.scenarios[x] for x in SCENARIOS),
+        t["live"],
+    ]
+    ctx.headers(ws, tl.summary_header_row, headers)
+    selector = sheet_ref(ctx.layout.inputs, ctx.layout.selector_index_cell)
+    for result in timeline.results:
+        row = tl.summary_rows[result.key]
+        ws.write_string(row, TL_LABEL_COL, result.label[ctx.language], s.get("label"))
+        ws.write_string(row, TL_UNIT_COL, t.unit(result.unit), s.get("unit"))
+        typical = ctx.values.timelines["realistic"].result(result.key)
+        style = s.get("formula", s.format_for(result.kind, typical))
+        for scenario, col in SUMMARY_COLS.items():
+            formula, value = _summary_cell(ctx, timeline, tl, result, scenario, col)
+            ctx.formula(ws, row, col, formula, style, value)
+        first = a1(row, SUMMARY_COLS["prudent"], col_abs=True)
+        last = a1(row, SUMMARY_COLS["optimistic"], col_abs=True)
+        live_value = _summary_value(ctx, timeline, result, ctx.values.selected)
+        ctx.formula(
+            ws,
+            row,
+            SUMMARY_LIVE_COL,
+            f"INDEX({first}:{last},{selector})",
+            s.get("formula_bold", s.format_for(result.kind, typical)),
+            live_value,
+        )
+        ctx.workbook.define_name(
+            f"out_{result.key}",
+            "=" + sheet_ref(ctx.layout.timeline_sheet or "", a1(row, SUMMARY_LIVE_COL, True, True)),
+        )
+
+
+def _summary_cell(
+    ctx: Context,
+    timeline: Timeline,
+    tl: TimelineLayout,
+    result: TimelineResult,
+    scenario: str,
+    col: int,
+) -> tuple[str, object]:
+    rows = tl.rows[scenario]
+    first, last = TL_FIRST_MONTH_COL, tl.last_month_col
+
+    def periods(call: expr.Call, render: Callable[[expr.Node], str]) -> str:
+        row = rows[_row_name(call)]
+        span = f"{a1(row, first, col_abs=True)}:{a1(row, last, col_abs=True)}"
+        return f"SUM({span})" if call.name == "TOTAL" else f"IRR({span})"
+
+    references = _model_refs(ctx, SCENARIO_COLS[scenario])
+    references.update({key: a1(r, col) for key, r in tl.summary_rows.items()})
+    formula = expr.to_excel(result.node, references, FUNCTIONS, periods)
+    if result.absent_when and result.absent_text is not None:
+        flag = a1(tl.summary_rows[result.absent_when], col)
+        text = _absent_formula(result.absent_text[ctx.language], references[timeline.horizon])
+        formula = f"IF({flag}=0,{text},{formula})"
+    return formula, _summary_value(ctx, timeline, result, scenario)
+
+
+def _summary_value(
+    ctx: Context, timeline: Timeline, result: TimelineResult, scenario: str
+) -> object:
+    values = ctx.values.timelines[scenario]
+    absent = result.absent_when and values.result(result.absent_when) == 0
+    if absent and result.absent_text is not None:
+        horizon = ctx.values.inputs[scenario][timeline.horizon]
+        return result.absent_text[ctx.language].replace("{horizon}", f"{horizon:g}")
+    return values.result(result.key)
+
+
+def _absent_formula(text: str, horizon_ref: str) -> str:
+    """The text shown when a figure does not exist, the horizon written in from its input."""
+    parts = [f'"{part}"' for part in (p.replace('"', '""') for p in text.split("{horizon}"))]
+    return f"&{horizon_ref}&".join(parts)
+
+
+# -------------------------------------------------------- the month headers
+
+
+def _write_month_headers(ctx: Context, tl: TimelineLayout, start: dt.date) -> None:
+    ws = ctx.sheet(ctx.layout.timeline_sheet or "")
+    s, t = ctx.styles, ctx.locale
+    start_cell = a1(TL_START_ROW, TL_TOTAL_COL, True, True)
+    for row, label in (
+        (tl.period_row, t["timeline_period"]),
+        (tl.date_row, t["timeline_date"]),
+        (tl.year_row, t["timeline_year"]),
+    ):
+        ws.write_string(row, TL_LABEL_COL, label, s.get("label_bold"))
+    ws.write_string(tl.date_row, TL_TOTAL_COL, t["timeline_total"], s.get("header"))
+    for period in range(1, tl.months + 1):
+        col = tl.month_col(period)
+        here, left = column_name(col), column_name(col - 1)
+        pr = tl.period_row + 1
+        ctx.formula(ws, tl.period_row, col, f"{left}{pr}+1", s.get("header"), float(period))
+        date = _add_months(start, period - 1)
+        ctx.formula(
+            ws,
+            tl.date_row,
+            col,
+            f"DATE(YEAR({start_cell}),MONTH({start_cell})+{here}{pr}-1,1)",
+            s.get("header", "month"),
+            float((date - EXCEL_EPOCH).days),
+        )
+        ctx.formula(
+            ws,
+            tl.year_row,
+            col,
+            f"INT(({here}{pr}-1)/{MONTHS_PER_YEAR})+1",
+            s.get("header"),
+            float((period - 1) // MONTHS_PER_YEAR + 1),
+        )
+    for year in range(1, tl.years + 1):
+        col = tl.first_year_col + year - 1
+        ws.write_number(tl.period_row, col, year, s.get("header"))
+        ws.write_string(tl.date_row, col, f"{t['timeline_year_label']} {year}", s.get("header"))
+
+
+def _add_months(start: dt.date, offset: int) -> dt.date:
+    index = start.month - 1 + offset
+    return dt.date(start.year + index // 12, index % 12 + 1, 1)
+
+
+# --------------------------------------------------------------- the blocks
+
+
+def _write_block(ctx: Context, timeline: Timeline, tl: TimelineLayout, scenario: str) -> None:
+    ws = ctx.sheet(ctx.layout.timeline_sheet or "")
+    s, t = ctx.styles, ctx.locale
+    title_row = tl.block_title_rows[scenario]
+    ws.merge_range(
+        title_row,
+        TL_LABEL_COL,
+        title_row,
+        TL_SPACER_COL,
+        f"{t['timeline_block']} {t.scenarios[scenario]}",
+        s.get("section"),
+    )
+    values = ctx.values.timelines[scenario]
+    for item in timeline.rows:
+        _write_row(ctx, tl, scenario, item, values)
+
+
+def _write_row(
+    ctx: Context, tl: TimelineLayout, scenario: str, item: TimelineRow, values: TimelineValues
+) -> None:
+    ws = ctx.sheet(ctx.layout.timeline_sheet or "")
+    s, t = ctx.styles, ctx.locale
+    rows = tl.rows[scenario]
+    row = rows[item.key]
+    objects = values.rows[item.key].to_objects().reshape(-1)
+    typical = next((v for v in objects if isinstance(v, float) and v), 0.0)
+    number_format = s.format_for(item.kind, float(typical))
+    bold = item.key in (ctx.template.timeline.cash_flow, ctx.template.timeline.cumulative)  # type: ignore[union-attr]
+    ws.write_string(
+        row, TL_LABEL_COL, item.label[ctx.language], s.get("label_bold" if bold else "label")
+    )
+    ws.write_string(row, TL_UNIT_COL, t.unit(item.unit), s.get("unit"))
+    ws.write_string(row, TL_KEY_COL, item.key, s.get("key"))
+    pattern = _row_pattern(ctx, tl, scenario, item)
+    style = s.get("formula_bold" if bold else "formula", number_format)
+    for period in range(1, tl.months + 1):
+        col = tl.month_col(period)
+        formula = pattern.replace(HERE, column_name(col)).replace(LEFT, column_name(col - 1))
+        ctx.formula(ws, row, col, formula, style, _plain(objects[period - 1]))
+    if not item.is_flow:
+        return
+    span = f"{a1(row, TL_FIRST_MONTH_COL, col_abs=True)}:{a1(row, tl.last_month_col, col_abs=True)}"
+    ctx.formula(
+        ws, row, TL_TOTAL_COL, f"SUM({span})", s.get("formula_bold", number_format), _total(objects)
+    )
+    years = (
+        a1(tl.year_row, TL_FIRST_MONTH_COL, True, True)
+        + ":"
+        + a1(tl.year_row, tl.last_month_col, True, True)
+    )
+    for year in range(1, tl.years + 1):
+        col = tl.first_year_col + year - 1
+        criterion = a1(tl.period_row, col, row_abs=True)
+        in_year = objects[(year - 1) * MONTHS_PER_YEAR : year * MONTHS_PER_YEAR]
+        ctx.formula(ws, row, col, f"SUMIF({years},{criterion},{span})", style, _total(in_year))
+
+
+def _row_pattern(ctx: Context, tl: TimelineLayout, scenario: str, item: TimelineRow) -> str:
+    """The row's formula with the month column left as a placeholder."""
+    rows = tl.rows[scenario]
+    period = f"{HERE}${tl.period_row + 1}"
+    spacer = column_name(TL_SPACER_COL)
+    first = column_name(TL_FIRST_MONTH_COL)
+
+    def periods(call: expr.Call, render: Callable[[expr.Node], str]) -> str:
+        row = rows[_row_name(call)] + 1
+        if call.name == "CUMSUM":
+            return f"SUM(${first}{row}:{HERE}{row})"
+        lag = call.args[1]
+        n = render(lag)
+        if not isinstance(lag, (expr.Num, expr.Ref)):
+            n = f"({n})"
+        return f"IF({period}>{n},INDEX(${spacer}{row}:{LEFT}{row},1,{period}-{n}+1),0)"
+
+    references = _model_refs(ctx, SCENARIO_COLS[scenario])
+    references.update({key: f"{HERE}{r + 1}" for key, r in rows.items()})
+    references[expr.PERIOD] = period
+    return expr.to_excel(item.node, references, FUNCTIONS, periods)
+
+
+def _model_refs(ctx: Context, col: int) -> dict[str, str]:
+    """Inputs and metrics of one scenario column, absolute: the same in every month."""
+    layout = ctx.layout
+    refs = {
+        key: sheet_ref(layout.inputs, a1(row, col, True, True))
+        for key, row in layout.input_rows.items()
+    }
+    refs.update(
+        {
+            key: sheet_ref(layout.calculations, a1(row, col, True, True))
+            for key, row in layout.metric_rows.items()
+        }
+    )
+    return refs
+
+
+def _row_name(call: expr.Call) -> str:
+    target = call.args[0]
+    assert isinstance(target, expr.Ref)  # the template builder checked it
+    return target.name
+
+
+def _plain(value: object) -> object:
+    return float(value) if isinstance(value, (float, np.floating)) else value
+
+
+def _total(values: np.ndarray) -> object:
+    """SUM as Excel does it: the first error met, else the sum."""
+    for value in values:
+        if not isinstance(value, (float, np.floating)):
+            return value
+    return float(np.sum(np.asarray(values, dtype=float)))

@@ -150,11 +150,7 @@ def calc(
             "template": model.key,
             "version": model.version,
             "scenarios": {
-                name: {
-                    "inputs": result.inputs,
-                    "outputs": {k: engine.as_displayed(v) for k, v in result.outputs.items()},
-                }
-                for name, result in results.items()
+                name: engine.scenario_payload(model, result) for name, result in results.items()
             },
         }
         print(json.dumps(payload, indent=2, ensure_ascii=False))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from roi_xl.errors import InputError
-from roi_xl.model import expr
+from roi_xl.model import expr, timeline
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.functions import FUNCTIONS
 from roi_xl.model.template import SCENARIOS, Template
@@ -127,6 +127,21 @@ def calculate(
         inputs = scenario_inputs(template, scenario, overrides)
         results[scenario] = ScenarioResult(inputs=inputs, outputs=compute(template, inputs))
     return results
+
+
+def scenario_payload(template: Template, result: ScenarioResult) -> dict[str, object]:
+    """One scenario as JSON: inputs, outputs (the timeline's figures among them, null where
+    a figure does not exist) and the monthly timeline itself."""
+    outputs: dict[str, object] = {k: as_displayed(v) for k, v in result.outputs.items()}
+    payload: dict[str, object] = {"inputs": result.inputs, "outputs": outputs}
+    if template.timeline is not None:
+        series, figures = timeline.scenario_figures(template, result.inputs, result.outputs)
+        outputs.update({k: None if v is None else as_displayed(v) for k, v in figures.items()})
+        payload["timeline"] = {
+            key: [v if isinstance(v, int) else as_displayed(v) for v in values]
+            for key, values in series.items()
+        }
+    return payload
 
 
 def as_displayed(value: Value) -> float | str:

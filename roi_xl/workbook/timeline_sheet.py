@@ -127,7 +127,9 @@ def _summary_cell(
     def periods(call: expr.Call, render: Callable[[expr.Node], str]) -> str:
         row = rows[_row_name(call)]
         span = f"{a1(row, first, col_abs=True)}:{a1(row, last, col_abs=True)}"
-        return f"SUM({span})" if call.name == "TOTAL" else f"IRR({span})"
+        # IRR starts from a guess of 0: with the investment first, Newton's steps then
+        # approach the rate from below and converge, negative rates included.
+        return f"SUM({span})" if call.name == "TOTAL" else f"IRR({span},0)"
 
     references = _model_refs(ctx, SCENARIO_COLS[scenario])
     references.update({key: a1(r, col) for key, r in tl.summary_rows.items()})

@@ -78,12 +78,23 @@ def is_number(value: object) -> bool:
 
 
 def same_value(expected: object, actual: object) -> bool:
-    """Numbers within 1e-9 relative, blanks ("" or None) alike, anything else exactly."""
+    """Numbers within 1e-9 relative, blanks ("" or None) alike, anything else exactly.
+
+    A date is the serial number Excel stores (openpyxl reads a date-formatted cell as a
+    datetime, `formulas` gives the number).
+    """
+    expected, actual = as_serial(expected), as_serial(actual)
     if expected in (None, ""):
         return actual in (None, "")
     if is_number(expected) and is_number(actual):
         return math.isclose(expected, actual, rel_tol=REL_TOL, abs_tol=ABS_TOL)
     return type(expected) is type(actual) and expected == actual
+
+
+def as_serial(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return float((value - dt.datetime(1899, 12, 30)).days)
+    return value
 
 
 def as_cell_value(value: engine.Value) -> object:

@@ -133,7 +133,7 @@ def _summary_cell(
 
     references = _model_refs(ctx, SCENARIO_COLS[scenario])
     references.update({key: a1(r, col) for key, r in tl.summary_rows.items()})
-    formula = expr.to_excel(result.node, references, FUNCTIONS, periods)
+    formula = expr.to_excel(_as_number(result.node), references, FUNCTIONS, periods)
     if result.absent_when and result.absent_text is not None:
         flag = a1(tl.summary_rows[result.absent_when], col)
         text = _absent_formula(result.absent_text[ctx.language], references[timeline.horizon])
@@ -285,7 +285,12 @@ def _row_pattern(ctx: Context, tl: TimelineLayout, scenario: str, item: Timeline
     references = _model_refs(ctx, SCENARIO_COLS[scenario])
     references.update({key: f"{HERE}{r + 1}" for key, r in rows.items()})
     references[expr.PERIOD] = period
-    return expr.to_excel(item.node, references, FUNCTIONS, periods)
+    return expr.to_excel(_as_number(item.node), references, FUNCTIONS, periods)
+
+
+def _as_number(node: expr.Node) -> expr.Node:
+    """A flag row holds 1 or 0, not TRUE or FALSE: Excel's SUM skips logical values."""
+    return expr.Binary("*", node, expr.Num(1.0)) if isinstance(node, expr.Compare) else node
 
 
 def _model_refs(ctx: Context, col: int) -> dict[str, str]:

@@ -38,6 +38,7 @@ from roi_xl.workbook.layout import (
     SELECTOR_ROW,
     VALUE_COL,
 )
+from roi_xl.workbook.timeline_layout import SUMMARY_COLS, SUMMARY_LIVE_COL, timeline_layout
 
 TEMPLATES = tuple(template.builtin_names())
 START = dt.date(2026, 1, 1)
@@ -513,3 +514,59 @@ def test_comparison_reports_exactly_a_wrong_cached_value(files: Files) -> None:
         calculation_cells(model, ws), sheet_values(ws), engine_columns(model, CORRUPTED[2])
     )
     assert len(differences) == 1 and differences[0].startswith(f"live {c.metric} {c.cell}:")
+
+
+# -- 6. the business-case timeline
+
+
+def timeline_summary(model: Template, ws: Worksheet) -> dict[str, dict[str, object]]:
+    """The Timeline sheet's summary: result key -> scenario (or "live") -> value shown."""
+    layout = timeline_layout(model)
+    columns = {**SUMMARY_COLS, "live": SUMMARY_LIVE_COL}
+    return {
+        key: {
+            scenario: ws.cell(row=row + 1, column=col + 1).value
+            for scenario, col in columns.items()
+        }
+        for key, row in layout.summary_rows.items()
+    }
+
+
+@pytest.mark.parametrize("workbook", WORKBOOKS, ids=ids)
+def test_libreoffice_timeline_figures_equal_the_engine(files: Files, workbook: Workbook) -> None:
+    """NPV, IRR, payback and the ROIs LibreOffice computes are the engine's, over each
+    scenario's own horizon; a figure that does not exist is text, never an error."""
+    name, locale, selected = workbook
+    model = template.load(name)
+    sheet = load_locale(locale).sheets["timeline"]
+    ws = load_workbook(files.recalculated(files.generated[workbook]), data_only=True)[sheet]
+    shown = timeline_summary(model, ws)
+    results = engine.calculate(model)
+    for scenario in (*SCENARIOS, "live"):
+        source = selected if scenario == "live" else scenario
+        payload = engine.scenario_payload(model, results[source])
+        for key in ("npv", "irr", "payback_month", "roi_first_year", "roi_horizon"):
+            expected = payload["outputs"][key]
+            found = shown[key][scenario]
+            if expected is None:
+                assert isinstance(found, str) and not found.startswith("#"), (key, scenario)
+            else:
+                assert same_value(expected, found), (key, scenario, expected, found)
+        for key in ("npv_risk_adjusted", "roi_horizon_risk_adjusted"):
+            assert same_value(payload["outputs"][key], shown[key][scenario]), (key, scenario)
+
+
+def test_edited_inputs_move_the_timeline_in_libreoffice(files: Files) -> None:
+    """The live workbook's figures follow the inputs edited in the file (selector moved)."""
+    for (name, locale), source in files.edited.items():
+        model = template.load(name)
+        ws = load_workbook(files.recalculated(source), data_only=True)[
+            load_locale(locale).sheets["timeline"]
+        ]
+        shown = timeline_summary(model, ws)
+        overrides = live_overrides(model)
+        inputs = engine.scenario_inputs(model, "optimistic")
+        inputs.update(overrides.get("optimistic", {}))
+        result = engine.ScenarioResult(inputs, engine.compute(model, inputs))
+        expected = engine.scenario_payload(model, result)["outputs"]["npv"]
+        assert same_value(expected, shown["npv"]["live"]), (name, locale)

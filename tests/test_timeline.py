@@ -120,9 +120,8 @@ def crm_flows(v: dict) -> list[float]:
         r = ramp(m, v["ramp_up_months"])
         kept = kept * (1 - v["churn_rate_current"] / 12) + v["customers_retained"] / 12 * r
         benefits = (
-            (v["revenue_growth_margin"] + v["efficiency_gain"] + v["annual_cost_savings"]) / 12 * r
-            + kept * v["annual_margin_per_customer"] / 12
-        )
+            v["revenue_growth_margin"] + v["efficiency_gain"] + v["annual_cost_savings"]
+        ) / 12 * r + kept * v["annual_margin_per_customer"] / 12
         costs = v["annual_running_cost"] / 12 + (v["one_off_cost"] if m == 1 else 0)
         flows.append(benefits - costs)
     return flows

@@ -13,6 +13,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from roi_xl.model.engine import Value
 from roi_xl.model.template import SCENARIOS
+from roi_xl.workbook.business_case_block import write_business_case
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import (
     HEATMAP_FIRST_COL,
@@ -50,7 +51,8 @@ def write_dashboard(ctx: Context, break_evens: Mapping[str, Value | str]) -> Non
         ctx.locale.scenarios[ctx.values.selected],
     )
     _write_master(ctx, ws, 2)
-    row = _write_headline(ctx, ws, 4)
+    row = write_business_case(ctx, ws, 4)
+    row = _write_headline(ctx, ws, row + 1 if row > 4 else row)
     row = _write_scenarios(ctx, ws, row + 1)
     row = _write_break_evens(ctx, ws, row + 1, break_evens)
     row = _write_funnel(ctx, ws, row + 1)

@@ -98,7 +98,7 @@ def _write_summary(ctx: Context, timeline: Timeline, tl: TimelineLayout) -> None
             ctx.formula(ws, row, col, formula, style, value)
         first = a1(row, SUMMARY_COLS["prudent"], col_abs=True)
         last = a1(row, SUMMARY_COLS["optimistic"], col_abs=True)
-        live_value = _summary_value(ctx, timeline, result, ctx.values.selected)
+        live_value = summary_value(ctx, timeline, result, ctx.values.selected)
         ctx.formula(
             ws,
             row,
@@ -138,12 +138,13 @@ def _summary_cell(
         flag = a1(tl.summary_rows[result.absent_when], col)
         text = _absent_formula(result.absent_text[ctx.language], references[timeline.horizon])
         formula = f"IF({flag}=0,{text},{formula})"
-    return formula, _summary_value(ctx, timeline, result, scenario)
+    return formula, summary_value(ctx, timeline, result, scenario)
 
 
-def _summary_value(
+def summary_value(
     ctx: Context, timeline: Timeline, result: TimelineResult, scenario: str
 ) -> object:
+    """A result as its cell shows it: the number, or the text saying it does not exist."""
     values = ctx.values.timelines[scenario]
     absent = result.absent_when and values.result(result.absent_when) == 0
     if absent and result.absent_text is not None:

@@ -59,6 +59,7 @@ from roi_xl.workbook.layout import (
     build_layout,
 )
 from roi_xl.workbook.sensitivity_layout import FIRST_MOVE, FIRST_RESULT, sensitivity_layout
+from roi_xl.workbook.timeline_layout import SUMMARY_LIVE_COL
 
 START = dt.date(2026, 1, 1)
 MONTHS = 12
@@ -400,6 +401,7 @@ def test_sheet_order_and_visibility(gen: Generated) -> None:
         *months,
         sheets["actuals"],
         sheets["calculations"],
+        *([sheets["timeline"]] if gen.model.timeline else []),
         sheets["dashboard"],
         sheets["sensitivity"],
         *([sheets["channels"]] if gen.model.channels else []),
@@ -486,6 +488,31 @@ def test_calculations_one_formula_per_row(gen: Generated) -> None:
     for key, row in rows.items():
         problems += check_row_formulas(ws, row, MODEL_COLS, f"metric {key}")
     assert not problems, report(problems)
+
+
+def test_timeline_one_formula_per_row_across_the_months(gen: Generated) -> None:
+    """FAST: every timeline row of every scenario has one formula, the same in R1C1 form in
+    all month columns (and yearly columns); discounting uses explicit factor rows, no NPV()."""
+    timeline, tl = gen.model.timeline, gen.layout.timeline
+    assert timeline is not None
+    ws = gen.sheet("timeline")
+    months = [tl.month_col(p) for p in range(1, tl.months + 1)]
+    years = [tl.first_year_col + y for y in range(tl.years)]
+    problems = []
+    for row in (tl.period_row, tl.date_row, tl.year_row):
+        problems += check_row_formulas(ws, row, months, "month header")
+    for scenario, rows in tl.rows.items():
+        for item in timeline.rows:
+            row = rows[item.key]
+            assert ws.cell(row + 1, 3).value == item.key, (scenario, item.key)
+            problems += check_row_formulas(ws, row, months, f"{scenario} {item.key}")
+            if item.is_flow:
+                problems += check_row_formulas(ws, row, years, f"{scenario} {item.key} yearly")
+    assert not problems, report(problems)
+    used = {name for _, formula in formula_cells(ws) for name in function_names(formula)}
+    assert "NPV" not in used and "IRR" in used
+    factor_rows = [r.key for r in timeline.rows if r.key == "discount_factor"]
+    assert factor_rows, "no explicit discount-factor row"
 
 
 def test_sensitivity_one_formula_per_row(gen: Generated) -> None:
@@ -798,6 +825,12 @@ def test_defined_names(gen: Generated) -> None:
     }
     expected |= {f"in_{k}": absolute(inputs, r, LIVE_COL) for k, r in input_rows.items()}
     expected |= {f"out_{k}": absolute(calculations, r, LIVE_COL) for k, r in metric_rows.items()}
+    if gen.model.timeline:  # the finance figures of the timeline: its summary's Live column
+        timeline = gen.locale.sheets["timeline"]
+        expected |= {
+            f"out_{k}": absolute(timeline, r, SUMMARY_LIVE_COL)
+            for k, r in gen.layout.timeline.summary_rows.items()
+        }
     names = gen.wb.defined_names
     problems = []
     for name, target in sorted(expected.items()):

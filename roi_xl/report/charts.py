@@ -375,3 +375,75 @@ def _legend(x: float, y: float, items: Sequence[tuple[str, str, bool]]) -> str:
 
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def payback_curve(series: Sequence[tuple[str, Sequence[float]]], fmt: Format, title: str) -> str:
+    """Cumulative cash flow by month, one line per scenario: where each crosses zero."""
+    width, height, left, right, top, bottom = 500, 250, 70, 16, 20, 56
+    values = [v for _, line in series for v in line]
+    months = max((len(line) for _, line in series), default=0)
+    if not values or months < 1:
+        return _svg(width, height, title, [])
+    ticks = nice_ticks(min(min(values), 0.0), max(max(values), 0.0))
+    low, high = ticks[0], ticks[-1]
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def x_of(month: int) -> float:
+        return left + (month - 1) / max(months - 1, 1) * plot_w
+
+    def y_of(v: float) -> float:
+        return top + (high - v) / ((high - low) or 1) * plot_h
+
+    parts = _y_grid(ticks, y_of, left, width - right, fmt)
+    parts.append(_line(left, y_of(0.0), width - right, y_of(0.0), GREY, 1.2))
+    colours = (RED, NAVY, GREEN)
+    for (_, line), colour in zip(series, colours, strict=False):
+        points = " ".join(f"{x_of(m):.1f},{y_of(v):.1f}" for m, v in enumerate(line, start=1))
+        parts.append(
+            f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>'
+        )
+    step = 12 if months > 24 else 6 if months > 6 else 1
+    for month in range(1, months + 1):
+        if month == 1 or month % step == 0:
+            parts.append(_text(x_of(month), top + plot_h + 16, str(month), "middle", GREY, size=10))
+    items = [(name, colour, True) for (name, _), colour in zip(series, colours, strict=False)]
+    parts.append(_legend(left, height - 10, items))
+    return _svg(width, height, title, parts)
+
+
+def waterfall(steps: Sequence[tuple[str, float, str]], fmt: Format, title: str) -> str:
+    """Benefits up, costs down, the net last: each bar starts where the previous one ended.
+
+    ``steps`` are (label, amount, kind) with kind "benefit", "cost" (amount subtracted) or
+    "net" (a bar from zero).
+    """
+    width, height, left, right, top, bottom = 500, 260, 70, 10, 20, 80
+    bars, running = [], 0.0
+    for label, amount, kind in steps:
+        if kind == "net":
+            bars.append((label, 0.0, amount, NAVY))
+            continue
+        end = running + amount if kind == "benefit" else running - amount
+        bars.append((label, running, end, GREEN if kind == "benefit" else RED))
+        running = end
+    if not bars:
+        return _svg(width, height, title, [])
+    ends = [v for _, a, b, _ in bars for v in (a, b)]
+    ticks = nice_ticks(min(min(ends), 0.0), max(max(ends), 0.0))
+    low, high = ticks[0], ticks[-1]
+    plot_w, plot_h = width - left - right, height - top - bottom
+    slot = plot_w / len(bars)
+
+    def y_of(v: float) -> float:
+        return top + (high - v) / ((high - low) or 1) * plot_h
+
+    parts = _y_grid(ticks, y_of, left, width - right, fmt)
+    for index, (label, start, end, colour) in enumerate(bars):
+        x = left + index * slot + slot * 0.15
+        y1, y2 = sorted((y_of(start), y_of(end)))
+        parts.append(_rect(x, y1, slot * 0.7, max(y2 - y1, 1.0), colour))
+        centre = x + slot * 0.35
+        parts.append(_text(centre, top + plot_h + 14, _short(label, 13), "middle", size=8))
+        parts.append(_text(centre, y1 - 3, fmt(end - start), "middle", GREY, size=9))
+    parts.append(_line(left, y_of(0.0), width - right, y_of(0.0), GREY, 1.2))
+    return _svg(width, height, title, parts)

@@ -21,7 +21,7 @@ from roi_xl.decide.sensitivity import Tornado
 from roi_xl.inspect.reader import WorkbookRead
 from roi_xl.inspect.workbook_decision import decide_read
 from roi_xl.locale import Locale, load_locale
-from roi_xl.model import engine
+from roi_xl.model import engine, timeline
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import Template
 from roi_xl.typography import spaced
@@ -176,6 +176,21 @@ class Facts:
             return f"<span{css}>{text}</span>"
         shown = engine.as_displayed(value) if value is not None else ""
         return f'<span{css} data-key="{key}" data-value="{escape(str(shown))}">{text}</span>'
+
+    def timeline(self, scenario: str) -> tuple[timeline.TimelineValues, dict] | None:
+        """The scenario's monthly timeline and its finance figures (None where none exists)."""
+        read = self.read.scenarios[scenario]
+        if self.model.timeline is None or read.outputs is None:
+            return None
+        if any(value is None for value in read.inputs.values()):
+            return None
+        inputs = {key: float(value) for key, value in read.inputs.items() if value is not None}
+        months = timeline.periods_of(self.model, inputs)
+        values = timeline.compute_timeline(self.model, inputs, read.outputs, months)
+        found = {
+            r.key: timeline.present(self.model, values, r.key) for r in self.model.timeline.results
+        }
+        return values, found
 
     def output(self, scenario: str, key: str) -> str:
         outputs = self.outputs(scenario)

@@ -47,6 +47,7 @@ def render_report(
     w = facts.words
     generated = w("generated", version=escape(__version__), file=escape(Path(read.path).name))
     numbered = [
+        _business_case(facts),
         _current_state(facts),
         _impact(facts),
         _returns(facts),
@@ -152,7 +153,9 @@ def _header(f: Facts, as_of: dt.date) -> str:
 
 def _summary(f: Facts) -> str:
     w, outputs, scenario = f.words, f.outputs(f.base), f.scenario_name(f.base)
-    tiles = [_tile(w("net_roi"), f.output(f.base, f.roi), scenario, _tone(outputs, f.roi))]
+    tiles = _business_case_tiles(f)
+    per_period = f"{w.text['per_period']} {f.model.period[f.lang]}" if tiles else scenario
+    tiles.append(_tile(w("net_roi"), f.output(f.base, f.roi), per_period, _tone(outputs, f.roi)))
     if f.multiple:
         tiles.append(_tile(w("return_multiple"), f.output(f.base, f.multiple), scenario))
     if "payback_months" in f.model.metric_keys:
@@ -186,6 +189,85 @@ def _summary(f: Facts) -> str:
         )
         verdict = f'<p class="verdict">{sentence}</p>'
     return _section("summary", w("summary"), f'<div class="tiles">{"".join(tiles)}</div>', verdict)
+
+
+def _business_case_tiles(f: Facts) -> list[str]:
+    """NPV, ROI over the horizon, payback month and IRR: what finance reads first."""
+    found = f.timeline(f.base)
+    if found is None:
+        return []
+    w, (values, figures) = f.words, found
+    horizon = f"{values.periods:g}"
+    adjusted = w.text["risk_adjusted"]
+
+    def shown(key: str, kind: str) -> str:
+        value = figures[key]
+        if value is None:
+            text = f.model.timeline.result(key).absent_text  # type: ignore[union-attr]
+            return escape(text[f.lang].replace("{horizon}", horizon)) if text else "–"
+        return f.num(value, kind)
+
+    npv_sub = (
+        f"{adjusted}{w.text['colon']}{f.numbers.format(figures['npv_risk_adjusted'], 'currency')}"
+    )
+    roi_sub = (
+        f"{adjusted}{w.text['colon']}"
+        f"{f.numbers.format(figures['roi_horizon_risk_adjusted'], 'percent')}"
+    )
+    tone = "good" if isinstance(figures["npv"], float) and figures["npv"] >= 0 else "bad"
+    return [
+        _tile(w("npv"), shown("npv", "currency"), npv_sub, tone),
+        _tile(w("roi_horizon"), shown("roi_horizon", "percent"), roi_sub),
+        _tile(w("payback_month"), shown("payback_month", "count"), ""),
+        _tile(w("irr"), shown("irr", "percent"), ""),
+    ]
+
+
+def _business_case(f: Facts) -> str:
+    """The unadjusted and risk-adjusted figures side by side, the payback curve, the waterfall."""
+    found = f.timeline(f.base)
+    timeline = f.model.timeline
+    if found is None or timeline is None:
+        return ""
+    w, (values, figures) = f.words, found
+    pairs = (
+        ("npv", "npv_risk_adjusted", "currency"),
+        ("roi_horizon", "roi_horizon_risk_adjusted", "percent"),
+    )
+    rows = [
+        [escape(timeline.result(a).label[f.lang]), f.num(figures[a], kind), f.num(figures[b], kind)]
+        for a, b, kind in pairs
+    ]
+    table = _table(["", w("unadjusted"), w("risk_adjusted")], rows, ["", "n", "n"])
+    curves = []
+    for scenario in SCENARIOS:
+        other = f.timeline(scenario)
+        if other is not None:
+            line = other[0].rows[timeline.cumulative].values.reshape(-1)
+            curves.append((f.scenario_name(scenario), [float(v) for v in line]))
+
+    def money(value: float) -> str:
+        return f.numbers.format(value, "currency")
+
+    curve = report_charts.payback_curve(curves, money, w.text["chart_payback"])
+    steps = [
+        (timeline.row(key).label[f.lang], float(values.rows[key].values.sum()), "benefit")
+        for key in timeline.benefits
+    ]
+    steps += [
+        (timeline.row(key).label[f.lang], float(values.rows[key].values.sum()), "cost")
+        for key in timeline.costs
+    ]
+    net = float(values.rows[timeline.cash_flow].values.sum())
+    steps.append((w.text["net_over_horizon"], net, "net"))
+    fall = report_charts.waterfall(steps, money, w.text["chart_waterfall"])
+    return _section(
+        "business-case",
+        w("business_case"),
+        _help(w("business_case_help")),
+        table,
+        _grid(_figure(curve, w("chart_payback")), _figure(fall, w("chart_waterfall"))),
+    )
 
 
 def _tile(label: str, value: str, sub: str, tone: str = "") -> str:

@@ -80,7 +80,7 @@ def test_every_scenario_unless_narrowed() -> None:
     payload = json.loads(result.stdout)
     assert list(payload["scenarios"]) == ["prudent", "realistic", "optimistic"]
     for scenario in payload["scenarios"].values():
-        assert set(scenario) == {"inputs", "outputs"}
+        assert set(scenario) == {"inputs", "outputs", "timeline"}
 
 
 def test_errors_travel_as_text_in_json() -> None:

@@ -31,7 +31,10 @@ NUM = ExcelError("#NUM!", 2)
 VALUE = ExcelError("#VALUE!", 3)
 REF = ExcelError("#REF!", 4)
 
-ERROR_CODES: dict[int, ExcelError] = {error.code: error for error in (DIV0, NUM, VALUE, REF)}
+# What the business functions can give (and the Excel functions hand over) ...
+ERROR_CODES: dict[int, ExcelError] = {error.code: error for error in (DIV0, NUM, VALUE)}
+# ... and what a timeline can give besides: LAG past the previous month is #REF! in Excel.
+ALL_ERROR_CODES: dict[int, ExcelError] = {**ERROR_CODES, REF.code: REF}
 ERROR_TEXTS = frozenset(
     {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!"}
 )
@@ -40,7 +43,7 @@ OTHER_CODE = 99  # #REF!, #N/A, #NAME? and the like, found in files but never co
 
 def from_text(text: str) -> ExcelError:
     """The error value a cell shows, e.g. '#DIV/0!'."""
-    for error in ERROR_CODES.values():
+    for error in ALL_ERROR_CODES.values():
         if error.text == text:
             return error
     return ExcelError(text, OTHER_CODE)

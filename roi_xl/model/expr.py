@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from roi_xl.errors import ExpressionError
-from roi_xl.model.excel_errors import DIV0, ERROR_CODES, NUM, REF, ExcelError
+from roi_xl.model.excel_errors import ALL_ERROR_CODES, DIV0, NUM, REF, ExcelError
 
 MAX_EXPRESSION_LENGTH = 2000
 MAX_EXPONENT = 1000
@@ -342,7 +342,7 @@ class Evaluated:
             raise ValueError("not a single value")
         code = int(self.errors.reshape(-1)[0]) if self.errors.size else 0
         if code:
-            return ERROR_CODES[code]
+            return ALL_ERROR_CODES[code]
         return float(self.values.reshape(-1)[0])
 
     def to_objects(self) -> np.ndarray:
@@ -350,7 +350,7 @@ class Evaluated:
         values, errors = np.broadcast_arrays(self.values, self.errors)
         out = values.astype(object)
         for code in np.unique(errors[errors != 0]):
-            out[errors == code] = ERROR_CODES[int(code)]
+            out[errors == code] = ALL_ERROR_CODES[int(code)]
         return out
 
 

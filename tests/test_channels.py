@@ -460,7 +460,7 @@ def test_the_report_names_the_leading_channels(reads: dict[tuple[str, str], Work
     text = visible(
         section(render_report(reads["en-US", "realistic"], "en-US", as_of=AS_OF), "channels")
     )
-    assert "4. Channel comparison" in text
+    assert "5. Channel comparison" in text
     for shown in ("$12,000", "$150", "$800", "$36,000", "200.0%"):  # the worked example
         assert shown in text
     for shown in ("$3,000", "$250", "$1,667", "$4,320", "44.0%", "$180", "$1,200", "100.0%"):
@@ -472,7 +472,7 @@ def test_the_report_names_the_leading_channels(reads: dict[tuple[str, str], Work
     prudent = visible(
         section(render_report(reads["fr-FR", "prudent"], "fr-FR", as_of=AS_OF), "channels")
     )
-    assert "4. Comparaison des canaux d'acquisition" in prudent
+    assert "5. Comparaison des canaux d'acquisition" in prudent
     assert (
         "Phoning externalisé (plateforme) a le ROI net le plus élevé (−2,8\u202f%), le CAC le plus "
         "bas (1\u202f800\u202f€) et le coût par opportunité le plus bas (180\u202f€)."

@@ -14,7 +14,7 @@ import os
 import re
 import struct
 import subprocess
-from html import unescape
+from html import escape, unescape
 from pathlib import Path
 
 import openpyxl
@@ -23,7 +23,7 @@ import pytest
 from roi_xl.demo import sample_actuals
 from roi_xl.inspect.reader import WorkbookRead, read_workbook
 from roi_xl.locale import LOCALES, load_locale
-from roi_xl.model import template
+from roi_xl.model import engine, template
 from roi_xl.model.template import SCENARIOS
 from roi_xl.report.facts import build_facts
 from roi_xl.report.page import render_report
@@ -37,6 +37,7 @@ MONTHS = 6
 AS_OF = dt.date(2026, 4, 2)
 SECTIONS = (
     "summary",
+    "business-case",
     "current-state",
     "impact",
     "returns",
@@ -170,6 +171,34 @@ def test_the_report_of_a_generated_workbook(
     else:
         assert "Net ROI" in html and "Return multiple" in html and "$" in html
         assert "04/02/2026" in html
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_the_report_leads_with_the_business_case(
+    reads: dict[tuple[str, str], WorkbookRead], name: str
+) -> None:
+    """NPV, ROI over the horizon (risk-adjusted beside), payback month and IRR come first,
+    as the engine computes them from the workbook's inputs; the two charts are drawn."""
+    read = reads[name, "en-US"]
+    html = render_report(read, "en-US", seed=1, as_of=AS_OF)
+    facts = build_facts(read, "en-US", seed=1)
+    scenario = read.scenarios[facts.base]
+    result = engine.ScenarioResult(
+        {k: float(v) for k, v in scenario.inputs.items() if v is not None}, scenario.outputs or {}
+    )
+    outputs = engine.scenario_payload(facts.model, result)["outputs"]
+    summary = html[
+        html.index('<section id="summary">') : html.index('<section id="business-case">')
+    ]
+    assert summary.index("NPV over the horizon") < summary.index("Net ROI")
+    for key, kind in (("npv", "currency"), ("npv_risk_adjusted", "currency"), ("irr", "percent")):
+        value = outputs[key]
+        if value is not None:
+            assert escape(facts.numbers.format(value, kind)) in summary, key
+    case = html[html.index('<section id="business-case">') :]
+    case = case[: case.index("</section>")]
+    assert case.count("<svg ") == 2
+    assert "Risk-adjusted (Forrester TEI)" in case and "Unadjusted" in case
 
 
 def test_the_report_shows_the_current_state_impact_and_plan_of_the_phone_system(

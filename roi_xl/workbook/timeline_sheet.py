@@ -52,10 +52,9 @@ def write_timeline(ctx: Context, start: dt.date) -> None:
     s, t = ctx.styles, ctx.locale
     ws.set_column(TL_LABEL_COL, TL_LABEL_COL, 50)
     ws.set_column(TL_UNIT_COL, TL_UNIT_COL, 9)
-    ws.set_column(TL_KEY_COL, TL_KEY_COL, 14)
-    ws.set_column(TL_TOTAL_COL, TL_TOTAL_COL, 14)
-    ws.set_column(TL_SPACER_COL, TL_SPACER_COL, 14)
-    ws.set_column(TL_FIRST_MONTH_COL, tl.first_year_col + tl.years, 11)
+    # The summary's scenario columns share these: wide enough for "not within 36 months".
+    ws.set_column(TL_KEY_COL, TL_FIRST_MONTH_COL, 21)
+    ws.set_column(TL_FIRST_MONTH_COL + 1, tl.first_year_col + tl.years, 11)
     ctx.heading(ws, "timeline")
     ws.write_string(TL_START_ROW, TL_LABEL_COL, t["timeline_start"], s.get("label_bold"))
     ws.write_datetime(

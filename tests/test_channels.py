@@ -484,5 +484,5 @@ def test_a_report_without_channels_keeps_its_numbering(tmp_path: Path) -> None:
     path = write_workbook(template.load("crm"), tmp_path / "crm.xlsx", options)
     html = render_report(read_workbook(path), "en-US", as_of=AS_OF)
     assert '<section id="channels">' not in html
-    assert "<h2>4. Sensitivity, break-even and risk</h2>" in html
-    assert "<h2>7. Workbook audit</h2>" in html
+    assert "<h2>5. Sensitivity, break-even and risk</h2>" in html
+    assert "<h2>8. Workbook audit</h2>" in html

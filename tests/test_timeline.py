@@ -317,3 +317,17 @@ def test_audit_is_clean_on_random_valid_timelines(
     _, _, found = figures(name, "realistic", **overrides)
     npv = found["npv"]
     assert isinstance(npv, float) and math.isfinite(npv)
+
+
+@pytest.mark.parametrize(
+    "flows",
+    [
+        [-1000.0] + [1.0] * 40 + [0.0] * 79,  # a rate near -11 % a month, months left empty
+        [-10.0] + [5000.0] * 35 + [0.0] * 84,  # a rate of 500 % a month
+        [-100.0, 60.0, 60.0],
+    ],
+)
+def test_irr_far_from_zero_without_overflow(flows: list[float]) -> None:
+    rate, exists = expr.irr(np.array(flows))
+    assert bool(exists)
+    assert float(rate) == pytest.approx(npf.irr(flows), rel=1e-9)

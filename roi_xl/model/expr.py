@@ -690,30 +690,33 @@ def _lag(values: np.ndarray, errors: np.ndarray, lag: Evaluated, period: np.ndar
 def irr(flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The rate per period at which the flows' present value is zero, per timeline.
 
-    Bisection on the present value between -1 and a very high rate, where it
-    changes sign for flows that change sign; refined to the last bit. Returns
-    the rates and whether each exists (flows of one sign have none).
+    Bisection between -1 and a very high rate, where the present value changes sign for
+    flows that change sign once; refined to the last bit. Only the sign of the present
+    value matters, so it is taken scaled by a positive power of (1 + rate) that keeps every
+    factor at most 1: no overflow near -100 % or at very high rates. Returns the rates and
+    whether each exists (flows of one sign, or a present value of one sign at both ends,
+    have none).
     """
     flows = np.asarray(flows, dtype=float)
     periods = np.arange(flows.shape[-1])
+    nonzero = flows != 0
+    last = (flows.shape[-1] - 1 - np.argmax(nonzero[..., ::-1], axis=-1))[..., None]
     has_sign_change = (flows.min(axis=-1) < 0) & (flows.max(axis=-1) > 0)
 
-    def present_value(rate: np.ndarray) -> np.ndarray:
+    def sign_of_present_value(rate: np.ndarray) -> np.ndarray:
+        base = 1.0 + rate[..., None]
         with np.errstate(all="ignore"):
-            factors = np.power(1.0 + rate[..., None], -periods)
-            return np.nansum(flows * factors, axis=-1)
+            exponents = np.where(base < 1.0, np.maximum(last - periods, 0), -periods)
+            return np.sign(np.sum(flows * np.power(base, exponents), axis=-1))
 
-    low = np.full(flows.shape[:-1], -1.0 + 1e-9)
-    high = np.full(flows.shape[:-1], 1e3)
-    pv_low = present_value(low)
-    pv_high = present_value(high)
-    bracketed = has_sign_change & (np.sign(pv_low) != np.sign(pv_high))
+    low = np.full(flows.shape[:-1], -1.0 + 1e-12)
+    high = np.full(flows.shape[:-1], 1e6)
+    sign_low = sign_of_present_value(low)
+    bracketed = has_sign_change & (sign_low * sign_of_present_value(high) < 0)
     for _ in range(200):
         middle = (low + high) / 2
-        pv_middle = present_value(middle)
-        same = np.sign(pv_middle) == np.sign(pv_low)
+        same = sign_of_present_value(middle) == sign_low
         low = np.where(same, middle, low)
-        pv_low = np.where(same, pv_middle, pv_low)
         high = np.where(same, high, middle)
     rate = (low + high) / 2
     return np.where(bracketed, rate, np.nan), bracketed

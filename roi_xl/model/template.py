@@ -262,6 +262,7 @@ class Template:
         if language == "fr" and self.sources_fr:
             return tuple(french(source) for source in self.sources_fr)
         return self.sources
+
     timeline: Timeline | None = None
 
     def input(self, key: str) -> Input:

@@ -16,6 +16,7 @@ from typing import Any
 
 from openpyxl.formula import Tokenizer
 
+from roi_xl.inspect import integrity
 from roi_xl.inspect.findings import ERROR, Finding, error, shown, warning
 from roi_xl.inspect.loaded import LoadedWorkbook
 from roi_xl.model.excel_errors import ExcelError
@@ -42,14 +43,18 @@ RULE_ORDER = {
             "input_out_of_range",
             "figure_not_number",
             "figure_negative",
+            "name_changed",
+            "formula_in_input",
             "formula_overwritten",
             "formula_changed",
+            "number_format_changed",
             "not_recalculated",
             "stale_value",
             "error_value",
             "master_check",
             "hard_coded_number",
             "sheets_reordered",
+            "name_added",
             "sheet_added",
             "template_version",
         ]
@@ -344,8 +349,11 @@ def check_figure(
 
 
 def check_cells(loaded: LoadedWorkbook, reference: Reference, compare_values: bool) -> None:
-    """Formulas against the template, hard-coded numbers, errors, master check, cached values."""
+    """Formulas, names and formats against the generator's, hard-coded numbers, errors,
+    master check, cached values. Values computed through a redirected name are blamed on
+    the name, not on a missing recalculation."""
     shifted = {f.sheet for f in loaded.findings if f.rule in ("rows_inserted", "row_missing")}
+    redirected = integrity.check_names(loaded, reference)
     stale: list[Finding] = []
     compared = 0
     for sheet, expected_cells in reference.cells.items():
@@ -354,15 +362,20 @@ def check_cells(loaded: LoadedWorkbook, reference: Reference, compare_values: bo
             continue
         worksheet = loaded.formulas[actual]
         for (row, col), expected in expected_cells.items():
-            found = worksheet.cell(row=row + 1, column=col + 1).value
-            ref = cell(row, col)
-            if expected.formula is None:
-                if isinstance(found, str) and found.startswith("=") and actual not in shifted:
-                    _hard_coded(loaded, actual, ref, found)
-                continue
             if actual in shifted:
                 continue
+            found_cell = worksheet.cell(row=row + 1, column=col + 1)
+            found = found_cell.value
+            ref = cell(row, col)
+            if expected.formula is None:
+                integrity.check_value_cell(loaded, actual, ref, found)
+                continue
             overwritten = _formula(loaded, actual, ref, found, "=" + expected.formula)
+            integrity.check_number_format(
+                loaded, actual, ref, found_cell.number_format, expected.number_format
+            )
+            if redirected:
+                continue  # what the cells show follows the redirected names
             if compare_values and not overwritten and expected.value not in (None, ""):
                 compared += 1
                 finding = _value(loaded, sheet, actual, row, col, expected.value)

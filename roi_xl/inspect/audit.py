@@ -367,13 +367,13 @@ def check_cells(loaded: LoadedWorkbook, reference: Reference, compare_values: bo
             found_cell = worksheet.cell(row=row + 1, column=col + 1)
             found = found_cell.value
             ref = cell(row, col)
+            integrity.check_number_format(
+                loaded, actual, ref, found_cell.number_format, expected.number_format
+            )
             if expected.formula is None:
                 integrity.check_value_cell(loaded, actual, ref, found)
                 continue
             overwritten = _formula(loaded, actual, ref, found, "=" + expected.formula)
-            integrity.check_number_format(
-                loaded, actual, ref, found_cell.number_format, expected.number_format
-            )
             if redirected:
                 continue  # what the cells show follows the redirected names
             if compare_values and not overwritten and expected.value not in (None, ""):

@@ -76,7 +76,7 @@ def canonical_format(code: str | int | None) -> str:
 def check_number_format(
     loaded: LoadedWorkbook, sheet: str, ref: str, found: Any, expected: str | int
 ) -> None:
-    """A result cell must display its value the way the model formats it."""
+    """A cell of the model must display its value the way the model formats it."""
     if canonical_format(found) in _allowed_formats(loaded, expected):
         return
     wanted = expected if isinstance(expected, str) else BUILTIN_FORMATS.get(expected, "General")

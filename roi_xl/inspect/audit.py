@@ -64,6 +64,9 @@ STALE_SHARE = 0.5  # above this share of empty cached values, the file was never
 MAX_PER_RULE_AND_SHEET = 25
 _QUOTED_SHEET = re.compile(r"'((?:[^']|'')+)'!")
 _STRING = re.compile(r'"[^"]*"')
+# INDEX(C9:E9,$C$5) and INDEX(C9:E9,1,$C$5) mean the same on a one-row range; workbooks
+# written before the row was spelled out hold the first.
+_ONE_ROW_INDEX = re.compile(r"INDEX\((\$?[A-Z]+\$?(\d+)):(\$?[A-Z]+\$?\2),([^,()]+)\)")
 
 
 def ordered(findings: list[Finding]) -> list[Finding]:
@@ -493,7 +496,8 @@ def hard_coded_numbers(formula: str) -> tuple[float, ...]:
 
 
 def normalise(formula: str) -> str:
-    """Formula text as Excel means it: no optional quotes, spaces or case, no _xlfn. prefix."""
+    """Formula text as Excel means it: no optional quotes, spaces or case, no _xlfn. prefix,
+    a one-row INDEX with its row spelled out."""
     text = formula.strip()
     strings: list[str] = []
 
@@ -504,6 +508,7 @@ def normalise(formula: str) -> str:
     text = _STRING.sub(keep, text)
     text = _QUOTED_SHEET.sub(lambda m: m.group(1).replace("''", "'") + "!", text)
     text = text.replace(" ", "").replace("_xlfn.", "").upper()
+    text = _ONE_ROW_INDEX.sub(r"INDEX(\1:\3,1,\4)", text)
     return re.sub(r"\x00(\d+)\x00", lambda m: strings[int(m.group(1))], text)
 
 

@@ -12,10 +12,13 @@ import re
 import zipfile
 from pathlib import Path
 
+import openpyxl
 import pytest
 from test_template_errors import GOOD
 
+from roi_xl.inspect.reader import read_workbook
 from roi_xl.model import template
+from roi_xl.report.page import render_report
 from roi_xl.workbook import WorkbookOptions, write_workbook
 
 LABELS = [
@@ -66,3 +69,25 @@ def test_a_label_shaped_like_a_reference_stays_text(tmp_path: Path, label: str) 
     assert escaped in strings
     assert not [xml for xml in sheets.values() if re.search(r"<f>[^<]*(cmd|Ops)", xml)]
     assert "cmd" not in book and "Ops" not in book
+
+
+def test_text_from_the_file_reaches_the_report_as_text(tmp_path: Path) -> None:
+    """Cell texts and sheet names of an edited workbook are escaped in the report."""
+    source = write_workbook(
+        template.load("crm"),
+        tmp_path / "crm.xlsx",
+        WorkbookOptions(start=dt.date(2026, 1, 1), months=2),
+    )
+    book = openpyxl.load_workbook(source)
+    book["Inputs"]["D9"] = "<img src=x onerror=alert(1)>"
+    book["2026-01"]["C5"] = "<script>alert(2)</script>"
+    book.create_sheet("<b>bold<b>")
+    book.save(tmp_path / "edited.xlsx")
+    read = read_workbook(tmp_path / "edited.xlsx")
+    assert {"input_not_number", "figure_not_number", "sheet_added"} <= {
+        f.rule for f in read.findings
+    }
+    page = render_report(read, "en-US")
+    for markup in ("<img src=x", "<script>alert", "<b>bold"):
+        assert markup not in page
+    assert "&lt;script&gt;alert(2)" in page or "&lt;img src=x" in page

@@ -369,3 +369,19 @@ def test_a_formula_in_the_selector_or_a_label_is_an_error(clean: Path, tmp_path:
     assert sorted(rules(read)) == sorted(
         [("error", "formula_in_input", "Inputs", r) for r in (selector, label)]
     )
+
+
+def test_a_sheet_level_name_hiding_a_model_name_is_an_error(clean: Path, tmp_path: Path) -> None:
+    """On the Dashboard, a sheet-level out_phone_roi would win over the workbook's own."""
+    index = list(sheet_parts(clean)).index("Dashboard")
+
+    def add(xml: str) -> str:
+        local = (
+            f'<definedName name="out_phone_roi" localSheetId="{index}">'
+            "'Calculations'!$G$29</definedName>"
+        )
+        return xml.replace("</definedNames>", local + "</definedNames>")
+
+    read = read_workbook(rewrite(clean, tmp_path / "local.xlsx", {"xl/workbook.xml": add}))
+    assert rules(read) == [("error", "name_changed", "Dashboard", None)]
+    assert "out_phone_roi" in read.findings[0].message

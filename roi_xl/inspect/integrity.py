@@ -172,7 +172,39 @@ def check_names(loaded: LoadedWorkbook, reference: Reference) -> set[str]:
                 )
             )
     _extra_names(loaded, reference, found)
+    changed |= _sheet_names(loaded, reference)
     return changed
+
+
+def _sheet_names(loaded: LoadedWorkbook, reference: Reference) -> set[str]:
+    """Names defined on one sheet: inside it they win over the workbook's own names."""
+    known = {name.upper() for name in reference.names}
+    shadowing: set[str] = set()
+    for worksheet in getattr(loaded.formulas, "worksheets", []):
+        for name, item in getattr(worksheet, "defined_names", {}).items():
+            key = str(name).upper()
+            if key.startswith("_XLNM."):
+                continue
+            make = error if key in known else warning
+            if key in known:
+                shadowing.add(key)
+            loaded.findings.append(
+                make(
+                    worksheet.title,
+                    None,
+                    "name_changed" if key in known else "name_added",
+                    f"{name} = {shown(str(item.attr_text or ''))}",
+                    "",
+                    f"The sheet '{worksheet.title}' defines its own name '{name}'"
+                    + (
+                        ", which hides the model's name of the same spelling on that sheet: "
+                        "its cells show another figure. Delete it (Formulas > Name Manager)."
+                        if key in known
+                        else ", which is not part of the model; no model formula should use it."
+                    ),
+                )
+            )
+    return shadowing
 
 
 def _extra_names(loaded: LoadedWorkbook, reference: Reference, found: dict[str, str]) -> None:

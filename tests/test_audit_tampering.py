@@ -385,3 +385,20 @@ def test_a_sheet_level_name_hiding_a_model_name_is_an_error(clean: Path, tmp_pat
     read = read_workbook(rewrite(clean, tmp_path / "local.xlsx", {"xl/workbook.xml": add}))
     assert rules(read) == [("error", "name_changed", "Dashboard", None)]
     assert "out_phone_roi" in read.findings[0].message
+
+
+def test_a_formula_in_an_empty_monthly_figure_is_an_error(clean: Path, tmp_path: Path) -> None:
+    """A month's actual left blank by the generator is an input too."""
+    plan = layout()
+    month = plan.month_sheets[0]
+    key, row = next(iter(plan.monthly.field_rows.items()))
+    ref = cell(row, 2)
+    part = sheet_parts(clean)[month]
+    with zipfile.ZipFile(clean) as archive:
+        assert "<v>" not in (cell_element(archive.read(part).decode(), ref).group("body") or "")
+    edit = formula_in(ref, f"'{plan.inputs}'!$D$9/12")
+    read = read_workbook(rewrite(clean, tmp_path / "month.xlsx", {part: edit}))
+    assert ("error", "formula_in_input", month, ref) in rules(read), (key, rules(read))
+    assert [
+        f for f in read.findings if f.severity == "error" and f.rule != "formula_in_input"
+    ] == []

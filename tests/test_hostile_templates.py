@@ -13,11 +13,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from test_template_errors import GOOD
 from typer.testing import CliRunner
 
 from roi_xl.cli import app
+from roi_xl.excel import lite_runtime
 from roi_xl.model import expr, template
 from roi_xl.model.functions import FUNCTIONS
 
@@ -114,3 +116,18 @@ def test_round_with_any_digits_gives_a_number_and_strict_json(
     assert str(value) in result.output
     created = runner.invoke(app, ["new", str(path), "-o", str(tmp_path / "round.xlsx")])
     assert created.exit_code == 0, created.output
+
+
+def test_round_with_far_digits_is_the_same_in_the_excel_runtime() -> None:
+    """The xlwings Lite runtime carries its own ROUND: it must agree with the engine's."""
+    numbers = np.array([1.2345, -2.5, 1e300, 0.0, 123.456])
+    for digits in (-400, -309, -2, 0, 2, 15, 308, 400):
+        node = expr.parse("ROUND(x, d)", FUNCTIONS)
+        engine = expr.evaluate(node, {"x": numbers, "d": float(digits)})
+        values, errors = lite_runtime.round_excel(
+            (numbers, np.zeros(5, dtype=np.int8)),
+            (np.full(5, float(digits)), np.zeros(5, dtype=np.int8)),
+        )
+        assert np.array_equal(values, engine.values), digits
+        assert np.array_equal(errors, engine.errors), digits
+        assert np.isfinite(values).all()

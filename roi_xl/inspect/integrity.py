@@ -97,9 +97,11 @@ def _allowed_formats(loaded: LoadedWorkbook, expected: str | int) -> set[str]:
     wanted = canonical_format(expected)
     formats = loaded.layout.locale.formats
     for group in _TWINS:
-        codes = {canonical_format(formats[name]) for name in group if name in formats}
-        if wanted in codes:
-            return codes
+        plain = {canonical_format(formats[name]) for name in group if name in formats}
+        # Variances are coloured by conditional formats, so there the writer drops [Red].
+        for codes in (plain, {code.replace("[RED]", "") for code in plain}):
+            if wanted in codes:
+                return codes
     return {wanted}
 
 

@@ -5,7 +5,6 @@ Errors that are the input's fault print one clear line and exit with code 2.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -35,7 +34,7 @@ from roi_xl.inspect.reader import WorkbookRead, read_workbook
 from roi_xl.inspect.workbook_decision import decide_from
 from roi_xl.model import engine, template
 from roi_xl.overrides import parse_month, parse_overrides
-from roi_xl.presentation import format_value
+from roi_xl.presentation import format_value, json_text
 from roi_xl.report.page import render_report
 from roi_xl.report.pdf import render_pdf
 from roi_xl.rollup.consolidate import RollupReport, rollup
@@ -113,7 +112,7 @@ def list_templates(
             }
             for t in templates
         ]
-        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        print(json_text(payload))
         return
     table = Table(title="Built-in templates")
     for column in ("template", "version", "title", "inputs", "metrics"):
@@ -153,7 +152,7 @@ def calc(
                 name: engine.scenario_payload(model, result) for name, result in results.items()
             },
         }
-        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        print(json_text(payload))
         return
     _print_results(model, results)
 
@@ -297,7 +296,7 @@ def rollup_command(
             progress=lambda done, total, path: bar.update(task, completed=done, total=total),
         )
     if as_json:
-        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        print(json_text(result.to_dict()))
     else:
         _print_rollup(result)
     if result.failures or any(t.files_with_errors for t in result.templates):
@@ -375,7 +374,7 @@ def calls(
     """Monthly phone KPIs from a call log: answered, missed, abandoned, speed, repeat callers..."""
     result = _analyse(path, country, mapping, tz, business_hours, callback_window, as_json)
     if as_json:
-        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        print(json_text(result.to_dict()))
         return
     print_summary(result, console)
 
@@ -405,13 +404,7 @@ def import_calls(
     figures, grids = workbook_figures(model, result)
     report = import_figures(into, figures, grids, force=force, supplied=supplied)
     if as_json:
-        print(
-            json.dumps(
-                {"calls": result.to_dict(), "import": report.to_dict()},
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        print(json_text({"calls": result.to_dict(), "import": report.to_dict()}))
         return
     console.print(
         f"{result.rows_read} rows read = {result.rows_counted} counted + "
@@ -485,7 +478,7 @@ def read(
     """Read a workbook back: inputs, actuals, recomputed outputs and findings."""
     result = read_workbook(path, _supplied(template_file))
     if as_json:
-        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        print(json_text(result.to_dict()))
         return
     model = result.model
     console.print(
@@ -542,7 +535,7 @@ def audit(
             "clean": not result.has_errors,
             "findings": [f.to_dict() for f in result.findings],
         }
-        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        print(json_text(payload))
     else:
         _print_findings(result)
     if result.has_errors:
@@ -607,7 +600,7 @@ def decide(
     """What moves the ROI most, where it breaks even, and its risk range."""
     result = decide_from(source, scenario, parse_overrides(settings or []), seed, draws)
     if as_json:
-        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        print(json_text(result.to_dict()))
         return
     print_decision(console, result, top, metric)
 

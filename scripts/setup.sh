@@ -1,22 +1,22 @@
 #!/usr/bin/env bash
-# Set up roi_xl on a fresh Debian machine: LibreOffice (recalculation tests, viewing
-# workbooks), Chromium (report PDF and its tests), Node.js with Microsoft's Office add-in tools
-# (the Office.js add-in's tests), Carlito (Calibri's metrics, so sheets print in LibreOffice as
-# wide as in Excel) and a virtual environment with roi_xl.
+# Set up roi_xl on a fresh Debian machine: LibreOffice and Gnumeric (recalculation tests,
+# viewing workbooks), Chromium (report PDF and its tests), Node.js with Microsoft's Office add-in
+# tools (the Office.js add-in's tests), Carlito (Calibri's metrics, so sheets print in LibreOffice
+# as wide as in Excel) and a virtual environment with roi_xl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1 \
-    || ! fc-match Calibri 2>/dev/null | grep -q Carlito; then
+    || ! command -v ssconvert >/dev/null 2>&1 || ! fc-match Calibri 2>/dev/null | grep -q Carlito; then
     if [ "$(id -u)" = "0" ]; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -q
         apt-get install -y -q --no-install-recommends libreoffice-calc poppler-utils chromium nodejs npm \
-            fonts-crosextra-carlito
+            fonts-crosextra-carlito gnumeric
     else
-        echo "Missing tools: run 'sudo apt-get install libreoffice-calc poppler-utils chromium nodejs npm fonts-crosextra-carlito'" >&2
-        echo "(the recalculation tests need LibreOffice; the report's PDF and tests need Chromium;" >&2
-        echo " the Office.js add-in's tests need Node.js; the print tests need Carlito)" >&2
+        echo "Missing tools: run 'sudo apt-get install libreoffice-calc poppler-utils chromium nodejs npm fonts-crosextra-carlito gnumeric'" >&2
+        echo "(the recalculation tests need LibreOffice and Gnumeric; the report's PDF and tests need" >&2
+        echo " Chromium; the Office.js add-in's tests need Node.js; the print tests need Carlito)" >&2
     fi
 fi
 

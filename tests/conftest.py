@@ -64,3 +64,18 @@ def office_tools(node: str) -> Path:
                 "run scripts/setup.sh, which installs tests/node/package.json",
             )
     return NODE_TOOLS
+
+
+@pytest.fixture(scope="session")
+def ssconvert() -> str:
+    """Gnumeric's ssconvert, the third engine: skip without it, but fail under CI=true."""
+    path = recalc.ssconvert_path()
+    if path is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(
+                "CI=true but Gnumeric (ssconvert) is not on PATH: install it "
+                "(e.g. apt-get install gnumeric); recalculation tests may not skip in CI.",
+                pytrace=False,
+            )
+        pytest.skip("Gnumeric (ssconvert) is not on PATH")
+    return path

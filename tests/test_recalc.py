@@ -188,3 +188,63 @@ def test_unwritable_home_is_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("HOME", str(tmp_path / "does-not-exist"))
     assert recalc._environment(tmp_path)["HOME"] == str(tmp_path / "home")
     assert (tmp_path / "home").is_dir()
+
+
+# -- Gnumeric, the third engine
+
+
+def run_ssconvert_fixture(pytester: pytest.Pytester) -> pytest.RunResult:
+    """Run a test requesting the shared `ssconvert` fixture in an inner session."""
+    pytester.makeconftest(Path(__file__).with_name("conftest.py").read_text(encoding="utf-8"))
+    pytester.makepyfile("def test_needs_gnumeric(ssconvert):\n    pass\n")
+    return pytester.runpytest_inprocess("-rs", "-p", "no:cacheprovider")
+
+
+def test_gnumeric_guard_fails_under_ci_without_ssconvert(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recalc, "ssconvert_path", lambda: None)
+    monkeypatch.setenv("CI", "true")
+    result = run_ssconvert_fixture(pytester)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*CI=true but Gnumeric (ssconvert) is not on PATH*"])
+
+
+def test_gnumeric_guard_skips_outside_ci_without_ssconvert(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recalc, "ssconvert_path", lambda: None)
+    monkeypatch.delenv("CI", raising=False)
+    result = run_ssconvert_fixture(pytester)
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(["SKIPPED*Gnumeric (ssconvert) is not on PATH*"])
+
+
+def test_gnumeric_replaces_wrong_cached_values(ssconvert: str, indir: Path, tmp_path: Path) -> None:
+    sources = [write_model(indir / f"m{a1}.xlsx", a1=a1, a2=10) for a1 in (3, 1)]
+    before = [source.read_bytes() for source in sources]
+    assert cached(sources[0], "A3") == WRONG_CACHE
+
+    outputs = recalc.recalculate_gnumeric(sources, tmp_path / "out")
+
+    assert [p.name for p in outputs] == ["m3.xlsx", "m1.xlsx"]
+    assert [cached(p, "A3") for p in outputs] == [30, 10]
+    assert cached(outputs[0], "A4") == "#DIV/0!"
+    assert [source.read_bytes() for source in sources] == before
+    assert sorted(p.name for p in indir.iterdir()) == ["m1.xlsx", "m3.xlsx"]
+
+
+def test_gnumeric_failure_names_the_file(ssconvert: str, indir: Path, tmp_path: Path) -> None:
+    bad = indir / "bad.xlsx"
+    with zipfile.ZipFile(bad, "w") as archive:
+        archive.writestr("hello.txt", "a zip, but no workbook")
+    with pytest.raises(RuntimeError, match=r"Gnumeric .*bad\.xlsx"):
+        recalc.recalculate_gnumeric([bad], tmp_path / "out")
+
+
+def test_missing_ssconvert_is_a_runtime_error(
+    indir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recalc, "ssconvert_path", lambda: None)
+    with pytest.raises(RuntimeError, match=r"Gnumeric \(ssconvert\) is not on PATH"):
+        recalc.recalculate_gnumeric([write_model(indir / "model.xlsx")], tmp_path / "out")

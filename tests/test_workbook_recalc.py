@@ -1,11 +1,15 @@
-"""Generated workbooks compute what the Python engine says, in LibreOffice and in `formulas`.
+"""Generated workbooks compute what the Python engine says, in LibreOffice, Gnumeric and
+in `formulas`.
 
 Every formula cell carries a cached value written by the generator from the
 engine. Those values are only trustworthy if a real spreadsheet, recomputing
 the formulas from scratch, arrives at the same numbers; and the formulas are
 only live if changing an input or the scenario selector moves the results the
 way the engine predicts. All LibreOffice work of this module goes through one
-`recalculate` batch, since soffice start-up dominates the cost.
+`recalculate` batch, since soffice start-up dominates the cost. Gnumeric
+(``ssconvert --recalc``) recomputes the same workbooks independently: every formula
+cell of every template x locale x scenario must agree with the cached value in
+both, so the three engines agree with each other.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from roi_xl.demo import missed_call_grid, sample_actuals
-from roi_xl.inspect.recalc import recalculate
+from roi_xl.inspect.recalc import recalculate, recalculate_gnumeric
 from roi_xl.locale import LOCALES, load_locale
 from roi_xl.model import engine, template
 from roi_xl.model.template import SCENARIOS, Template
@@ -570,3 +574,43 @@ def test_edited_inputs_move_the_timeline_in_libreoffice(files: Files) -> None:
         result = engine.ScenarioResult(inputs, engine.compute(model, inputs))
         expected = engine.scenario_payload(model, result)["outputs"]["npv"]
         assert same_value(expected, shown["npv"]["live"]), (name, locale)
+
+
+# -- 7. Gnumeric, the third engine, recomputes every cached value
+
+
+@pytest.fixture(scope="module")
+def gnumeric(
+    ssconvert: str,
+    generated: dict[Workbook, Path],
+    corruption: Corruption,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[Path, Path]:
+    """Every generated workbook and the corrupted copy, recalculated by Gnumeric."""
+    sources = [*generated.values(), corruption.path]
+    outputs = recalculate_gnumeric(sources, tmp_path_factory.mktemp("gnumeric"))
+    return dict(zip(sources, outputs, strict=True))
+
+
+@pytest.mark.parametrize("workbook", WORKBOOKS, ids=ids)
+def test_gnumeric_recomputes_every_cached_value(
+    gnumeric: dict[Path, Path], generated: dict[Workbook, Path], workbook: Workbook
+) -> None:
+    source = generated[workbook]
+    values = cell_values(gnumeric[source])
+    mismatches = compare_formula_cells(source, values)
+    assert not mismatches, "cached (generator) vs Gnumeric:\n" + describe(mismatches)
+    assert error_cells(values) == []
+
+
+def test_gnumeric_comparison_reports_exactly_a_wrong_cached_value(
+    gnumeric: dict[Path, Path], corruption: Corruption
+) -> None:
+    """Without this, the Gnumeric test could pass by Gnumeric keeping the cached values."""
+    c = corruption
+    assert cell_values(c.path)[c.sheet][c.cell] == WRONG_CACHE, "the corruption is not in the file"
+    mismatches = compare_formula_cells(c.path, cell_values(gnumeric[c.path]))
+    assert [(m.sheet, m.cell, m.cached) for m in mismatches] == [(c.sheet, c.cell, WRONG_CACHE)]
+    model = template.load(CORRUPTED[0])
+    right = engine_columns(model, CORRUPTED[2])["live"][c.metric]
+    assert same_value(as_cell_value(right), mismatches[0].recalculated)

@@ -293,10 +293,15 @@ function rint(x) {
 }
 
 function roundExcel(value, digits) {
-  // Excel's ROUND: half away from zero, on the decimal the user sees.
-  const factor = Math.pow(10, Math.trunc(digits[0]));
+  // Excel's ROUND: half away from zero, on the decimal the user sees; far digits keep
+  // the number (ROUND(x, 400) is x) or give 0 (ROUND(x, -400)), never NaN.
+  const factor = Math.pow(10, Math.min(Math.max(Math.trunc(digits[0]), -308), 308));
   const scaled = rint(Math.abs(value[0]) * factor * 1e9) / 1e9;
-  return [(Math.sign(value[0]) * Math.floor(scaled + 0.5)) / factor, firstError(value[1], digits[1])];
+  const rounded = (Math.sign(value[0]) * Math.floor(scaled + 0.5)) / factor;
+  const exact = Number.isFinite(value[0]) && !(Math.abs(value[0]) * factor < 2 ** 52);
+  const result = exact ? value[0] : rounded;
+  const invalid = Number.isFinite(result) ? 0 : NUM_CODE;
+  return [result, firstError(value[1], digits[1], invalid)];
 }
 
 function absolute(value) {

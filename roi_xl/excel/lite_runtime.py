@@ -362,11 +362,15 @@ def maximum(*args: Pair) -> Pair:
 
 
 def round_excel(value: Pair, digits: Pair) -> Pair:
-    """Excel's ROUND: half away from zero, on the decimal the user sees."""
-    factor = np.power(10.0, np.trunc(digits[0]))
+    """Excel's ROUND: half away from zero, on the decimal the user sees; far digits keep
+    the number (ROUND(x, 400) is x) or give 0 (ROUND(x, -400)), never NaN."""
+    factor = np.power(10.0, np.clip(np.trunc(digits[0]), -308, 308))
     scaled = np.round(np.abs(value[0]) * factor, 9)
-    values = np.sign(value[0]) * np.floor(scaled + 0.5) / factor
-    return values, first_error(value[1], digits[1])
+    rounded = np.sign(value[0]) * np.floor(scaled + 0.5) / factor
+    exact = np.isfinite(value[0]) & ~(np.abs(value[0]) * factor < 2.0**52)
+    values = np.where(exact, value[0], rounded)
+    invalid = np.where(np.isfinite(values), 0, NUM_CODE).astype(np.int8)
+    return values, first_error(value[1], digits[1], invalid)
 
 
 def absolute(value: Pair) -> Pair:

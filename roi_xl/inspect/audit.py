@@ -17,6 +17,7 @@ from typing import Any
 
 from openpyxl.formula import Tokenizer
 
+from roi_xl.inspect import integrity
 from roi_xl.inspect.findings import ERROR, Finding, error, shown, warning
 from roi_xl.inspect.loaded import LoadedWorkbook
 from roi_xl.model.excel_errors import ExcelError
@@ -43,14 +44,18 @@ RULE_ORDER = {
             "input_out_of_range",
             "figure_not_number",
             "figure_negative",
+            "name_changed",
+            "formula_in_input",
             "formula_overwritten",
             "formula_changed",
+            "number_format_changed",
             "not_recalculated",
             "stale_value",
             "error_value",
             "master_check",
             "hard_coded_number",
             "sheets_reordered",
+            "name_added",
             "sheet_added",
             "template_version",
         ]
@@ -60,6 +65,9 @@ STALE_SHARE = 0.5  # above this share of empty cached values, the file was never
 MAX_PER_RULE_AND_SHEET = 25
 _QUOTED_SHEET = re.compile(r"'((?:[^']|'')+)'!")
 _STRING = re.compile(r'"[^"]*"')
+# INDEX(C9:E9,$C$5) and INDEX(C9:E9,1,$C$5) mean the same on a one-row range; workbooks
+# written before the row was spelled out hold the first.
+_ONE_ROW_INDEX = re.compile(r"INDEX\((\$?[A-Z]+\$?(\d+)):(\$?[A-Z]+\$?\2),([^,()]+)\)")
 
 
 def ordered(findings: list[Finding]) -> list[Finding]:
@@ -345,8 +353,11 @@ def check_figure(
 
 
 def check_cells(loaded: LoadedWorkbook, reference: Reference, compare_values: bool) -> None:
-    """Formulas against the template, hard-coded numbers, errors, master check, cached values."""
+    """Formulas, names and formats against the generator's, hard-coded numbers, errors,
+    master check, cached values. Values computed through a redirected name are blamed on
+    the name, not on a missing recalculation."""
     shifted = {f.sheet for f in loaded.findings if f.rule in ("rows_inserted", "row_missing")}
+    redirected = integrity.check_names(loaded, reference)
     stale: list[Finding] = []
     compared = 0
     for sheet, expected_cells in reference.cells.items():
@@ -355,15 +366,20 @@ def check_cells(loaded: LoadedWorkbook, reference: Reference, compare_values: bo
             continue
         worksheet = loaded.formulas[actual]
         for (row, col), expected in expected_cells.items():
-            found = worksheet.cell(row=row + 1, column=col + 1).value
-            ref = cell(row, col)
-            if expected.formula is None:
-                if isinstance(found, str) and found.startswith("=") and actual not in shifted:
-                    _hard_coded(loaded, actual, ref, found)
-                continue
             if actual in shifted:
                 continue
+            found_cell = worksheet.cell(row=row + 1, column=col + 1)
+            found = found_cell.value
+            ref = cell(row, col)
+            integrity.check_number_format(
+                loaded, actual, ref, found_cell.number_format, expected.number_format
+            )
+            if expected.formula is None:
+                integrity.check_value_cell(loaded, actual, ref, found)
+                continue
             overwritten = _formula(loaded, actual, ref, found, "=" + expected.formula)
+            if redirected:
+                continue  # what the cells show follows the redirected names
             if compare_values and not overwritten and expected.value not in (None, ""):
                 compared += 1
                 finding = _value(loaded, sheet, actual, row, col, expected.value)
@@ -481,7 +497,8 @@ def hard_coded_numbers(formula: str) -> tuple[float, ...]:
 
 
 def normalise(formula: str) -> str:
-    """Formula text as Excel means it: no optional quotes, spaces or case, no _xlfn. prefix."""
+    """Formula text as Excel means it: no optional quotes, spaces or case, no _xlfn. prefix,
+    a one-row INDEX with its row spelled out."""
     text = formula.strip()
     strings: list[str] = []
 
@@ -492,6 +509,7 @@ def normalise(formula: str) -> str:
     text = _STRING.sub(keep, text)
     text = _QUOTED_SHEET.sub(lambda m: m.group(1).replace("''", "'") + "!", text)
     text = text.replace(" ", "").replace("_xlfn.", "").upper()
+    text = _ONE_ROW_INDEX.sub(r"INDEX(\1:\3,1,\4)", text)
     return re.sub(r"\x00(\d+)\x00", lambda m: strings[int(m.group(1))], text)
 
 

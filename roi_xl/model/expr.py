@@ -23,6 +23,12 @@ from roi_xl.model.excel_errors import ALL_ERROR_CODES, DIV0, NUM, REF, ExcelErro
 
 MAX_EXPRESSION_LENGTH = 2000
 MAX_EXPONENT = 1000
+EXCEL_MAX_FORMULA_CHARS = 8192  # Excel refuses a longer formula
+EXCEL_MAX_NESTING = 64  # Excel refuses functions nested deeper
+MAX_TREE_DEPTH = 200  # deeper trees would exhaust the recursion of evaluation and rendering
+# The writer wraps some formulas (a blank test, a scenario choice): room kept for it.
+WRAPPER_CHARS, WRAPPER_LEVELS = 500, 4
+REFERENCE_CHARS = 46  # the longest cell reference: a quoted 31-character sheet and $XFD$1048576
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 # ---------------------------------------------------------------- the tree
@@ -152,9 +158,27 @@ def parse(text: str, functions: Mapping[str, Macro] | None = None, periods: bool
     except (RecursionError, MemoryError, ValueError):
         raise ExpressionError("the expression is nested too deeply") from None
     try:
-        return _convert(tree.body, functions)
+        node = _convert(tree.body, functions)
     except RecursionError:
         raise ExpressionError("the expression is nested too deeply") from None
+    depth = _depth(node)
+    if depth > MAX_TREE_DEPTH:
+        raise ExpressionError(
+            f"the expression is nested {depth} levels deep (a long chain such as a+b+c+... "
+            f"counts one level per term); the limit is {MAX_TREE_DEPTH}"
+        )
+    check_size(node, functions)
+    return node
+
+
+def _depth(node: Node) -> int:
+    """The depth of a tree, counted without recursion (the tree may be very deep)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children(current))
+    return deepest
 
 
 def _pythonic(text: str) -> str:
@@ -311,6 +335,65 @@ def substitute(node: Node, replacements: Mapping[str, Node]) -> Node:
     if isinstance(node, Call):
         return Call(node.name, tuple(substitute(arg, replacements) for arg in node.args))
     return node
+
+
+@dataclass(frozen=True)
+class Size:
+    """What a tree becomes once its business functions are written out, measured without
+    writing it out (a function using its argument twice doubles it at every level)."""
+
+    chars: int  # an upper bound on the rendered formula's length
+    nesting: int  # functions nested in the rendered formula
+    depth: int  # depth of the written-out tree
+
+
+def rendered_size(node: Node, functions: Mapping[str, Macro]) -> Size:
+    """The size of ``to_excel(node)`` for any cell references the writer may use."""
+    return _size(node, functions, {})
+
+
+def _size(node: Node, functions: Mapping[str, Macro], params: Mapping[str, Size]) -> Size:
+    if isinstance(node, Num):
+        return Size(len(format_number(node.value)), 0, 1)
+    if isinstance(node, Ref):
+        if node.name in params:
+            return params[node.name]
+        return Size(max(REFERENCE_CHARS, len(node.name) + 4), 0, 1)
+    if isinstance(node, Call) and node.name not in BUILTINS:
+        macro = functions[node.name]
+        args = [_size(arg, functions, params) for arg in node.args]
+        return _size(macro.body, functions, dict(zip(macro.param_names, args, strict=True)))
+    parts = [_size(child, functions, params) for child in children(node)]
+    chars = sum(part.chars for part in parts)
+    if isinstance(node, Call):
+        # NAME( args , ) and a comparison argument written (a<b)*1
+        chars += len(node.name) + 2 + len(parts) + 4 * len(parts)
+        nesting = 1 + max((part.nesting for part in parts), default=0)
+    else:
+        chars += 2 + 8  # the operator, brackets around either side and a (a<b)*1
+        nesting = max(part.nesting for part in parts)
+    return Size(chars, nesting, 1 + max((part.depth for part in parts), default=0))
+
+
+def check_size(node: Node, functions: Mapping[str, Macro]) -> None:
+    """Refuse a tree whose formula Excel would refuse, or that grows too large to handle."""
+    size = rendered_size(node, functions)
+    if size.depth > MAX_TREE_DEPTH:
+        raise ExpressionError(
+            f"written out, the formula is nested {size.depth} levels deep; "
+            f"the limit is {MAX_TREE_DEPTH}"
+        )
+    if size.nesting > EXCEL_MAX_NESTING - WRAPPER_LEVELS:
+        raise ExpressionError(
+            f"written out, the formula nests {size.nesting} functions; Excel allows "
+            f"{EXCEL_MAX_NESTING} (and the workbook adds up to {WRAPPER_LEVELS})"
+        )
+    if size.chars > EXCEL_MAX_FORMULA_CHARS - WRAPPER_CHARS:
+        shown = f"{size.chars:,}" if size.chars < 10**12 else "more than 10^12"
+        raise ExpressionError(
+            f"written out, the formula may be {shown} characters long; Excel allows "
+            f"{EXCEL_MAX_FORMULA_CHARS:,} (and the workbook adds up to {WRAPPER_CHARS})"
+        )
 
 
 # --------------------------------------------------------------- evaluation
@@ -595,12 +678,19 @@ def _builtin_reduce(function: Callable[..., np.ndarray]) -> Callable[[list[Evalu
 
 
 def _builtin_round(args: list[Evaluated]) -> Evaluated:
-    """Excel's ROUND: half away from zero, on the decimal the user sees."""
+    """Excel's ROUND: half away from zero, on the decimal the user sees.
+
+    Digits beyond a double's range keep the number as it is (ROUND(x, 400) is x) or
+    give 0 (ROUND(x, -400)), as in Excel, instead of overflowing to NaN.
+    """
     number, digits = args
-    factor = np.power(10.0, np.trunc(digits.values))
+    factor = np.power(10.0, np.clip(np.trunc(digits.values), -308, 308))
     scaled = np.round(np.abs(number.values) * factor, 9)
-    values = np.sign(number.values) * np.floor(scaled + 0.5) / factor
-    return Evaluated(values, _first_error(number.errors, digits.errors))
+    rounded = np.sign(number.values) * np.floor(scaled + 0.5) / factor
+    exact = np.isfinite(number.values) & ~(np.abs(number.values) * factor < 2.0**52)
+    values = np.where(exact, number.values, rounded)
+    invalid = np.where(np.isfinite(values), 0, NUM.code).astype(np.int8)
+    return Evaluated(values, _first_error(number.errors, digits.errors, invalid))
 
 
 def _builtin_abs(args: list[Evaluated]) -> Evaluated:

@@ -416,6 +416,7 @@ class _Builder:
         metrics = self.ordered(inputs, metrics)
         known = {item.key for item in (*inputs, *metrics)}
         headline = self.key_list(head, "headline", {m.key for m in metrics}, "metric")
+        self.check_headline_inputs(inputs, metrics, headline)
         funnel = self.key_list(head, "funnel", known, "input or metric") if "funnel" in head else ()
         monthly = self.build_monthly(self.data["monthly"], known)
         channels = self.build_channels(known) if "channels" in self.data else ()
@@ -655,6 +656,25 @@ class _Builder:
         for metric in metrics:
             visit(metric, [])
         return tuple(done)
+
+    def check_headline_inputs(
+        self, inputs: tuple[Input, ...], metrics: tuple[Metric, ...], headline: tuple[str, ...]
+    ) -> None:
+        """A headline no input moves is a constant: nothing to decide, no sensitivity."""
+        input_keys = {item.key for item in inputs}
+        moved_by: dict[str, set[str]] = {}
+        for metric in metrics:  # in order: what a metric uses comes before it
+            used = expr.names(metric.node)
+            moved_by[metric.key] = (used & input_keys).union(
+                *(moved_by.get(name, set()) for name in used)
+            )
+        for key in headline:
+            if not moved_by[key]:
+                raise self.fail(
+                    f"[template] headline: metric '{key}' uses no input, so no assumption "
+                    "moves it; a headline must depend on at least one input",
+                    "headline =",
+                )
 
     def key_list(
         self, table: dict[str, Any], field: str, allowed: set[str], what: str

@@ -21,6 +21,7 @@ from roi_xl.rollup.columns import (
 )
 from roi_xl.rollup.portfolio import Portfolio
 from roi_xl.rollup.styles import DEFAULT_FORMAT, NUMBER_FORMATS, Styles
+from roi_xl.workbook import chart_text
 from roi_xl.workbook.context import cached
 
 COUNT_HEADERS = (
@@ -120,15 +121,16 @@ def _charts(workbook: Workbook, ws: Worksheet, sheet: TemplateSheet, row: int) -
         col = plan.col(plan.index(key))
         column = plan.columns[plan.index(key)]
         chart = workbook.add_chart({"type": "column"})
-        chart.add_series(
+        chart_text.add_series(
+            chart,
             {
                 "name": column.label,
                 "categories": [sheet.name, FIRST_FILE_ROW, NAME_COL, last, NAME_COL],
                 "values": [sheet.name, FIRST_FILE_ROW, col, last, col],
-            }
+            },
         )
         title = f"{plan.template.key}: {column.key} by workbook"
-        chart.set_title({"name": title, "name_font": {"size": 11}})
+        chart_text.set_title(chart, title)
         chart.set_y_axis({"num_format": NUMBER_FORMATS.get(column.kind, DEFAULT_FORMAT)})
         chart.set_legend({"none": True})
         chart.set_size({"width": 620, "height": 320})

@@ -13,6 +13,7 @@ from __future__ import annotations
 from xlsxwriter.worksheet import Worksheet
 
 from roi_xl.model.template import SCENARIOS, Timeline
+from roi_xl.workbook import chart_text
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import cell, sheet_ref
 from roi_xl.workbook.timeline_layout import TL_FIRST_MONTH_COL, TL_TOTAL_COL
@@ -97,15 +98,16 @@ def _payback_curve(ctx: Context, ws: Worksheet, timeline: Timeline) -> None:
     colours = {"prudent": BAD, "realistic": NET, "optimistic": GOOD}
     for scenario in SCENARIOS:
         row = tl.rows[scenario][timeline.cumulative]
-        chart.add_series(
+        chart_text.add_series(
+            chart,
             {
                 "name": ctx.locale.scenarios[scenario],
                 "categories": [sheet, tl.period_row, TL_FIRST_MONTH_COL, tl.period_row, last],
                 "values": [sheet, row, TL_FIRST_MONTH_COL, row, last],
                 "line": {"color": colours[scenario], "width": 2},
-            }
+            },
         )
-    chart.set_title({"name": ctx.locale["payback_chart"], "name_font": {"size": 11}})
+    chart_text.set_title(chart, ctx.locale["payback_chart"])
     chart.set_x_axis({"name": ctx.locale["timeline_period"], "label_position": "low"})
     currency = ctx.styles.number_format("currency")
     chart.set_y_axis({"num_format": currency, "major_gridlines": {"visible": True}})
@@ -184,8 +186,8 @@ def _waterfall(ctx: Context, ws: Worksheet, timeline: Timeline) -> None:
             options["border"] = {"none": True}
         else:
             options["fill"] = {"color": colours[kind]}
-        chart.add_series(options)
-    chart.set_title({"name": t["waterfall_chart"], "name_font": {"size": 11}})
+        chart_text.add_series(chart, options)
+    chart_text.set_title(chart, t["waterfall_chart"])
     chart.set_legend({"none": True})
     chart.set_x_axis({"label_position": "low"})
     currency = ctx.styles.number_format("currency")

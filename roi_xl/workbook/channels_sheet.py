@@ -16,6 +16,7 @@ from xlsxwriter.worksheet import Worksheet
 from roi_xl.model import engine
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import SCENARIOS, Channel
+from roi_xl.workbook import chart_text
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import sheet_ref
 from roi_xl.workbook.styles import NAVY
@@ -158,14 +159,15 @@ def _series(ctx: Context, last: int, column: str, color: str, points: bool) -> d
 def _roi_chart(ctx: Context, ws: Worksheet, last: int, row: int, number_format: str) -> None:
     chart = ctx.workbook.add_chart({"type": "column"})
     shown = ctx.styles.number_format(number_format)
-    chart.add_series(
+    chart_text.add_series(
+        chart,
         {
             **_series(ctx, last, "roi", OTHERS, points=True),
             "data_labels": {"value": True, "num_format": shown},
             "gap": 60,
-        }
+        },
     )
-    chart.set_title({"name": ctx.locale["channel_chart_roi"], "name_font": {"size": 11}})
+    chart_text.set_title(chart, ctx.locale["channel_chart_roi"])
     chart.set_legend({"none": True})
     chart.set_x_axis({"label_position": "low"})
     chart.set_y_axis({"num_format": shown, "major_gridlines": GRIDLINES})
@@ -176,14 +178,15 @@ def _unit_cost_chart(ctx: Context, ws: Worksheet, last: int, row: int, number_fo
     chart = ctx.workbook.add_chart({"type": "bar"})
     shown = ctx.styles.number_format(number_format)
     for column, color in (("cost_per_opportunity", OTHERS), ("cac", SECOND)):
-        chart.add_series(
+        chart_text.add_series(
+            chart,
             {
                 **_series(ctx, last, column, color, points=False),
                 "data_labels": {"value": True, "num_format": shown, "font": {"size": 8}},
                 "gap": 50,
-            }
+            },
         )
-    chart.set_title({"name": ctx.locale["channel_chart_costs"], "name_font": {"size": 11}})
+    chart_text.set_title(chart, ctx.locale["channel_chart_costs"])
     chart.set_legend({"position": "bottom"})
     chart.set_y_axis({"reverse": True})
     chart.set_x_axis({"num_format": shown, "major_gridlines": GRIDLINES})

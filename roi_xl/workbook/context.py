@@ -8,10 +8,12 @@ from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from roi_xl.errors import TemplateError
 from roi_xl.locale import Locale
 from roi_xl.model.excel_errors import ExcelError
+from roi_xl.model.expr import EXCEL_MAX_FORMULA_CHARS
 from roi_xl.model.template import Template
-from roi_xl.workbook.layout import Layout
+from roi_xl.workbook.layout import Layout, cell
 from roi_xl.workbook.printing import print_setup
 from roi_xl.workbook.styles import Styles
 from roi_xl.workbook.values import Cell, WorkbookValues
@@ -82,7 +84,13 @@ class Context:
     def formula(
         self, worksheet: Worksheet, row: int, col: int, formula: str, style: Format, value: Cell
     ) -> None:
-        """Write a formula with the value the engine computed for it."""
+        """Write a formula with the value the engine computed for it; never one Excel refuses."""
+        if len(formula) >= EXCEL_MAX_FORMULA_CHARS:
+            raise TemplateError(
+                f"{self.template.path}: the formula of {worksheet.get_name()}!{cell(row, col)} "
+                f"would be {len(formula) + 1:,} characters long; Excel allows "
+                f"{EXCEL_MAX_FORMULA_CHARS:,}"
+            )
         worksheet.write_formula(row, col, "=" + formula, style, cached(value))
 
 

@@ -13,6 +13,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from roi_xl.model.engine import Value
 from roi_xl.model.template import SCENARIOS
+from roi_xl.workbook import chart_text
 from roi_xl.workbook.business_case_block import write_business_case
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import (
@@ -136,7 +137,8 @@ def _scenario_chart(ctx: Context, ws: Worksheet, header_row: int, metric_row: in
     key = ctx.template.headline[0]
     metric = ctx.template.metric(key)
     chart = ctx.workbook.add_chart({"type": "column"})
-    chart.add_series(
+    chart_text.add_series(
+        chart,
         {
             "name": metric.label[ctx.language],
             "categories": [name, header_row, FIRST, header_row, FIRST + 2],
@@ -148,13 +150,10 @@ def _scenario_chart(ctx: Context, ws: Worksheet, header_row: int, metric_row: in
                     ctx.styles.format_for(metric.kind, ctx.values.outputs["realistic"][key])
                 ),
             },
-        }
+        },
     )
-    chart.set_title(
-        {
-            "name": ctx.locale["scenario_chart"] + ctx.locale["colon"] + metric.label[ctx.language],
-            "name_font": {"size": 11},
-        }
+    chart_text.set_title(
+        chart, ctx.locale["scenario_chart"] + ctx.locale["colon"] + metric.label[ctx.language]
     )
     chart.set_legend({"none": True})
     # Scenario names at the bottom even when a bar is negative, clear of its value label.
@@ -214,7 +213,8 @@ def _write_funnel(ctx: Context, ws: Worksheet, row: int) -> int:
         ctx.formula(ws, row, FIRST, live[key], s.get("formula", fmt), values[key])
     chart = ctx.workbook.add_chart({"type": "bar"})
     name = layout.dashboard
-    chart.add_series(
+    chart_text.add_series(
+        chart,
         {
             "name": ctx.locale["funnel_chart"],
             "categories": [name, first, LABEL, row, LABEL],
@@ -222,9 +222,9 @@ def _write_funnel(ctx: Context, ws: Worksheet, row: int) -> int:
             "fill": {"color": "#2E75B6"},
             "gap": 40,
             "data_labels": {"value": True, "num_format": "#,##0"},
-        }
+        },
     )
-    chart.set_title({"name": ctx.locale["funnel_chart"], "name_font": {"size": 11}})
+    chart_text.set_title(chart, ctx.locale["funnel_chart"])
     chart.set_legend({"none": True})
     chart.set_y_axis({"reverse": True})
     chart.set_x_axis(
@@ -269,19 +269,17 @@ def _write_monthly(ctx: Context, ws: Worksheet, row: int) -> int:
     chart = ctx.workbook.add_chart({"type": "column"})
     name = layout.dashboard
     for col, color in ((FIRST, "#2E75B6"), (FIRST + 1, "#BFBFBF")):
-        chart.add_series(
+        chart_text.add_series(
+            chart,
             {
                 "name": [name, first - 1, col],
                 "categories": [name, first, LABEL, row, LABEL],
                 "values": [name, first, col, row, col],
                 "fill": {"color": color},
-            }
+            },
         )
-    chart.set_title(
-        {
-            "name": ctx.locale["monthly_chart"] + ctx.locale["colon"] + item.label[ctx.language],
-            "name_font": {"size": 11},
-        }
+    chart_text.set_title(
+        chart, ctx.locale["monthly_chart"] + ctx.locale["colon"] + item.label[ctx.language]
     )
     chart.set_legend({"position": "bottom"})
     chart.set_x_axis({"num_format": ctx.styles.number_format("month"), "text_axis": True})

@@ -122,7 +122,8 @@ def _write_input_row(ctx: Context, item: Input) -> None:
         ws,
         row,
         LIVE_COL,
-        f"INDEX({first}:{last},{ctx.layout.selector_index_cell})",
+        # Row 1 spelled out: a one-row INDEX with one index is #REF! in Gnumeric.
+        f"INDEX({first}:{last},1,{ctx.layout.selector_index_cell})",
         s.get("formula_bold", number_format),
         ctx.values.live_inputs[item.key],
     )

@@ -15,6 +15,7 @@ from roi_xl.decide.sensitivity import MOVES, SORT_DIGITS, STEPS, sort_keys
 from roi_xl.model import engine, expr
 from roi_xl.model.engine import Value
 from roi_xl.model.excel_errors import ExcelError
+from roi_xl.workbook import chart_text
 from roi_xl.workbook.break_even_block import write_break_even, write_solver
 from roi_xl.workbook.cell_program import CellProgram
 from roi_xl.workbook.context import Context
@@ -262,7 +263,8 @@ def _tornado_chart(
         (SORTED_LOW, "#C00000", t["lowest_change"]),
         (SORTED_HIGH, "#2E75B6", t["highest_change"]),
     ):
-        chart.add_series(
+        chart_text.add_series(
+            chart,
             {
                 "name": title,
                 "categories": [name, first, SORTED_LABEL, last, SORTED_LABEL],
@@ -270,9 +272,9 @@ def _tornado_chart(
                 "fill": {"color": colour},
                 "overlap": 100,
                 "gap": 40,
-            }
+            },
         )
-    chart.set_title({"name": t["tornado_chart"].format(metric=label), "name_font": {"size": 11}})
+    chart_text.set_title(chart, t["tornado_chart"].format(metric=label))
     chart.set_legend({"position": "bottom"})
     chart.set_y_axis({"reverse": True, "label_position": "low"})
     chart.set_x_axis(

@@ -80,10 +80,11 @@ def write_workbook(template: Template, path: str | Path, options: WorkbookOption
 
 @dataclass(frozen=True)
 class ReferenceCell:
-    """A cell as the generator writes it: its formula (or None) and its value."""
+    """A cell as the generator writes it: its formula (or None), its value and number format."""
 
     formula: str | None
     value: object
+    number_format: str | int = "General"  # XlsxWriter's code, or the index of a built-in one
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class Reference:
     layout: Layout
     values: WorkbookValues
     cells: dict[str, dict[tuple[int, int], ReferenceCell]]
+    names: dict[str, str] = field(default_factory=dict)  # workbook-level name -> its target
 
 
 def build_reference(template: Template, options: WorkbookOptions) -> Reference:
@@ -109,9 +111,12 @@ def build_reference(template: Template, options: WorkbookOptions) -> Reference:
                 value = entry.value if formula is not None else getattr(entry, "number", None)
                 if isinstance(value, str) and value in ERROR_TEXTS:
                     value = from_text(value)
-                sheet_cells[(row, col)] = ReferenceCell(formula, value)
+                style = getattr(entry, "format", None)
+                number_format = getattr(style, "num_format", 0) if style is not None else 0
+                sheet_cells[(row, col)] = ReferenceCell(formula, value, number_format or "General")
         cells[worksheet.get_name()] = sheet_cells
-    return Reference(layout=plan.layout, values=plan.values, cells=cells)
+    names = {name: target for name, scope, target, _ in workbook.defined_names if scope == -1}
+    return Reference(layout=plan.layout, values=plan.values, cells=cells, names=names)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import pytest
 
 from roi_xl.model.engine import as_displayed
 from roi_xl.model.excel_errors import DIV0
-from roi_xl.model.functions import FUNCTIONS
+from roi_xl.model.functions import FUNCTIONS, PAYBACK_NEVER
 
 F = FUNCTIONS
 
@@ -57,6 +57,14 @@ def test_ltv_matches_the_year_by_year_sum() -> None:
 
 def test_payback_months() -> None:
     assert F["PAYBACKMONTHS"](12000, 1000) == 12
+    assert F["PAYBACKMONTHS"](0, 1000) == 0  # nothing to pay back
+
+
+@pytest.mark.parametrize("gain", [0, -300])
+def test_payback_never_reached_is_a_number_not_an_error(gain: float) -> None:
+    """A loss every month never pays back: the documented -1, shown as "never", not #DIV/0!."""
+    assert F["PAYBACKMONTHS"](5000, gain) == PAYBACK_NEVER == -1
+    assert F["PAYBACKMONTHS"](0, gain) == 0
     assert F["SUPPORTVALUE"](50, 6) == 300
 
 
@@ -69,8 +77,6 @@ def test_payback_months() -> None:
         ("CAC", (12000, 0)),
         ("COSTPER", (12000, 0)),
         ("CONVRATE", (10, 0)),
-        ("PAYBACKMONTHS", (5000, 0)),
-        ("PAYBACKMONTHS", (5000, -300)),  # a loss every month never pays back
         ("DISCOUNTFACTOR", (-1, 1)),
         ("LTV", (1000, 3, 0, -1)),
     ],

@@ -60,8 +60,10 @@ def test_phoning_worked_example_to_the_cent() -> None:
 
 
 def payback(upfront: float, monthly_gain: float) -> float | ExcelError:
-    """Months to pay back; never, when nothing is gained each month."""
-    return upfront / monthly_gain if monthly_gain > 0 else DIV0
+    """Months to pay back; never (-1), when nothing is gained each month."""
+    if monthly_gain > 0:
+        return upfront / monthly_gain
+    return -1.0 if upfront > 0 else 0.0
 
 
 def phone_by_hand(i: dict[str, float]) -> dict[str, float]:
@@ -305,7 +307,7 @@ def test_phone_system_never_pays_back_when_it_loses_money() -> None:
     inputs = engine.scenario_inputs(model, "prudent", {"incremental_phone_cost": 5000})
     out = engine.compute(model, inputs)
     assert out["net_monthly_gain"] < 0
-    assert out["payback_months"] == DIV0
+    assert out["payback_months"] == -1  # never, shown as such; no #DIV/0! on the Dashboard
 
 
 @pytest.mark.parametrize("name", template.builtin_names())

@@ -50,6 +50,11 @@ class BusinessFunction:
         return result.to_objects()
 
 
+# What PAYBACKMONTHS gives when the upfront cost is never paid back: no month number can
+# be negative, so -1 is unambiguous, and a number (not an error value) keeps the Dashboard
+# and every ratio built on it clean; the "months" number format shows it as "never".
+PAYBACK_NEVER = -1.0
+
 SOURCE_PHONE = "Measuring Phone System ROI (seed 000)"
 SOURCE_CRM = "How to Measure CRM ROI with Key KPIs (seed 001)"
 SOURCE_PHONING = "Phoning B2B : calculer le retour sur investissement réel (seed 002)"
@@ -157,8 +162,9 @@ _DEFINITIONS: list[tuple[str, list[tuple[str, str, str]], str, str, str]] = [
             ("upfront_cost", "What is paid before any gain", "amount"),
             ("monthly_net_gain", "Gain per month after running costs", "amount"),
         ],
-        "upfront_cost / MAX(monthly_net_gain, 0)",
-        "Months to pay back the upfront cost; #DIV/0! when the monthly net gain is not positive.",
+        "IF(monthly_net_gain > 0, upfront_cost / monthly_net_gain, IF(upfront_cost > 0, -1, 0))",
+        'Months to pay back the upfront cost; -1 (shown as "never") when the monthly net gain'
+        " is not positive, 0 when there is nothing to pay back.",
         SOURCE_PHONE,
     ),
     (

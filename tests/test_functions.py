@@ -47,12 +47,19 @@ def test_discount_factor() -> None:
 
 
 def test_ltv_matches_the_year_by_year_sum() -> None:
-    margin, years, churn, rate = 2400.0, 3.0, 0.2, 0.08
-    by_year = sum(margin * (1 - churn) ** (t - 1) / (1 + rate) ** t for t in range(1, 4))
-    assert F["LTV"](margin, years, churn, rate) == pytest.approx(by_year, rel=1e-12)
-    # No churn and no discounting: simply margin x years (the formula's 0/0 case).
-    assert F["LTV"](1000, 3, 0, 0) == 3000
-    assert F["LTV"](1000, 0, 0.2, 0.08) == 0
+    first, recurring, years, churn, rate = 2400.0, 1200.0, 3.0, 0.2, 0.08
+    # Year 0 (the deal signed) is not discounted; later years keep (1 - churn)^t customers.
+    by_year = first + sum(recurring * (1 - churn) ** t / (1 + rate) ** t for t in range(1, 3))
+    assert F["LTV"](first, recurring, years, churn, rate) == pytest.approx(by_year, rel=1e-12)
+    # No churn and no discounting: simply first + recurring x later years (the 0/0 case).
+    assert F["LTV"](1000, 500, 3, 0, 0) == 2000
+    assert F["LTV"](1000, 500, 0, 0.2, 0.08) == 0
+
+
+@pytest.mark.parametrize(("churn", "rate"), [(0.3, 0.1), (0.0, 0.0), (1.0, 0.5)])
+def test_ltv_of_one_year_is_exactly_the_first_deals_margin(churn: float, rate: float) -> None:
+    """The prudent case of the phoning article: 5,000 at 35 % is 1,750, not 1,750 / 1.1."""
+    assert F["LTV"](5000 * 0.35, 2500 * 0.35, 1, churn, rate) == 1750
 
 
 def test_payback_months() -> None:
@@ -78,7 +85,7 @@ def test_payback_never_reached_is_a_number_not_an_error(gain: float) -> None:
         ("COSTPER", (12000, 0)),
         ("CONVRATE", (10, 0)),
         ("DISCOUNTFACTOR", (-1, 1)),
-        ("LTV", (1000, 3, 0, -1)),
+        ("LTV", (1000, 1000, 3, 0, -1)),
     ],
 )
 def test_impossible_cases_give_an_excel_error_not_a_crash(name: str, args: tuple) -> None:

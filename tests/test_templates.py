@@ -52,11 +52,19 @@ def test_phoning_worked_example_to_the_cent() -> None:
     # "100 appels pour 5 rendez-vous et 1 vente" style ratios
     assert out["call_to_meeting_rate"] == 0.01
     assert out["calls_per_deal"] == pytest.approx(8000 / 15)
-    margin = 6000 * 0.4
-    ltv = sum(margin * 0.8 ** (t - 1) / 1.08**t for t in (1, 2, 3))
+    # LTV: the first deal's margin as signed, then 3,000 of recurring revenue at 40 % in
+    # years 2 and 3, kept at 80 % a year and discounted at 8 %.
+    ltv = 6000 * 0.4 + 3000 * 0.4 * sum(0.8**t / 1.08**t for t in (1, 2))
     assert out["ltv"] == pytest.approx(ltv, rel=1e-12)
     assert out["ltv_to_cac"] == pytest.approx(ltv / 800, rel=1e-12)
     assert out["lifetime_roi"] == pytest.approx((15 * ltv - 12000) / 12000, rel=1e-12)
+
+
+def lifetime_value(first: float, recurring: float, years: int, churn: float, rate: float) -> float:
+    """Year 0 as signed, then each later year kept at (1 - churn)^t and discounted (1 + rate)^t."""
+    if years <= 0:
+        return 0.0
+    return first + sum(recurring * (1 - churn) ** t / (1 + rate) ** t for t in range(1, years))
 
 
 def payback(upfront: float, monthly_gain: float) -> float | ExcelError:
@@ -129,9 +137,12 @@ def crm_by_hand(i: dict[str, float]) -> dict[str, float]:
 
     def clv(churn: float) -> float:
         years = int(i["customer_lifetime_years"])
-        return sum(
-            i["annual_margin_per_customer"] * (1 - churn) ** (t - 1) / (1 + i["discount_rate"]) ** t
-            for t in range(1, years + 1)
+        return lifetime_value(
+            i["annual_margin_per_customer"],
+            i["annual_margin_per_customer"],
+            years,
+            churn,
+            i["discount_rate"],
         )
 
     return {
@@ -191,11 +202,12 @@ def phoning_by_hand(i: dict[str, float]) -> dict[str, float]:
     margin = revenue * i["gross_margin_rate"]
     direct = i["agent_cost"] + i["tool_cost"] + i["data_cost"] + i["management_cost"]
     total = direct + i["indirect_cost"]
-    yearly = i["average_deal_value"] * i["gross_margin_rate"]
-    years = int(i["customer_lifetime_years"])
-    ltv = sum(
-        yearly * (1 - i["annual_churn_rate"]) ** (t - 1) / (1 + i["discount_rate"]) ** t
-        for t in range(1, years + 1)
+    ltv = lifetime_value(
+        i["average_deal_value"] * i["gross_margin_rate"],
+        i["recurring_revenue"] * i["gross_margin_rate"],
+        int(i["customer_lifetime_years"]),
+        i["annual_churn_rate"],
+        i["discount_rate"],
     )
     channels = {}
     for channel in ("emailing", "paid_ads", "events", "outsourced_phoning"):

@@ -144,16 +144,24 @@ _DEFINITIONS: list[tuple[str, list[tuple[str, str, str]], str, str, str]] = [
     (
         "LTV",
         [
-            ("annual_margin", "Margin a customer brings per year", "amount"),
-            ("years", "Years the relationship lasts at most", "years"),
+            (
+                "first_year_margin",
+                "Margin of the first year: the deal signed, one-off and recurring parts together",
+                "amount",
+            ),
+            ("recurring_margin", "Margin a kept customer brings in each later year", "amount"),
+            ("years", "Years the relationship lasts at most, the first year included", "years"),
             ("churn_rate", "Share of customers lost each year", "rate"),
             ("discount_rate", "Yearly discount rate", "rate"),
         ],
-        "annual_margin * IF((1 - churn_rate) / (1 + discount_rate) = 1, years,"
-        " (1 - ((1 - churn_rate) / (1 + discount_rate)) ^ years)"
-        " / (1 - (1 - churn_rate) / (1 + discount_rate))) / (1 + discount_rate)",
-        "Customer lifetime value: yearly margin over the years, kept at (1 - churn) a year,"
-        " discounted at the end of each year.",
+        "IF(years <= 0, 0, first_year_margin + recurring_margin"
+        " * IF((1 - churn_rate) / (1 + discount_rate) = 1, MAX(years - 1, 0),"
+        " ((1 - churn_rate) / (1 + discount_rate)"
+        " - ((1 - churn_rate) / (1 + discount_rate)) ^ MAX(years, 1))"
+        " / (1 - (1 - churn_rate) / (1 + discount_rate))))",
+        "Customer lifetime value: the first year's margin as signed (not discounted), then the"
+        " recurring margin of each later year t, kept at (1 - churn)^t and discounted by"
+        " (1 + rate)^t. One year gives exactly the first year's margin.",
         SOURCE_PHONING,
     ),
     (

@@ -38,9 +38,10 @@ def test_the_phoning_example_by_hand() -> None:
     win = next(b for b in decision["break_even"] if b["driver"] == "win_rate")
     assert win["value"] == 0.1 and win["today"] == 0.3
     assert win["at_break_even"] == {"deals_won": 5.0, "cac": 2400.0}
-    # 36,000 of margin pays 36,000 of cost: callers' time 36,000 - 4,000 = 32,000.
-    agent = next(b for b in decision["break_even"] if b["driver"] == "agent_cost")
-    assert agent["value"] == 32000.0
+    # 36,000 of margin pays 36,000 of cost: callers' 120 hours cost 36,000 - 4,500 = 31,500,
+    # i.e. 262.50 an hour.
+    agent = next(b for b in decision["break_even"] if b["driver"] == "caller_hourly_cost")
+    assert agent["value"] == 262.5
     # Reach rate moves the ROI most: 3 % (prudent) gives 125 %, 5 % (optimistic) 275 %.
     first = decision["tornado"][0]
     assert first["input"] == "reach_rate"

@@ -208,7 +208,7 @@ def test_the_break_evens_a_cfo_asks_for() -> None:
     phoning = template.load("phoning-b2b")
     base = defaults(phoning)["realistic"]
     assert break_even(phoning, base, "win_rate").value == pytest.approx(0.1)
-    cost = break_even(phoning, base, "agent_cost", companions=("cost_per_meeting",))
+    cost = break_even(phoning, base, "caller_hourly_cost", companions=("cost_per_meeting",))
     # 36,000 of margin pays for at most 36,000 of costs, i.e. 450 per meeting for 80 meetings.
     assert cost.companions["cost_per_meeting"] == pytest.approx(450)
 
@@ -289,3 +289,18 @@ def test_a_cost_whose_prudent_value_is_higher_is_drawn_between_both(tiny: Templa
     lowest = roi_by_hand(80, 10, 600)
     highest = roi_by_hand(120, 10, 450)
     assert lowest <= result.values.min() and result.values.max() <= highest
+
+
+def test_more_calls_cost_more_in_the_phoning_tornado() -> None:
+    """Callers' time follows the call volume: +20 % calls is 140 hours, not a free 120.
+
+    Margin 43,200 for 9,600 calls; cost (9,600 / 80 + 20) x 62.50 + 4,500 = 13,250;
+    ROI (43,200 - 13,250) / 13,250, about 226 %, not the 260 % of free extra calls.
+    """
+    phoning = template.load("phoning-b2b")
+    tornado = sensitivity(phoning, defaults(phoning), metrics=("roi", "total_cost"))
+    calls = next(bar for bar in tornado["roi"].bars if bar.input == "calls_made")
+    assert calls.outputs["+20%"] == pytest.approx((43200 - 13250) / 13250, rel=1e-12)
+    assert calls.outputs["+20%"] < 2.6
+    cost = next(bar for bar in tornado["total_cost"].bars if bar.input == "calls_made")
+    assert (cost.outputs["-20%"], cost.outputs["+20%"]) == (10750, 13250)

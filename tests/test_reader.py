@@ -724,12 +724,12 @@ def test_inputs_are_read_as_the_file_stores_them(tmp_path: Path) -> None:
     model = load_model("phoning-b2b")
     inputs = default_inputs(model)
     inputs["realistic"]["reach_rate"] = 0.1 + 0.2 - 0.25  # 0.050000000000000044
-    inputs["realistic"]["agent_cost"] = 8000.000000000001
+    inputs["realistic"]["caller_hourly_cost"] = 62.50000000000001
     read = read_workbook(generate(model, tmp_path / "precise.xlsx", inputs=inputs))
     got = read.scenarios["realistic"].inputs
-    assert (got["reach_rate"], got["agent_cost"]) == (
+    assert (got["reach_rate"], got["caller_hourly_cost"]) == (
         float(f"{inputs['realistic']['reach_rate']:.16G}"),
-        float(f"{inputs['realistic']['agent_cost']:.16G}"),
+        float(f"{inputs['realistic']['caller_hourly_cost']:.16G}"),
     )
     assert read.findings == [], described(read.findings)
 

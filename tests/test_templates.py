@@ -19,10 +19,13 @@ WORKED_EXAMPLE = {
     "win_rate": 0.3,
     "average_deal_value": 6000,
     "gross_margin_rate": 0.4,
-    "agent_cost": 8000,
+    # 120 hours of seller time: 8,000 calls at 80 an hour plus 20 hours off the phone.
+    "calls_per_hour": 80,
+    "caller_fixed_hours": 20,
+    "caller_hourly_cost": 62.5,
     "tool_cost": 1000,
     "data_cost": 1500,
-    "management_cost": 1500,
+    "management_cost": 2000,
     "indirect_cost": 0,
 }
 
@@ -41,6 +44,8 @@ def test_phoning_worked_example_to_the_cent() -> None:
     assert out["deals_won"] == 15
     assert out["revenue"] == 90000
     assert out["gross_margin"] == 36000
+    assert out["caller_hours"] == 120
+    assert out["agent_cost"] == 7500
     assert out["total_cost"] == 12000
     assert out["roi"] == 2.0
     assert out["return_multiple"] == 3.0
@@ -200,7 +205,9 @@ def phoning_by_hand(i: dict[str, float]) -> dict[str, float]:
     deals = proposals * i["win_rate"]
     revenue = deals * i["average_deal_value"]
     margin = revenue * i["gross_margin_rate"]
-    direct = i["agent_cost"] + i["tool_cost"] + i["data_cost"] + i["management_cost"]
+    hours = i["calls_made"] / i["calls_per_hour"] + i["caller_fixed_hours"]
+    callers = hours * i["caller_hourly_cost"]
+    direct = callers + i["tool_cost"] + i["data_cost"] + i["management_cost"]
     total = direct + i["indirect_cost"]
     ltv = lifetime_value(
         i["average_deal_value"] * i["gross_margin_rate"],
@@ -229,6 +236,8 @@ def phoning_by_hand(i: dict[str, float]) -> dict[str, float]:
         "calls_per_deal": i["calls_made"] / deals,
         "revenue": revenue,
         "gross_margin": margin,
+        "caller_hours": hours,
+        "agent_cost": callers,
         "direct_cost": direct,
         "total_cost": total,
         "net_gain": margin - total,
@@ -303,7 +312,7 @@ def test_impossible_phoning_cases() -> None:
             model,
             "realistic",
             {
-                "agent_cost": 0,
+                "caller_hourly_cost": 0,
                 "tool_cost": 0,
                 "data_cost": 0,
                 "management_cost": 0,
@@ -363,7 +372,9 @@ def test_phoning_keys_are_the_agreed_ones() -> None:
         "win_rate",
         "average_deal_value",
         "gross_margin_rate",
-        "agent_cost",
+        "calls_per_hour",
+        "caller_fixed_hours",
+        "caller_hourly_cost",
         "tool_cost",
         "data_cost",
         "management_cost",

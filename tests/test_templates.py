@@ -130,7 +130,7 @@ def crm_by_hand(i: dict[str, float]) -> dict[str, float]:
     benefits = (
         (rev_c - rev_b) * i["gross_margin_rate"]
         + retained * i["annual_margin_per_customer"]
-        + hours * i["loaded_hourly_cost"]
+        + hours * i["productivity_capture_rate"] * i["loaded_hourly_cost"]
         + i["annual_cost_savings"]
     )
     licences = i["users"] * i["licence_cost_per_user_month"] * 12
@@ -160,7 +160,7 @@ def crm_by_hand(i: dict[str, float]) -> dict[str, float]:
         "customers_retained": retained,
         "retention_margin": retained * i["annual_margin_per_customer"],
         "hours_saved_per_year": hours,
-        "efficiency_gain": hours * i["loaded_hourly_cost"],
+        "efficiency_gain": hours * i["productivity_capture_rate"] * i["loaded_hourly_cost"],
         "annual_benefits": benefits,
         "annual_licence_cost": licences,
         "annual_running_cost": running,

@@ -209,9 +209,11 @@ def new(
             model, batch, output, locale, scenario, start, months, force, name_pattern, workers
         )
         return
+    overrides = parse_overrides(settings or [])
+    engine.require_defined(model, overrides)
     options = WorkbookOptions(
         locale=locale,
-        overrides=parse_overrides(settings or []),
+        overrides=overrides,
         scenario=scenario,
         start=parse_month(start) if start else None,
         months=months,

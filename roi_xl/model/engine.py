@@ -144,6 +144,27 @@ def scenario_payload(template: Template, result: ScenarioResult) -> dict[str, ob
     return payload
 
 
+def require_defined(template: Template, overrides: Mapping[str, float] | None = None) -> None:
+    """Refuse inputs that leave a figure undefined (an Excel error value) in any scenario.
+
+    A workbook written from them would show #DIV/0! and fail its own audit: no deal
+    signed leaves the cost per deal undefined, no cost leaves the ROI undefined. The
+    message names the scenario, the figure and the inputs at 0 it depends on.
+    """
+    for scenario, result in calculate(template, overrides=overrides).items():
+        for key, value in result.outputs.items():
+            if not isinstance(value, ExcelError):
+                continue
+            used = sorted(expr.names(expanded(template, key)) & set(result.inputs))
+            zeros = [name for name in used if result.inputs[name] == 0]
+            culprits = ", ".join(f"{name} = 0" for name in zeros) or ", ".join(used)
+            raise InputError(
+                f"these inputs leave '{key}' undefined in the {scenario} scenario "
+                f"({value.text}, the workbook would show an error value); it depends on "
+                f"{culprits}"
+            )
+
+
 def as_displayed(value: Value) -> float | str:
     """A value as Excel shows it: 15 significant digits, errors as their text.
 

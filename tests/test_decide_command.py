@@ -74,6 +74,25 @@ def test_set_moves_the_break_even_and_the_seed_repeats_the_risk() -> None:
     assert win["value"] == pytest.approx(11000 / 120000)  # margin must now cover 11,000
 
 
+def test_the_json_places_the_scenarios_on_the_risk_range() -> None:
+    """Prudent loses 22.2 %: it sits low on the range, and the chance of a loss is not 0."""
+    risk = decide_json("phoning-b2b")["risk"]
+    assert risk["prudent"] == pytest.approx(-2 / 9) and risk["optimistic"] == 5.615
+    assert 0 < risk["prudent_percentile"] < 10 < 90 < risk["optimistic_percentile"] < 100
+    assert risk["probability_below_zero"] > 0.01
+    assert risk["correlation"] == {
+        "funnel": 0.5,
+        "value": 0.5,
+        "costs": 0.5,
+        "channels": 0.5,
+        "across": 0.25,
+    }
+    tighter = decide_json("phoning-b2b", "--correlation", "0.9", "--correlation", "across=0.6")
+    assert tighter["risk"]["correlation"]["funnel"] == 0.9
+    assert tighter["risk"]["correlation"]["across"] == 0.6
+    assert tighter["risk"]["prudent_percentile"] > risk["prudent_percentile"]
+
+
 def test_a_workbook_decides_from_its_selected_scenario(tmp_path: Path) -> None:
     model = template.load("crm")
     path = write_workbook(
@@ -100,7 +119,14 @@ def test_a_workbook_decides_from_its_selected_scenario(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["phoning-b2b", "--scenario", "likely"], "unknown scenario 'likely'"),
-        (["phoning-b2b", "--draws", "0"], "--draws must be at least 1"),
+        (["phoning-b2b", "--draws", "0"], "--draws must be between 1 and 200,000; got 0"),
+        (["phoning-b2b", "--draws", "100000000"], "--draws must be between 1 and 200,000"),
+        (["phoning-b2b", "--seed", "-1"], "--seed must be a whole number from 0"),
+        (
+            ["phoning-b2b", "--correlation", "funnel=1.5"],
+            "--correlation funnel=1.5: a correlation must be between -1 and 1",
+        ),
+        (["phoning-b2b", "--correlation", "funnel=lots"], "'lots' is not a number"),
         (["phoning-b2b", "--set", "win_rate=30"], "win_rate"),
         (["nosuch"], "nosuch"),
         (["crm", "--metric", "nope"], "'nope' is not a headline output of template 'crm'"),

@@ -34,6 +34,15 @@ def shown(outputs: dict) -> dict:
     return {key: engine.as_displayed(value) for key, value in outputs.items()}
 
 
+def test_the_realistic_defaults_are_the_worked_example() -> None:
+    """Nothing to type: the shipped realistic column is the article's month, 120 hours included."""
+    model = template.load("phoning-b2b")
+    realistic = engine.scenario_inputs(model, "realistic")
+    assert {key: realistic[key] for key in WORKED_EXAMPLE} == WORKED_EXAMPLE
+    out = shown(engine.compute(model, realistic))
+    assert (out["caller_hours"], out["total_cost"], out["roi"], out["cac"]) == (120, 12000, 2, 800)
+
+
 def test_phoning_worked_example_to_the_cent() -> None:
     model = template.load("phoning-b2b")
     inputs = engine.scenario_inputs(model, "realistic", WORKED_EXAMPLE)

@@ -64,11 +64,12 @@ def new_then_audit(
 
 
 def engine_errors(name: str, inputs: Mapping[str, float]) -> set[str]:
+    """Figures the engine finds undefined: metrics, and monthly KPIs over the plan."""
     model = template.load(name)
     return {
         f"{scenario}:{key}"
         for scenario, result in engine.calculate(model, overrides=inputs).items()
-        for key, value in result.outputs.items()
+        for key, value in {**result.outputs, **engine.planned_kpis(model, result)}.items()
         if isinstance(value, ExcelError)
     }
 

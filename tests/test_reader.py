@@ -152,13 +152,16 @@ def the_finding(findings: list[Finding], rule: str, sheet: str | None, ref: str 
 
 
 def engine_errors(model: Template, inputs: Inputs) -> set[str]:
-    """Texts of the Excel errors the engine gives for any scenario."""
-    return {
-        value.text
-        for scenario in SCENARIOS
-        for value in engine.compute(model, inputs[scenario]).values()
-        if isinstance(value, ExcelError)
-    }
+    """Texts of the Excel errors the engine gives for any scenario, in its metrics or in the
+    monthly KPIs over the plan (no lead planned: no conversion rate)."""
+    errors = set()
+    for scenario in SCENARIOS:
+        outputs = engine.compute(model, inputs[scenario])
+        result = engine.ScenarioResult(inputs=dict(inputs[scenario]), outputs=outputs)
+        for value in [*outputs.values(), *engine.planned_kpis(model, result).values()]:
+            if isinstance(value, ExcelError):
+                errors.add(value.text)
+    return errors
 
 
 def assert_matches_engine(model: Template, read: WorkbookRead, written: Inputs) -> None:

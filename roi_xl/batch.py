@@ -30,7 +30,7 @@ from typing import Any
 from roi_xl.errors import InputError, RoiXlError
 from roi_xl.locale import load_locale
 from roi_xl.model import engine
-from roi_xl.model.template import SCENARIOS, Template
+from roi_xl.model.template import Template
 from roi_xl.overrides import parse_number
 from roi_xl.workbook import WorkbookOptions, write_workbook
 from roi_xl.workbook.writer import MAX_MONTHS
@@ -281,8 +281,7 @@ def _job(
         for key, raw in cells.items()
         if key not in PLACEHOLDERS and raw.strip()
     }
-    for scenario in SCENARIOS:
-        engine.scenario_inputs(template, scenario, overrides)
+    engine.require_defined(template, overrides)
     if "{owner}" in pattern and not owner:
         raise InputError("no owner, and the name pattern uses {owner}")
     file_name = pattern.format(name=safe_file_part(name), owner=safe_file_part(owner))

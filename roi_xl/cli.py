@@ -23,7 +23,7 @@ from roi_xl.calls.analysis import DEFAULT_CALLBACK_WINDOW, DEFAULT_COUNTRY, DEFA
 from roi_xl.calls.hours import DEFAULT_BUSINESS_HOURS
 from roi_xl.calls.to_workbook import workbook_figures
 from roi_xl.decide.decision import print_decision
-from roi_xl.decide.risk import DRAWS
+from roi_xl.decide.risk import DRAWS, parse_correlations
 from roi_xl.demo import write_demo
 from roi_xl.errors import RoiXlError
 from roi_xl.excel.office_js import DEFAULT_URL
@@ -208,9 +208,11 @@ def new(
             model, batch, output, locale, scenario, start, months, force, name_pattern, workers
         )
         return
+    overrides = parse_overrides(settings or [])
+    engine.require_defined(model, overrides)
     options = WorkbookOptions(
         locale=locale,
-        overrides=parse_overrides(settings or []),
+        overrides=overrides,
         scenario=scenario,
         start=parse_month(start) if start else None,
         months=months,
@@ -595,10 +597,26 @@ def decide(
         str | None,
         typer.Option("--metric", help="The headline output whose tornado to print (default: ROI)."),
     ] = None,
+    correlation: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--correlation",
+            metavar="[GROUP=]RHO",
+            help="Correlation of the risk range's inputs: RHO for every group of inputs, "
+            "GROUP=RHO for one (an Inputs section), across=RHO between groups.",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """What moves the ROI most, where it breaks even, and its risk range."""
-    result = decide_from(source, scenario, parse_overrides(settings or []), seed, draws)
+    result = decide_from(
+        source,
+        scenario,
+        parse_overrides(settings or []),
+        seed,
+        draws,
+        parse_correlations(correlation or []),
+    )
     if as_json:
         print(json_text(result.to_dict()))
         return

@@ -6,12 +6,15 @@ import json
 import math
 
 from roi_xl.model.excel_errors import ExcelError
+from roi_xl.model.functions import PAYBACK_NEVER
 
 
 def format_value(value: float | ExcelError, kind: str) -> str:
     """One value as text for a terminal table (English conventions)."""
     if isinstance(value, ExcelError):
         return value.text
+    if kind == "months" and value == PAYBACK_NEVER:
+        return "never"
     if kind == "percent":
         return f"{value * 100:,.1f} %"
     if kind == "multiple":

@@ -120,7 +120,7 @@ def same(expected: object, found: object) -> bool:
 
 def test_the_phoning_template_compares_five_channels() -> None:
     model = template.load(PHONING)
-    assert model.version == "1.1.0"
+    assert model.version == "1.2.0"
     assert tuple(c.key for c in model.channels) == CHANNELS
     phoning = model.channels[0]
     assert phoning.figures == {

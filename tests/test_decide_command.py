@@ -38,9 +38,10 @@ def test_the_phoning_example_by_hand() -> None:
     win = next(b for b in decision["break_even"] if b["driver"] == "win_rate")
     assert win["value"] == 0.1 and win["today"] == 0.3
     assert win["at_break_even"] == {"deals_won": 5.0, "cac": 2400.0}
-    # 36,000 of margin pays 36,000 of cost: callers' time 36,000 - 4,000 = 32,000.
-    agent = next(b for b in decision["break_even"] if b["driver"] == "agent_cost")
-    assert agent["value"] == 32000.0
+    # 36,000 of margin pays 36,000 of cost: callers' 120 hours cost 36,000 - 4,500 = 31,500,
+    # i.e. 262.50 an hour.
+    agent = next(b for b in decision["break_even"] if b["driver"] == "caller_hourly_cost")
+    assert agent["value"] == 262.5
     # Reach rate moves the ROI most: 3 % (prudent) gives 125 %, 5 % (optimistic) 275 %.
     first = decision["tornado"][0]
     assert first["input"] == "reach_rate"
@@ -73,6 +74,24 @@ def test_set_moves_the_break_even_and_the_seed_repeats_the_risk() -> None:
     assert win["value"] == pytest.approx(11000 / 120000)  # margin must now cover 11,000
 
 
+def test_the_json_places_the_scenarios_on_the_risk_range() -> None:
+    """Prudent loses 22.2 %: it sits low on the range, and the chance of a loss is not 0."""
+    risk = decide_json("phoning-b2b")["risk"]
+    assert risk["prudent"] == pytest.approx(-2 / 9) and risk["optimistic"] == 5.615
+    assert 0 < risk["prudent_percentile"] < 10 < 90 < risk["optimistic_percentile"] < 100
+    assert risk["probability_below_zero"] > 0.01
+    model = template.load("phoning-b2b")
+    groups = {item.section for item in model.inputs}
+    assert risk["correlation"]["across"] == 0.25
+    assert {k for k in risk["correlation"] if k != "across"} <= groups
+    assert {"funnel", "value", "costs"} <= set(risk["correlation"])
+    assert all(v == 0.5 for k, v in risk["correlation"].items() if k != "across")
+    tighter = decide_json("phoning-b2b", "--correlation", "0.9", "--correlation", "across=0.6")
+    assert tighter["risk"]["correlation"]["funnel"] == 0.9
+    assert tighter["risk"]["correlation"]["across"] == 0.6
+    assert tighter["risk"]["prudent_percentile"] > risk["prudent_percentile"]
+
+
 def test_a_workbook_decides_from_its_selected_scenario(tmp_path: Path) -> None:
     model = template.load("crm")
     path = write_workbook(
@@ -99,7 +118,14 @@ def test_a_workbook_decides_from_its_selected_scenario(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["phoning-b2b", "--scenario", "likely"], "unknown scenario 'likely'"),
-        (["phoning-b2b", "--draws", "0"], "--draws must be at least 1"),
+        (["phoning-b2b", "--draws", "0"], "--draws must be between 1 and 200,000; got 0"),
+        (["phoning-b2b", "--draws", "100000000"], "--draws must be between 1 and 200,000"),
+        (["phoning-b2b", "--seed", "-1"], "--seed must be a whole number from 0"),
+        (
+            ["phoning-b2b", "--correlation", "funnel=1.5"],
+            "--correlation funnel=1.5: a correlation must be between -1 and 1",
+        ),
+        (["phoning-b2b", "--correlation", "funnel=lots"], "'lots' is not a number"),
         (["phoning-b2b", "--set", "win_rate=30"], "win_rate"),
         (["nosuch"], "nosuch"),
         (["crm", "--metric", "nope"], "'nope' is not a headline output of template 'crm'"),

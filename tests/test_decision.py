@@ -6,11 +6,13 @@ The built-in templates check the solvers against the engine itself.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 from roi_xl.decide.break_even import KEY_DRIVERS, break_even, key_drivers
-from roi_xl.decide.risk import DRAWS, risk_range, triangular
+from roi_xl.decide.risk import DRAWS, risk_range, triangular, triangular_from, trigen
 from roi_xl.decide.sensitivity import MOVES, sensitivity
 from roi_xl.errors import InputError
 from roi_xl.model import engine, template
@@ -208,7 +210,7 @@ def test_the_break_evens_a_cfo_asks_for() -> None:
     phoning = template.load("phoning-b2b")
     base = defaults(phoning)["realistic"]
     assert break_even(phoning, base, "win_rate").value == pytest.approx(0.1)
-    cost = break_even(phoning, base, "agent_cost", companions=("cost_per_meeting",))
+    cost = break_even(phoning, base, "caller_hourly_cost", companions=("cost_per_meeting",))
     # 36,000 of margin pays for at most 36,000 of costs, i.e. 450 per meeting for 80 meetings.
     assert cost.companions["cost_per_meeting"] == pytest.approx(450)
 
@@ -258,16 +260,80 @@ def test_ten_thousand_draws_come_back() -> None:
 
 
 def test_the_probability_of_a_loss_matches_the_distribution(tiny: Template) -> None:
-    # Units on a symmetric triangle from 0 to 100: ROI < 0 exactly when units < 50.
+    # Units on a symmetric triangle around 50 with 20 and 80 as its 1-in-10 cases: ROI < 0
+    # exactly when units < 50; P10 and P90 are the prudent and optimistic values' ROIs.
     scenarios = defaults(tiny)
-    scenarios["prudent"] = {**scenarios["prudent"], "units": 0.0, "cost": 500.0}
+    scenarios["prudent"] = {**scenarios["prudent"], "units": 20.0, "cost": 500.0}
     scenarios["realistic"] = {**scenarios["realistic"], "units": 50.0}
-    scenarios["optimistic"] = {**scenarios["optimistic"], "units": 100.0, "cost": 500.0}
+    scenarios["optimistic"] = {**scenarios["optimistic"], "units": 80.0, "cost": 500.0}
     result = risk_range(tiny, scenarios, seed=11)
     assert result.probability_below_zero == pytest.approx(0.5, abs=0.02)
     assert result.p50 == pytest.approx(0.0, abs=0.03)
-    # P10 of a symmetric triangle on [0, 100]: units = sqrt(0.1 x 100 x 50).
-    assert result.p10 == pytest.approx(roi_by_hand(np.sqrt(0.1 * 100 * 50), 10, 500), abs=0.02)
+    assert result.p10 == pytest.approx(roi_by_hand(20, 10, 500), abs=0.02)  # -60 %
+    assert result.p90 == pytest.approx(roi_by_hand(80, 10, 500), abs=0.02)  # +60 %
+    assert result.prudent_percentile == pytest.approx(10, abs=0.5)
+    assert result.optimistic_percentile == pytest.approx(90, abs=0.5)
+
+
+def test_prudent_and_optimistic_values_are_each_inputs_one_in_ten_cases() -> None:
+    bottom, mode, top = (
+        np.array([0.03, 5000.0, 0.0]),
+        np.array([0.04, 6000.0, 0.0]),
+        np.array([0.05, 6000.0, 1500.0]),
+    )
+    low, high = trigen(bottom, mode, top)
+    u = np.tile((np.arange(200_000) + 0.5) / 200_000, (3, 1))
+    drawn = triangular_from(u, low, mode, high)
+    assert (drawn < bottom[:, None]).mean(axis=1) == pytest.approx([0.1] * 3, abs=1e-4)
+    assert (drawn > top[:, None]).mean(axis=1) == pytest.approx([0.1] * 3, abs=1e-4)
+    assert high[0] - 0.04 == pytest.approx(0.04 - low[0])  # symmetric around a centred mode
+
+
+def test_inputs_that_move_together_put_the_scenarios_at_p10_and_p90(tiny: Template) -> None:
+    """Fully correlated, units and cost lean prudent together: the prudent ROI (80 units at
+    600) is then the 10th percentile exactly; drawn independently it is further out."""
+    scenarios = defaults(tiny)
+    together = risk_range(tiny, scenarios, seed=2, correlation={"main": 1.0, "across": 1.0})
+    apart = risk_range(tiny, scenarios, seed=2, correlation={"main": 0.0, "across": 0.0})
+    assert together.prudent == roi_by_hand(80, 10, 600)
+    assert together.prudent_percentile == pytest.approx(10, abs=0.2)
+    assert together.optimistic_percentile == pytest.approx(90, abs=0.2)
+    assert apart.prudent_percentile is not None and apart.prudent_percentile < 5
+    assert together.correlation == {"main": 1.0, "across": 1.0}
+
+
+@pytest.mark.parametrize(("name", "metric"), [("phoning-b2b", "roi"), ("crm", "first_year_roi")])
+def test_a_prudent_loss_is_a_chance_of_a_loss(name: str, metric: str) -> None:
+    """The prudent scenario loses money; the simulation visits it, so a loss is not 0.0 %."""
+    model = template.load(name)
+    result = risk_range(model, defaults(model))
+    assert result.metric == metric and result.prudent < 0
+    assert result.probability_below_zero >= 0.01
+    assert result.prudent_percentile is not None and 0 < result.prudent_percentile < 10
+    assert result.optimistic_percentile is not None and 90 < result.optimistic_percentile < 100
+    assert result.correlation["funnel" if name == "phoning-b2b" else "sales"] == 0.5
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"funnel": 1.5}, "--correlation funnel=1.5: a correlation must be between -1 and 1"),
+        ({"*": -2.0}, "--correlation -2.0: a correlation must be between -1 and 1"),
+        ({"nope": 0.1}, "'nope' is not a group of inputs of 'phoning-b2b'"),
+        ({"funnel": -0.9}, "no set of inputs can be correlated this way"),
+        ({"funnel": 0.1, "across": 0.5}, "no set of inputs can be correlated this way"),
+    ],
+)
+def test_an_impossible_correlation_is_refused(given: dict[str, float], message: str) -> None:
+    model = template.load("phoning-b2b")
+    with pytest.raises(InputError, match=re.escape(message)):
+        risk_range(model, defaults(model), correlation=given)
+
+
+def test_the_risk_range_runs_on_whatever_the_headline_is(tiny: Template) -> None:
+    result = risk_range(tiny, defaults(tiny), metric="revenue", seed=1)
+    assert result.metric == "revenue" and result.deterministic == 1000
+    assert result.p10 is not None and result.p10 == pytest.approx(800, rel=0.02)
 
 
 def test_triangular_draws_respect_bounds_mode_and_degenerate_ranges() -> None:
@@ -283,9 +349,27 @@ def test_triangular_draws_respect_bounds_mode_and_degenerate_ranges() -> None:
     assert drawn[2].mean() == pytest.approx(1 / 3, rel=1e-2)  # mode at the lower bound
 
 
-def test_a_cost_whose_prudent_value_is_higher_is_drawn_between_both(tiny: Template) -> None:
+def test_draws_stay_within_each_inputs_allowed_range(tiny: Template) -> None:
+    """Beyond the scenarios, but never beyond an input's range: cost 100 to 1,000, price
+    at most 11, units at least 0 (a prudent cost is the higher one)."""
     scenarios = defaults(tiny)
+    scenarios["prudent"] = {**scenarios["prudent"], "units": 2.0, "cost": 990.0}
+    scenarios["optimistic"] = {**scenarios["optimistic"], "units": 990.0, "cost": 110.0}
     result = risk_range(tiny, scenarios, seed=5)
-    lowest = roi_by_hand(80, 10, 600)
-    highest = roi_by_hand(120, 10, 450)
-    assert lowest <= result.values.min() and result.values.max() <= highest
+    assert result.values.min() >= roi_by_hand(0, 10, 1000)
+    assert result.values.max() <= roi_by_hand(1000, 10, 100)
+
+
+def test_more_calls_cost_more_in_the_phoning_tornado() -> None:
+    """Callers' time follows the call volume: +20 % calls is 140 hours, not a free 120.
+
+    Margin 43,200 for 9,600 calls; cost (9,600 / 80 + 20) x 62.50 + 4,500 = 13,250;
+    ROI (43,200 - 13,250) / 13,250, about 226 %, not the 260 % of free extra calls.
+    """
+    phoning = template.load("phoning-b2b")
+    tornado = sensitivity(phoning, defaults(phoning), metrics=("roi", "total_cost"))
+    calls = next(bar for bar in tornado["roi"].bars if bar.input == "calls_made")
+    assert calls.outputs["+20%"] == pytest.approx((43200 - 13250) / 13250, rel=1e-12)
+    assert calls.outputs["+20%"] < 2.6
+    cost = next(bar for bar in tornado["total_cost"].bars if bar.input == "calls_made")
+    assert (cost.outputs["-20%"], cost.outputs["+20%"]) == (10750, 13250)

@@ -122,7 +122,7 @@ def test_round_agrees_away_from_ties(x: float, digits: int) -> None:
 def test_every_business_function_renders_to_what_it_computes(name: str) -> None:
     function = FUNCTIONS[name]
     sample = {"count": 120.0, "rate": 0.37, "amount": 850.0, "years": 3.0, "number": 2.0}
-    cells = [f"{column}1" for column in "ABCD"][: len(function.params)]
+    cells = [f"{column}1" for column in "ABCDEFGH"][: len(function.params)]
     call = expr.Call(name, tuple(expr.Ref(p.name) for p in function.params))
     refs = dict(zip(function.param_names, cells, strict=True))
     env = {p.name: sample[p.kind] for p in function.params}

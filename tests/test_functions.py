@@ -7,7 +7,7 @@ import pytest
 
 from roi_xl.model.engine import as_displayed
 from roi_xl.model.excel_errors import DIV0
-from roi_xl.model.functions import FUNCTIONS
+from roi_xl.model.functions import FUNCTIONS, PAYBACK_NEVER
 
 F = FUNCTIONS
 
@@ -47,16 +47,31 @@ def test_discount_factor() -> None:
 
 
 def test_ltv_matches_the_year_by_year_sum() -> None:
-    margin, years, churn, rate = 2400.0, 3.0, 0.2, 0.08
-    by_year = sum(margin * (1 - churn) ** (t - 1) / (1 + rate) ** t for t in range(1, 4))
-    assert F["LTV"](margin, years, churn, rate) == pytest.approx(by_year, rel=1e-12)
-    # No churn and no discounting: simply margin x years (the formula's 0/0 case).
-    assert F["LTV"](1000, 3, 0, 0) == 3000
-    assert F["LTV"](1000, 0, 0.2, 0.08) == 0
+    first, recurring, years, churn, rate = 2400.0, 1200.0, 3.0, 0.2, 0.08
+    # Year 0 (the deal signed) is not discounted; later years keep (1 - churn)^t customers.
+    by_year = first + sum(recurring * (1 - churn) ** t / (1 + rate) ** t for t in range(1, 3))
+    assert F["LTV"](first, recurring, years, churn, rate) == pytest.approx(by_year, rel=1e-12)
+    # No churn and no discounting: simply first + recurring x later years (the 0/0 case).
+    assert F["LTV"](1000, 500, 3, 0, 0) == 2000
+    assert F["LTV"](1000, 500, 0, 0.2, 0.08) == 0
+
+
+@pytest.mark.parametrize(("churn", "rate"), [(0.3, 0.1), (0.0, 0.0), (1.0, 0.5)])
+def test_ltv_of_one_year_is_exactly_the_first_deals_margin(churn: float, rate: float) -> None:
+    """The prudent case of the phoning article: 5,000 at 35 % is 1,750, not 1,750 / 1.1."""
+    assert F["LTV"](5000 * 0.35, 2500 * 0.35, 1, churn, rate) == 1750
 
 
 def test_payback_months() -> None:
     assert F["PAYBACKMONTHS"](12000, 1000) == 12
+    assert F["PAYBACKMONTHS"](0, 1000) == 0  # nothing to pay back
+
+
+@pytest.mark.parametrize("gain", [0, -300])
+def test_payback_never_reached_is_a_number_not_an_error(gain: float) -> None:
+    """A loss every month never pays back: the documented -1, shown as "never", not #DIV/0!."""
+    assert F["PAYBACKMONTHS"](5000, gain) == PAYBACK_NEVER == -1
+    assert F["PAYBACKMONTHS"](0, gain) == 0
     assert F["SUPPORTVALUE"](50, 6) == 300
 
 
@@ -69,10 +84,8 @@ def test_payback_months() -> None:
         ("CAC", (12000, 0)),
         ("COSTPER", (12000, 0)),
         ("CONVRATE", (10, 0)),
-        ("PAYBACKMONTHS", (5000, 0)),
-        ("PAYBACKMONTHS", (5000, -300)),  # a loss every month never pays back
         ("DISCOUNTFACTOR", (-1, 1)),
-        ("LTV", (1000, 3, 0, -1)),
+        ("LTV", (1000, 1000, 3, 0, -1)),
     ],
 )
 def test_impossible_cases_give_an_excel_error_not_a_crash(name: str, args: tuple) -> None:

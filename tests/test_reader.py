@@ -152,13 +152,16 @@ def the_finding(findings: list[Finding], rule: str, sheet: str | None, ref: str 
 
 
 def engine_errors(model: Template, inputs: Inputs) -> set[str]:
-    """Texts of the Excel errors the engine gives for any scenario."""
-    return {
-        value.text
-        for scenario in SCENARIOS
-        for value in engine.compute(model, inputs[scenario]).values()
-        if isinstance(value, ExcelError)
-    }
+    """Texts of the Excel errors the engine gives for any scenario, in its metrics or in the
+    monthly KPIs over the plan (no lead planned: no conversion rate)."""
+    errors = set()
+    for scenario in SCENARIOS:
+        outputs = engine.compute(model, inputs[scenario])
+        result = engine.ScenarioResult(inputs=dict(inputs[scenario]), outputs=outputs)
+        for value in [*outputs.values(), *engine.planned_kpis(model, result).values()]:
+            if isinstance(value, ExcelError):
+                errors.add(value.text)
+    return errors
 
 
 def assert_matches_engine(model: Template, read: WorkbookRead, written: Inputs) -> None:
@@ -724,12 +727,12 @@ def test_inputs_are_read_as_the_file_stores_them(tmp_path: Path) -> None:
     model = load_model("phoning-b2b")
     inputs = default_inputs(model)
     inputs["realistic"]["reach_rate"] = 0.1 + 0.2 - 0.25  # 0.050000000000000044
-    inputs["realistic"]["agent_cost"] = 8000.000000000001
+    inputs["realistic"]["caller_hourly_cost"] = 62.50000000000001
     read = read_workbook(generate(model, tmp_path / "precise.xlsx", inputs=inputs))
     got = read.scenarios["realistic"].inputs
-    assert (got["reach_rate"], got["agent_cost"]) == (
+    assert (got["reach_rate"], got["caller_hourly_cost"]) == (
         float(f"{inputs['realistic']['reach_rate']:.16G}"),
-        float(f"{inputs['realistic']['agent_cost']:.16G}"),
+        float(f"{inputs['realistic']['caller_hourly_cost']:.16G}"),
     )
     assert read.findings == [], described(read.findings)
 

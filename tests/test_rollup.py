@@ -59,12 +59,12 @@ TAMPERED_VALUE = 9.99
 # ------------------------------------------------------------------ batch
 
 PEOPLE = """\
-name,owner,calls_made,reach_rate,agent_cost
-North,Alice,9000,5%,8500
+name,owner,calls_made,reach_rate,caller_hourly_cost
+North,Alice,9000,5%,70
 South,Bob,lots,,
 East,Carol,,37,
 ,Dan,100,,
-"West, coast",Eve,,,9000
+"West, coast",Eve,,,75
 north,Fay,,,
 Paris/Lyon,Gus,,,
 """
@@ -113,10 +113,10 @@ def test_batch_writes_the_good_rows_and_reports_the_bad_ones_by_line(tmp_path: P
     assert not north.findings
     for scenario in SCENARIOS:
         inputs = north.scenarios[scenario].inputs
-        assert (inputs["calls_made"], inputs["reach_rate"], inputs["agent_cost"]) == (
+        assert (inputs["calls_made"], inputs["reach_rate"], inputs["caller_hourly_cost"]) == (
             9000,
             0.05,
-            8500,
+            70,
         )
     assert json.loads(json.dumps(report.to_dict()))["skipped"][0]["line"] == 3
 
@@ -192,7 +192,7 @@ def test_file_names_are_made_safe(name: str, safe: str) -> None:
             PHONING,
             {
                 "calls_made",
-                "agent_cost",
+                "caller_fixed_hours",
                 "tool_cost",
                 "data_cost",
                 "management_cost",
@@ -318,11 +318,13 @@ def corpus(tmp_path_factory: pytest.TempPathFactory, soffice: str) -> Corpus:
         folder.mkdir()
     actuals = sample_actuals(PHONING)
     write(PHONING, sources / "north.xlsx", actuals=actuals, overrides={"calls_made": 9000.0})
-    write(PHONING, sources / "south.xlsx", scenario="prudent", overrides={"agent_cost": 7000.0})
+    write(
+        PHONING, sources / "south.xlsx", scenario="prudent", overrides={"caller_hourly_cost": 55.0}
+    )
     write(CRM, sources / "crm-branch.xlsx", locale="fr-FR", actuals=sample_actuals(CRM))
     clean = write(PHONING, staging / "clean.xlsx", actuals=actuals[:2])
     edited = edit(
-        clean, staging / "east.xlsx", {"calls_made": 12000, "agent_cost": 9500}, "optimistic"
+        clean, staging / "east.xlsx", {"calls_made": 12000, "caller_hourly_cost": 75}, "optimistic"
     )
     tampered = overwrite_roi(clean, staging / "west.xlsx")
     recalculate([edited, tampered], sources)
@@ -444,7 +446,7 @@ def test_every_file_lands_in_its_place(corpus: Corpus, soffice: str) -> None:
     labels, keys = ([c.value for c in sheet[row + 1]] for row in (LABEL_ROW, KEY_ROW))
     assert len(keys) == len(labels) and all(labels) and all(keys)  # no row lost in constant memory
     assert (phoning["east"]["scenario"], phoning["east"]["calls_made"]) == ("optimistic", 12000)
-    assert (phoning["south"]["scenario"], phoning["south"]["agent_cost"]) == ("prudent", 7000)
+    assert (phoning["south"]["scenario"], phoning["south"]["caller_hourly_cost"]) == ("prudent", 55)
     assert phoning["north"]["months_with_actuals"] == 3
     assert phoning["east"]["actual:calls_made"] == sum(
         m["calls_made"] for m in sample_actuals(PHONING)[:2]

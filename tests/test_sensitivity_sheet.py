@@ -51,7 +51,7 @@ REL_TOL = 1e-9
 START = dt.date(2026, 1, 1)
 # Edits that move the break-even and reorder the tornado: (input, realistic value).
 EDITS = {
-    "phoning-b2b": {"win_rate": 0.18, "agent_cost": 9500.0, "reach_rate": 0.06},
+    "phoning-b2b": {"win_rate": 0.18, "caller_hourly_cost": 75.0, "reach_rate": 0.06},
     "crm": {"conversion_rate_current": 0.13, "hours_saved_per_user_month": 1.5},
     "phone-system": {"answer_rate_after": 0.9, "answer_rate_before": 0.55},
 }

@@ -19,16 +19,28 @@ WORKED_EXAMPLE = {
     "win_rate": 0.3,
     "average_deal_value": 6000,
     "gross_margin_rate": 0.4,
-    "agent_cost": 8000,
+    # 120 hours of seller time: 8,000 calls at 80 an hour plus 20 hours off the phone.
+    "calls_per_hour": 80,
+    "caller_fixed_hours": 20,
+    "caller_hourly_cost": 62.5,
     "tool_cost": 1000,
     "data_cost": 1500,
-    "management_cost": 1500,
+    "management_cost": 2000,
     "indirect_cost": 0,
 }
 
 
 def shown(outputs: dict) -> dict:
     return {key: engine.as_displayed(value) for key, value in outputs.items()}
+
+
+def test_the_realistic_defaults_are_the_worked_example() -> None:
+    """Nothing to type: the shipped realistic column is the article's month, 120 hours included."""
+    model = template.load("phoning-b2b")
+    realistic = engine.scenario_inputs(model, "realistic")
+    assert {key: realistic[key] for key in WORKED_EXAMPLE} == WORKED_EXAMPLE
+    out = shown(engine.compute(model, realistic))
+    assert (out["caller_hours"], out["total_cost"], out["roi"], out["cac"]) == (120, 12000, 2, 800)
 
 
 def test_phoning_worked_example_to_the_cent() -> None:
@@ -41,6 +53,8 @@ def test_phoning_worked_example_to_the_cent() -> None:
     assert out["deals_won"] == 15
     assert out["revenue"] == 90000
     assert out["gross_margin"] == 36000
+    assert out["caller_hours"] == 120
+    assert out["agent_cost"] == 7500
     assert out["total_cost"] == 12000
     assert out["roi"] == 2.0
     assert out["return_multiple"] == 3.0
@@ -52,16 +66,26 @@ def test_phoning_worked_example_to_the_cent() -> None:
     # "100 appels pour 5 rendez-vous et 1 vente" style ratios
     assert out["call_to_meeting_rate"] == 0.01
     assert out["calls_per_deal"] == pytest.approx(8000 / 15)
-    margin = 6000 * 0.4
-    ltv = sum(margin * 0.8 ** (t - 1) / 1.08**t for t in (1, 2, 3))
+    # LTV: the first deal's margin as signed, then 3,000 of recurring revenue at 40 % in
+    # years 2 and 3, kept at 80 % a year and discounted at 8 %.
+    ltv = 6000 * 0.4 + 3000 * 0.4 * sum(0.8**t / 1.08**t for t in (1, 2))
     assert out["ltv"] == pytest.approx(ltv, rel=1e-12)
     assert out["ltv_to_cac"] == pytest.approx(ltv / 800, rel=1e-12)
     assert out["lifetime_roi"] == pytest.approx((15 * ltv - 12000) / 12000, rel=1e-12)
 
 
+def lifetime_value(first: float, recurring: float, years: int, churn: float, rate: float) -> float:
+    """Year 0 as signed, then each later year kept at (1 - churn)^t and discounted (1 + rate)^t."""
+    if years <= 0:
+        return 0.0
+    return first + sum(recurring * (1 - churn) ** t / (1 + rate) ** t for t in range(1, years))
+
+
 def payback(upfront: float, monthly_gain: float) -> float | ExcelError:
-    """Months to pay back; never, when nothing is gained each month."""
-    return upfront / monthly_gain if monthly_gain > 0 else DIV0
+    """Months to pay back; never (-1), when nothing is gained each month."""
+    if monthly_gain > 0:
+        return upfront / monthly_gain
+    return -1.0 if upfront > 0 else 0.0
 
 
 def phone_by_hand(i: dict[str, float]) -> dict[str, float]:
@@ -115,7 +139,7 @@ def crm_by_hand(i: dict[str, float]) -> dict[str, float]:
     benefits = (
         (rev_c - rev_b) * i["gross_margin_rate"]
         + retained * i["annual_margin_per_customer"]
-        + hours * i["loaded_hourly_cost"]
+        + hours * i["productivity_capture_rate"] * i["loaded_hourly_cost"]
         + i["annual_cost_savings"]
     )
     licences = i["users"] * i["licence_cost_per_user_month"] * 12
@@ -127,9 +151,12 @@ def crm_by_hand(i: dict[str, float]) -> dict[str, float]:
 
     def clv(churn: float) -> float:
         years = int(i["customer_lifetime_years"])
-        return sum(
-            i["annual_margin_per_customer"] * (1 - churn) ** (t - 1) / (1 + i["discount_rate"]) ** t
-            for t in range(1, years + 1)
+        return lifetime_value(
+            i["annual_margin_per_customer"],
+            i["annual_margin_per_customer"],
+            years,
+            churn,
+            i["discount_rate"],
         )
 
     return {
@@ -142,7 +169,7 @@ def crm_by_hand(i: dict[str, float]) -> dict[str, float]:
         "customers_retained": retained,
         "retention_margin": retained * i["annual_margin_per_customer"],
         "hours_saved_per_year": hours,
-        "efficiency_gain": hours * i["loaded_hourly_cost"],
+        "efficiency_gain": hours * i["productivity_capture_rate"] * i["loaded_hourly_cost"],
         "annual_benefits": benefits,
         "annual_licence_cost": licences,
         "annual_running_cost": running,
@@ -187,13 +214,16 @@ def phoning_by_hand(i: dict[str, float]) -> dict[str, float]:
     deals = proposals * i["win_rate"]
     revenue = deals * i["average_deal_value"]
     margin = revenue * i["gross_margin_rate"]
-    direct = i["agent_cost"] + i["tool_cost"] + i["data_cost"] + i["management_cost"]
+    hours = i["calls_made"] / i["calls_per_hour"] + i["caller_fixed_hours"]
+    callers = hours * i["caller_hourly_cost"]
+    direct = callers + i["tool_cost"] + i["data_cost"] + i["management_cost"]
     total = direct + i["indirect_cost"]
-    yearly = i["average_deal_value"] * i["gross_margin_rate"]
-    years = int(i["customer_lifetime_years"])
-    ltv = sum(
-        yearly * (1 - i["annual_churn_rate"]) ** (t - 1) / (1 + i["discount_rate"]) ** t
-        for t in range(1, years + 1)
+    ltv = lifetime_value(
+        i["average_deal_value"] * i["gross_margin_rate"],
+        i["recurring_revenue"] * i["gross_margin_rate"],
+        int(i["customer_lifetime_years"]),
+        i["annual_churn_rate"],
+        i["discount_rate"],
     )
     channels = {}
     for channel in ("emailing", "paid_ads", "events", "outsourced_phoning"):
@@ -215,6 +245,8 @@ def phoning_by_hand(i: dict[str, float]) -> dict[str, float]:
         "calls_per_deal": i["calls_made"] / deals,
         "revenue": revenue,
         "gross_margin": margin,
+        "caller_hours": hours,
+        "agent_cost": callers,
         "direct_cost": direct,
         "total_cost": total,
         "net_gain": margin - total,
@@ -289,7 +321,7 @@ def test_impossible_phoning_cases() -> None:
             model,
             "realistic",
             {
-                "agent_cost": 0,
+                "caller_hourly_cost": 0,
                 "tool_cost": 0,
                 "data_cost": 0,
                 "management_cost": 0,
@@ -305,7 +337,7 @@ def test_phone_system_never_pays_back_when_it_loses_money() -> None:
     inputs = engine.scenario_inputs(model, "prudent", {"incremental_phone_cost": 5000})
     out = engine.compute(model, inputs)
     assert out["net_monthly_gain"] < 0
-    assert out["payback_months"] == DIV0
+    assert out["payback_months"] == -1  # never, shown as such; no #DIV/0! on the Dashboard
 
 
 @pytest.mark.parametrize("name", template.builtin_names())
@@ -349,7 +381,9 @@ def test_phoning_keys_are_the_agreed_ones() -> None:
         "win_rate",
         "average_deal_value",
         "gross_margin_rate",
-        "agent_cost",
+        "calls_per_hour",
+        "caller_fixed_hours",
+        "caller_hourly_cost",
         "tool_cost",
         "data_cost",
         "management_cost",

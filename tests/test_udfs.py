@@ -134,7 +134,7 @@ def test_a_column_against_a_row_gives_a_table() -> None:
 
 def test_division_by_zero_is_the_div0_error_text_not_an_exception() -> None:
     assert udfs.ROI(100, 0) == "#DIV/0!"
-    assert udfs.PAYBACKMONTHS(12000, -10) == DIV0
+    assert udfs.PAYBACKMONTHS(12000, -10) == -1  # never pays back: a number, not an error
     result = udfs.CAC(column([1000.0, 1000.0]), column([4.0, 0.0]))
     assert result.tolist() == [[250.0], ["#DIV/0!"]]  # what xlwings writes; Office.js: Div0
 
@@ -201,7 +201,7 @@ def test_a_rate_above_100_percent_says_it_is_probably_a_percentage() -> None:
     assert "lead_rate is 37, above 100 %" in message
     assert "a rate must be between 0 and 1" in message
     assert "37 is probably 37 %: enter 37% or 0.37" in message
-    message = bad_cell_message("LTV", 2400, 3, 0.2, [[0.08, 8.0]])
+    message = bad_cell_message("LTV", 2400, 1200, 3, 0.2, [[0.08, 8.0]])
     assert "discount_rate (column 2 of its range) is 8, above 100 %" in message
     assert "enter 8% or 0.08" in message
     message = bad_cell_message("DISCOUNTFACTOR", 250, 1)
@@ -210,7 +210,7 @@ def test_a_rate_above_100_percent_says_it_is_probably_a_percentage() -> None:
 
 
 def test_a_negative_rate_is_refused() -> None:
-    message = bad_cell_message("LTV", 2400, 3, -0.2, 0.08)
+    message = bad_cell_message("LTV", 2400, 1200, 3, -0.2, 0.08)
     assert "churn_rate is -0.2: a rate must be between 0 and 1" in message
 
 

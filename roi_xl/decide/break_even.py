@@ -32,7 +32,7 @@ KEY_DRIVERS: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {
     ),
     "phoning-b2b": (
         ("win_rate", ("deals_won", "cac")),
-        ("agent_cost", ("total_cost", "cost_per_meeting")),
+        ("caller_hourly_cost", ("total_cost", "cost_per_meeting")),
     ),
 }
 SCAN_POINTS = 2001

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from roi_xl.decide.break_even import BreakEven, break_even, key_drivers
-from roi_xl.decide.risk import DRAWS, RiskRange, risk_range
+from roi_xl.decide.risk import DRAWS, RiskRange, check_draws, risk_range
 from roi_xl.decide.sensitivity import Tornado, sensitivity
 from roi_xl.errors import InputError
 from roi_xl.model import engine
@@ -75,6 +75,11 @@ class Decision:
                 "p90": self.risk.p90,
                 "probability_below_zero": self.risk.probability_below_zero,
                 "errors": self.risk.errors,
+                "correlation": self.risk.correlation,
+                "prudent": shown(self.risk.prudent),
+                "prudent_percentile": self.risk.prudent_percentile,
+                "optimistic": shown(self.risk.optimistic),
+                "optimistic_percentile": self.risk.optimistic_percentile,
             },
         }
 
@@ -102,6 +107,7 @@ def decide(
     seed: int = 0,
     draws: int = DRAWS,
     solved: tuple[BreakEven, ...] | None = None,
+    correlation: Mapping[str, float] | None = None,
 ) -> Decision:
     """Tornado and break-evens around ``scenarios[base]``; risk over the three scenarios.
 
@@ -109,8 +115,7 @@ def decide(
     """
     if base not in SCENARIOS:
         raise InputError(f"unknown scenario '{base}' (choose {', '.join(SCENARIOS)})")
-    if draws < 1:
-        raise InputError(f"--draws must be at least 1; got {draws}")
+    check_draws(draws, seed)
     metric = model.headline[0]
     return Decision(
         model=model,
@@ -123,7 +128,7 @@ def decide(
             break_even(model, scenarios[base], driver, metric, companions)
             for driver, companions in key_drivers(model)
         ),
-        risk=risk_range(model, scenarios, metric, draws=draws, seed=seed),
+        risk=risk_range(model, scenarios, metric, draws, seed, correlation),
     )
 
 
@@ -194,3 +199,14 @@ def print_decision(
         f"{risk.probability_below_zero * 100:.1f} %"
         + (f"; {risk.errors:,} draws not computable" if risk.errors else "")
     )
+    console.print(
+        f"The scenarios on that range: prudent {format_value(risk.prudent, kind)} "
+        f"at P{_percentile(risk.prudent_percentile)}, optimistic "
+        f"{format_value(risk.optimistic, kind)} at P{_percentile(risk.optimistic_percentile)}; "
+        "inputs correlated "
+        + ", ".join(f"{group} {value:g}" for group, value in risk.correlation.items())
+    )
+
+
+def _percentile(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f}"

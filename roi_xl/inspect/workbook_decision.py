@@ -20,13 +20,14 @@ def decide_from(
     overrides: Mapping[str, float] | None = None,
     seed: int = 0,
     draws: int = DRAWS,
+    correlation: Mapping[str, float] | None = None,
 ) -> Decision:
     """Decide from a workbook (its inputs as typed, its selected scenario by default) or
     from a template (its defaults with ``overrides``, the realistic scenario by default)."""
     if Path(source).suffix.lower() == ".xlsx":
         if overrides:
             raise InputError("--set applies to a template; edit the workbook's Inputs instead")
-        decision = decide_read(read_workbook(source), base, seed, draws)
+        decision = decide_read(read_workbook(source), base, seed, draws, correlation)
         if decision is None:
             raise InputError(
                 f"{source}: an input is not a number; `roi-xl audit {source}` says which"
@@ -34,11 +35,15 @@ def decide_from(
         return decision
     model = load(source)
     scenarios = {s: engine.scenario_inputs(model, s, overrides) for s in SCENARIOS}
-    return decide(model, scenarios, base or "realistic", seed, draws)
+    return decide(model, scenarios, base or "realistic", seed, draws, None, correlation)
 
 
 def decide_read(
-    read: WorkbookRead, base: str | None = None, seed: int = 0, draws: int = DRAWS
+    read: WorkbookRead,
+    base: str | None = None,
+    seed: int = 0,
+    draws: int = DRAWS,
+    correlation: Mapping[str, float] | None = None,
 ) -> Decision | None:
     """Decide from what a workbook holds (None when an input is not a number); the
     break-evens the reader found are reused when the base is the workbook's selected one."""
@@ -48,4 +53,4 @@ def decide_read(
     selected = read.selected_scenario or "realistic"
     base = base or selected
     solved = tuple(b.result for b in read.break_evens) if base == selected else None
-    return decide(read.model, scenarios, base, seed, draws, solved or None)
+    return decide(read.model, scenarios, base, seed, draws, solved or None, correlation)

@@ -144,6 +144,61 @@ def scenario_payload(template: Template, result: ScenarioResult) -> dict[str, ob
     return payload
 
 
+def require_defined(template: Template, overrides: Mapping[str, float] | None = None) -> None:
+    """Refuse inputs that leave a figure undefined (an Excel error value) in any scenario.
+
+    A workbook written from them would show #DIV/0! and fail its own audit: no deal
+    signed leaves the cost per deal undefined, no cost leaves the ROI undefined. The
+    message names the scenario, the figure and the inputs at 0 it depends on.
+    """
+    for scenario, result in calculate(template, overrides=overrides).items():
+        for key, value in {**result.outputs, **planned_kpis(template, result)}.items():
+            if not isinstance(value, ExcelError):
+                continue
+            used = sorted(_inputs_used(template, key) & set(result.inputs))
+            zeros = [name for name in used if result.inputs[name] == 0]
+            culprits = ", ".join(f"{name} = 0" for name in zeros) or ", ".join(used)
+            raise InputError(
+                f"these inputs leave '{key}' undefined in the {scenario} scenario "
+                f"({value.text}, the workbook would show an error value); it depends on "
+                f"{culprits}"
+            )
+
+
+def planned_kpis(template: Template, result: ScenarioResult) -> dict[str, Value]:
+    """The monthly tabs' KPIs over the month's plan, as the Actuals sheet shows them."""
+    live: dict[str, object] = {**result.inputs, **result.outputs}
+    local = {
+        field.key: expr.evaluate(field.plan, live, FUNCTIONS).scalar()
+        for field in template.monthly.fields
+        if field.plan is not None
+    }
+    kpis: dict[str, Value] = {}
+    for kpi in template.monthly.kpis:
+        if expr.names(kpi.node) & set(local) != expr.names(kpi.node) & {
+            f.key for f in template.monthly.fields
+        }:
+            continue  # a figure with no plan: the plan column leaves the KPI blank
+        value = expr.evaluate(kpi.node, {**live, **local, **kpis}, FUNCTIONS).scalar()
+        kpis[kpi.key] = value
+    return kpis
+
+
+def _inputs_used(template: Template, key: str) -> set[str]:
+    """The inputs a metric or a monthly KPI (through its fields' plans) depends on."""
+    if key in template.metric_keys:
+        return expr.names(expanded(template, key))
+    kpi = next(k for k in template.monthly.kpis if k.key == key)
+    names = set(expr.names(kpi.node))
+    for field in template.monthly.fields:
+        if field.key in names and field.plan is not None:
+            names |= expr.names(field.plan)
+    found: set[str] = set()
+    for name in names:
+        found |= expr.names(expanded(template, name)) if name in template.metric_keys else {name}
+    return found
+
+
 def as_displayed(value: Value) -> float | str:
     """A value as Excel shows it: 15 significant digits, errors as their text.
 

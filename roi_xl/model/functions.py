@@ -50,6 +50,11 @@ class BusinessFunction:
         return result.to_objects()
 
 
+# What PAYBACKMONTHS gives when the upfront cost is never paid back: no month number can
+# be negative, so -1 is unambiguous, and a number (not an error value) keeps the Dashboard
+# and every ratio built on it clean; the "months" number format shows it as "never".
+PAYBACK_NEVER = -1.0
+
 SOURCE_PHONE = "Measuring Phone System ROI (seed 000)"
 SOURCE_CRM = "How to Measure CRM ROI with Key KPIs (seed 001)"
 SOURCE_PHONING = "Phoning B2B : calculer le retour sur investissement réel (seed 002)"
@@ -139,16 +144,24 @@ _DEFINITIONS: list[tuple[str, list[tuple[str, str, str]], str, str, str]] = [
     (
         "LTV",
         [
-            ("annual_margin", "Margin a customer brings per year", "amount"),
-            ("years", "Years the relationship lasts at most", "years"),
+            (
+                "first_year_margin",
+                "Margin of the first year: the deal signed, one-off and recurring parts together",
+                "amount",
+            ),
+            ("recurring_margin", "Margin a kept customer brings in each later year", "amount"),
+            ("years", "Years the relationship lasts at most, the first year included", "years"),
             ("churn_rate", "Share of customers lost each year", "rate"),
             ("discount_rate", "Yearly discount rate", "rate"),
         ],
-        "annual_margin * IF((1 - churn_rate) / (1 + discount_rate) = 1, years,"
-        " (1 - ((1 - churn_rate) / (1 + discount_rate)) ^ years)"
-        " / (1 - (1 - churn_rate) / (1 + discount_rate))) / (1 + discount_rate)",
-        "Customer lifetime value: yearly margin over the years, kept at (1 - churn) a year,"
-        " discounted at the end of each year.",
+        "IF(years <= 0, 0, first_year_margin + recurring_margin"
+        " * IF((1 - churn_rate) / (1 + discount_rate) = 1, MAX(years - 1, 0),"
+        " ((1 - churn_rate) / (1 + discount_rate)"
+        " - ((1 - churn_rate) / (1 + discount_rate)) ^ MAX(years, 1))"
+        " / (1 - (1 - churn_rate) / (1 + discount_rate))))",
+        "Customer lifetime value: the first year's margin as signed (not discounted), then the"
+        " recurring margin of each later year t, kept at (1 - churn)^t and discounted by"
+        " (1 + rate)^t. One year gives exactly the first year's margin.",
         SOURCE_PHONING,
     ),
     (
@@ -157,8 +170,9 @@ _DEFINITIONS: list[tuple[str, list[tuple[str, str, str]], str, str, str]] = [
             ("upfront_cost", "What is paid before any gain", "amount"),
             ("monthly_net_gain", "Gain per month after running costs", "amount"),
         ],
-        "upfront_cost / MAX(monthly_net_gain, 0)",
-        "Months to pay back the upfront cost; #DIV/0! when the monthly net gain is not positive.",
+        "IF(monthly_net_gain > 0, upfront_cost / monthly_net_gain, IF(upfront_cost > 0, -1, 0))",
+        'Months to pay back the upfront cost; -1 (shown as "never") when the monthly net gain'
+        " is not positive, 0 when there is nothing to pay back.",
         SOURCE_PHONE,
     ),
     (

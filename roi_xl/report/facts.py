@@ -23,6 +23,7 @@ from roi_xl.inspect.workbook_decision import decide_read
 from roi_xl.locale import Locale, load_locale
 from roi_xl.model import engine, timeline
 from roi_xl.model.excel_errors import ExcelError
+from roi_xl.model.functions import PAYBACK_NEVER
 from roi_xl.model.template import Template
 from roi_xl.typography import spaced
 from roi_xl.workbook.values import WorkbookValues, compute_values
@@ -95,6 +96,8 @@ class Numbers:
             return f"{self.plain(value, 2, 2 if tick else 0)}x"
         if kind == "factor":
             return self.plain(value, 4)
+        if kind == "months" and value == PAYBACK_NEVER:
+            return self.locale.unit("never")
         if kind == "months":
             shown = self.plain(value, 1, 1 if tick else 0)
             return f"{shown} {self.locale.unit_of('months', round(value, 1))}"

@@ -19,6 +19,7 @@ from pathlib import Path
 from string import Template as Text
 
 from roi_xl import __version__
+from roi_xl.decide.risk import ACROSS
 from roi_xl.decide.sensitivity import MOVES
 from roi_xl.inspect.reader import WorkbookRead
 from roi_xl.model import engine
@@ -167,7 +168,8 @@ def _summary(f: Facts) -> str:
         value = f.num(first.value, f.kind(first.driver)) if first.found else "–"
         tiles.append(_tile(w("break_even"), value, _clean(f.label(first.driver))))
     if f.risk is not None:
-        spread = f"{f.num(f.risk.p10, 'percent')} – {f.num(f.risk.p90, 'percent')}"
+        kind = f.kind(f.risk.metric)
+        spread = f"{f.num(f.risk.p10, kind)} – {f.num(f.risk.p90, kind)}"
         loss = f.numbers.format(f.risk.probability_below_zero, "percent")
         chance = f"{w.text['loss_probability']}{w.text['colon']}{loss}"
         tiles.append(_tile(w("risk_range"), spread, chance))
@@ -183,8 +185,8 @@ def _summary(f: Facts) -> str:
             period=escape(f.model.period[f.lang]),
             multiple=f"<b>{f.output(f.base, f.multiple)}</b>",
             draws=f.numbers.plain(f.risk.draws, 0),
-            p10=f.num(f.risk.p10, "percent"),
-            p90=f.num(f.risk.p90, "percent"),
+            p10=f.num(f.risk.p10, f.kind(f.risk.metric)),
+            p90=f.num(f.risk.p90, f.kind(f.risk.metric)),
             loss=f.num(f.risk.probability_below_zero, "percent"),
         )
         verdict = f'<p class="verdict">{sentence}</p>'
@@ -687,15 +689,28 @@ def _companion(f: Facts, key: str, value: engine.Value, base: engine.Value) -> s
     )
 
 
+def _percentile(f: Facts, value: float | None) -> str:
+    """A scenario's place on the range: "P2.7", or a dash when it has no value."""
+    return "–" if value is None else f"P{f.numbers.plain(value, 1)}"
+
+
 def _risk(f: Facts) -> str:
     w, risk = f.words, f.risk
     assert risk is not None
+    kind = f.kind(risk.metric)
     rows = [
-        [w("p10"), f.num(risk.p10, "percent")],
-        [w("p50"), f.num(risk.p50, "percent")],
-        [w("p90"), f.num(risk.p90, "percent")],
+        [w("p10"), f.num(risk.p10, kind)],
+        [w("p50"), f.num(risk.p50, kind)],
+        [w("p90"), f.num(risk.p90, kind)],
         [w("below_zero"), f"<b>{f.num(risk.probability_below_zero, 'percent')}</b>"],
-        [w("realistic_roi"), f.num(risk.deterministic, "percent")],
+        [w("realistic_roi"), f.num(risk.deterministic, kind)],
+        *(
+            [w(f"{name}_on_range", at=_percentile(f, at)), f.num(value, kind)]
+            for name, value, at in (
+                ("prudent", risk.prudent, risk.prudent_percentile),
+                ("optimistic", risk.optimistic, risk.optimistic_percentile),
+            )
+        ),
     ]
     if risk.errors:
         rows.append([w("no_result"), f.numbers.plain(risk.errors, 0)])
@@ -707,13 +722,18 @@ def _risk(f: Facts) -> str:
     chart = report_charts.histogram(
         risk.values.tolist(),
         markers,
-        lambda v: f.numbers.format(v, "percent", style="tick"),
+        lambda v: f.numbers.format(v, kind, style="tick"),
         w.text["chart_risk"],
     )
     draws = f.numbers.plain(risk.draws, 0)
+    within = ", ".join(
+        f"{w('across_groups') if k == ACROSS else f.numbers.locale.section(k)} "
+        f"{f.numbers.plain(v, 2)}"
+        for k, v in risk.correlation.items()
+    )
     return (
         f"<h3>{w('risk')}</h3>"
-        + _help(w("risk_help", draws=draws, seed=str(risk.seed)))
+        + _help(w("risk_help", draws=draws, seed=str(risk.seed), correlation=escape(within)))
         + _grid(_table([w("measure"), ""], rows, ["", "n"]), _figure(chart, w("chart_risk")))
     )
 

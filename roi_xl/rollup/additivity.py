@@ -2,7 +2,8 @@
 
 A roll-up must never add up a price or a rate. Each figure gets a *degree*: 1 when it grows
 with the size of a branch (calls, costs, revenue), 0 when it does not (rates, prices, ROI).
-Count inputs are sizes; percents, years, days, seconds and scores are not. Whether a currency
+Count inputs are sizes, unless their unit is a count per something (calls/h, a pace);
+percents, years, days, seconds and scores are not. Whether a currency
 or hours input is a size (a cost) or a per-unit figure (an average deal value, an hourly cost)
 is inferred from the template's formulas: ``deals_won * average_deal_value`` is a size only if
 the price is not one, ``gross_margin - total_cost`` needs both sides of one degree, and
@@ -84,11 +85,16 @@ def product_factors(name: str) -> list[str]:
 # ------------------------------------------------------------------ degrees
 
 
+def is_per_unit(unit: str) -> bool:
+    """A unit such as "calls/h": a pace, not a quantity a branch holds."""
+    return "/" in unit
+
+
 def _degrees(template: Template, trees: Mapping[str, expr.Node]) -> dict[str, Form]:
     """Every input's and metric's degree, the open ones solved from the formulas' constraints."""
     forms: dict[str, Form] = {}
     for item in template.inputs:
-        if item.kind in SIZE_KINDS:
+        if item.kind in SIZE_KINDS and not is_per_unit(item.unit):
             forms[item.key] = {"": 1.0}
         elif item.kind in MAYBE_SIZE_KINDS:
             forms[item.key] = {item.key: 1.0}

@@ -95,7 +95,7 @@ class Styles:
         if kind == "currency":
             small = number is not None and 0 < abs(number) < 100
             return "currency_precise" if small else "currency"
-        if kind in ("percent", "multiple", "factor"):
+        if kind in ("percent", "multiple", "factor", "months"):
             return kind
         if kind == "count":
             if number is not None and not float(number).is_integer():

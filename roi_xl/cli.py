@@ -20,7 +20,12 @@ from rich.table import Table
 
 from roi_xl.batch import generate_batch
 from roi_xl.calls import CallOptions, analyse_calls, print_summary
-from roi_xl.calls.analysis import DEFAULT_CALLBACK_WINDOW, DEFAULT_COUNTRY, DEFAULT_TIME_ZONE
+from roi_xl.calls.analysis import (
+    DEFAULT_CALLBACK_WINDOW,
+    DEFAULT_COUNTRY,
+    DEFAULT_SERVICE_LEVEL,
+    DEFAULT_TIME_ZONE,
+)
 from roi_xl.calls.hours import DEFAULT_BUSINESS_HOURS
 from roi_xl.calls.to_workbook import workbook_figures
 from roi_xl.decide.decision import print_decision
@@ -331,7 +336,12 @@ CountryOption = Annotated[
     str, typer.Option("--country", help="Region for numbers without +country code.")
 ]
 MapOption = Annotated[
-    str | None, typer.Option("--map", help="Preset (generic, call-tracking, queue-log) or .toml.")
+    str | None,
+    typer.Option(
+        "--map",
+        help="Preset (asterisk-cdr, call-tracking, callrail, generic, queue-log, ringcentral, "
+        "twilio) or .toml.",
+    ),
 ]
 ZoneOption = Annotated[str, typer.Option("--tz", help="Time zone of the log (IANA name).")]
 HoursOption = Annotated[
@@ -342,8 +352,35 @@ WindowOption = Annotated[
 ]
 
 
+ExcludeOption = Annotated[
+    Path | None,
+    typer.Option("--exclude-numbers", help="Spam and wrong numbers, one a line: not lost calls."),
+]
+KnownOption = Annotated[
+    Path | None,
+    typer.Option("--known-numbers", help="Existing customers' numbers, one a line."),
+]
+LevelOption = Annotated[
+    float,
+    typer.Option("--service-level-seconds", help="Service level: answered within this wait."),
+]
+BaselineOption = Annotated[
+    str | None, typer.Option("--baseline", help="Baseline window FIRST..LAST (local dates).")
+]
+TestOption = Annotated[
+    str | None, typer.Option("--test", help="Test window FIRST..LAST (local dates).")
+]
+
+
 def _analyse(
-    path: Path, country: str, mapping: str | None, tz: str, hours: str, window: int, quiet: bool
+    path: Path,
+    country: str,
+    mapping: str | None,
+    tz: str,
+    hours: str,
+    window: int,
+    quiet: bool,
+    **more: Any,
 ):
     options = CallOptions(
         mapping=mapping,
@@ -351,6 +388,7 @@ def _analyse(
         time_zone=tz,
         business_hours=hours,
         callback_window_minutes=window,
+        **more,
     )
     with ProgressBar(console=error_console, transient=True, disable=quiet) as bar:
         task = bar.add_task("reading the call log", total=1.0)
@@ -371,9 +409,27 @@ def calls(
     tz: ZoneOption = DEFAULT_TIME_ZONE,
     business_hours: HoursOption = DEFAULT_BUSINESS_HOURS,
     callback_window: WindowOption = DEFAULT_CALLBACK_WINDOW,
+    exclude_numbers: ExcludeOption = None,
+    known_numbers: KnownOption = None,
+    service_level_seconds: LevelOption = DEFAULT_SERVICE_LEVEL,
+    baseline: BaselineOption = None,
+    test: TestOption = None,
 ) -> None:
-    """Monthly phone KPIs from a call log: answered, missed, abandoned, speed, repeat callers..."""
-    result = _analyse(path, country, mapping, tz, business_hours, callback_window, as_json)
+    """Monthly and weekly phone KPIs from a call log: answered, missed, recovered, speed..."""
+    result = _analyse(
+        path,
+        country,
+        mapping,
+        tz,
+        business_hours,
+        callback_window,
+        as_json,
+        exclude_numbers=exclude_numbers,
+        known_numbers=known_numbers,
+        service_level_seconds=service_level_seconds,
+        baseline=baseline,
+        test=test,
+    )
     if as_json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return

@@ -890,7 +890,7 @@ def test_summary_tables(tmp_path: Path) -> None:
     print_summary(result, console)
     text = console.export_text()
     assert "Inbound calls per month" in text and "2026-01" in text
-    assert "Rows read 8 = counted 5 + rejected 3" in text
+    assert "Rows read 8 = calls counted 5 + rejected 3 + legs merged into calls 0" in text
     assert "add it under [statuses] of a mapping file" in text  # brackets shown, not eaten
     assert "Calls by source" in text and "Google Ads" in text
     empty = Console(record=True, width=120)

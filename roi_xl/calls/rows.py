@@ -39,6 +39,11 @@ def judge(run: Run) -> None:
         if "first_time" in run.columns
         else "NULL::BOOLEAN"
     )
+    child = (
+        f"nullif(trim({col('parent_call_id')}), '') IS NOT NULL"
+        if "parent_call_id" in run.columns
+        else "FALSE"
+    )
     group = (
         "coalesce("
         + ", ".join(
@@ -56,6 +61,7 @@ def judge(run: Run) -> None:
                 {_naive(run, col("started_at"))} AS naive,
                 {col("direction")} AS direction_raw, dm.word AS direction_word,
                 {direction} AS direction, {first_time} AS first_time, {group} AS grp,
+                {child} AS child,
                 {col("status")} AS status_raw, sm.word AS status,
                 {col("wait_seconds")} AS wait_raw, {_seconds(col("wait_seconds"))} AS wait_s,
                 {col("wait_ends_at")} AS wait_end_raw,
@@ -75,7 +81,8 @@ def judge(run: Run) -> None:
             SELECT *, timezone({quote_literal(run.zone)}, ts) AS local FROM parsed
         )
         SELECT rid, line, epoch(ts) AS t, status, status = 'answered' AS answered,
-            direction = 'inbound' AS inbound, grp, first_time, coalesce(known, FALSE) AS known,
+            direction = 'inbound' AS inbound, grp, child, first_time,
+            coalesce(known, FALSE) AS known,
             coalesce(wait_s, epoch(wait_end) - epoch(ts)) AS wait,
             coalesce(outcome, '{UNSPECIFIED}') AS outcome,
             coalesce(outcome = 'spam', FALSE) OR coalesce(listed, FALSE) AS spam,
@@ -183,14 +190,19 @@ def _timestamp(run: Run, text: str) -> str:
 
 
 def _naive(run: Run, text: str) -> str:
-    """SQL: the wall-clock time the text gives, ignoring any offset (to find DST gaps)."""
+    """SQL: the wall-clock time the text gives, ignoring any offset (to find DST gaps).
+
+    Read the way ``_timestamp`` reads it: DuckDB's TIMESTAMP cast alone would also take
+    '2026-03-07 08:00 PM' as 08:00.
+    """
     if text == "NULL::VARCHAR":
         return "NULL::TIMESTAMP"
-    tries = [f"try_cast({text} AS TIMESTAMP)"]
     local = [f for f in run.mapping.timestamp_formats if "%z" not in f.lower()]
-    if local:
-        tries.append(f"try_strptime(trim({text}), {sql_list(local)})")
-    return f"coalesce({', '.join(tries)})"
+    fallback = f"try_strptime(trim({text}), {sql_list(local)})" if local else "NULL::TIMESTAMP"
+    return (
+        f"CASE WHEN try_cast({text} AS TIMESTAMPTZ) IS NOT NULL "
+        f"THEN try_cast({text} AS TIMESTAMP) ELSE {fallback} END"
+    )
 
 
 def _seconds(text: str) -> str:

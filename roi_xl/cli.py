@@ -453,10 +453,22 @@ def import_calls(
     business_hours: HoursOption = DEFAULT_BUSINESS_HOURS,
     callback_window: WindowOption = DEFAULT_CALLBACK_WINDOW,
     template_file: TemplateOption = None,
+    exclude_numbers: ExcludeOption = None,
+    known_numbers: KnownOption = None,
 ) -> None:
     """Write a call log's monthly figures into the monthly tabs of a workbook, nothing else."""
     supplied = _supplied(template_file)
-    result = _analyse(path, country, mapping, tz, business_hours, callback_window, as_json)
+    result = _analyse(
+        path,
+        country,
+        mapping,
+        tz,
+        business_hours,
+        callback_window,
+        as_json,
+        exclude_numbers=exclude_numbers,
+        known_numbers=known_numbers,
+    )
     model = workbook_template(into, supplied)
     figures, grids = workbook_figures(model, result)
     report = import_figures(into, figures, grids, force=force, supplied=supplied)
@@ -470,8 +482,8 @@ def import_calls(
         )
         return
     console.print(
-        f"{result.rows_read} rows read = {result.rows_counted} counted + "
-        f"{result.rows_rejected} rejected"
+        f"{result.rows_read} rows read = {result.rows_counted} calls counted + "
+        f"{result.rows_rejected} rejected + {result.legs_merged} legs merged into calls"
     )
     imported = ", ".join(report.imported) or "none"
     console.print(f"Months imported into [bold]{escape(str(into))}[/]: {escape(imported)}")

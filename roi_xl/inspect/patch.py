@@ -32,6 +32,7 @@ from defusedxml import ElementTree as SafeXml
 
 from roi_xl.errors import InputError, RoiXlError
 from roi_xl.files import locked, partial_file, usual_mode
+from roi_xl.inspect.cached import refresh_cached_values
 from roi_xl.inspect.findings import shown
 from roi_xl.inspect.guard import NS_MAIN, NS_PKG_REL, custom_properties, part_name, scan
 from roi_xl.inspect.reader import recorded_period, recorded_template
@@ -136,6 +137,7 @@ class ImportReport:
     calc_on_load: str  # "already set" or "set": fullCalcOnLoad on xl/workbook.xml's calcPr
     written: bool
     notes: list[str] = field(default_factory=list)
+    formulas_refreshed: int = 0  # formula cells given their recomputed cached value
 
     @property
     def overwritten(self) -> list[CellChange]:
@@ -152,6 +154,7 @@ class ImportReport:
             "unchanged": self.unchanged,
             "calc_on_load": self.calc_on_load,
             "written": self.written,
+            "formulas_refreshed": self.formulas_refreshed,
             "notes": self.notes,
         }
 
@@ -215,6 +218,11 @@ def _import_figures(
             )
         _check_conflicts(source, plans, force)
         patched = {plan.part: _patch_sheet(plan) for plan in plans if plan.writes}
+        refreshed = None
+        if patched:
+            refreshed = refresh_cached_values(
+                source, archive, patched, (model, layout), parts, _apply
+            )
         calc_on_load = "unchanged (nothing written)"
         if patched:
             workbook = archive.read(WORKBOOK_PART)
@@ -226,7 +234,12 @@ def _import_figures(
         if written:
             _write_package(source, target, archive, patched)
     changes = [w.change for plan in plans for w in plan.writes]
-    if changes:
+    if changes and refreshed is not None:
+        notes.append(
+            f"{refreshed} formula cell(s) hold their recomputed values: the workbook is right "
+            "without recalculation"
+        )
+    elif changes:
         notes.append(
             "formulas keep their previous cached values until the workbook is recalculated: "
             "Excel does it on open (fullCalcOnLoad); LibreOffice needs Data > Calculate > "
@@ -242,6 +255,7 @@ def _import_figures(
         unchanged=sum(plan.unchanged for plan in plans),
         calc_on_load=calc_on_load,
         written=written,
+        formulas_refreshed=refreshed or 0,
         notes=notes,
     )
 

@@ -56,9 +56,11 @@ LOCALES = ("en-US", "fr-FR")
 
 JANUARY = {
     "calls_received": 1200,
-    "calls_answered": 1020,
+    "calls_spam": 100,
+    "calls_answered": 920,
     "calls_missed": 180,
     "calls_abandoned": 60,
+    "missed_not_recovered": 120,
     "qualified_leads": 400,
     "bookings": 120,
     "revenue": 96000.0,
@@ -66,9 +68,11 @@ JANUARY = {
 }
 FEBRUARY = {
     "calls_received": 1100,
-    "calls_answered": 990,
+    "calls_spam": 90,
+    "calls_answered": 900,
     "calls_missed": 110,
     "calls_abandoned": 40,
+    "missed_not_recovered": 70,
     "qualified_leads": 380,
     "bookings": 130,
     "revenue": 104000.5,
@@ -273,7 +277,7 @@ def test_numbers_are_written_as_numbers(workbook: Path) -> None:
     assert b'<c r="C5" s="14"><v>1200</v></c>' in xml
     assert b"<v>0.30000000000000004</v>" in xml
     values = cell_values(workbook, "2026-01")
-    assert values["C5"] == 1200 and values["C11"] == 0.1 + 0.2
+    assert values["C5"] == 1200 and values["C13"] == 0.1 + 0.2
 
 
 @pytest.mark.parametrize(
@@ -397,13 +401,15 @@ def test_recalculated_actuals_show_the_imported_figures(
         if figures is None:
             assert rate in (None, "")
         else:
-            expected = figures["calls_answered"] / figures["calls_received"]
+            expected = figures["calls_answered"] / (
+                figures["calls_received"] - figures["calls_spam"]
+            )
             assert rate == pytest.approx(expected)
     ytd = values[cell(actuals.field_rows["calls_received"], actuals.ytd_col)]
     assert ytd == pytest.approx(JANUARY["calls_received"] + FEBRUARY["calls_received"])
     january = cell_values(recalculated.imported[locale], "2026-01")
     rate_row = layout.monthly.kpi_rows["answer_rate"]
-    assert january[cell(rate_row, MONTH_ACTUAL_COL)] == pytest.approx(1020 / 1200)
+    assert january[cell(rate_row, MONTH_ACTUAL_COL)] == pytest.approx(920 / (1200 - 100))
     assert january[cell(layout.monthly.heatmap_check_row or 0, MONTH_ACTUAL_COL)] == 0
 
 
@@ -484,13 +490,13 @@ def test_different_values_are_refused_and_nothing_is_written(workbook: Path) -> 
     message = str(caught.value)
     assert str(workbook) in message and "figure_conflict" in message and "--force" in message
     assert "2026-01: sheet '2026-01' cell C5 (calls_received): 1,200 in the file, 1,250" in message
-    assert "2026-02: sheet '2026-02' cell C11 (revenue): 104,000.5 in the file, 99.5" in message
-    assert "cell Q27 (heatmap weekday 1 hour 9): 4 in the file, 5 imported" in message
+    assert "2026-02: sheet '2026-02' cell C13 (revenue): 104,000.5 in the file, 99.5" in message
+    assert "cell Q30 (heatmap weekday 1 hour 9): 4 in the file, 5 imported" in message
     found = {(c.month, c.cell, c.old, c.new) for c in caught.value.conflicts}
     assert found == {
         ("2026-01", "C5", 1200.0, 1250.0),
-        ("2026-02", "C11", 104000.5, 99.5),
-        ("2026-01", "Q27", 4.0, 5.0),
+        ("2026-02", "C13", 104000.5, 99.5),
+        ("2026-01", "Q30", 4.0, 5.0),
     }
     assert not list(workbook.parent.glob("*.partial"))
 
@@ -502,11 +508,11 @@ def test_force_overwrites(workbook: Path) -> None:
     )
     assert [(c.cell, c.old, c.new) for c in report.overwritten] == [
         ("C5", 1200.0, 1250.0),
-        ("C7", 180.0, 230.0),
+        ("C8", 180.0, 230.0),
     ]
     assert report.unchanged == len(JANUARY) - 2
     values = cell_values(workbook, "2026-01")
-    assert values["C5"] == 1250 and values["C7"] == 230 and values["C6"] == 1020
+    assert values["C5"] == 1250 and values["C8"] == 230 and values["C7"] == 920
 
 
 def test_identical_values_pass_and_leave_the_file_untouched(workbook: Path) -> None:
@@ -627,7 +633,7 @@ def test_a_deleted_key_row_is_refused(workbook: Path) -> None:
     rewrite_part(
         workbook,
         sheet_part(workbook, "2026-02"),
-        lambda xml: re.sub(rb'<row r="11" .*?</row>', b"", xml),
+        lambda xml: re.sub(rb'<row r="13" .*?</row>', b"", xml),
     )
     with pytest.raises(FigureImportError, match=r"sheet '2026-02'.*'revenue'.*row_missing"):
         import_figures(workbook, FIGURES)
@@ -642,15 +648,15 @@ def test_missing_cells_and_rows_are_inserted_in_order(workbook: Path) -> None:
 
     def strip(xml: bytes) -> bytes:
         xml = xml.replace(b'<c r="C5" s="14"/>', b"")  # a cell missing inside its row
-        xml = re.sub(rb'<row r="27" .*?</row>', b"", xml)  # a whole grid row missing
-        return re.sub(rb'(<row r="28" [^>]*)>.*?</row>', rb"\1/>", xml)  # a row left empty
+        xml = re.sub(rb'<row r="30" .*?</row>', b"", xml)  # a whole grid row missing
+        return re.sub(rb'(<row r="31" [^>]*)>.*?</row>', rb"\1/>", xml)  # a row left empty
 
     rewrite_part(workbook, part, strip)
     import_figures(workbook, {"2026-01": JANUARY}, GRIDS)
     xml = parts(workbook)[part]
     root = ET.fromstring(xml)
     rows = [int(row.get("r")) for row in root.iter(f"{NS_MAIN}row")]
-    assert rows == sorted(rows) and 27 in rows and 28 in rows
+    assert rows == sorted(rows) and 30 in rows and 31 in rows
     for row in root.iter(f"{NS_MAIN}row"):
         cols = [openpyxl.utils.column_index_from_string(re.sub(r"\d", "", c.get("r"))) for c in row]
         assert cols == sorted(cols), f"row {row.get('r')} cells out of order"
@@ -661,7 +667,7 @@ def test_missing_cells_and_rows_are_inserted_in_order(workbook: Path) -> None:
     values = cell_values(workbook, "2026-01")
     assert values["C5"] == 1200
     grid = GRIDS["2026-01"]
-    assert values["Q27"] == grid[0][9] and values["Q28"] == grid[1][9]
+    assert values["Q30"] == grid[0][9] and values["Q31"] == grid[1][9]
 
 
 # ----------------------------------------------------- 6. writing safely

@@ -146,6 +146,7 @@ def _periods(
                 count(*) FILTER (WHERE inbound AND NOT answered AND NOT business) AS missed_after,
                 count(*) FILTER (WHERE inbound AND spam) AS spam,
                 count(*) FILTER (WHERE inbound AND answered AND spam) AS spam_answered,
+                count(*) FILTER (WHERE inbound AND status = 'abandoned' AND spam) AS spam_abandoned,
                 count(*) FILTER (WHERE inbound AND answered AND NOT spam AND wait <= {level})
                     AS within_level,
                 count(wait) FILTER (WHERE inbound AND answered) AS waits,
@@ -291,30 +292,34 @@ def _grids(run: Run, months: dict[str, PeriodFigures], total: PeriodFigures) -> 
     for figures in (total, *months.values()):
         figures.missed_by_weekday_hour = empty_grid()
         figures.abandoned_by_weekday_hour = empty_grid()
+        figures.spam_missed_by_weekday_hour = empty_grid()
     rows = run.con.execute(
         """
         SELECT grouping(month), month, dow, hour, count(*),
-            count(*) FILTER (WHERE status = 'abandoned')
+            count(*) FILTER (WHERE status = 'abandoned'), count(*) FILTER (WHERE spam)
         FROM counted WHERE inbound AND NOT answered
         GROUP BY GROUPING SETS ((month, dow, hour), (dow, hour))
         """
     ).fetchall()
-    for is_total, month, dow, hour, count, abandoned in rows:
+    for is_total, month, dow, hour, count, abandoned, spam in rows:
         target = total if is_total else months[_month(month)]
         target.missed_by_weekday_hour[int(dow) - 1][int(hour)] = int(count)
         target.abandoned_by_weekday_hour[int(dow) - 1][int(hour)] = int(abandoned)
+        target.spam_missed_by_weekday_hour[int(dow) - 1][int(hour)] = int(spam)
 
 
 def _figures(row: tuple[Any, ...]) -> PeriodFigures:
     (_, _, received, answered, abandoned, voicemail, median, p90, business, after) = row[:10]
-    (spam, spam_answered, within, waits, outbound, connected, recovered_calls) = row[10:17]
-    lost_calls = row[17]
-    outcomes = row[18 : 18 + len(OUTCOMES) + 1]
+    (spam, spam_answered, spam_abandoned, within, waits, outbound, connected) = row[10:17]
+    recovered_calls, lost_calls = row[17:19]
+    outcomes = row[19 : 19 + len(OUTCOMES) + 1]
     unique, repeat, not_recovered, by_callback, by_retry, first_time = row[-6:]
     received, answered = int(received), int(answered)
     clean, clean_answered = received - int(spam), answered - int(spam_answered)
     return PeriodFigures(
         spam=int(spam),
+        spam_answered=int(spam_answered),
+        spam_abandoned=int(spam_abandoned),
         answer_rate_excluding_spam=clean_answered / clean if clean else None,
         service_level=int(within) / clean if clean and waits else None,
         outbound=int(outbound),

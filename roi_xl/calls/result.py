@@ -76,6 +76,8 @@ class PeriodFigures:
     missed_after_hours: int = 0
     missed_not_recovered: int = 0
     spam: int = 0
+    spam_answered: int = 0
+    spam_abandoned: int = 0
     answer_rate_excluding_spam: float | None = None
     service_level: float | None = None
     outbound: int = 0
@@ -92,9 +94,21 @@ class PeriodFigures:
     by_campaign: dict[str, SourceCounts] = field(default_factory=dict)
     missed_by_weekday_hour: Grid = field(default_factory=empty_grid)
     abandoned_by_weekday_hour: Grid = field(default_factory=empty_grid)
+    spam_missed_by_weekday_hour: Grid = field(default_factory=empty_grid)
+
+    @property
+    def missed_excluding_spam_by_weekday_hour(self) -> Grid:
+        """Missed calls but spam per weekday x hour: the model's basis."""
+        return [
+            [all_ - spam for all_, spam in zip(row, spam_row, strict=True)]
+            for row, spam_row in zip(
+                self.missed_by_weekday_hour, self.spam_missed_by_weekday_hour, strict=True
+            )
+        ]
 
     def to_dict(self, grid: bool = True) -> dict[str, Any]:
         data = asdict(self)
+        del data["spam_missed_by_weekday_hour"]
         if not grid:
             del data["missed_by_weekday_hour"]
             del data["abandoned_by_weekday_hour"]

@@ -27,7 +27,7 @@ from roi_xl.calls.analysis import (
     DEFAULT_TIME_ZONE,
 )
 from roi_xl.calls.hours import DEFAULT_BUSINESS_HOURS
-from roi_xl.calls.to_workbook import workbook_figures
+from roi_xl.calls.to_workbook import window_inputs, workbook_figures
 from roi_xl.decide.decision import print_decision
 from roi_xl.decide.risk import DRAWS
 from roi_xl.demo import write_demo
@@ -455,6 +455,15 @@ def import_calls(
     template_file: TemplateOption = None,
     exclude_numbers: ExcludeOption = None,
     known_numbers: KnownOption = None,
+    baseline: BaselineOption = None,
+    test: TestOption = None,
+    windows: Annotated[
+        bool,
+        typer.Option(
+            "--windows",
+            help="Also set the model's before/after rates from --baseline and --test.",
+        ),
+    ] = False,
 ) -> None:
     """Write a call log's monthly figures into the monthly tabs of a workbook, nothing else."""
     supplied = _supplied(template_file)
@@ -468,10 +477,17 @@ def import_calls(
         as_json,
         exclude_numbers=exclude_numbers,
         known_numbers=known_numbers,
+        baseline=baseline,
+        test=test,
     )
     model = workbook_template(into, supplied)
     figures, grids = workbook_figures(model, result)
-    report = import_figures(into, figures, grids, force=force, supplied=supplied)
+    inputs = window_inputs(model, result) if windows else None
+    if inputs and not as_json:
+        console.print("Inputs the windows set, in every scenario (no other input changes):")
+        for key, value in inputs.items():
+            console.print(f"  {key} = {value:.4f}")
+    report = import_figures(into, figures, grids, force=force, supplied=supplied, inputs=inputs)
     if as_json:
         print(
             json.dumps(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from typer.testing import CliRunner
 
 from roi_xl.calls import CallAnalysis, CallLogError, CallOptions, analyse_calls
 from roi_xl.cli import app
+from roi_xl.inspect.reader import read_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples" / "calls"
@@ -190,3 +192,85 @@ def test_cli_json_has_the_new_figures() -> None:
     assert set(data["windows"]) == {"baseline", "test"}
     bad = CliRunner().invoke(app, ["calls", str(SAMPLES / "twilio-calls.csv"), "--test", "x"])
     assert bad.exit_code == 2 and "expected two dates FIRST..LAST" in bad.output
+
+
+# ------------------------------------------------------------ end to end, into a workbook
+
+
+@pytest.fixture(scope="module")
+def blank_workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("workbook") / "phones.xlsx"
+    outcome = CliRunner().invoke(
+        app, ["new", "phone-system", "-o", str(path), "--start", "2026-01", "--months", "3"]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    return path
+
+
+@pytest.mark.parametrize(
+    "name", ["calls-2026-q1.csv", *[name for name, *_ in PRESETS]], ids=lambda n: n
+)
+def test_shipped_samples_end_to_end(name: str, blank_workbook: Path, tmp_path: Path) -> None:
+    """calls, import-calls, then audit: exit 0 each time, no recalculation in between."""
+    workbook = Path(shutil.copy(blank_workbook, tmp_path / "phones.xlsx"))
+    log = ["--tz", ZONE, "--exclude-numbers", str(BLOCKED)]
+    runner = CliRunner()
+    shown = runner.invoke(app, ["calls", str(SAMPLES / name), *log])
+    assert shown.exit_code == 0, shown.output
+    imported = runner.invoke(
+        app, ["import-calls", str(SAMPLES / name), "--into", str(workbook), *log, "--json"]
+    )
+    assert imported.exit_code == 0, imported.output
+    report = json.loads(imported.stdout)["import"]
+    assert report["formulas_refreshed"] > 0
+    audit = runner.invoke(app, ["audit", str(workbook)])
+    assert audit.exit_code == 0, audit.output
+    read = read_workbook(workbook)
+    assert [f.rule for f in read.findings if f.severity == "error"] == []
+    if name != "calls-2026-q1.csv":
+        march = read.actuals["2026-03"]
+        # on the model's basis: D's spam call apart, E the one lost caller
+        assert (march["calls_received"], march["calls_spam"]) == (9, 1)
+        assert (march["calls_answered"], march["calls_missed"]) == (4, 4)
+        assert march["missed_not_recovered"] == 1
+
+
+def test_windows_set_only_the_before_and_after_rates(blank_workbook: Path, tmp_path: Path) -> None:
+    workbook = Path(shutil.copy(blank_workbook, tmp_path / "phones.xlsx"))
+    before = read_workbook(workbook)
+    outcome = CliRunner().invoke(
+        app,
+        [
+            "import-calls",
+            str(SAMPLES / "asterisk-Master.csv"),
+            "--into",
+            str(workbook),
+            "--tz",
+            ZONE,
+            "--exclude-numbers",
+            str(BLOCKED),
+            "--baseline",
+            "2026-03-06..2026-03-07",
+            "--test",
+            "2026-03-08..2026-03-09",
+            "--windows",
+        ],
+    )
+    assert outcome.exit_code == 0, outcome.output
+    assert "answer_rate_before = 0.4000" in outcome.output  # listed before writing
+    after = read_workbook(workbook)
+    # spam-free: 2 of 5 answered before (B again, C), 2 of 3 after (F again, G); no abandon
+    expected = {
+        "answer_rate_before": 2 / 5,
+        "answer_rate_after": 2 / 3,
+        "abandonment_rate_before": 0.0,
+        "abandonment_rate_after": 0.0,
+    }
+    for scenario, numbers in after.scenarios.items():
+        changed = {
+            key: value
+            for key, value in numbers.inputs.items()
+            if value != before.scenarios[scenario].inputs[key]
+        }
+        assert changed == pytest.approx(expected)
+    assert not any(f.rule == "stale_value" for f in after.findings)

@@ -77,6 +77,7 @@ def aggregate(
         line_numbers_exact=run.loaded.lines_exact,
         definitions=dict(DEFINITIONS),
         legs_merged=legs_merged,
+        has_outcomes="outcome" in run.columns,
         service_level_seconds=run.service_level_seconds,
         weeks=dict(sorted(weeks.items())),
         windows=window_figures,

@@ -209,6 +209,7 @@ class CallAnalysis:
     line_numbers_exact: bool = True
     definitions: dict[str, str] = field(default_factory=dict)
     legs_merged: int = 0
+    has_outcomes: bool = False  # the log says what came of its calls (an outcome column)
     service_level_seconds: float = 20.0
     weeks: dict[str, PeriodFigures] = field(default_factory=dict)
     windows: dict[str, WindowFigures] = field(default_factory=dict)
@@ -253,6 +254,7 @@ class CallAnalysis:
             "rows_counted": self.rows_counted,
             "rows_rejected": self.rows_rejected,
             "legs_merged": self.legs_merged,
+            "has_outcomes": self.has_outcomes,
             "rejected_by_rule": self.rejected_by_rule,
             "rejected": [asdict(row) for row in self.rejected],
             "line_numbers_exact": self.line_numbers_exact,

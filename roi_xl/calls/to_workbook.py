@@ -24,12 +24,16 @@ FIELDS = {
     "bookings": lambda m: m.outcomes.get("booked", 0),
 }
 
+OUTCOME_FIELDS = {"qualified_leads", "bookings"}
+
 
 def workbook_figures(
     template: Template, analysis: CallAnalysis
 ) -> tuple[dict[str, dict[str, float]], dict[str, list[list[float]]] | None]:
     """The monthly figures (and missed-call grids) the call log gives this template."""
     keys = {item.key for item in template.monthly.fields}
+    if not analysis.has_outcomes:
+        keys -= OUTCOME_FIELDS  # a log that says nothing of outcomes leaves them to be typed
     fields = {key: read for key, read in FIELDS.items() if key in keys}
     if "calls_received" not in fields:
         raise CallLogError(
@@ -46,6 +50,38 @@ def workbook_figures(
             for month, figures in analysis.months.items()
         }
     return figures, grids
+
+
+def window_inputs(template: Template, analysis: CallAnalysis) -> dict[str, float]:
+    """The model's before / after inputs the baseline and test windows measure.
+
+    Rates on the model's basis (spam excluded): the answer rate and the abandonment rate.
+    Only inputs the template has, and only rates the windows can give (a window without
+    a spam-free call gives none).
+    """
+    if set(analysis.windows) != {"baseline", "test"}:
+        raise CallLogError("--windows needs both --baseline FIRST..LAST and --test FIRST..LAST")
+    keys = {item.key for item in template.inputs}
+    found: dict[str, float] = {}
+    for window, suffix in (("baseline", "before"), ("test", "after")):
+        figures = analysis.windows[window].figures
+        clean = figures.received - figures.spam
+        rates = {
+            "answer_rate": figures.answer_rate_excluding_spam,
+            "abandonment_rate": (figures.abandoned - figures.spam_abandoned) / clean
+            if clean
+            else None,
+        }
+        for name, value in rates.items():
+            key = f"{name}_{suffix}"
+            if key in keys and value is not None:
+                found[key] = value
+    if not found:
+        raise CallLogError(
+            f"template '{template.key}' has no answer or abandonment rate inputs the windows "
+            "could set, or the windows hold no call"
+        )
+    return found
 
 
 def _month(fields: dict, month: PeriodFigures) -> dict[str, float]:

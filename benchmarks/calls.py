@@ -269,6 +269,9 @@ def run_pandas(path: Path, spam_path: Path) -> dict[str, dict[str, float | int |
         not_recovered = per_caller["lost"].any()
         how = per_caller["recovery"].last()[~not_recovered]
         answered = int(inbound["answered"].sum())
+        waited = len(waits) > 0
+        within = int(((clean["wait"] <= LEVEL) & clean["answered"]).sum())
+        level = within / len(clean) if len(clean) and waited else None
         months[f"{month // 100}-{month % 100:02d}"] = {
             "received": len(inbound),
             "answered": answered,
@@ -284,9 +287,9 @@ def run_pandas(path: Path, spam_path: Path) -> dict[str, dict[str, float | int |
             "outbound": int((~group["inbound"]).sum()),
             "outbound_connected": int((~group["inbound"] & group["answered"]).sum()),
             "first_time_callers": int(clean.loc[clean["new"], "caller"].nunique()),
-            "service_level": int(((clean["wait"] <= LEVEL) & clean["answered"]).sum()) / len(clean),
-            "speed_to_answer_median_s": round(float(waits.quantile(0.5)), 3),
-            "speed_to_answer_p90_s": round(float(waits.quantile(0.9)), 3),
+            "service_level": level,
+            "speed_to_answer_median_s": round(float(waits.quantile(0.5)), 3) if waited else None,
+            "speed_to_answer_p90_s": round(float(waits.quantile(0.9)), 3) if waited else None,
         }
     months["_rows"] = {
         "read": len(df) + rejected,

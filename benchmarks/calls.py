@@ -246,6 +246,7 @@ def run_pandas(path: Path, spam_path: Path) -> dict[str, dict[str, float | int |
         ("next_callback", ~rev["inbound"] & rev["answered"]),
     ):
         later = rev["t"].where(mask).groupby(rev["caller"], sort=False).cummin()
+        later = later.groupby(rev["caller"], sort=False).ffill()  # cummin leaves NaN gaps
         calls[name] = later.groupby(rev["caller"], sort=False).shift()[::-1]
     missed = calls["inbound"] & ~calls["answered"]
     retry_ok = (calls["next_retry"] - calls["t"]) <= WINDOW

@@ -15,14 +15,13 @@ from __future__ import annotations
 from roi_xl.calls.context import Run, scalar
 from roi_xl.calls.presets import UNSPECIFIED
 
-_FIRST = (
-    "line", "inbound", "cid", "invalid", "outcome_unmapped", "source", "campaign",
-    "month", "week", "dow", "hour", "business", "day", "known",
-)  # fmt: skip
-
 
 def merge_legs(run: Run) -> int:
-    """Create ``merged`` from the counted rows of ``calls``; return the legs merged."""
+    """Create ``merged`` from the counted rows of ``calls``; return the legs merged.
+
+    Each group's figures are aggregated, then joined to its first leg's row (by rid):
+    one pass over the legs and one join, whatever the number of columns.
+    """
     con = run.con
     multi = scalar(
         con,
@@ -33,27 +32,35 @@ def merge_legs(run: Run) -> int:
             "CREATE VIEW merged AS SELECT * EXCLUDE (rule, grp) FROM calls WHERE rule IS NULL"
         )
         return 0
-    firsts = ",\n".join(f"arg_min({name}, (t, line)) AS {name}" for name in _FIRST)
     con.execute(
         f"""
         CREATE TABLE merged AS
-        WITH legs AS (
-            SELECT * EXCLUDE (answered),
-                answered AND (child OR NOT bool_or(child) OVER (PARTITION BY grp)) AS answered
+        WITH groups AS (
+            SELECT arg_min(rid, (t, line)) AS first, min(t) AS t0,
+                bool_or(child) AS has_child,
+                bool_or(answered AND child) AS child_answered,
+                bool_or(answered) AS any_answered,
+                min(t + wait) FILTER (WHERE answered AND child) AS child_answer_t,
+                min(t + wait) FILTER (WHERE answered) AS answer_t,
+                min(outcome) FILTER (WHERE outcome <> '{UNSPECIFIED}') AS known_outcome,
+                bool_or(spam) AS any_spam, bool_or(first_time) AS any_first_time
             FROM calls WHERE rule IS NULL
+            GROUP BY grp
+        ), judged AS (
+            SELECT *, CASE WHEN has_child THEN child_answered ELSE any_answered END AS ok,
+                CASE WHEN has_child THEN child_answer_t ELSE answer_t END AS ok_t
+            FROM groups
         )
-        SELECT min(rid) AS rid, min(t) AS t,
-            CASE WHEN bool_or(answered) THEN 'answered'
-                WHEN arg_min(status, (t, line)) = 'answered' THEN 'missed'
-                ELSE arg_min(status, (t, line)) END AS status,
-            bool_or(answered) AS answered,
-            min(t + wait) FILTER (WHERE answered) - min(t) AS wait,
-            coalesce(min(outcome) FILTER (WHERE outcome <> '{UNSPECIFIED}'), '{UNSPECIFIED}')
-                AS outcome,
-            bool_or(spam) AS spam, bool_or(first_time) AS first_time,
-            {firsts}
-        FROM legs
-        GROUP BY grp
+        SELECT c.* EXCLUDE (rule, grp, child) REPLACE (
+            CASE WHEN g.ok THEN 'answered' WHEN c.status = 'answered' THEN 'missed'
+                ELSE c.status END AS status,
+            g.ok AS answered,
+            g.ok_t - g.t0 AS wait,
+            coalesce(g.known_outcome, '{UNSPECIFIED}') AS outcome,
+            g.any_spam AS spam,
+            g.any_first_time AS first_time
+        )
+        FROM judged g JOIN calls c ON c.rid = g.first
         """
     )
     return multi

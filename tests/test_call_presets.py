@@ -20,6 +20,9 @@ from typer.testing import CliRunner
 from roi_xl.calls import CallAnalysis, CallLogError, CallOptions, analyse_calls
 from roi_xl.cli import app
 from roi_xl.inspect.reader import read_workbook
+from roi_xl.model import engine, template
+from roi_xl.model.template import SCENARIOS
+from roi_xl.workbook.values import compute_values
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples" / "calls"
@@ -259,12 +262,15 @@ def test_windows_set_only_the_before_and_after_rates(blank_workbook: Path, tmp_p
     assert outcome.exit_code == 0, outcome.output
     assert "answer_rate_before = 0.4000" in outcome.output  # listed before writing
     after = read_workbook(workbook)
-    # spam-free: 2 of 5 answered before (B again, C), 2 of 3 after (F again, G); no abandon
+    # spam-free: 2 of 5 answered before (B again, C), 2 of 3 after (F again, G); no abandon;
+    # median waits: (8 + 25) / 2 before, (5 + 3) / 2 after
     expected = {
         "answer_rate_before": 2 / 5,
         "answer_rate_after": 2 / 3,
         "abandonment_rate_before": 0.0,
         "abandonment_rate_after": 0.0,
+        "speed_to_answer_before": 16.5,
+        "speed_to_answer_after": 4.0,
     }
     for scenario, numbers in after.scenarios.items():
         changed = {
@@ -274,3 +280,16 @@ def test_windows_set_only_the_before_and_after_rates(blank_workbook: Path, tmp_p
         }
         assert changed == pytest.approx(expected)
     assert not any(f.rule == "stale_value" for f in after.findings)
+
+
+def test_the_plan_values_missed_callers_on_the_calculations_basis() -> None:
+    """The monthly tabs' planned missed-call loss is the Calculations sheet's, spam excluded."""
+    model = template.load("phone-system")
+    inputs = {s: engine.scenario_inputs(model, s) for s in SCENARIOS}
+    values = compute_values(model, inputs, "realistic", 3)
+    outputs = values.live_outputs
+    assert values.plan_kpis["missed_call_loss"] == pytest.approx(outputs["lost_revenue_after"])
+    # 1,000 calls, 10 % spam, 80 % of the 900 answered: 180 missed, a quarter recovered
+    assert values.plans["calls_missed"] == pytest.approx(180)
+    assert values.plans["calls_spam"] == pytest.approx(100)
+    assert values.plans["missed_not_recovered"] == pytest.approx(180 * 0.75)

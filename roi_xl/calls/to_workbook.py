@@ -55,9 +55,9 @@ def workbook_figures(
 def window_inputs(template: Template, analysis: CallAnalysis) -> dict[str, float]:
     """The model's before / after inputs the baseline and test windows measure.
 
-    Rates on the model's basis (spam excluded): the answer rate and the abandonment rate.
-    Only inputs the template has, and only rates the windows can give (a window without
-    a spam-free call gives none).
+    Rates on the model's basis (spam excluded): the answer rate and the abandonment rate;
+    and the median speed to answer. Only inputs the template has, and only figures the
+    windows can give (a window without a spam-free call, or without waits, gives none).
     """
     if set(analysis.windows) != {"baseline", "test"}:
         raise CallLogError("--windows needs both --baseline FIRST..LAST and --test FIRST..LAST")
@@ -71,6 +71,7 @@ def window_inputs(template: Template, analysis: CallAnalysis) -> dict[str, float
             "abandonment_rate": (figures.abandoned - figures.spam_abandoned) / clean
             if clean
             else None,
+            "speed_to_answer": figures.speed_to_answer_median_s,
         }
         for name, value in rates.items():
             key = f"{name}_{suffix}"

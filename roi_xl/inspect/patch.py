@@ -5,13 +5,12 @@ The package is patched instead. Each monthly sheet's XML is parsed with expat
 only to learn where every row and cell starts and ends; the bytes of the cells
 written are then replaced in place, so every other byte of the sheet, and every
 other part of the zip, is copied as it was (same order, names, dates and
-compression method). The one intended change outside the monthly tabs is
-``fullCalcOnLoad="1"`` on ``<calcPr>`` in xl/workbook.xml: formulas that depend
-on the new figures keep their old cached values, and this flag makes Excel
-recalculate them on open (XlsxWriter sets it already; Excel drops it on save).
-LibreOffice ignores the flag under its default settings and only computes the
-formulas whose cached value is empty, and ``roi-xl read`` reports the others as
-stale until the file is saved recalculated.
+compression method). The formula cells whose value the new figures change
+get their recomputed cached value in place (``cached``), so previewers, LibreOffice
+under its default settings and ``roi-xl read`` see the imported numbers without a
+recalculation. The one other change outside the monthly tabs is
+``fullCalcOnLoad="1"`` on ``<calcPr>`` in xl/workbook.xml, which makes Excel
+recalculate on open anyway (XlsxWriter sets it already; Excel drops it on save).
 """
 
 from __future__ import annotations

@@ -19,9 +19,14 @@ from rich.table import Table
 
 from roi_xl.batch import generate_batch
 from roi_xl.calls import CallOptions, analyse_calls, print_summary
-from roi_xl.calls.analysis import DEFAULT_CALLBACK_WINDOW, DEFAULT_COUNTRY, DEFAULT_TIME_ZONE
+from roi_xl.calls.analysis import (
+    DEFAULT_CALLBACK_WINDOW,
+    DEFAULT_COUNTRY,
+    DEFAULT_SERVICE_LEVEL,
+    DEFAULT_TIME_ZONE,
+)
 from roi_xl.calls.hours import DEFAULT_BUSINESS_HOURS
-from roi_xl.calls.to_workbook import workbook_figures
+from roi_xl.calls.to_workbook import window_inputs, workbook_figures
 from roi_xl.decide.decision import print_decision
 from roi_xl.decide.risk import DRAWS, parse_correlations
 from roi_xl.demo import write_demo
@@ -332,7 +337,12 @@ CountryOption = Annotated[
     str, typer.Option("--country", help="Region for numbers without +country code.")
 ]
 MapOption = Annotated[
-    str | None, typer.Option("--map", help="Preset (generic, call-tracking, queue-log) or .toml.")
+    str | None,
+    typer.Option(
+        "--map",
+        help="Preset (asterisk-cdr, call-tracking, callrail, generic, queue-log, ringcentral, "
+        "twilio) or .toml.",
+    ),
 ]
 ZoneOption = Annotated[str, typer.Option("--tz", help="Time zone of the log (IANA name).")]
 HoursOption = Annotated[
@@ -343,8 +353,35 @@ WindowOption = Annotated[
 ]
 
 
+ExcludeOption = Annotated[
+    Path | None,
+    typer.Option("--exclude-numbers", help="Spam and wrong numbers, one a line: not lost calls."),
+]
+KnownOption = Annotated[
+    Path | None,
+    typer.Option("--known-numbers", help="Existing customers' numbers, one a line."),
+]
+LevelOption = Annotated[
+    float,
+    typer.Option("--service-level-seconds", help="Service level: answered within this wait."),
+]
+BaselineOption = Annotated[
+    str | None, typer.Option("--baseline", help="Baseline window FIRST..LAST (local dates).")
+]
+TestOption = Annotated[
+    str | None, typer.Option("--test", help="Test window FIRST..LAST (local dates).")
+]
+
+
 def _analyse(
-    path: Path, country: str, mapping: str | None, tz: str, hours: str, window: int, quiet: bool
+    path: Path,
+    country: str,
+    mapping: str | None,
+    tz: str,
+    hours: str,
+    window: int,
+    quiet: bool,
+    **more: Any,
 ):
     options = CallOptions(
         mapping=mapping,
@@ -352,6 +389,7 @@ def _analyse(
         time_zone=tz,
         business_hours=hours,
         callback_window_minutes=window,
+        **more,
     )
     with ProgressBar(console=error_console, transient=True, disable=quiet) as bar:
         task = bar.add_task("reading the call log", total=1.0)
@@ -372,9 +410,27 @@ def calls(
     tz: ZoneOption = DEFAULT_TIME_ZONE,
     business_hours: HoursOption = DEFAULT_BUSINESS_HOURS,
     callback_window: WindowOption = DEFAULT_CALLBACK_WINDOW,
+    exclude_numbers: ExcludeOption = None,
+    known_numbers: KnownOption = None,
+    service_level_seconds: LevelOption = DEFAULT_SERVICE_LEVEL,
+    baseline: BaselineOption = None,
+    test: TestOption = None,
 ) -> None:
-    """Monthly phone KPIs from a call log: answered, missed, abandoned, speed, repeat callers..."""
-    result = _analyse(path, country, mapping, tz, business_hours, callback_window, as_json)
+    """Monthly and weekly phone KPIs from a call log: answered, missed, recovered, speed..."""
+    result = _analyse(
+        path,
+        country,
+        mapping,
+        tz,
+        business_hours,
+        callback_window,
+        as_json,
+        exclude_numbers=exclude_numbers,
+        known_numbers=known_numbers,
+        service_level_seconds=service_level_seconds,
+        baseline=baseline,
+        test=test,
+    )
     if as_json:
         print(json_text(result.to_dict()))
         return
@@ -398,19 +454,47 @@ def import_calls(
     business_hours: HoursOption = DEFAULT_BUSINESS_HOURS,
     callback_window: WindowOption = DEFAULT_CALLBACK_WINDOW,
     template_file: TemplateOption = None,
+    exclude_numbers: ExcludeOption = None,
+    known_numbers: KnownOption = None,
+    baseline: BaselineOption = None,
+    test: TestOption = None,
+    windows: Annotated[
+        bool,
+        typer.Option(
+            "--windows",
+            help="Also set the model's before/after rates from --baseline and --test.",
+        ),
+    ] = False,
 ) -> None:
     """Write a call log's monthly figures into the monthly tabs of a workbook, nothing else."""
     supplied = _supplied(template_file)
-    result = _analyse(path, country, mapping, tz, business_hours, callback_window, as_json)
+    result = _analyse(
+        path,
+        country,
+        mapping,
+        tz,
+        business_hours,
+        callback_window,
+        as_json,
+        exclude_numbers=exclude_numbers,
+        known_numbers=known_numbers,
+        baseline=baseline,
+        test=test,
+    )
     model = workbook_template(into, supplied)
     figures, grids = workbook_figures(model, result)
-    report = import_figures(into, figures, grids, force=force, supplied=supplied)
+    inputs = window_inputs(model, result) if windows else None
+    if inputs and not as_json:
+        console.print("Inputs the windows set, in every scenario (no other input changes):")
+        for key, value in inputs.items():
+            console.print(f"  {key} = {value:.4f}")
+    report = import_figures(into, figures, grids, force=force, supplied=supplied, inputs=inputs)
     if as_json:
         print(json_text({"calls": result.to_dict(), "import": report.to_dict()}))
         return
     console.print(
-        f"{result.rows_read} rows read = {result.rows_counted} counted + "
-        f"{result.rows_rejected} rejected"
+        f"{result.rows_read} rows read = {result.rows_counted} calls counted + "
+        f"{result.rows_rejected} rejected + {result.legs_merged} legs merged into calls"
     )
     imported = ", ".join(report.imported) or "none"
     console.print(f"Months imported into [bold]{escape(str(into))}[/]: {escape(imported)}")

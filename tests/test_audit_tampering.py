@@ -186,7 +186,8 @@ def test_the_clean_workbook_has_no_findings(clean: Path) -> None:
 
 # ------------------------------------------------------------------ 1. defined names
 
-LIVE_ROI = "'Calculations'!$F$29"
+ROI_ROW = layout().metric_rows["phone_roi"] + 1  # as Excel numbers rows
+LIVE_ROI = f"'Calculations'!$F${ROI_ROW}"
 
 
 def test_the_example_redirected_names_are_blamed(clean: Path, tmp_path: Path) -> None:
@@ -210,13 +211,13 @@ def test_the_example_redirected_names_are_blamed(clean: Path, tmp_path: Path) ->
 @pytest.mark.parametrize(
     ("name", "target"),
     [
-        ("out_phone_roi", "'Calculations'!$F$30"),  # the next metric
+        ("out_phone_roi", f"'Calculations'!$F${ROI_ROW + 1}"),  # the next metric
         ("out_phone_roi", "Dashboard!$Z$1"),  # another sheet
         ("out_phone_roi", "3.183"),  # a constant
         ("in_inbound_calls", "'Inputs'!$E$9"),  # an input, to the optimistic column
         ("scenario_index", "3"),  # the selector, pinned
         ("master_check", "0"),  # the master check, pinned
-        ("out_phone_roi", "'Calculations'!F29"),  # relative: moves with each using cell
+        ("out_phone_roi", f"'Calculations'!F{ROI_ROW}"),  # relative: moves with each using cell
     ],
 )
 def test_a_redirected_name_is_an_error(clean: Path, tmp_path: Path, name: str, target: str) -> None:

@@ -1,7 +1,8 @@
 """roi-xl calls: every KPI against a hand calculation, on small logs written here.
 
 Each expected figure is worked out in the comments beside it. Every analysis goes through
-``run()``, which also checks the reconciliation rows_read = rows_counted + rows_rejected.
+``run()``, which also checks the reconciliation rows_read = rows_counted + rows_rejected +
+legs_merged.
 """
 
 from __future__ import annotations
@@ -43,9 +44,9 @@ def write(tmp_path: Path, text: str, name: str = "calls.csv") -> Path:
 
 def run(path: Path, **options: object) -> CallAnalysis:
     result = analyse_calls(path, CallOptions(**options))  # type: ignore[arg-type]
-    assert result.rows_read == result.rows_counted + result.rows_rejected
-    assert result.rows_counted == sum(m.received for m in result.months.values())
-    assert result.total.received == result.rows_counted
+    assert result.rows_read == result.rows_counted + result.rows_rejected + result.legs_merged
+    assert result.total.received == sum(m.received for m in result.months.values())
+    assert result.total.received + result.total.outbound == result.rows_counted
     for figures in [*result.months.values(), result.total]:
         assert figures.missed == figures.received - figures.answered
         assert figures.missed == figures.missed_business_hours + figures.missed_after_hours
@@ -53,6 +54,7 @@ def run(path: Path, **options: object) -> CallAnalysis:
         grid = figures.missed_by_weekday_hour
         assert len(grid) == 7 and all(len(row) == 24 for row in grid)
         assert sum(map(sum, grid)) == figures.missed
+        assert figures.recovered == figures.recovered_by_callback + figures.recovered_by_retry
     return result
 
 
@@ -100,8 +102,10 @@ def test_every_kpi_of_a_small_log_by_hand(tmp_path: Path) -> None:
     assert jan.repeat_callers == 2  # 0101 again after 30 min, 0102 again after 17 h
     # missed: c2 Mon 09:30 and c5 Tue 12:00 in hours; c4 Mon 19:00 and c6 Saturday after
     assert (jan.missed_business_hours, jan.missed_after_hours) == (2, 2)
-    # c2 is recovered by c3 (30 min later); 0102 (c4, c5) and 0103 (c6) never are
-    assert jan.missed_not_recovered == 2
+    # c2 is recovered by c3 (30 min later); 0102 (c4, c5) never is; 0103 (c6) is a wrong
+    # number: spam, never a lost caller
+    assert jan.missed_not_recovered == 1
+    assert (jan.recovered, jan.recovered_by_retry, jan.spam) == (1, 1, 1)
     assert jan.outcomes == {
         "booked": 1,
         "qualified_lead": 1,
@@ -146,7 +150,7 @@ def test_every_kpi_of_a_small_log_by_hand(tmp_path: Path) -> None:
     assert (total.speed_to_answer_median_s, total.speed_to_answer_p90_s) == (7.0, 15.0)
     assert total.unique_callers == 6
     assert total.repeat_callers == 3  # 0101, 0102, 0100
-    assert total.missed_not_recovered == 3  # 0102, 0103, 0100
+    assert total.missed_not_recovered == 2  # 0102, 0100 (0103 is a wrong number)
     assert result.missed_by_weekday_hour == total.missed_by_weekday_hour
     assert cells(result.missed_by_weekday_hour) == {
         (0, 9): 2,
@@ -230,15 +234,15 @@ def test_daylight_saving_in_new_york(tmp_path: Path) -> None:
     march = result.months["2026-03"]
     # 0101: Sat 03:00 EST then Sun 03:30 EDT: 23.5 h apart in real time -> a repeat call,
     # but far outside the callback window. 0102: 01:50 EST -> 03:20 EDT is 30 minutes,
-    # so the miss is recovered (the clocks say 90). 02:30 does not exist: read as 03:30 EDT.
+    # so the miss is recovered (the clocks say 90). 02:30 does not exist: rejected.
+    assert [(r.line, r.rule) for r in result.rejected] == [(6, "start_in_dst_gap")]
     assert march.repeat_callers == 2
-    assert march.missed_not_recovered == 4  # 0101, 0103, 0104, 0105
+    assert march.missed_not_recovered == 3  # 0101, 0104, 0105
     # 13:30Z is 08:30 EST on Friday 6 (after hours) but 09:30 EDT on Monday 9 (open)
-    assert (march.missed_business_hours, march.missed_after_hours) == (1, 4)
+    assert (march.missed_business_hours, march.missed_after_hours) == (1, 3)
     assert cells(march.missed_by_weekday_hour) == {
         (5, 3): 1,
         (6, 1): 1,
-        (6, 3): 1,
         (4, 8): 1,
         (0, 9): 1,
     }
@@ -273,18 +277,19 @@ def test_daylight_saving_and_months_in_paris(tmp_path: Path) -> None:
     result = run(write(tmp_path, log), time_zone="Europe/Paris", country="FR")
     assert {m: f.received for m, f in result.months.items()} == {
         "2026-02": 1,  # 23:30Z on Jan 31 is 00:30 CET on Sunday Feb 1
-        "2026-03": 4,
+        "2026-03": 3,
         "2026-04": 1,  # 22:30Z on Mar 31 is 00:30 CEST on Wednesday Apr 1
     }
-    # 00:30Z -> 01:30 CET; 01:30Z -> 03:30 CEST; local 02:30 does not exist -> 03:30 CEST
+    # 00:30Z -> 01:30 CET; 01:30Z -> 03:30 CEST; local 02:30 does not exist: rejected
+    assert [(r.line, r.rule) for r in result.rejected] == [(4, "start_in_dst_gap")]
     assert cells(result.months["2026-03"].missed_by_weekday_hour) == {
         (6, 1): 1,
-        (6, 3): 2,
+        (6, 3): 1,
         (1, 23): 1,
     }
     assert cells(result.months["2026-04"].missed_by_weekday_hour) == {(2, 0): 1}
     assert cells(result.months["2026-02"].missed_by_weekday_hour) == {(6, 0): 1}
-    assert result.total.unique_callers == 6 and result.invalid_numbers == 0
+    assert result.total.unique_callers == 5 and result.invalid_numbers == 0
 
 
 # ---------------------------------------------------------------- callers
@@ -748,7 +753,15 @@ def test_a_log_without_the_mapped_columns_is_refused(tmp_path: Path) -> None:
 
 
 def test_presets_are_valid_and_shipped() -> None:
-    assert preset_names() == ["call-tracking", "generic", "queue-log"]
+    assert preset_names() == [
+        "asterisk-cdr",
+        "call-tracking",
+        "callrail",
+        "generic",
+        "queue-log",
+        "ringcentral",
+        "twilio",
+    ]
     for name in preset_names():
         mapping = load_mapping(name)
         assert mapping.name == name
@@ -877,7 +890,7 @@ def test_summary_tables(tmp_path: Path) -> None:
     print_summary(result, console)
     text = console.export_text()
     assert "Inbound calls per month" in text and "2026-01" in text
-    assert "Rows read 8 = counted 5 + rejected 3" in text
+    assert "Rows read 8 = calls counted 5 + rejected 3 + legs merged into calls 0" in text
     assert "add it under [statuses] of a mapping file" in text  # brackets shown, not eaten
     assert "Calls by source" in text and "Google Ads" in text
     empty = Console(record=True, width=120)

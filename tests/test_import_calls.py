@@ -4,15 +4,18 @@ A phone-system workbook is generated, figures and a missed-call grid are
 patched into its monthly tabs, and the package is compared part by part with
 the original: every other part is byte-identical, and inside the patched
 sheets only the targeted cells differ (the sheet with those cells cut out is
-byte-identical too). LibreOffice then recalculates the patched files (ONE
-batch for the module) and the Actuals sheet, the KPIs and the reader must
-agree with the figures imported.
+byte-identical too); the formula cells whose value the figures change hold their
+recomputed cached value, their formula and style untouched. LibreOffice then
+recalculates the patched files (ONE batch for the module) and must find the same
+values as those cached; the Actuals sheet, the KPIs and the reader must agree with
+the figures imported.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import re
 import shutil
@@ -53,9 +56,11 @@ LOCALES = ("en-US", "fr-FR")
 
 JANUARY = {
     "calls_received": 1200,
-    "calls_answered": 1020,
+    "calls_spam": 100,
+    "calls_answered": 920,
     "calls_missed": 180,
     "calls_abandoned": 60,
+    "missed_not_recovered": 120,
     "qualified_leads": 400,
     "bookings": 120,
     "revenue": 96000.0,
@@ -63,9 +68,11 @@ JANUARY = {
 }
 FEBRUARY = {
     "calls_received": 1100,
-    "calls_answered": 990,
+    "calls_spam": 90,
+    "calls_answered": 900,
     "calls_missed": 110,
     "calls_abandoned": 40,
+    "missed_not_recovered": 70,
     "qualified_leads": 380,
     "bookings": 130,
     "revenue": 104000.5,
@@ -203,9 +210,14 @@ def test_only_the_targeted_cells_change(workbook: Path) -> None:
     # Same entries, same order, same names, methods, dates and attributes.
     assert entries(workbook) == entries_before
     patched = {sheet_part(workbook, "2026-01"), sheet_part(workbook, "2026-02")}
+    refreshed = 0
     for name in before:
-        if name not in patched:
-            assert after[name] == before[name], f"{name} changed"
+        if name not in patched and after[name] != before[name]:
+            assert name.startswith("xl/worksheets/"), f"{name} changed"
+            refreshed += len(only_cached_values_changed(before[name], after[name]))
+    sheets = {name for name in before if before[name] != after[name]}
+    actuals = sheet_part(workbook, layout_of().actuals_sheet)
+    assert actuals in sheets, "the Actuals formulas over the figures must be refreshed"
     assert any(n.startswith("xl/charts/") for n in before), "the workbook should have charts"
     assert any(n.startswith("xl/drawings/") for n in before)
 
@@ -215,7 +227,10 @@ def test_only_the_targeted_cells_change(workbook: Path) -> None:
         wanted = targets(layout, figures, grid=month in GRIDS)
         old, new = cells(before[part]), cells(after[part])
         assert set(new) == set(old), "no cell may appear or vanish"
-        changed = {ref for ref in new if new[ref] != old[ref]}
+        formulas = only_cached_values_changed(before[part], after[part], set(wanted))
+        assert formulas, f"{month}: its KPIs over the figures must be refreshed"
+        refreshed += len(formulas)
+        changed = {ref for ref in new if new[ref] != old[ref]} - formulas
         assert changed == set(wanted), f"{month}: unexpected cells changed"
         for ref, value in wanted.items():
             attrs, children = new[ref]
@@ -224,12 +239,36 @@ def test_only_the_targeted_cells_change(workbook: Path) -> None:
             value_node = ET.fromstring(children)
             assert value_node.tag == f"{NS_MAIN}v" and float(value_node.text or "") == value
             assert old[ref][1] == b"", f"{month}!{ref} was not blank"
-        # Byte-level: with the targeted cells cut out, both sheets are identical, so
-        # validations, protection, formulas, cached values and formats did not move.
-        assert without_cells(after[part], set(wanted)) == without_cells(before[part], set(wanted))
+        # Byte-level: with the targeted and refreshed cells cut out, both sheets are
+        # identical, so validations, protection, formulas and formats did not move.
+        cut = set(wanted) | formulas
+        assert without_cells(after[part], cut) == without_cells(before[part], cut)
         for tag in ("dataValidations", "sheetProtection", "conditionalFormatting", "cols"):
             assert after[part].count(f"<{tag}".encode()) == before[part].count(f"<{tag}".encode())
     assert after[sheet_part(workbook, "2026-03")] == before[sheet_part(workbook, "2026-03")]
+    assert refreshed == report.formulas_refreshed > 0
+
+
+def only_cached_values_changed(
+    before: bytes,
+    after: bytes,
+    figures: set[str] = frozenset(),  # type: ignore[assignment]
+) -> set[str]:
+    """The formula cells whose cached value changed; fails if anything else did (but the
+    ``figures`` cells): formula, style and every other byte of the sheet are kept."""
+    old, new = cells(before), cells(after)
+    assert set(old) == set(new), "no cell may appear or vanish"
+    changed = {ref for ref in new if new[ref] != old[ref]} - figures
+    for ref in changed:
+        (old_attrs, old_children), (new_attrs, new_children) = old[ref], new[ref]
+        assert {k: v for k, v in old_attrs.items() if k != "t"} == {
+            k: v for k, v in new_attrs.items() if k != "t"
+        }, f"{ref}: only the value type may change"
+        old_f = [c for c in ET.fromstring(b"<c>" + old_children + b"</c>") if c.tag.endswith("f")]
+        new_f = [c for c in ET.fromstring(b"<c>" + new_children + b"</c>") if c.tag.endswith("f")]
+        assert old_f and [ET.tostring(f) for f in old_f] == [ET.tostring(f) for f in new_f], ref
+    assert without_cells(after, changed | figures) == without_cells(before, changed | figures)
+    return changed
 
 
 def test_numbers_are_written_as_numbers(workbook: Path) -> None:
@@ -238,7 +277,7 @@ def test_numbers_are_written_as_numbers(workbook: Path) -> None:
     assert b'<c r="C5" s="14"><v>1200</v></c>' in xml
     assert b"<v>0.30000000000000004</v>" in xml
     values = cell_values(workbook, "2026-01")
-    assert values["C5"] == 1200 and values["C11"] == 0.1 + 0.2
+    assert values["C5"] == 1200 and values["C13"] == 0.1 + 0.2
 
 
 @pytest.mark.parametrize(
@@ -274,7 +313,9 @@ def test_workbook_xml_gets_full_calc_on_load_and_nothing_else(
     )
     assert flag_removed == before["xl/workbook.xml"].replace(b' fullCalcOnLoad="0"', b"")
     changed = {name for name in before if before[name] != after[name]}
-    assert changed == {"xl/workbook.xml", sheet_part(workbook, "2026-01")}
+    assert {"xl/workbook.xml", sheet_part(workbook, "2026-01")} <= changed
+    for name in changed - {"xl/workbook.xml", sheet_part(workbook, "2026-01")}:
+        only_cached_values_changed(before[name], after[name])  # Actuals, Dashboard
 
 
 # ----------------------------------------------- 2. LibreOffice recalculates
@@ -286,6 +327,7 @@ class Recalculated:
 
     imported: dict[str, Path]  # locale -> imported, then recalculated
     saved_by_libreoffice: Path  # a blank generated workbook, as LibreOffice saves it
+    cached: dict[str, Path]  # locale -> imported, as the import left it (not recalculated)
 
 
 @pytest.fixture(scope="module")
@@ -301,7 +343,42 @@ def recalculated(
         sources.append(copy)
     sources.append(Path(shutil.copy(pristine["en-US"], folder / "blank.xlsx")))
     outputs = recalculate(sources, tmp_path_factory.mktemp("imported-recalculated"))
-    return Recalculated(dict(zip(pristine, outputs, strict=False)), outputs[-1])
+    return Recalculated(
+        dict(zip(pristine, outputs, strict=False)),
+        outputs[-1],
+        dict(zip(pristine, sources, strict=False)),
+    )
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_libreoffice_finds_the_cached_values_the_import_wrote(
+    recalculated: Recalculated, locale: str
+) -> None:
+    """Every formula cell of every sheet: LibreOffice's recalculation = the cached value."""
+    formulas = openpyxl.load_workbook(recalculated.cached[locale])
+    cached = openpyxl.load_workbook(recalculated.cached[locale], data_only=True)
+    computed = openpyxl.load_workbook(recalculated.imported[locale], data_only=True)
+    compared, differ = 0, []
+    for sheet in formulas.worksheets:
+        for row in sheet.iter_rows():
+            for item in row:
+                if not (isinstance(item.value, str) and item.value.startswith("=")):
+                    continue
+                compared += 1
+                mine = cached[sheet.title][item.coordinate].value
+                theirs = computed[sheet.title][item.coordinate].value
+                if not same_value(mine, theirs):
+                    differ.append(f"{sheet.title}!{item.coordinate}: {mine!r} != {theirs!r}")
+    assert compared > 500
+    assert differ == []
+
+
+def same_value(mine: object, theirs: object) -> bool:
+    if mine in (None, "") or theirs in (None, ""):
+        return mine in (None, "") and theirs in (None, "")
+    if isinstance(mine, int | float) and isinstance(theirs, int | float):
+        return math.isclose(mine, theirs, rel_tol=1e-9, abs_tol=1e-9)
+    return mine == theirs
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -324,13 +401,15 @@ def test_recalculated_actuals_show_the_imported_figures(
         if figures is None:
             assert rate in (None, "")
         else:
-            expected = figures["calls_answered"] / figures["calls_received"]
+            expected = figures["calls_answered"] / (
+                figures["calls_received"] - figures["calls_spam"]
+            )
             assert rate == pytest.approx(expected)
     ytd = values[cell(actuals.field_rows["calls_received"], actuals.ytd_col)]
     assert ytd == pytest.approx(JANUARY["calls_received"] + FEBRUARY["calls_received"])
     january = cell_values(recalculated.imported[locale], "2026-01")
     rate_row = layout.monthly.kpi_rows["answer_rate"]
-    assert january[cell(rate_row, MONTH_ACTUAL_COL)] == pytest.approx(1020 / 1200)
+    assert january[cell(rate_row, MONTH_ACTUAL_COL)] == pytest.approx(920 / (1200 - 100))
     assert january[cell(layout.monthly.heatmap_check_row or 0, MONTH_ACTUAL_COL)] == 0
 
 
@@ -355,12 +434,15 @@ def test_a_workbook_saved_by_libreoffice_is_patched_the_same_way(
     assert report.calc_on_load == "set" and len(report.changes) == len(FEBRUARY)
     assert entries(path) == entries_before
     changed = {name for name in before if before[name] != after[name]}
-    assert changed == {"xl/workbook.xml", sheet_part(path, "2026-02")}
+    assert {"xl/workbook.xml", sheet_part(path, "2026-02")} <= changed
+    assert all(n.startswith("xl/worksheets/") for n in changed - {"xl/workbook.xml"})
     calc = ET.fromstring(after["xl/workbook.xml"]).find(f"{NS_MAIN}calcPr")
     assert calc is not None and calc.get("fullCalcOnLoad") == "1"
     old, new = cells(before[sheet_part(path, "2026-02")]), cells(after[sheet_part(path, "2026-02")])
     wanted = targets(layout_of(), FEBRUARY, grid=False)
-    assert {ref for ref in new if new[ref] != old[ref]} == set(wanted)
+    part = sheet_part(path, "2026-02")
+    formulas = only_cached_values_changed(before[part], after[part], set(wanted))
+    assert {ref for ref in new if new[ref] != old[ref]} - formulas == set(wanted)
     assert all(new[ref][0]["s"] == old[ref][0]["s"] for ref in wanted)
     assert read_workbook(path).actuals["2026-02"] == {k: float(v) for k, v in FEBRUARY.items()}
 
@@ -380,13 +462,13 @@ def test_a_namespace_prefix_is_kept(workbook: Path) -> None:
     assert read_workbook(workbook).actuals["2026-01"] == {k: float(v) for k, v in JANUARY.items()}
 
 
-def test_reader_reports_stale_values_before_recalculation(workbook: Path) -> None:
-    """The figures read back at once; formulas over them are stale until recalculated."""
-    import_figures(workbook, FIGURES, GRIDS)
+def test_the_audit_is_clean_right_after_the_import(workbook: Path) -> None:
+    """The figures read back at once, and no formula's cached value is stale."""
+    report = import_figures(workbook, FIGURES, GRIDS)
     read = read_workbook(workbook)
     assert read.actuals["2026-01"] == {k: float(v) for k, v in JANUARY.items()}
-    rules = {f.rule for f in read.findings if f.severity == "error"}
-    assert rules == {"stale_value"}
+    assert [f"{f.where} {f.rule}" for f in read.findings if f.severity == "error"] == []
+    assert any("hold their recomputed values" in note for note in report.notes)
 
 
 # ------------------------------------------------------------- 3. conflicts
@@ -408,13 +490,13 @@ def test_different_values_are_refused_and_nothing_is_written(workbook: Path) -> 
     message = str(caught.value)
     assert str(workbook) in message and "figure_conflict" in message and "--force" in message
     assert "2026-01: sheet '2026-01' cell C5 (calls_received): 1,200 in the file, 1,250" in message
-    assert "2026-02: sheet '2026-02' cell C11 (revenue): 104,000.5 in the file, 99.5" in message
-    assert "cell Q27 (heatmap weekday 1 hour 9): 4 in the file, 5 imported" in message
+    assert "2026-02: sheet '2026-02' cell C13 (revenue): 104,000.5 in the file, 99.5" in message
+    assert "cell Q30 (heatmap weekday 1 hour 9): 4 in the file, 5 imported" in message
     found = {(c.month, c.cell, c.old, c.new) for c in caught.value.conflicts}
     assert found == {
         ("2026-01", "C5", 1200.0, 1250.0),
-        ("2026-02", "C11", 104000.5, 99.5),
-        ("2026-01", "Q27", 4.0, 5.0),
+        ("2026-02", "C13", 104000.5, 99.5),
+        ("2026-01", "Q30", 4.0, 5.0),
     }
     assert not list(workbook.parent.glob("*.partial"))
 
@@ -426,11 +508,11 @@ def test_force_overwrites(workbook: Path) -> None:
     )
     assert [(c.cell, c.old, c.new) for c in report.overwritten] == [
         ("C5", 1200.0, 1250.0),
-        ("C7", 180.0, 230.0),
+        ("C8", 180.0, 230.0),
     ]
     assert report.unchanged == len(JANUARY) - 2
     values = cell_values(workbook, "2026-01")
-    assert values["C5"] == 1250 and values["C7"] == 230 and values["C6"] == 1020
+    assert values["C5"] == 1250 and values["C8"] == 230 and values["C7"] == 920
 
 
 def test_identical_values_pass_and_leave_the_file_untouched(workbook: Path) -> None:
@@ -551,7 +633,7 @@ def test_a_deleted_key_row_is_refused(workbook: Path) -> None:
     rewrite_part(
         workbook,
         sheet_part(workbook, "2026-02"),
-        lambda xml: re.sub(rb'<row r="11" .*?</row>', b"", xml),
+        lambda xml: re.sub(rb'<row r="13" .*?</row>', b"", xml),
     )
     with pytest.raises(FigureImportError, match=r"sheet '2026-02'.*'revenue'.*row_missing"):
         import_figures(workbook, FIGURES)
@@ -566,15 +648,15 @@ def test_missing_cells_and_rows_are_inserted_in_order(workbook: Path) -> None:
 
     def strip(xml: bytes) -> bytes:
         xml = xml.replace(b'<c r="C5" s="14"/>', b"")  # a cell missing inside its row
-        xml = re.sub(rb'<row r="27" .*?</row>', b"", xml)  # a whole grid row missing
-        return re.sub(rb'(<row r="28" [^>]*)>.*?</row>', rb"\1/>", xml)  # a row left empty
+        xml = re.sub(rb'<row r="30" .*?</row>', b"", xml)  # a whole grid row missing
+        return re.sub(rb'(<row r="31" [^>]*)>.*?</row>', rb"\1/>", xml)  # a row left empty
 
     rewrite_part(workbook, part, strip)
     import_figures(workbook, {"2026-01": JANUARY}, GRIDS)
     xml = parts(workbook)[part]
     root = ET.fromstring(xml)
     rows = [int(row.get("r")) for row in root.iter(f"{NS_MAIN}row")]
-    assert rows == sorted(rows) and 27 in rows and 28 in rows
+    assert rows == sorted(rows) and 30 in rows and 31 in rows
     for row in root.iter(f"{NS_MAIN}row"):
         cols = [openpyxl.utils.column_index_from_string(re.sub(r"\d", "", c.get("r"))) for c in row]
         assert cols == sorted(cols), f"row {row.get('r')} cells out of order"
@@ -585,7 +667,7 @@ def test_missing_cells_and_rows_are_inserted_in_order(workbook: Path) -> None:
     values = cell_values(workbook, "2026-01")
     assert values["C5"] == 1200
     grid = GRIDS["2026-01"]
-    assert values["Q27"] == grid[0][9] and values["Q28"] == grid[1][9]
+    assert values["Q30"] == grid[0][9] and values["Q31"] == grid[1][9]
 
 
 # ----------------------------------------------------- 6. writing safely

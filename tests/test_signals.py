@@ -59,7 +59,7 @@ def test_the_variance_of_a_cost_or_a_loss_is_green_when_it_falls(tmp_path: Path)
 
 def test_a_check_row_names_the_months_that_break_it(tmp_path: Path, soffice: str) -> None:
     actuals = [dict(month) for month in sample_actuals("phone-system")[:3]]
-    actuals[1]["calls_answered"] += 5  # answered + missed no longer equals received
+    actuals[1]["calls_answered"] += 5  # answered + missed + spam no longer equals received
     actuals[2]["calls_answered"] += 7
     options = WorkbookOptions(locale="fr-FR", start=START, months=3, actuals=actuals)
     path = write_workbook(template.load("phone-system"), tmp_path / "phone.xlsx", options)
@@ -67,5 +67,7 @@ def test_a_check_row_names_the_months_that_break_it(tmp_path: Path, soffice: str
     for source in (path, recalculated):
         sheet = openpyxl.load_workbook(source, data_only=True)["Contrôles"]
         named = {row[0].value: (row[1].value, row[2].value) for row in sheet.iter_rows(min_row=5)}
-        assert named["Décrochés + manqués = reçus"] == (2, "2026-02, 2026-03"), source
+        assert named["Décrochés + manqués + indésirables = reçus"] == (2, "2026-02, 2026-03"), (
+            source
+        )
         assert named["Réservations ≤ leads qualifiés"][1] in ("", None), source

@@ -94,8 +94,11 @@ def phone_by_hand(i: dict[str, float]) -> dict[str, float]:
     answered_before = valid * i["answer_rate_before"]
     answered_after = valid * i["answer_rate_after"]
     missed_before, missed_after = valid - answered_before, valid - answered_after
-    loss = lambda missed: missed * i["lead_rate"] * i["conversion_rate"] * i["average_value"]  # noqa: E731
-    recovered_revenue = loss(missed_before) - loss(missed_after)
+    # only missed callers never recovered (called back, or calling again) are lost
+    lost_before = missed_before * (1 - i["recovery_rate"])
+    lost_after = missed_after * (1 - i["recovery_rate"])
+    loss = lambda lost: lost * i["lead_rate"] * i["conversion_rate"] * i["average_value"]  # noqa: E731
+    recovered_revenue = loss(lost_before) - loss(lost_after)
     support = i["repeat_contacts_avoided"] * i["cost_per_contact"]
     igp = recovered_revenue * i["gross_margin_rate"] + support
     cost = i["incremental_phone_cost"]
@@ -106,12 +109,14 @@ def phone_by_hand(i: dict[str, float]) -> dict[str, float]:
         "missed_calls_before": missed_before,
         "missed_calls_after": missed_after,
         "recovered_calls": missed_before - missed_after,
+        "lost_callers_before": lost_before,
+        "lost_callers_after": lost_after,
         "qualified_leads_after": answered_after * i["lead_rate"],
         "booked_outcomes_after": answered_after * i["lead_rate"] * i["conversion_rate"],
-        "added_outcomes": (missed_before - missed_after) * i["lead_rate"] * i["conversion_rate"],
+        "added_outcomes": (lost_before - lost_after) * i["lead_rate"] * i["conversion_rate"],
         "next_step_calls_after": answered_after * i["next_step_rate"],
-        "lost_revenue": loss(missed_before),
-        "lost_revenue_after": loss(missed_after),
+        "lost_revenue": loss(lost_before),
+        "lost_revenue_after": loss(lost_after),
         "recovered_revenue": recovered_revenue,
         "sales_gross_profit": recovered_revenue * i["gross_margin_rate"],
         "support_value": support,

@@ -14,26 +14,36 @@ from roi_xl.calls.context import Run, scalar, sql_list
 CALLER_HASH = "hash({})"  # SQL: a caller's 64-bit id (hash(NULL) is not NULL: guard it)
 
 
-def build_callers(run: Run, region: str, on_chunk: Callable[[int, int], None]) -> None:
+def build_callers(
+    run: Run,
+    region: str,
+    on_chunk: Callable[[int, int], None],
+    lists: dict[str, list[str]] | None = None,
+) -> None:
     """Table ``callers``: each distinct caller text -> caller (E.164 or the text), invalid, cid.
 
     The lookup keys are worked out in DuckDB, North American ones checked there too
     (``phones.fast_e164_sql``); only the keys it cannot settle go to phonenumbers.
     """
+    lists = lists or {}
+    listed = sorted({text for texts in lists.values() for text in texts})
     withheld = sql_list(sorted(run.mapping.withheld_callers)) or "[]::VARCHAR[]"
     run.con.execute(
         f"""
         CREATE TABLE caller_keys AS
         WITH texts AS (
             SELECT raw, nullif(trim(raw), '') AS text
-            FROM (SELECT DISTINCT coalesce({run.column("caller")}, '') AS raw FROM raw r)
+            FROM (SELECT DISTINCT coalesce({run.column("caller")}, '') AS raw FROM raw r
+                UNION SELECT DISTINCT coalesce({run.column("callee")}, '') FROM raw r
+                UNION SELECT unnest(?::VARCHAR[]))
         ), keys AS (
             SELECT raw, text, CASE WHEN text IS NULL OR list_contains({withheld}, lower(text))
                 THEN NULL ELSE {phones.key_sql("text")} END AS key
             FROM texts
         )
         SELECT raw, text, {phones.canonical_key_sql("key", region)} AS key FROM keys
-        """
+        """,
+        [listed],
     )
     run.con.execute(
         f"""
@@ -58,6 +68,13 @@ def build_callers(run: Run, region: str, on_chunk: Callable[[int, int], None]) -
             "UPDATE numbers SET e164 = found.e164 FROM found WHERE numbers.key = found.key"
         )
     _name_callers(run)
+    for table in ("excluded_numbers", "known_numbers"):
+        texts = lists.get(table, [])
+        run.con.execute(
+            f"CREATE TABLE {table} AS SELECT DISTINCT caller FROM callers "
+            "WHERE caller IS NOT NULL AND raw IN (SELECT unnest(?::VARCHAR[]))",
+            [texts],
+        )
 
 
 def _name_callers(run: Run) -> None:

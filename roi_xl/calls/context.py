@@ -26,6 +26,21 @@ class Run:
     zone: str
     hours: BusinessHours
     window_minutes: int
+    service_level_seconds: float = 20.0
+
+    def group_fields(self) -> list[str]:
+        """The fields that tie the legs of one call together, strongest first."""
+        order = ("call_group", "parent_call_id", "leg_id", "call_id")
+        return [name for name in order if name in self.columns]
+
+    def customer(self, direction_word: str) -> str:
+        """SQL: the customer's number: the callee of an outbound row, else the caller."""
+        if "callee" not in self.columns:
+            return self.column("caller")
+        return (
+            f"CASE WHEN {direction_word} = 'outbound' THEN {self.column('callee')} "
+            f"ELSE {self.column('caller')} END"
+        )
 
     def column(self, name: str) -> str:
         """SQL: the raw text of a field in ``raw r`` (NULL when the log has no such column)."""

@@ -8,6 +8,7 @@ header's columns are kept aside as ``malformed`` rows, with their line and DuckD
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -54,11 +55,13 @@ def load_log(
     path: Path,
     choose: ColumnChooser,
     encoding: str = "utf-8",
+    names: list[str] | None = None,
 ) -> LoadedLog:
     """Create ``raw`` in ``con`` from the file at ``path``, and say how to find each row's line.
 
     Only the columns ``choose`` returns are loaded from a CSV or Parquet file: a
-    call-tracking export has dozens, the analysis needs a handful.
+    call-tracking export has dozens, the analysis needs a handful. ``names`` reads a CSV
+    file that has no header line (Asterisk's Master.csv) with these column names.
     """
     if not path.exists():
         raise CallLogError(f"{path}: no such file")
@@ -73,18 +76,37 @@ def load_log(
         raise CallLogError(
             f"{path}: a {suffix} file cannot be read; save it as .xlsx or CSV (UTF-8)"
         )
-    return _load_csv(con, path, choose, encoding)
+    return _load_csv(con, path, choose, encoding, names)
+
+
+def first_record(path: Path, encoding: str = "utf-8") -> list[str]:
+    """The fields of the first non-blank line of a CSV file (to recognise a headerless one)."""
+    with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
+        for line in iter(lambda: handle.readline(CHUNK), ""):
+            if line.strip("\r\n\ufeff"):
+                return next(csv.reader([line.lstrip("\ufeff")]), [])
+    return []
 
 
 # ------------------------------------------------------------------ CSV
 
 
 def _load_csv(
-    con: duckdb.DuckDBPyConnection, path: Path, choose: ColumnChooser, encoding: str
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    choose: ColumnChooser,
+    encoding: str,
+    names: list[str] | None = None,
 ) -> LoadedLog:
     _check_not_empty(path)
+    header_lines = 0 if names else 1
+    shape = (
+        f"header = false, names = [{', '.join(quote_literal(n) for n in names)}], quote = '\"'"
+        if names
+        else "header = true"
+    )
     source = (
-        f"read_csv({quote_literal(str(path))}, header = true, all_varchar = true, "
+        f"read_csv({quote_literal(str(path))}, {shape}, all_varchar = true, "
         f"store_rejects = true, encoding = '{encoding}')"
     )
     try:
@@ -101,18 +123,19 @@ def _load_csv(
     ).fetchall()
     physical = _physical_lines(path) if encoding != "utf-16" else None
     exact, line_sql, line_join = True, "l.line", "JOIN raw_line l ON l.rid = r.rowid"
-    if physical == 1 + rows + len(rejects):
-        # One record per line, no blank line: record k is on line k + 1.
+    first = 1 + header_lines
+    if physical == header_lines + rows + len(rejects):
+        # One record per line, no blank line: record k is on line k + header_lines.
         reject_lines = [int(line) for _, line, _ in rejects]
         if reject_lines:
             con.execute(
                 "CREATE TABLE raw_line AS SELECT row_number() OVER (ORDER BY l) - 1 AS rid, "
-                f"l AS line FROM range(2, {rows + len(rejects) + 2}) t(l) "
+                f"l AS line FROM range({first}, {rows + len(rejects) + first}) t(l) "
                 "WHERE l NOT IN (SELECT unnest(?::BIGINT[]))",
                 [reject_lines],
             )
         else:
-            line_sql, line_join = "r.rowid + 2", ""
+            line_sql, line_join = f"r.rowid + {first}", ""
     else:
         # Blank lines or values spanning lines: find where each record starts.
         quote, escape = con.execute(
@@ -126,10 +149,10 @@ def _load_csv(
         if reject_lines is None:
             reject_lines = [int(line) for _, line, _ in rejects]
         taken = set(reject_lines)
-        lines = [line for line in starts[1:] if line not in taken]
+        lines = [line for line in starts[header_lines:] if line not in taken]
         if len(lines) != rows:
             exact = False
-            lines = [rid + 2 for rid in range(rows)]
+            lines = [rid + first for rid in range(rows)]
         con.execute(
             "CREATE TABLE raw_line AS SELECT unnest(range(len(l))) AS rid, unnest(l) AS line "
             "FROM (SELECT ?::BIGINT[] AS l)",

@@ -51,6 +51,12 @@ FIELDS = (
     "campaign",
     "outcome",
     "call_id",
+    "callee",
+    "direction",
+    "call_group",
+    "parent_call_id",
+    "leg_id",
+    "first_time",
 )
 REQUIRED_FIELDS = ("started_at", "caller", "status")
 FIELD_HELP = {
@@ -64,7 +70,14 @@ FIELD_HELP = {
     "campaign": "campaign of the call",
     "outcome": "what came of the call: a synonym of an outcome",
     "call_id": "unique id of the call (duplicates are rejected)",
+    "callee": "the number called: the customer's number on an outbound call",
+    "direction": "inbound or outbound: a synonym under [directions] (all inbound without it)",
+    "call_group": "id shared by every leg of one call (Asterisk linkedid)",
+    "parent_call_id": "call id of the call this leg belongs to (Twilio parent_call_sid)",
+    "leg_id": "id shared by the legs of one call when there is no call_group (uniqueid)",
+    "first_time": "the export's own first-time caller flag (true/false, yes/no, 1/0)",
 }
+DIRECTIONS = ("inbound", "outbound")
 STATUSES = ("answered", "missed", "abandoned", "voicemail")
 OUTCOMES = ("booked", "qualified_lead", "support", "spam", "no_action")
 UNSPECIFIED = "unspecified"
@@ -87,6 +100,8 @@ _MAPPING_KEYS = {
     "optional",
     "encoding",
     "withheld_callers",
+    "headerless",
+    "headerless_widths",
 }
 _SPACES = re.compile(r"\s+")
 
@@ -110,6 +125,15 @@ class CallMapping:
     encoding: str = "utf-8"
     withheld_callers: frozenset[str] = field(default_factory=lambda: frozenset(DEFAULT_WITHHELD))
     description: str = ""
+    directions: dict[str, str] = field(default_factory=dict)  # synonym -> inbound / outbound
+    headerless: tuple[str, ...] = ()  # column names of a file without a header line
+    headerless_widths: tuple[int, ...] = ()  # the field counts such a file may have
+
+    def headerless_names(self, width: int) -> list[str] | None:
+        """The column names of a headerless row of ``width`` fields, None if it cannot be one."""
+        if not self.headerless or width not in (self.headerless_widths or (len(self.headerless),)):
+            return None
+        return list(self.headerless[:width])
 
     def describe(self) -> str:
         return self.name if self.origin == "preset" else f"{self.name} ({self.origin})"
@@ -164,26 +188,39 @@ def load_mapping(name_or_path: str | Path) -> CallMapping:
 
 
 def detect_preset(path: Path, header: list[str]) -> CallMapping:
-    """The one preset whose required columns are all in the header, else a clear error."""
+    """The preset whose required columns are all in the header, else a clear error.
+
+    When several fit, the one needing the most columns is the more specific (CallRail's
+    export also fits the generic call-tracking preset); a tie is refused.
+    """
     words = {normalise_word(name) for name in header}
-    fits = []
+    fits: list[tuple[int, CallMapping]] = []
     for name in preset_names():
         mapping = _load_preset(name)
+        if mapping.headerless:
+            continue
         needed = [c for f, c in mapping.columns.items() if f not in mapping.optional]
         if all(normalise_word(column) in words for column in needed):
-            fits.append(mapping)
-    if len(fits) == 1:
-        return fits[0]
+            fits.append((len(needed), mapping))
+    most = max((n for n, _ in fits), default=0)
+    best = [m for n, m in fits if n == most]
+    if len(best) == 1:
+        return best[0]
     have = ", ".join(f"'{name}'" for name in header) or "no columns"
     if not fits:
         raise CallLogError(
             f"{path}, line 1: no built-in preset matches the header ({have}); pass "
             f"--map with a preset ({', '.join(preset_names())}) or a mapping .toml file"
         )
-    names = ", ".join(m.name for m in fits)
+    names = ", ".join(m.name for m in best)
     raise CallLogError(
         f"{path}, line 1: several presets fit the header ({names}); choose one --map"
     )
+
+
+def headerless_presets() -> list[CallMapping]:
+    """The presets of files without a header line (Asterisk's Master.csv)."""
+    return [m for m in map(_load_preset, preset_names()) if m.headerless]
 
 
 def _presets_dir() -> Any:
@@ -241,10 +278,11 @@ class _Builder:
         return None
 
     def build(self, origin: str) -> CallMapping:
-        unknown = set(self.data) - {"mapping", "columns", "statuses", "outcomes"}
+        unknown = set(self.data) - {"mapping", "columns", "statuses", "outcomes", "directions"}
         for key in sorted(unknown):
             raise self.fail(
-                f"unknown section [{key}] (expected [mapping], [columns], [statuses], [outcomes])",
+                f"unknown section [{key}] (expected [mapping], [columns], [statuses], "
+                "[outcomes], [directions])",
                 key,
             )
         head = self.table("mapping")
@@ -274,6 +312,19 @@ class _Builder:
             statuses.setdefault(canonical, canonical)
         for canonical in OUTCOMES:
             outcomes.setdefault(canonical, canonical)
+        directions = self.synonyms("directions", DIRECTIONS, dict(base.directions) if base else {})
+        for canonical in DIRECTIONS:
+            directions.setdefault(canonical, canonical)
+        headerless = self.words(head, "headerless")
+        widths = head.get("headerless_widths", [])
+        if not isinstance(widths, list) or not all(
+            isinstance(w, int) and not isinstance(w, bool) and 0 < w <= len(headerless or ())
+            for w in widths
+        ):
+            raise self.fail(
+                "[mapping] headerless_widths must be field counts up to the headerless names",
+                "headerless_widths",
+            )
         name = self.text(head, "name") or (Path(origin).stem if origin != "preset" else "")
         formats = self.words(head, "timestamp_formats")
         optional = self.words(head, "optional")
@@ -296,6 +347,9 @@ class _Builder:
             outcomes=outcomes,
             description=self.text(head, "description") or (base.description if base else ""),
             encoding=encoding,
+            directions=directions,
+            headerless=tuple(headerless or (base.headerless if base else ())),
+            headerless_widths=tuple(widths or (base.headerless_widths if base else ())),
         )
         if base:
             mapping = replace(

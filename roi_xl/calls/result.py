@@ -19,8 +19,19 @@ DEFINITIONS = {
     "(quantile_cont, as Excel PERCENTILE.INC)",
     "repeat_callers": "callers whose previous call started at most 24 h before a call of this "
     "month (previous call may be in an earlier month)",
-    "missed_not_recovered": "callers with a missed call this month not followed by an answered "
-    "call from the same number within callback_window_minutes (start to start)",
+    "received": "inbound calls (a call logged as several legs counts once); outbound calls "
+    "are counted apart and only serve to find callbacks",
+    "missed_not_recovered": "callers (spam excluded) with a missed call this period not "
+    "followed, within callback_window_minutes (start to start), by an answered call from "
+    "the same number (retry) or a connected outbound call to it (callback)",
+    "recovered": "callers (spam excluded) whose every missed call this period was recovered; "
+    "_by_callback / _by_retry: how their last missed call was",
+    "spam": "inbound calls with a spam outcome or from a number of --exclude-numbers",
+    "answer_rate_excluding_spam": "answered / received, spam calls left out of both",
+    "service_level": "calls answered within service_level_seconds / received, spam excluded",
+    "first_time_callers": "callers (spam excluded) whose call is flagged first-time by the "
+    "export, else whose first inbound call in the log it is and who are not --known-numbers",
+    "week": "ISO week (Monday to Sunday) of the call's start, local time",
     "unique_callers": "distinct numbers (E.164, or raw text if invalid); withheld/blank excluded",
     "missed_by_weekday_hour": "7 rows Monday..Sunday x 24 columns hour 0..23, local time",
     "line": "line in the file, header = line 1 (sheet row for .xlsx; row + 1 for Parquet)",
@@ -64,16 +75,90 @@ class PeriodFigures:
     missed_business_hours: int = 0
     missed_after_hours: int = 0
     missed_not_recovered: int = 0
+    spam: int = 0
+    spam_answered: int = 0
+    spam_abandoned: int = 0
+    answer_rate_excluding_spam: float | None = None
+    service_level: float | None = None
+    outbound: int = 0
+    outbound_connected: int = 0
+    recovered: int = 0
+    recovered_by_callback: int = 0
+    recovered_by_retry: int = 0
+    recovered_calls: int = 0
+    missed_not_recovered_calls: int = 0
+    first_time_callers: int = 0
+    by_caller_type: dict[str, CallerTypeFigures] = field(default_factory=dict)
     outcomes: dict[str, int] = field(default_factory=dict)
     by_source: dict[str, SourceCounts] = field(default_factory=dict)
     by_campaign: dict[str, SourceCounts] = field(default_factory=dict)
     missed_by_weekday_hour: Grid = field(default_factory=empty_grid)
+    abandoned_by_weekday_hour: Grid = field(default_factory=empty_grid)
+    spam_missed_by_weekday_hour: Grid = field(default_factory=empty_grid)
+
+    @property
+    def missed_excluding_spam_by_weekday_hour(self) -> Grid:
+        """Missed calls but spam per weekday x hour: the model's basis."""
+        return [
+            [all_ - spam for all_, spam in zip(row, spam_row, strict=True)]
+            for row, spam_row in zip(
+                self.missed_by_weekday_hour, self.spam_missed_by_weekday_hour, strict=True
+            )
+        ]
 
     def to_dict(self, grid: bool = True) -> dict[str, Any]:
         data = asdict(self)
+        del data["spam_missed_by_weekday_hour"]
         if not grid:
             del data["missed_by_weekday_hour"]
+            del data["abandoned_by_weekday_hour"]
         return data
+
+
+@dataclass(frozen=True)
+class CallerTypeFigures:
+    """Inbound calls (spam excluded) of new, existing or unknown (withheld) callers."""
+
+    calls: int = 0
+    answered: int = 0
+    leads: int = 0  # qualified leads and bookings
+    lead_rate: float | None = None
+    missed_not_recovered: int = 0  # callers
+
+
+@dataclass
+class WindowFigures:
+    """A baseline or test window: its local dates (both included) and its figures."""
+
+    first_day: str
+    last_day: str
+    days: int
+    figures: PeriodFigures
+
+    def per_week(self, count: int) -> float:
+        return count * 7 / self.days
+
+    def to_dict(self) -> dict[str, Any]:
+        f = self.figures
+        return {
+            "first_day": self.first_day,
+            "last_day": self.last_day,
+            "days": self.days,
+            "figures": f.to_dict(grid=False),
+            "per_week": {name: round(self.per_week(getattr(f, name)), 3) for name in WEEKLY_COUNTS},
+        }
+
+
+WEEKLY_COUNTS = (
+    "received",
+    "answered",
+    "missed",
+    "spam",
+    "missed_not_recovered",
+    "recovered",
+    "first_time_callers",
+)
+RATES = ("answer_rate", "answer_rate_excluding_spam", "abandonment_rate", "service_level")
 
 
 @dataclass(frozen=True)
@@ -97,7 +182,11 @@ class InvalidNumber:
 
 @dataclass
 class CallAnalysis:
-    """Everything ``roi-xl calls`` reports, with ``rows_read = rows_counted + rows_rejected``."""
+    """Everything ``roi-xl calls`` reports.
+
+    ``rows_read = rows_counted + rows_rejected + legs_merged``: a call is counted once
+    however many legs (rows) the phone system logged for it.
+    """
 
     file: str
     mapping: str
@@ -119,6 +208,28 @@ class CallAnalysis:
     unmapped_outcomes: dict[str, int]
     line_numbers_exact: bool = True
     definitions: dict[str, str] = field(default_factory=dict)
+    legs_merged: int = 0
+    has_outcomes: bool = False  # the log says what came of its calls (an outcome column)
+    service_level_seconds: float = 20.0
+    weeks: dict[str, PeriodFigures] = field(default_factory=dict)
+    windows: dict[str, WindowFigures] = field(default_factory=dict)
+
+    def window_change(self) -> dict[str, float | None] | None:
+        """Test minus baseline: counts per week, rates as fractions (None if one is missing)."""
+        if "baseline" not in self.windows or "test" not in self.windows:
+            return None
+        before, after = self.windows["baseline"], self.windows["test"]
+        change: dict[str, float | None] = {}
+        for name in WEEKLY_COUNTS:
+            change[f"{name}_per_week"] = round(
+                after.per_week(getattr(after.figures, name))
+                - before.per_week(getattr(before.figures, name)),
+                3,
+            )
+        for name in (*RATES, "speed_to_answer_median_s"):
+            a, b = getattr(after.figures, name), getattr(before.figures, name)
+            change[name] = None if a is None or b is None else round(a - b, 6)
+        return change
 
     @property
     def missed_by_weekday_hour(self) -> Grid:
@@ -135,10 +246,15 @@ class CallAnalysis:
             "callback_window_minutes": self.callback_window_minutes,
             "months": {month: figures.to_dict() for month, figures in self.months.items()},
             "total": self.total.to_dict(grid=False),
+            "weeks": {week: figures.to_dict(grid=False) for week, figures in self.weeks.items()},
             "missed_by_weekday_hour": self.missed_by_weekday_hour,
+            "abandoned_by_weekday_hour": self.total.abandoned_by_weekday_hour,
+            "service_level_seconds": self.service_level_seconds,
             "rows_read": self.rows_read,
             "rows_counted": self.rows_counted,
             "rows_rejected": self.rows_rejected,
+            "legs_merged": self.legs_merged,
+            "has_outcomes": self.has_outcomes,
             "rejected_by_rule": self.rejected_by_rule,
             "rejected": [asdict(row) for row in self.rejected],
             "line_numbers_exact": self.line_numbers_exact,
@@ -148,6 +264,14 @@ class CallAnalysis:
             "unknown_caller_calls": self.unknown_caller_calls,
             "unmapped_outcomes": self.unmapped_outcomes,
             "definitions": self.definitions,
+            **(
+                {
+                    "windows": {k: w.to_dict() for k, w in self.windows.items()},
+                    "window_change": self.window_change(),
+                }
+                if self.windows
+                else {}
+            ),
         }
 
     def to_json(self, indent: int | None = 2) -> str:

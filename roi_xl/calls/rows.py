@@ -1,10 +1,13 @@
 """Table ``calls``: every row read, parsed, with the rule it breaks, and why in words.
 
 Rules, tried in this order (the first broken one is reported): ``start_missing``,
-``start_invalid``, ``status_missing``, ``status_unknown``, ``wait_invalid``,
-``wait_negative``, ``wait_end_invalid``, ``wait_end_before_start``, ``duration_invalid``,
-``duration_negative``, then ``call_id_duplicate`` (a later row with the call id of a
-counted row); ``row_malformed`` comes from the CSV reader (the row does not fit the header).
+``start_invalid`` (``infinity`` too), ``start_out_of_range`` (``epoch``: before 1990 or
+after 2099), ``start_in_dst_gap`` (a local time the clocks skipped), ``status_missing``,
+``status_unknown``, ``direction_unknown``, ``wait_invalid``, ``wait_negative``,
+``wait_too_long``, ``wait_end_invalid``, ``wait_end_before_start``, ``duration_invalid``,
+``duration_negative``, ``duration_too_long`` (over a day), then ``call_id_duplicate`` (a
+later row with the call id of a counted row); ``row_malformed`` comes from the CSV reader
+(the row does not fit the header).
 """
 
 from __future__ import annotations
@@ -16,13 +19,38 @@ from roi_xl.calls.logfile import quote_literal
 from roi_xl.calls.presets import UNSPECIFIED, normalise_word
 from roi_xl.calls.result import RejectedRow
 
+MAX_SECONDS = 24 * 3600  # a wait or a call longer than a day is a broken row
+FIRST_YEAR, LAST_YEAR = 1990, 2099
+_OFFSET = r"\d:\d\d(:\d\d([.,]\d+)?)?\s*(Z|z|[+-]\d\d(:?\d\d)?|UTC|GMT)$"
+_TRUE = ("true", "yes", "y", "1", "t", "x", "first-time caller", "new")
+
 
 def judge(run: Run) -> None:
     """Table ``calls``: every row read, parsed, with the rule it breaks (NULL if counted)."""
     _word_map(run, "status_map", "status", run.mapping.statuses)
     _word_map(run, "outcome_map", "outcome", run.mapping.outcomes)
+    _word_map(run, "direction_map", "direction", run.mapping.directions)
     col = run.column
     business = run.hours.sql("dow", "minute_of_day")
+    direction = "coalesce(dm.word, 'inbound')" if "direction" in run.columns else "'inbound'"
+    first_time = (
+        f"CASE WHEN nullif(trim({col('first_time')}), '') IS NULL THEN NULL "
+        f"ELSE lower(trim({col('first_time')})) IN ({', '.join(map(quote_literal, _TRUE))}) END"
+        if "first_time" in run.columns
+        else "NULL::BOOLEAN"
+    )
+    child = (
+        f"nullif(trim({col('parent_call_id')}), '') IS NOT NULL"
+        if "parent_call_id" in run.columns
+        else "FALSE"
+    )
+    group = (
+        "coalesce("
+        + ", ".join(
+            [f"nullif(trim({col(f)}), '')" for f in run.group_fields()] + ["'#' || r.rowid"]
+        )
+        + ")"
+    )
     run.con.execute(
         f"""
         CREATE TABLE calls AS
@@ -30,6 +58,10 @@ def judge(run: Run) -> None:
             SELECT r.rowid AS rid, {run.loaded.line_sql} AS line,
                 {col("started_at")} AS start_raw,
                 {_timestamp(run, col("started_at"))} AS ts,
+                {_naive(run, col("started_at"))} AS naive,
+                {col("direction")} AS direction_raw, dm.word AS direction_word,
+                {direction} AS direction, {first_time} AS first_time, {group} AS grp,
+                {child} AS child,
                 {col("status")} AS status_raw, sm.word AS status,
                 {col("wait_seconds")} AS wait_raw, {_seconds(col("wait_seconds"))} AS wait_s,
                 {col("wait_ends_at")} AS wait_end_raw,
@@ -38,21 +70,28 @@ def judge(run: Run) -> None:
                 {_seconds(col("duration_seconds"))} AS duration_s,
                 om.word AS outcome, {col("outcome")} AS outcome_raw,
                 {col("source")} AS source, {col("campaign")} AS campaign,
-                c.cid, c.invalid
+                c.cid, c.invalid, c.caller IN (SELECT caller FROM excluded_numbers) AS listed,
+                c.caller IN (SELECT caller FROM known_numbers) AS known
             FROM raw r {run.loaded.line_join}
-            JOIN callers c ON c.raw = coalesce({col("caller")}, '')
+            LEFT JOIN direction_map dm ON dm.raw = {col("direction")}
+            JOIN callers c ON c.raw = coalesce({run.customer("dm.word")}, '')
             LEFT JOIN status_map sm ON sm.raw = {col("status")}
             LEFT JOIN outcome_map om ON om.raw = {col("outcome")}
         ), timed AS (
             SELECT *, timezone({quote_literal(run.zone)}, ts) AS local FROM parsed
         )
         SELECT rid, line, epoch(ts) AS t, status, status = 'answered' AS answered,
+            direction = 'inbound' AS inbound, grp, child, first_time,
+            coalesce(known, FALSE) AS known,
             coalesce(wait_s, epoch(wait_end) - epoch(ts)) AS wait,
             coalesce(outcome, '{UNSPECIFIED}') AS outcome,
+            coalesce(outcome = 'spam', FALSE) OR coalesce(listed, FALSE) AS spam,
+            CAST(local AS DATE) AS day,
             CASE WHEN outcome IS NULL THEN nullif(trim(outcome_raw), '') END
                 AS outcome_unmapped,
             source, campaign, cid, invalid,
-            year(local) * 100 + month(local) AS month, isodow(local) AS dow,
+            year(local) * 100 + month(local) AS month,
+            isoyear(local) * 100 + week(local) AS week, isodow(local) AS dow,
             hour(local) AS hour,
             {business.replace("minute_of_day", "(hour(local) * 60 + minute(local))")}
                 AS business,
@@ -60,18 +99,28 @@ def judge(run: Run) -> None:
                 WHEN ts IS NULL THEN CASE WHEN nullif(trim(start_raw), '') IS NULL
                     THEN 'start_missing' ELSE 'start_invalid' END
                 WHEN NOT isfinite(ts) THEN 'start_invalid'
+                WHEN year(local) < {FIRST_YEAR} OR year(local) > {LAST_YEAR}
+                    THEN 'start_out_of_range'
+                WHEN naive IS NOT NULL AND CAST(local AS TIMESTAMP) <> naive
+                    AND NOT regexp_matches(trim(start_raw), {quote_literal(_OFFSET)})
+                    THEN 'start_in_dst_gap'
                 WHEN status IS NULL THEN CASE WHEN nullif(trim(status_raw), '') IS NULL
                     THEN 'status_missing' ELSE 'status_unknown' END
+                WHEN direction_word IS NULL AND nullif(trim(direction_raw), '') IS NOT NULL
+                    THEN 'direction_unknown'
                 WHEN wait_s IS NULL AND nullif(trim(wait_raw), '') IS NOT NULL
                     THEN 'wait_invalid'
                 WHEN wait_s < 0 THEN 'wait_negative'
+                WHEN wait_s > {MAX_SECONDS} THEN 'wait_too_long'
                 WHEN wait_end IS NULL AND nullif(trim(wait_end_raw), '') IS NOT NULL
                     THEN 'wait_end_invalid'
                 WHEN NOT isfinite(wait_end) THEN 'wait_end_invalid'
                 WHEN wait_end < ts THEN 'wait_end_before_start'
+                WHEN epoch(wait_end) - epoch(ts) > {MAX_SECONDS} THEN 'wait_too_long'
                 WHEN duration_s IS NULL AND nullif(trim(duration_raw), '') IS NOT NULL
                     THEN 'duration_invalid'
                 WHEN duration_s < 0 THEN 'duration_negative'
+                WHEN duration_s > {MAX_SECONDS} THEN 'duration_too_long'
             END AS rule
         FROM timed
         """
@@ -140,6 +189,22 @@ def _timestamp(run: Run, text: str) -> str:
     return f"coalesce({', '.join(tries)})"
 
 
+def _naive(run: Run, text: str) -> str:
+    """SQL: the wall-clock time the text gives, ignoring any offset (to find DST gaps).
+
+    Read the way ``_timestamp`` reads it: DuckDB's TIMESTAMP cast alone would also take
+    '2026-03-07 08:00 PM' as 08:00.
+    """
+    if text == "NULL::VARCHAR":
+        return "NULL::TIMESTAMP"
+    local = [f for f in run.mapping.timestamp_formats if "%z" not in f.lower()]
+    fallback = f"try_strptime(trim({text}), {sql_list(local)})" if local else "NULL::TIMESTAMP"
+    return (
+        f"CASE WHEN try_cast({text} AS TIMESTAMPTZ) IS NOT NULL "
+        f"THEN try_cast({text} AS TIMESTAMP) ELSE {fallback} END"
+    )
+
+
 def _seconds(text: str) -> str:
     """SQL: seconds from text: a number (12, 12.5) or [-][h:]mm:ss; NULL when unreadable."""
     if text == "NULL::VARCHAR":
@@ -172,6 +237,7 @@ def rejected_rows(run: Run) -> tuple[list[RejectedRow], dict[str, int]]:
         SELECT l.line, l.rule, CASE
                 WHEN l.rule LIKE 'start%' THEN {col("started_at")}
                 WHEN l.rule LIKE 'status%' THEN {col("status")}
+                WHEN l.rule LIKE 'direction%' THEN {col("direction")}
                 WHEN l.rule LIKE 'wait_end%' THEN {col("wait_ends_at")}
                 WHEN l.rule LIKE 'wait%' THEN {col("wait_seconds")}
                 WHEN l.rule LIKE 'duration%' THEN {col("duration_seconds")}
@@ -207,6 +273,20 @@ def _reason(run: Run, rule: str, value: Any, start: Any, first_line: Any) -> str
     reasons = {
         "start_missing": f"no start time in column '{column['start']}'",
         "start_invalid": f"start time {value!r} is not a date and time ({accepted})",
+        "start_out_of_range": (
+            f"start time {value!r} is not a real call time (before {FIRST_YEAR} or after "
+            f"{LAST_YEAR})"
+        ),
+        "start_in_dst_gap": (
+            f"start time {value!r} does not exist in {run.zone}: the clocks skipped it "
+            "(daylight saving time began)"
+        ),
+        "direction_unknown": (
+            f"unknown direction {value!r}: the mapping {run.mapping.describe()} has no such "
+            "synonym (add it under [directions] of a mapping file)"
+        ),
+        "wait_too_long": f"wait {value!r} is longer than a day",
+        "duration_too_long": f"duration {value!r} is longer than a day",
         "status_missing": f"no status in column '{column['status']}'",
         "status_unknown": (
             f"unknown status {value!r}: the mapping {run.mapping.describe()} has no such "

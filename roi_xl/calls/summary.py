@@ -9,7 +9,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from roi_xl.calls.presets import OUTCOMES, UNSPECIFIED
-from roi_xl.calls.result import CallAnalysis, PeriodFigures, SourceCounts
+from roi_xl.calls.result import (
+    RATES,
+    WEEKLY_COUNTS,
+    CallAnalysis,
+    PeriodFigures,
+    SourceCounts,
+)
 
 SHOWN_REJECTED = 20
 
@@ -36,13 +42,22 @@ _ROWS: list[tuple[str, _Cell]] = [
     ("  of which voicemail", lambda f: _count(f.voicemail)),
     ("  during business hours", lambda f: _count(f.missed_business_hours)),
     ("  after hours", lambda f: _count(f.missed_after_hours)),
+    ("  spam and wrong numbers", lambda f: _count(f.spam)),
     ("answer rate", lambda f: _rate(f.answer_rate)),
+    ("answer rate, spam excluded", lambda f: _rate(f.answer_rate_excluding_spam)),
+    ("service level", lambda f: _rate(f.service_level)),
     ("abandonment rate", lambda f: _rate(f.abandonment_rate)),
     ("speed to answer, median", lambda f: _secs(f.speed_to_answer_median_s)),
     ("speed to answer, p90", lambda f: _secs(f.speed_to_answer_p90_s)),
     ("unique callers", lambda f: _count(f.unique_callers)),
     ("repeat callers (24 h)", lambda f: _count(f.repeat_callers)),
+    ("first-time callers", lambda f: _count(f.first_time_callers)),
+    ("missed callers recovered", lambda f: _count(f.recovered)),
+    ("  by a callback", lambda f: _count(f.recovered_by_callback)),
+    ("  by calling again", lambda f: _count(f.recovered_by_retry)),
     ("missed callers not recovered", lambda f: _count(f.missed_not_recovered)),
+    ("outbound calls", lambda f: _count(f.outbound)),
+    ("  connected", lambda f: _count(f.outbound_connected)),
 ]
 
 
@@ -55,8 +70,9 @@ def print_summary(result: CallAnalysis, console: Console) -> None:
         f"callback window {result.callback_window_minutes} min"
     )
     console.print(
-        f"Rows read {result.rows_read:,} = counted {result.rows_counted:,} "
-        f"+ rejected {result.rows_rejected:,}"
+        f"Rows read {result.rows_read:,} = calls counted {result.rows_counted:,} "
+        f"+ rejected {result.rows_rejected:,} + legs merged into calls {result.legs_merged:,}; "
+        f"service level: answered within {result.service_level_seconds:g} s"
     )
     if not result.months:
         console.print("[yellow]No call was counted: there is no month to show.[/]")
@@ -66,6 +82,8 @@ def print_summary(result: CallAnalysis, console: Console) -> None:
             console.print(_groups_table("Calls by source (whole log)", result.total.by_source))
         if result.total.by_campaign:
             console.print(_groups_table("Calls by campaign (whole log)", result.total.by_campaign))
+    if result.windows:
+        console.print(_windows_table(result))
     _print_callers(result, console)
     if result.rejected:
         console.print(_rejected_table(result))
@@ -83,6 +101,28 @@ def _months_table(result: CallAnalysis) -> Table:
     for outcome in (*OUTCOMES, UNSPECIFIED):
         label = "outcome: " + outcome.replace("_", " ")
         table.add_row(label, *(_count(f.outcomes.get(outcome, 0)) for _, f in periods))
+    return table
+
+
+def _windows_table(result: CallAnalysis) -> Table:
+    """Baseline and test windows side by side, counts per week, and the change."""
+    table = Table(title="Baseline and test windows (counts per week)")
+    table.add_column("")
+    windows = list(result.windows.items())
+    for name, window in windows:
+        table.add_column(f"{name} {window.first_day}..{window.last_day}", justify="right")
+    change = result.window_change()
+    if change is not None:
+        table.add_column("change", justify="right")
+    for name in WEEKLY_COUNTS:
+        cells = [f"{w.per_week(getattr(w.figures, name)):,.1f}" for _, w in windows]
+        extra = [f"{change[name + '_per_week']:+,.1f}"] if change is not None else []
+        table.add_row(name.replace("_", " "), *cells, *extra)
+    for name in RATES:
+        cells = [_rate(getattr(w.figures, name)) for _, w in windows]
+        value = change.get(name) if change is not None else None
+        extra = (["-" if value is None else f"{value * 100:+.1f} pts"]) if change else []
+        table.add_row(name.replace("_", " "), *cells, *extra)
     return table
 
 

@@ -5,13 +5,12 @@ The package is patched instead. Each monthly sheet's XML is parsed with expat
 only to learn where every row and cell starts and ends; the bytes of the cells
 written are then replaced in place, so every other byte of the sheet, and every
 other part of the zip, is copied as it was (same order, names, dates and
-compression method). The one intended change outside the monthly tabs is
-``fullCalcOnLoad="1"`` on ``<calcPr>`` in xl/workbook.xml: formulas that depend
-on the new figures keep their old cached values, and this flag makes Excel
-recalculate them on open (XlsxWriter sets it already; Excel drops it on save).
-LibreOffice ignores the flag under its default settings and only computes the
-formulas whose cached value is empty, and ``roi-xl read`` reports the others as
-stale until the file is saved recalculated.
+compression method). The formula cells whose value the new figures change
+get their recomputed cached value in place (``cached``), so previewers, LibreOffice
+under its default settings and ``roi-xl read`` see the imported numbers without a
+recalculation. The one other change outside the monthly tabs is
+``fullCalcOnLoad="1"`` on ``<calcPr>`` in xl/workbook.xml, which makes Excel
+recalculate on open anyway (XlsxWriter sets it already; Excel drops it on save).
 """
 
 from __future__ import annotations
@@ -32,6 +31,7 @@ from defusedxml import ElementTree as SafeXml
 
 from roi_xl.errors import InputError, RoiXlError
 from roi_xl.files import locked, partial_file, usual_mode
+from roi_xl.inspect.cached import refresh_cached_values
 from roi_xl.inspect.findings import shown
 from roi_xl.inspect.guard import NS_MAIN, NS_PKG_REL, custom_properties, part_name, scan
 from roi_xl.inspect.reader import recorded_period, recorded_template
@@ -51,8 +51,10 @@ from roi_xl.workbook import OutputExistsError
 from roi_xl.workbook.layout import (
     HEATMAP_FIRST_COL,
     HOURS,
+    INPUT_KEY_COL,
     MONTH_ACTUAL_COL,
     MONTH_KEY_COL,
+    SCENARIO_COLS,
     WEEKDAYS,
     Layout,
     build_layout,
@@ -136,6 +138,7 @@ class ImportReport:
     calc_on_load: str  # "already set" or "set": fullCalcOnLoad on xl/workbook.xml's calcPr
     written: bool
     notes: list[str] = field(default_factory=list)
+    formulas_refreshed: int = 0  # formula cells given their recomputed cached value
 
     @property
     def overwritten(self) -> list[CellChange]:
@@ -152,6 +155,7 @@ class ImportReport:
             "unchanged": self.unchanged,
             "calc_on_load": self.calc_on_load,
             "written": self.written,
+            "formulas_refreshed": self.formulas_refreshed,
             "notes": self.notes,
         }
 
@@ -164,6 +168,7 @@ def import_figures(
     force: bool = False,
     output: str | Path | None = None,
     supplied: Template | None = None,
+    inputs: Mapping[str, float] | None = None,
 ) -> ImportReport:
     """Write ``figures`` (and missed-call ``grids``) into the monthly tabs of ``path``.
 
@@ -173,9 +178,11 @@ def import_figures(
     ``output``. Formula cells are never overwritten. The workbook stays locked
     from reading to renaming, so two imports into it run one after the other.
     ``supplied``: the user's template file (``--template``) the workbook was made from.
+    ``inputs`` (input key -> value) replace those inputs in every scenario of the Inputs
+    sheet: measured values, such as the answer rates of a baseline and a test window.
     """
     with locked(Path(path)):
-        return _import_figures(Path(path), figures, grids, force, output, supplied)
+        return _import_figures(Path(path), figures, grids, force, output, supplied, inputs)
 
 
 def _import_figures(
@@ -185,6 +192,7 @@ def _import_figures(
     force: bool,
     output: str | Path | None,
     supplied: Template | None,
+    inputs: Mapping[str, float] | None = None,
 ) -> ImportReport:
     target = _target(source, output, force)
     package = scan(source)
@@ -192,6 +200,7 @@ def _import_figures(
     with zipfile.ZipFile(source) as archive, _as_figure_import_error():
         model, layout = _model(source, archive, supplied)
         _check_request(source, model, figures, grids)
+        _check_inputs(source, model, inputs or {})
         parts = {sheet.name: sheet.part for sheet in package.sheets}
         strings = SharedStrings(lambda: _shared_string_texts(source, archive))
         plans: list[_MonthPlan] = []
@@ -213,8 +222,15 @@ def _import_figures(
                     notes,
                 )
             )
+        if inputs:
+            plans.append(_plan_inputs(source, archive, layout, parts, strings, inputs))
         _check_conflicts(source, plans, force)
         patched = {plan.part: _patch_sheet(plan) for plan in plans if plan.writes}
+        refreshed = None
+        if patched:
+            refreshed = refresh_cached_values(
+                source, archive, patched, (model, layout), parts, _apply
+            )
         calc_on_load = "unchanged (nothing written)"
         if patched:
             workbook = archive.read(WORKBOOK_PART)
@@ -226,7 +242,12 @@ def _import_figures(
         if written:
             _write_package(source, target, archive, patched)
     changes = [w.change for plan in plans for w in plan.writes]
-    if changes:
+    if changes and refreshed is not None:
+        notes.append(
+            f"{refreshed} formula cell(s) hold their recomputed values: the workbook is right "
+            "without recalculation"
+        )
+    elif changes:
         notes.append(
             "formulas keep their previous cached values until the workbook is recalculated: "
             "Excel does it on open (fullCalcOnLoad); LibreOffice needs Data > Calculate > "
@@ -236,12 +257,13 @@ def _import_figures(
     return ImportReport(
         path=target,
         template=model.key,
-        imported=[plan.month for plan in plans],
+        imported=[plan.month for plan in plans if plan.month != "inputs"],
         missing=missing,
         changes=changes,
         unchanged=sum(plan.unchanged for plan in plans),
         calc_on_load=calc_on_load,
         written=written,
+        formulas_refreshed=refreshed or 0,
         notes=notes,
     )
 
@@ -373,6 +395,7 @@ class _MonthPlan:
     writes: list[_Write] = field(default_factory=list)
     conflicts: list[_Write] = field(default_factory=list)
     unchanged: int = 0
+    sheet_name: str = ""  # when it is not the month's own tab (the Inputs sheet)
 
 
 def _plan_month(
@@ -426,11 +449,65 @@ def _plan_cell(
         return
     if formula is not None:
         old = "=" + formula.text
-    change = CellChange(plan.month, plan.month, cell(row, col), item, old, value + 0.0)
+    change = CellChange(
+        plan.month, plan.sheet_name or plan.month, cell(row, col), item, old, value + 0.0
+    )
     write = _Write(row, col, _number_text(value), existing, formula is not None, change)
     if write.formula or old is not None:
         plan.conflicts.append(write)
     plan.writes.append(write)
+
+
+def _check_inputs(source: Path, model: Template, inputs: Mapping[str, float]) -> None:
+    """Refuse inputs the template lacks and values outside an input's range."""
+    known = {item.key: item for item in model.inputs}
+    problems = []
+    for key, value in sorted(inputs.items()):
+        item = known.get(key)
+        if item is None:
+            problems.append(f"template '{model.key}' has no input '{key}' (rule unknown_input)")
+        elif reason := _bad_number(value, whole=False):
+            problems.append(f"input {key}: {reason}")
+        elif not item.minimum <= value <= item.maximum:
+            problems.append(
+                f"input {key}: {value:,.10g} is outside {item.minimum:g}..{item.maximum:g} "
+                "(rule input_out_of_range)"
+            )
+    if problems:
+        raise FigureImportError(f"{source}: nothing was written; " + "; ".join(problems))
+
+
+def _plan_inputs(
+    source: Path,
+    archive: zipfile.ZipFile,
+    layout: Layout,
+    parts: Mapping[str, str],
+    strings: SharedStrings,
+    inputs: Mapping[str, float],
+) -> _MonthPlan:
+    """The Inputs sheet's cells of ``inputs``, every scenario: replaced, never a conflict."""
+    sheet_name = layout.inputs
+    part = parts.get(sheet_name)
+    if not part:
+        raise FigureImportError(
+            f"{source}: the sheet '{sheet_name}' was deleted or renamed; nothing was written"
+        )
+    where = f"{source}: sheet '{sheet_name}' ({part})"
+    sheet = SheetXml(parse_part(archive.read(part), where), where)
+    plan = _MonthPlan("inputs", part, where, sheet)
+    plan.sheet_name = sheet_name
+    keys = sheet.keys(INPUT_KEY_COL, strings)
+    lost = [key for key in inputs if key not in keys]
+    if lost:
+        raise FigureImportError(
+            f"{where}: no row with the key {', '.join(repr(k) for k in lost)} in column "
+            f"{column_name(INPUT_KEY_COL)} (rule row_missing); nothing was written"
+        )
+    for key, value in inputs.items():
+        for scenario, col in SCENARIO_COLS.items():
+            _plan_cell(plan, strings, keys[key], col, f"{key} ({scenario})", float(value))
+    plan.conflicts = [write for write in plan.conflicts if write.formula]
+    return plan
 
 
 def _same(old: float, new: float) -> bool:

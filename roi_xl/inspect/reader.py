@@ -235,6 +235,23 @@ def read_cells(
     return CellReading(loaded, selected, inputs, actuals, heatmaps)
 
 
+def recomputed_reference(
+    path: Path, model: Template, layout: Layout
+) -> tuple[Reference, dict[str, str]] | None:
+    """The workbook the generator would write for the inputs and figures ``path`` holds
+    now, with the sheet names found (expected -> actual); None when an input, the
+    scenario or a figure cannot be read, so nothing can be recomputed."""
+    cells = read_cells(path, scan(path), None, model, layout)
+    complete = all(v is not None for s in SCENARIOS for v in cells.inputs[s].values())
+    figures_ok = not any(f.rule == "figure_not_number" for f in cells.loaded.findings)
+    if not complete or not figures_ok or cells.selected is None:
+        return None
+    reference = _reference(
+        cells.loaded, cells.inputs, cells.selected, cells.actuals, cells.heatmaps
+    )
+    return reference, dict(cells.loaded.sheet_names)
+
+
 # ------------------------------------------------------------------ loading
 
 

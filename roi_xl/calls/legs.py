@@ -1,0 +1,66 @@
+"""Table ``merged``: one row per call, however many legs (rows) the phone system logged.
+
+A call that rang several extensions or a queue is logged as several rows sharing an id
+(Asterisk: linkedid, else uniqueid; Twilio: the child legs' parent_call_sid is the
+parent's sid; RingCentral: telephonySessionId). Its legs count as one call: it starts
+when its first leg starts and takes that leg's direction, customer number, time and
+line; it is answered if any leg was answered, and its wait runs from the first leg's
+start to the first answer. A parent call with child legs (Twilio ``<Dial>``) is
+"completed" as soon as the phone system picks it up to dial: such a call is answered
+only if a child leg was. ``legs_merged`` = counted rows - calls.
+"""
+
+from __future__ import annotations
+
+from roi_xl.calls.context import Run, scalar
+from roi_xl.calls.presets import UNSPECIFIED
+
+
+def merge_legs(run: Run) -> int:
+    """Create ``merged`` from the counted rows of ``calls``; return the legs merged.
+
+    Each group's figures are aggregated, then joined to its first leg's row (by rid):
+    one pass over the legs and one join, whatever the number of columns.
+    """
+    con = run.con
+    multi = scalar(
+        con,
+        "SELECT count(*) - count(DISTINCT grp) FROM calls WHERE rule IS NULL",
+    )
+    if not multi:
+        con.execute(
+            "CREATE VIEW merged AS SELECT * EXCLUDE (rule, grp) FROM calls WHERE rule IS NULL"
+        )
+        return 0
+    con.execute(
+        f"""
+        CREATE TABLE merged AS
+        WITH groups AS (
+            SELECT arg_min(rid, (t, line)) AS first, min(t) AS t0,
+                bool_or(child) AS has_child,
+                bool_or(answered AND child) AS child_answered,
+                bool_or(answered) AS any_answered,
+                min(t + wait) FILTER (WHERE answered AND child) AS child_answer_t,
+                min(t + wait) FILTER (WHERE answered) AS answer_t,
+                min(outcome) FILTER (WHERE outcome <> '{UNSPECIFIED}') AS known_outcome,
+                bool_or(spam) AS any_spam, bool_or(first_time) AS any_first_time
+            FROM calls WHERE rule IS NULL
+            GROUP BY grp
+        ), judged AS (
+            SELECT *, CASE WHEN has_child THEN child_answered ELSE any_answered END AS ok,
+                CASE WHEN has_child THEN child_answer_t ELSE answer_t END AS ok_t
+            FROM groups
+        )
+        SELECT c.* EXCLUDE (rule, grp, child) REPLACE (
+            CASE WHEN g.ok THEN 'answered' WHEN c.status = 'answered' THEN 'missed'
+                ELSE c.status END AS status,
+            g.ok AS answered,
+            g.ok_t - g.t0 AS wait,
+            coalesce(g.known_outcome, '{UNSPECIFIED}') AS outcome,
+            g.any_spam AS spam,
+            g.any_first_time AS first_time
+        )
+        FROM judged g JOIN calls c ON c.rid = g.first
+        """
+    )
+    return multi

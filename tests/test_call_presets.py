@@ -1,0 +1,295 @@
+"""Phone systems' own exports: each preset's sample file against figures worked out by hand.
+
+The samples (samples/make_preset_samples.py) log the same week of calls four ways; its
+docstring lists the calls. By hand, March 2026 in America/New_York: 9 inbound calls
+(two of them logged as two legs each), 4 answered, 5 missed, 2 of them after hours;
+D is spam; A is recovered by a callback, B and F by calling again (F across the DST
+change: 01:50 EST -> 03:10 EDT is 20 minutes); only E is a missed caller not recovered.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from roi_xl.calls import CallAnalysis, CallLogError, CallOptions, analyse_calls
+from roi_xl.cli import app
+from roi_xl.inspect.reader import read_workbook
+from roi_xl.model import engine, template
+from roi_xl.model.template import SCENARIOS
+from roi_xl.workbook.values import compute_values
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples" / "calls"
+BLOCKED = SAMPLES / "blocked-numbers.txt"
+KNOWN = SAMPLES / "known-customers.txt"
+ZONE = "America/New_York"
+# file, preset, rows, legs merged
+PRESETS = [
+    ("asterisk-Master.csv", "asterisk-cdr", 13, 2),
+    ("twilio-calls.csv", "twilio", 15, 4),
+    ("callrail-calls.csv", "callrail", 11, 0),
+    ("ringcentral-calls.csv", "ringcentral", 13, 2),
+]
+
+
+def analyse(path: Path, **options: object) -> CallAnalysis:
+    result = analyse_calls(path, CallOptions(time_zone=ZONE, **options))  # type: ignore[arg-type]
+    assert result.rows_read == result.rows_counted + result.rows_rejected + result.legs_merged
+    return result
+
+
+@pytest.mark.parametrize(("name", "preset", "rows", "legs"), PRESETS)
+def test_each_preset_sample_by_hand(name: str, preset: str, rows: int, legs: int) -> None:
+    result = analyse(SAMPLES / name, exclude_numbers=BLOCKED)
+    assert result.mapping == preset  # detected: by header, or by shape for Master.csv
+    assert (result.rows_read, result.rows_rejected, result.legs_merged) == (rows, 0, legs)
+    assert result.rows_counted == 11  # 9 inbound + 2 outbound calls
+    march = result.months["2026-03"]
+    assert (march.received, march.answered, march.missed, march.spam) == (9, 4, 5, 1)
+    assert (march.missed_business_hours, march.missed_after_hours) == (3, 2)  # E Sat, F Sun
+    assert (march.recovered, march.recovered_by_callback, march.recovered_by_retry) == (3, 1, 2)
+    assert march.missed_not_recovered == 1  # E; D is spam
+    assert (march.outbound, march.outbound_connected) == (2, 1)
+    assert march.answer_rate == 4 / 9
+    assert march.answer_rate_excluding_spam == 4 / 8
+    # weeks: Fri 6 to Sun 8 in ISO week 10, Mon 9 in week 11
+    assert {w: f.received for w, f in result.weeks.items()} == {"2026-W10": 8, "2026-W11": 1}
+    assert result.weeks["2026-W10"].missed_not_recovered == 1
+
+
+def test_asterisk_waits_and_service_level() -> None:
+    march = analyse(SAMPLES / "asterisk-Master.csv", exclude_numbers=BLOCKED).months["2026-03"]
+    # waits from the first leg's start to the first answer: B 8, C 25 (second leg), F 5, G 3
+    assert march.speed_to_answer_median_s == 6.5
+    # within 20 s: B, F, G of the 8 calls that are not spam
+    assert march.service_level == 3 / 8
+    level_30 = analyse(
+        SAMPLES / "asterisk-Master.csv", exclude_numbers=BLOCKED, service_level_seconds=30
+    )
+    assert level_30.months["2026-03"].service_level == 4 / 8
+
+
+def test_without_the_blocked_list_spam_is_only_what_the_export_says() -> None:
+    asterisk = analyse(SAMPLES / "asterisk-Master.csv").months["2026-03"]
+    assert (asterisk.spam, asterisk.missed_not_recovered) == (0, 2)  # D counts as lost
+    callrail = analyse(SAMPLES / "callrail-calls.csv").months["2026-03"]
+    assert (callrail.spam, callrail.missed_not_recovered) == (1, 1)  # Lead Status: Spam
+
+
+def test_new_and_existing_callers() -> None:
+    # CallRail flags first-time callers itself: A, B, E, F (D is spam)
+    callrail = analyse(SAMPLES / "callrail-calls.csv").months["2026-03"]
+    assert callrail.first_time_callers == 4
+    types = callrail.by_caller_type
+    # new: A, B (missed), E, F (missed); existing: B again, C, F again, G
+    assert (types["new"].calls, types["existing"].calls) == (4, 4)
+    # leads (Good Lead): B's retry, C, F's retry, all flagged as not first-time calls
+    assert (types["new"].leads, types["existing"].leads) == (0, 3)
+    assert types["existing"].lead_rate == 3 / 4
+    assert (types["new"].missed_not_recovered, types["existing"].missed_not_recovered) == (1, 0)
+    # without a flag: a number first seen in the log is new, unless it is a known customer
+    asterisk = analyse(SAMPLES / "asterisk-Master.csv", exclude_numbers=BLOCKED)
+    assert asterisk.months["2026-03"].first_time_callers == 6  # A B C E F G
+    known = analyse(SAMPLES / "asterisk-Master.csv", exclude_numbers=BLOCKED, known_numbers=KNOWN)
+    assert known.months["2026-03"].first_time_callers == 4  # C and G are customers
+
+
+def test_baseline_and_test_windows_per_week() -> None:
+    result = analyse(
+        SAMPLES / "ringcentral-calls.csv",
+        exclude_numbers=BLOCKED,
+        baseline="2026-03-06..2026-03-07",
+        test="2026-03-08..2026-03-09",
+    )
+    before, after = result.windows["baseline"], result.windows["test"]
+    # Fri-Sat: A, B, B again, C, D, E = 6 calls in 2 days; Sun-Mon: F, F again, G
+    assert (before.days, before.figures.received, after.figures.received) == (2, 6, 3)
+    assert before.per_week(before.figures.received) == 21.0
+    change = result.window_change()
+    assert change is not None
+    assert change["received_per_week"] == 3 * 7 / 2 - 21.0
+    # answered 2 of 5 spam-free calls before, 2 of 3 after
+    assert change["answer_rate_excluding_spam"] == pytest.approx(2 / 3 - 2 / 5, abs=1e-6)
+
+
+def test_impossible_rows_are_rejected_with_line_and_reason(tmp_path: Path) -> None:
+    lines = (SAMPLES / "twilio-calls.csv").read_text("utf-8").splitlines()
+    bad = [
+        "CAx1,,+12125550111,+12125550199,inbound,completed,infinity,,30,,",
+        "CAx2,,+12125550112,+12125550199,inbound,completed,epoch,,30,,",
+        "CAx3,,+12125550113,+12125550199,inbound,completed,2026-03-08 02:30:00,,30,,",
+        "CAx4,,+12125550114,+12125550199,inbound,completed,2026-03-09 10:00:00,,1e300,,",
+        "CAx5,,+12125550115,+12125550199,sideways,completed,2026-03-09 10:00:00,,30,,",
+    ]
+    path = tmp_path / "twilio.csv"
+    path.write_text("\n".join([*lines, *bad]) + "\n", "utf-8")
+    result = analyse(path, exclude_numbers=BLOCKED)
+    first = len(lines) + 1
+    assert [(r.line, r.rule) for r in result.rejected] == [
+        (first, "start_invalid"),  # infinity
+        (first + 1, "start_out_of_range"),  # epoch: 1970
+        (first + 2, "start_in_dst_gap"),
+        (first + 3, "duration_too_long"),
+        (first + 4, "direction_unknown"),
+    ]
+    assert "does not exist in America/New_York" in result.rejected[2].reason
+    assert result.rows_read == 15 + 5 and result.months["2026-03"].received == 9
+
+
+def test_headerless_file_forced_or_refused(tmp_path: Path) -> None:
+    master = SAMPLES / "asterisk-Master.csv"
+    assert analyse(master, mapping="asterisk-cdr").legs_merged == 2
+    # 16 columns (no uniqueid, no linkedid): every row is its own call
+    short = tmp_path / "Master.csv"
+    with master.open(newline="") as source, short.open("w", newline="") as target:
+        writer = csv.writer(target, quoting=csv.QUOTE_ALL, lineterminator="\n")
+        writer.writerows(row[:16] for row in csv.reader(source))
+    result = analyse(short, exclude_numbers=BLOCKED)
+    assert (result.mapping, result.legs_merged, result.rows_counted) == ("asterisk-cdr", 0, 13)
+    odd = tmp_path / "odd.csv"
+    odd.write_text('"a","b","c"\n"1","2","3"\n', "utf-8")
+    with pytest.raises(CallLogError, match=r"line 1: 3 field\(s\); a asterisk-cdr file"):
+        analyse(odd, mapping="asterisk-cdr")
+    with pytest.raises(CallLogError, match=r"no built-in preset matches the header \('a', 'b'"):
+        analyse(odd)
+
+
+def test_cli_json_has_the_new_figures() -> None:
+    outcome = CliRunner().invoke(
+        app,
+        [
+            "calls",
+            str(SAMPLES / "twilio-calls.csv"),
+            "--json",
+            "--tz",
+            ZONE,
+            "--exclude-numbers",
+            str(BLOCKED),
+            "--baseline",
+            "2026-03-06..2026-03-07",
+            "--test",
+            "2026-03-08..2026-03-09",
+        ],
+    )
+    assert outcome.exit_code == 0, outcome.output
+    data = json.loads(outcome.stdout)
+    assert data["legs_merged"] == 4
+    for period in (data["months"]["2026-03"], data["weeks"]["2026-W10"]):
+        for key in (
+            "recovered",
+            "recovered_by_callback",
+            "recovered_by_retry",
+            "missed_not_recovered",
+            "spam",
+            "first_time_callers",
+            "service_level",
+        ):
+            assert key in period
+    assert data["months"]["2026-03"]["recovered_by_callback"] == 1
+    assert set(data["windows"]) == {"baseline", "test"}
+    bad = CliRunner().invoke(app, ["calls", str(SAMPLES / "twilio-calls.csv"), "--test", "x"])
+    assert bad.exit_code == 2 and "expected two dates FIRST..LAST" in bad.output
+
+
+# ------------------------------------------------------------ end to end, into a workbook
+
+
+@pytest.fixture(scope="module")
+def blank_workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("workbook") / "phones.xlsx"
+    outcome = CliRunner().invoke(
+        app, ["new", "phone-system", "-o", str(path), "--start", "2026-01", "--months", "3"]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    return path
+
+
+@pytest.mark.parametrize(
+    "name", ["calls-2026-q1.csv", *[name for name, *_ in PRESETS]], ids=lambda n: n
+)
+def test_shipped_samples_end_to_end(name: str, blank_workbook: Path, tmp_path: Path) -> None:
+    """calls, import-calls, then audit: exit 0 each time, no recalculation in between."""
+    workbook = Path(shutil.copy(blank_workbook, tmp_path / "phones.xlsx"))
+    log = ["--tz", ZONE, "--exclude-numbers", str(BLOCKED)]
+    runner = CliRunner()
+    shown = runner.invoke(app, ["calls", str(SAMPLES / name), *log])
+    assert shown.exit_code == 0, shown.output
+    imported = runner.invoke(
+        app, ["import-calls", str(SAMPLES / name), "--into", str(workbook), *log, "--json"]
+    )
+    assert imported.exit_code == 0, imported.output
+    report = json.loads(imported.stdout)["import"]
+    assert report["formulas_refreshed"] > 0
+    audit = runner.invoke(app, ["audit", str(workbook)])
+    assert audit.exit_code == 0, audit.output
+    read = read_workbook(workbook)
+    assert [f.rule for f in read.findings if f.severity == "error"] == []
+    if name != "calls-2026-q1.csv":
+        march = read.actuals["2026-03"]
+        # on the model's basis: D's spam call apart, E the one lost caller
+        assert (march["calls_received"], march["calls_spam"]) == (9, 1)
+        assert (march["calls_answered"], march["calls_missed"]) == (4, 4)
+        assert march["missed_not_recovered"] == 1
+
+
+def test_windows_set_only_the_before_and_after_rates(blank_workbook: Path, tmp_path: Path) -> None:
+    workbook = Path(shutil.copy(blank_workbook, tmp_path / "phones.xlsx"))
+    before = read_workbook(workbook)
+    outcome = CliRunner().invoke(
+        app,
+        [
+            "import-calls",
+            str(SAMPLES / "asterisk-Master.csv"),
+            "--into",
+            str(workbook),
+            "--tz",
+            ZONE,
+            "--exclude-numbers",
+            str(BLOCKED),
+            "--baseline",
+            "2026-03-06..2026-03-07",
+            "--test",
+            "2026-03-08..2026-03-09",
+            "--windows",
+        ],
+    )
+    assert outcome.exit_code == 0, outcome.output
+    assert "answer_rate_before = 0.4000" in outcome.output  # listed before writing
+    after = read_workbook(workbook)
+    # spam-free: 2 of 5 answered before (B again, C), 2 of 3 after (F again, G); no abandon;
+    # median waits: (8 + 25) / 2 before, (5 + 3) / 2 after
+    expected = {
+        "answer_rate_before": 2 / 5,
+        "answer_rate_after": 2 / 3,
+        "abandonment_rate_before": 0.0,
+        "abandonment_rate_after": 0.0,
+        "speed_to_answer_before": 16.5,
+        "speed_to_answer_after": 4.0,
+    }
+    for scenario, numbers in after.scenarios.items():
+        changed = {
+            key: value
+            for key, value in numbers.inputs.items()
+            if value != before.scenarios[scenario].inputs[key]
+        }
+        assert changed == pytest.approx(expected)
+    assert not any(f.rule == "stale_value" for f in after.findings)
+
+
+def test_the_plan_values_missed_callers_on_the_calculations_basis() -> None:
+    """The monthly tabs' planned missed-call loss is the Calculations sheet's, spam excluded."""
+    model = template.load("phone-system")
+    inputs = {s: engine.scenario_inputs(model, s) for s in SCENARIOS}
+    values = compute_values(model, inputs, "realistic", 3)
+    outputs = values.live_outputs
+    assert values.plan_kpis["missed_call_loss"] == pytest.approx(outputs["lost_revenue_after"])
+    # 1,000 calls, 10 % spam, 80 % of the 900 answered: 180 missed, a quarter recovered
+    assert values.plans["calls_missed"] == pytest.approx(180)
+    assert values.plans["calls_spam"] == pytest.approx(100)
+    assert values.plans["missed_not_recovered"] == pytest.approx(180 * 0.75)

@@ -6,15 +6,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v soffice >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1 \
-    || ! command -v ssconvert >/dev/null 2>&1 || ! fc-match Calibri 2>/dev/null | grep -q Carlito; then
+# Only what is missing: Debian's npm conflicts with a Node.js that already brings its own npm.
+missing=()
+command -v soffice >/dev/null 2>&1 || missing+=(libreoffice-calc)
+command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v ssconvert >/dev/null 2>&1 || missing+=(gnumeric)
+fc-match Calibri 2>/dev/null | grep -q Carlito || missing+=(fonts-crosextra-carlito)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = "0" ]; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -q
-        apt-get install -y -q --no-install-recommends libreoffice-calc poppler-utils chromium nodejs npm \
-            fonts-crosextra-carlito gnumeric
+        apt-get install -y -q --no-install-recommends "${missing[@]}"
     else
-        echo "Missing tools: run 'sudo apt-get install libreoffice-calc poppler-utils chromium nodejs npm fonts-crosextra-carlito gnumeric'" >&2
+        echo "Missing tools: run 'sudo apt-get install ${missing[*]}'" >&2
         echo "(the recalculation tests need LibreOffice and Gnumeric; the report's PDF and tests need" >&2
         echo " Chromium; the Office.js add-in's tests need Node.js; the print tests need Carlito)" >&2
     fi

@@ -20,7 +20,7 @@ from roi_xl.workbook.timeline_layout import TL_FIRST_MONTH_COL, TL_TOTAL_COL
 from roi_xl.workbook.timeline_sheet import summary_value
 
 LABEL, UNIT, FIRST = 0, 1, 2
-CURVE_ROW, CHARTS_COL = 3, 22
+CURVE_ROW, CHARTS_COL = 3, 17  # right of the Dashboard's own charts (columns 6 to 16)
 WATERFALL_ROW = 20
 TABLE_COL = 33  # the waterfall's chart data, right of the charts
 GOOD, BAD, NET = "#548235", "#C00000", "#1F3864"
@@ -35,6 +35,16 @@ SERIES = (
     "net_up",
     "net_down",
 )
+
+
+def business_case_area(ctx: Context) -> tuple[int, int, int, int] | None:
+    """The business-case charts (first row, first col, last row, last col), printed as an area
+    of their own so the figures beside them keep their scale; the chart data to their right
+    stays on screen."""
+    if ctx.template.timeline is None:
+        return None
+    chart_rows = 16  # a chart at its default height spans about 15 rows
+    return CURVE_ROW, CHARTS_COL, WATERFALL_ROW + chart_rows, TABLE_COL - 1
 
 
 def write_business_case(ctx: Context, ws: Worksheet, row: int) -> int:

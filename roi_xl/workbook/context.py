@@ -71,14 +71,17 @@ class Context:
         worksheet: Worksheet,
         title_rows: tuple[int, int] | None = None,
         landscape: bool = True,
+        fit_width: bool = True,
     ) -> None:
-        """The locale's paper, one page wide, ``title_rows`` on every page, the footer."""
+        """The locale's paper, one page wide (unless ``fit_width`` is off), ``title_rows`` on
+        every page, the footer."""
         print_setup(
             worksheet,
             self.locale.paper,
             self.locale["footer_page"],
             title_rows=title_rows,
             landscape=landscape,
+            fit_width=fit_width,
         )
 
     def formula(

@@ -14,7 +14,7 @@ from xlsxwriter.worksheet import Worksheet
 from roi_xl.model.engine import Value
 from roi_xl.model.template import SCENARIOS
 from roi_xl.workbook import chart_text
-from roi_xl.workbook.business_case_block import write_business_case
+from roi_xl.workbook.business_case_block import business_case_area, write_business_case
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import (
     HEATMAP_FIRST_COL,
@@ -24,6 +24,7 @@ from roi_xl.workbook.layout import (
     cell,
     sheet_ref,
 )
+from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.sensitivity_layout import BREAK_EVEN
 from roi_xl.workbook.styles import NAVY
 
@@ -61,6 +62,16 @@ def write_dashboard(ctx: Context, break_evens: Mapping[str, Value | str]) -> Non
     if ctx.template.monthly.heatmap:
         _write_heatmap(ctx, ws, 52)
         ws.set_h_pagebreaks([52])  # the grid prints whole, on a page of its own
+    business = business_case_area(ctx)
+    if business is not None:
+        # The figures and their charts, the business-case charts, then the grid below:
+        # each on pages of their own, so none widens the page the others print on.
+        first_col = business[1]
+        last = 51 if ctx.template.monthly.heatmap else ws.dim_rowmax or 0
+        areas = [(0, 0, last, first_col - 1), business]
+        if ctx.template.monthly.heatmap:
+            areas.append((52, 0, ws.dim_rowmax or 52, first_col - 1))
+        print_areas(ws, areas)
     ctx.print_setup(ws)
     ctx.protect(ws)
 

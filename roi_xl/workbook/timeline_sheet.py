@@ -68,7 +68,10 @@ def write_timeline(ctx: Context, start: dt.date) -> None:
     for scenario in SCENARIOS:
         _write_block(ctx, timeline, tl, scenario)
     ws.freeze_panes(0, TL_FIRST_MONTH_COL)
-    ws.set_landscape()
+    # One column per month: one page wide would be unreadable, so it prints at full size
+    # across pages with the labels repeated on each.
+    ctx.print_setup(ws, fit_width=False)
+    ws.repeat_columns(TL_LABEL_COL, TL_UNIT_COL)
     ctx.protect(ws)
 
 

@@ -23,6 +23,7 @@ from roi_xl.model.timeline import TimelineValues
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import SCENARIO_COLS, column_name, sheet_ref
 from roi_xl.workbook.layout import cell as a1
+from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.timeline_layout import (
     MONTHS_PER_YEAR,
     SUMMARY_COLS,
@@ -68,9 +69,17 @@ def write_timeline(ctx: Context, start: dt.date) -> None:
     for scenario in SCENARIOS:
         _write_block(ctx, timeline, tl, scenario)
     ws.freeze_panes(0, TL_FIRST_MONTH_COL)
-    # One column per month: one page wide would be unreadable, so it prints at full size
-    # across pages with the labels repeated on each.
-    ctx.print_setup(ws, fit_width=False)
+    # On paper: the summary with each row's total, then the yearly columns with the labels
+    # repeated; the month columns stay on screen (up to 120 of them would fill dozens of pages).
+    last_row = max(max(rows.values()) for rows in tl.rows.values())
+    print_areas(
+        ws,
+        [
+            (0, TL_LABEL_COL, last_row, SUMMARY_LIVE_COL),
+            (0, tl.first_year_col, last_row, tl.first_year_col + tl.years - 1),
+        ],
+    )
+    ctx.print_setup(ws)
     ws.repeat_columns(TL_LABEL_COL, TL_UNIT_COL)
     ctx.protect(ws)
 

@@ -171,20 +171,8 @@ def test_each_sheet_is_set_to_fit_the_page_width_only(printed: Printed) -> None:
                     # one column per output: printed at full size across pages instead
                     assert "fitToPage" not in xml, f"{name} {sheet}"
                     continue
-                if "fitToPage" not in xml and _is_timeline(archive, sheet):
-                    # one column per month: full size across pages, the labels repeated
-                    assert "Print_Titles" in archive.read("xl/workbook.xml").decode()
-                    continue
                 assert attributes.get("fitToHeight") == "0", f"{name} {sheet}"
                 assert "fitToPage" in xml, f"{name} {sheet}: not fitted to the page width"
-
-
-def _is_timeline(archive: zipfile.ZipFile, sheet: str) -> bool:
-    """Whether part ``sheet`` (sheetN.xml, in the workbook's order) is the Timeline sheet."""
-    names = re.findall(r'<sheet name="([^"]+)"', archive.read("xl/workbook.xml").decode())
-    index = int(re.search(r"sheet(\d+)\.xml", sheet).group(1)) - 1
-    timelines = {load_locale(code).sheets["timeline"] for code in ("en-US", "fr-FR")}
-    return names[index] in timelines
 
 
 def test_the_footer_names_file_sheet_page_and_date() -> None:

@@ -24,6 +24,7 @@ from roi_xl.demo import sample_actuals
 from roi_xl.inspect.reader import WorkbookRead, read_workbook
 from roi_xl.locale import LOCALES, load_locale
 from roi_xl.model import engine, template
+from roi_xl.model.functions import PAYBACK_NEVER
 from roi_xl.model.template import SCENARIOS
 from roi_xl.report.facts import build_facts
 from roi_xl.report.page import render_report
@@ -110,6 +111,9 @@ def assert_outputs_match(html: str, read: WorkbookRead, locale: str) -> set[tupl
             assert value == want and unescape(text) == want
             continue
         assert float(value) == want, (scenario, key)
+        if model.metric(key).kind == "months" and want == PAYBACK_NEVER:  # shown in words
+            assert unescape(text) == load_locale(locale).unit("never"), (scenario, key, text)
+            continue
         number, precision = shown_number(text, locale)
         scale = 100 if model.metric(key).kind == "percent" else 1
         assert abs(number - want * scale) <= precision * 1.0001 + 1e-9, (scenario, key, text)

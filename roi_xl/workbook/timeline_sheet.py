@@ -114,7 +114,7 @@ def _write_summary(ctx: Context, timeline: Timeline, tl: TimelineLayout) -> None
             ws,
             row,
             SUMMARY_LIVE_COL,
-            f"INDEX({first}:{last},{selector})",
+            f"INDEX({first}:{last},1,{selector})",
             s.get("formula_bold", s.format_for(result.kind, typical)),
             live_value,
         )

@@ -31,12 +31,21 @@ def aggregate(
     """Every figure of the counted calls, per month, per ISO week and for the whole log."""
     con = run.con
     _flag_calls(run)
-    months, total = _periods(run, "month", _month)
-    weeks, _ = _periods(run, "week", _week)
+    windows = windows or {}
+    found, total = _periods(run, windows)
+    months, weeks = found["month"], found["week"]
     _by_group(run, "source", months, total, "by_source")
     _by_group(run, "campaign", months, total, "by_campaign")
     _grids(run, months, total)
-    window_figures = _windows(run, windows or {})
+    window_figures = {
+        label: WindowFigures(
+            first,
+            last,
+            (_date(last) - _date(first)).days + 1,
+            found["win"].get(label, PeriodFigures()),
+        )
+        for label, (first, last) in windows.items()
+    }
 
     rejected, by_rule = rejected_rows(run)
     counted = scalar(con, "SELECT count(*) FROM counted")
@@ -92,7 +101,11 @@ def _flag_calls(run: Run) -> None:
     connected), whichever came first within the callback window (start to start).
     A caller is new when the export flags the call as a first-time call; without such
     a flag, when this is the number's first inbound call in the log and the number is
-    not on the --known-numbers list.
+    not on the --known-numbers list. An inbound call is a repeat call when the same
+    number's previous inbound call started at most a day before it.
+
+    One window over each caller's calls in time order finds all three: the next answered
+    retry, the next connected callback and the previous inbound call.
     """
     window = run.window_minutes * 60
     run.con.execute(
@@ -100,20 +113,20 @@ def _flag_calls(run: Run) -> None:
         CREATE TABLE counted AS
         WITH nexts AS (
             SELECT *,
-                min(CASE WHEN inbound AND answered THEN t END) OVER later AS next_retry,
-                min(CASE WHEN NOT inbound AND answered THEN t END) OVER later AS next_callback,
-                t - lag(t) OVER by_caller_in AS since_previous,
-                row_number() OVER by_caller_in AS nth_inbound
+                min(t) FILTER (WHERE inbound AND answered) OVER later AS next_retry,
+                min(t) FILTER (WHERE NOT inbound AND answered) OVER later AS next_callback,
+                max(t) FILTER (WHERE inbound) OVER earlier AS previous_inbound
             FROM merged
             WINDOW by_caller AS (PARTITION BY cid ORDER BY t, line),
                 later AS (by_caller ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING),
-                by_caller_in AS (PARTITION BY cid, inbound ORDER BY t, line)
+                earlier AS (by_caller ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
         )
-        SELECT * EXCLUDE (next_retry, next_callback, since_previous, nth_inbound),
-            cid IS NOT NULL AND since_previous <= {REPEAT_WINDOW_SECONDS} AS repeat,
+        SELECT * EXCLUDE (next_retry, next_callback, previous_inbound),
+            cid IS NOT NULL AND inbound AND t - previous_inbound <= {REPEAT_WINDOW_SECONDS}
+                AS repeat,
             CASE WHEN cid IS NULL OR NOT inbound THEN NULL
                 WHEN first_time IS NOT NULL THEN first_time
-                ELSE nth_inbound = 1 AND NOT known END AS new_caller,
+                ELSE previous_inbound IS NULL AND NOT known END AS new_caller,
             CASE WHEN inbound AND NOT answered THEN CASE
                 WHEN next_retry - t <= {window}
                     AND (next_callback IS NULL OR next_callback - t > {window}
@@ -124,19 +137,67 @@ def _flag_calls(run: Run) -> None:
     )
 
 
+# The kinds of period, each a grouping set of one aggregation: its key and its label.
+_KINDS: dict[str, Callable[[Any], str]] = {
+    "month": lambda value: _month(value),
+    "week": lambda value: _week(value),
+    "win": lambda value: str(value),
+}
+# Caller types: new, existing (an earlier call or a known number), unknown (withheld).
+_TYPES = {"new": "new_caller", "existing": "NOT new_caller", "unknown": "new_caller IS NULL"}
+
+
 def _periods(
-    run: Run, key: str, name: Callable[[Any], str]
-) -> tuple[dict[str, PeriodFigures], PeriodFigures]:
-    """PeriodFigures per value of the ``key`` column of ``counted`` and for all calls."""
-    outcome_sql = ",\n".join(
+    run: Run, windows: dict[str, tuple[str, str]]
+) -> tuple[dict[str, dict[str, PeriodFigures]], PeriodFigures]:
+    """PeriodFigures per month, ISO week and window (by kind), and for all calls.
+
+    One aggregation over ``counted`` with a grouping set per kind of period, the caller
+    types' call counts in it; one more per caller (same grouping sets) for the figures
+    that count callers, the caller types' unrecovered callers included.
+    """
+    kinds = [kind for kind in _KINDS if kind != "win" or windows]
+    keys = ", ".join(kinds)
+    sets = ", ".join([f"({kind})" for kind in kinds] + ["()"])
+    caller_sets = ", ".join([f"({kind}, cid)" for kind in kinds] + ["(cid)"])
+    win = (
+        "CASE "
+        + " ".join(
+            f"WHEN day BETWEEN DATE {quote_literal(first)} AND DATE {quote_literal(last)} "
+            f"THEN {quote_literal(label)}"
+            for label, (first, last) in windows.items()
+        )
+        + " END"
+        if windows
+        else "NULL::VARCHAR"
+    )
+    counts = [
         f"count(*) FILTER (WHERE inbound AND outcome = '{o}') AS outcome_{o}"
         for o in (*OUTCOMES, UNSPECIFIED)
+    ]
+    for name, when in _TYPES.items():
+        typed = f"inbound AND NOT spam AND {when}"
+        counts += [
+            f"count(*) FILTER (WHERE {typed}) AS {name}_calls",
+            f"count(*) FILTER (WHERE {typed} AND answered) AS {name}_answered",
+            f"count(*) FILTER (WHERE {typed} AND outcome IN ('qualified_lead', 'booked')) "
+            f"AS {name}_leads",
+        ]
+    type_lost = "".join(
+        f"bool_or(inbound AND NOT spam AND {when} AND NOT answered AND recovery IS NULL) "
+        f"AS {name}_lost, "
+        for name, when in _TYPES.items()
+    )
+    type_lost_count = "".join(
+        f", count(*) FILTER (WHERE {name}_lost) AS {name}_lost" for name in _TYPES
     )
     level = run.service_level_seconds
     rows = run.con.execute(
         f"""
-        WITH figures AS (
-            SELECT grouping({key}) AS is_total, {key} AS period,
+        WITH base AS (
+            SELECT *, {win} AS win FROM counted
+        ), figures AS (
+            SELECT grouping({keys}) AS sets, {keys},
                 count(*) FILTER (WHERE inbound) AS received,
                 count(*) FILTER (WHERE inbound AND answered) AS answered,
                 count(*) FILTER (WHERE inbound AND status = 'abandoned') AS abandoned,
@@ -157,113 +218,50 @@ def _periods(
                     AS recovered_calls,
                 count(*) FILTER (WHERE inbound AND NOT answered AND NOT spam
                     AND recovery IS NULL) AS missed_not_recovered_calls,
-                {outcome_sql}
-            FROM counted
-            GROUP BY GROUPING SETS (({key}), ())
+                {", ".join(counts)}
+            FROM base
+            GROUP BY GROUPING SETS ({sets})
         ), per_caller AS (
-            SELECT grouping({key}) AS is_total, {key} AS period, cid,
+            SELECT grouping({keys}) AS sets, {keys}, cid,
                 bool_or(inbound) AS inbound, bool_or(repeat AND inbound) AS repeat,
                 bool_or(inbound AND NOT answered AND NOT spam) AS missed,
                 bool_or(inbound AND NOT answered AND NOT spam AND recovery IS NULL)
                     AS not_recovered,
                 arg_max(recovery, (t, line))
                     FILTER (WHERE inbound AND NOT answered AND NOT spam) AS how,
-                bool_or(new_caller AND NOT spam) AS new
-            FROM counted WHERE cid IS NOT NULL
-            GROUP BY GROUPING SETS (({key}, cid), (cid))
+                {type_lost}bool_or(new_caller AND NOT spam) AS new
+            FROM base WHERE cid IS NOT NULL
+            GROUP BY GROUPING SETS ({caller_sets})
         ), callers AS (
-            SELECT is_total, period, count(*) FILTER (WHERE inbound) AS unique_callers,
+            SELECT sets, {keys}, count(*) FILTER (WHERE inbound) AS unique_callers,
                 count(*) FILTER (WHERE repeat) AS repeat_callers,
                 count(*) FILTER (WHERE not_recovered) AS not_recovered,
                 count(*) FILTER (WHERE missed AND NOT not_recovered AND how = 'callback')
                     AS by_callback,
                 count(*) FILTER (WHERE missed AND NOT not_recovered AND how = 'retry')
                     AS by_retry,
-                count(*) FILTER (WHERE new) AS first_time
-            FROM per_caller GROUP BY is_total, period
-        )
-        SELECT f.*, coalesce(c.unique_callers, 0), coalesce(c.repeat_callers, 0),
-            coalesce(c.not_recovered, 0), coalesce(c.by_callback, 0), coalesce(c.by_retry, 0),
-            coalesce(c.first_time, 0)
-        FROM figures f LEFT JOIN callers c
-            ON c.is_total = f.is_total AND c.period IS NOT DISTINCT FROM f.period
-        """
-    ).fetchall()
-    periods: dict[str, PeriodFigures] = {}
-    total = PeriodFigures(outcomes={o: 0 for o in (*OUTCOMES, UNSPECIFIED)})
-    types = _caller_types(run, key, name)
-    for row in rows:
-        figures = _figures(row)
-        label = "" if row[0] else name(row[1])
-        figures.by_caller_type = types.get(label, {})
-        if row[0]:
-            total = figures
-        else:
-            periods[label] = figures
-    return periods, total
-
-
-def _caller_types(
-    run: Run, key: str, name: Callable[[Any], str]
-) -> dict[str, dict[str, CallerTypeFigures]]:
-    """Per period ("" for all): calls, leads and missed callers of new and existing callers."""
-    rows = run.con.execute(
-        f"""
-        WITH typed AS (
-            SELECT *, CASE WHEN new_caller THEN 'new' WHEN new_caller IS NULL THEN 'unknown'
-                ELSE 'existing' END AS caller_type
-            FROM counted WHERE inbound AND NOT spam
-        ), per_caller AS (
-            SELECT grouping({key}) AS is_total, {key} AS period, caller_type, cid,
-                bool_or(NOT answered AND recovery IS NULL) AS not_recovered
-            FROM typed WHERE cid IS NOT NULL
-            GROUP BY GROUPING SETS (({key}, caller_type, cid), (caller_type, cid))
-        ), lost AS (
-            SELECT is_total, period, caller_type,
-                count(*) FILTER (WHERE not_recovered) AS not_recovered
+                count(*) FILTER (WHERE new) AS first_time{type_lost_count}
             FROM per_caller GROUP BY ALL
-        ), calls AS (
-            SELECT grouping({key}) AS is_total, {key} AS period, caller_type,
-                count(*) AS calls, count(*) FILTER (WHERE answered) AS answered,
-                count(*) FILTER (WHERE outcome IN ('qualified_lead', 'booked')) AS leads
-            FROM typed GROUP BY GROUPING SETS (({key}, caller_type), (caller_type))
         )
-        SELECT c.is_total, c.period, c.caller_type, c.calls, c.answered, c.leads,
-            coalesce(l.not_recovered, 0)
-        FROM calls c LEFT JOIN lost l ON l.is_total = c.is_total
-            AND l.period IS NOT DISTINCT FROM c.period AND l.caller_type = c.caller_type
+        SELECT f.*, c.* EXCLUDE (sets, {keys})
+        FROM figures f LEFT JOIN callers c ON c.sets = f.sets
+            {"".join(f" AND c.{k} IS NOT DISTINCT FROM f.{k}" for k in kinds)}
         """
-    ).fetchall()
-    found: dict[str, dict[str, CallerTypeFigures]] = {}
-    for is_total, period, kind, calls, answered, leads, not_recovered in rows:
-        label = "" if is_total else name(period)
-        found.setdefault(label, {})[str(kind)] = CallerTypeFigures(
-            calls=int(calls),
-            answered=int(answered),
-            leads=int(leads),
-            lead_rate=int(leads) / int(calls) if calls else None,
-            missed_not_recovered=int(not_recovered),
-        )
-    return found
-
-
-def _windows(run: Run, windows: dict[str, tuple[str, str]]) -> dict[str, WindowFigures]:
-    """The baseline and test windows' figures (local dates, both ends included)."""
-    if not windows:
-        return {}
-    cases = " ".join(
-        f"WHEN day BETWEEN DATE {quote_literal(first)} AND DATE {quote_literal(last)} "
-        f"THEN {quote_literal(label)}"
-        for label, (first, last) in windows.items()
     )
-    run.con.execute("ALTER TABLE counted ADD COLUMN win VARCHAR")
-    run.con.execute(f"UPDATE counted SET win = CASE {cases} END")
-    found, _ = _periods(run, "win", lambda value: "" if value is None else str(value))
-    result: dict[str, WindowFigures] = {}
-    for label, (first, last) in windows.items():
-        days = (_date(last) - _date(first)).days + 1
-        result[label] = WindowFigures(first, last, days, found.get(label, PeriodFigures()))
-    return result
+    names = [d[0] for d in rows.description]
+    found: dict[str, dict[str, PeriodFigures]] = {kind: {} for kind in _KINDS}
+    total = PeriodFigures(outcomes={o: 0 for o in (*OUTCOMES, UNSPECIFIED)})
+    for values in rows.fetchall():
+        row = dict(zip(names, values, strict=True))
+        figures = _figures(row)
+        grouped = [
+            kind for kind in kinds if not row["sets"] & (1 << (len(kinds) - 1 - kinds.index(kind)))
+        ]
+        if not grouped:
+            total = figures
+        elif row[grouped[0]] is not None:
+            found[grouped[0]][_KINDS[grouped[0]](row[grouped[0]])] = figures
+    return found, total
 
 
 def _by_group(
@@ -309,43 +307,53 @@ def _grids(run: Run, months: dict[str, PeriodFigures], total: PeriodFigures) -> 
         target.spam_missed_by_weekday_hour[int(dow) - 1][int(hour)] = int(spam)
 
 
-def _figures(row: tuple[Any, ...]) -> PeriodFigures:
-    (_, _, received, answered, abandoned, voicemail, median, p90, business, after) = row[:10]
-    (spam, spam_answered, spam_abandoned, within, waits, outbound, connected) = row[10:17]
-    recovered_calls, lost_calls = row[17:19]
-    outcomes = row[19 : 19 + len(OUTCOMES) + 1]
-    unique, repeat, not_recovered, by_callback, by_retry, first_time = row[-6:]
-    received, answered = int(received), int(answered)
-    clean, clean_answered = received - int(spam), answered - int(spam_answered)
+def _figures(row: dict[str, Any]) -> PeriodFigures:
+    """One period's figures from its row of the aggregation (columns by name)."""
+    received, answered = int(row["received"]), int(row["answered"])
+    spam, abandoned = int(row["spam"]), int(row["abandoned"])
+    clean, clean_answered = received - spam, answered - int(row["spam_answered"])
+    by_callback, by_retry = int(row["by_callback"] or 0), int(row["by_retry"] or 0)
+    types = {}
+    for name in _TYPES:
+        calls, leads = int(row[f"{name}_calls"]), int(row[f"{name}_leads"])
+        if calls:
+            types[name] = CallerTypeFigures(
+                calls=calls,
+                answered=int(row[f"{name}_answered"]),
+                leads=leads,
+                lead_rate=leads / calls,
+                missed_not_recovered=int(row[f"{name}_lost"] or 0),
+            )
     return PeriodFigures(
-        spam=int(spam),
-        spam_answered=int(spam_answered),
-        spam_abandoned=int(spam_abandoned),
+        spam=spam,
+        spam_answered=int(row["spam_answered"]),
+        spam_abandoned=int(row["spam_abandoned"]),
         answer_rate_excluding_spam=clean_answered / clean if clean else None,
-        service_level=int(within) / clean if clean and waits else None,
-        outbound=int(outbound),
-        outbound_connected=int(connected),
-        recovered=int(by_callback) + int(by_retry),
-        recovered_by_callback=int(by_callback),
-        recovered_by_retry=int(by_retry),
-        recovered_calls=int(recovered_calls),
-        missed_not_recovered_calls=int(lost_calls),
-        first_time_callers=int(first_time),
+        service_level=int(row["within_level"]) / clean if clean and row["waits"] else None,
+        outbound=int(row["outbound"]),
+        outbound_connected=int(row["outbound_connected"]),
+        recovered=by_callback + by_retry,
+        recovered_by_callback=by_callback,
+        recovered_by_retry=by_retry,
+        recovered_calls=int(row["recovered_calls"]),
+        missed_not_recovered_calls=int(row["missed_not_recovered_calls"]),
+        first_time_callers=int(row["first_time"] or 0),
         received=received,
         answered=answered,
         missed=received - answered,
-        abandoned=int(abandoned),
-        voicemail=int(voicemail),
+        abandoned=abandoned,
+        voicemail=int(row["voicemail"]),
         answer_rate=answered / received if received else None,
-        abandonment_rate=int(abandoned) / received if received else None,
-        speed_to_answer_median_s=_seconds_value(median),
-        speed_to_answer_p90_s=_seconds_value(p90),
-        unique_callers=int(unique),
-        repeat_callers=int(repeat),
-        missed_business_hours=int(business),
-        missed_after_hours=int(after),
-        missed_not_recovered=int(not_recovered),
-        outcomes={name: int(n) for name, n in zip((*OUTCOMES, UNSPECIFIED), outcomes, strict=True)},
+        abandonment_rate=abandoned / received if received else None,
+        speed_to_answer_median_s=_seconds_value(row["median"]),
+        speed_to_answer_p90_s=_seconds_value(row["p90"]),
+        unique_callers=int(row["unique_callers"] or 0),
+        repeat_callers=int(row["repeat_callers"] or 0),
+        missed_business_hours=int(row["missed_business"]),
+        missed_after_hours=int(row["missed_after"]),
+        missed_not_recovered=int(row["not_recovered"] or 0),
+        outcomes={name: int(row[f"outcome_{name}"]) for name in (*OUTCOMES, UNSPECIFIED)},
+        by_caller_type=types,
     )
 
 

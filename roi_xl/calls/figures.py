@@ -105,7 +105,8 @@ def _flag_calls(run: Run) -> None:
     number's previous inbound call started at most a day before it.
 
     One window over each caller's calls in time order finds all three: the next answered
-    retry, the next connected callback and the previous inbound call.
+    retry, the next connected callback and the previous inbound call; ``seq`` numbers
+    the caller's calls in that order.
     """
     window = run.window_minutes * 60
     run.con.execute(
@@ -115,7 +116,8 @@ def _flag_calls(run: Run) -> None:
             SELECT *,
                 min(t) FILTER (WHERE inbound AND answered) OVER later AS next_retry,
                 min(t) FILTER (WHERE NOT inbound AND answered) OVER later AS next_callback,
-                max(t) FILTER (WHERE inbound) OVER earlier AS previous_inbound
+                max(t) FILTER (WHERE inbound) OVER earlier AS previous_inbound,
+                row_number() OVER by_caller AS seq
             FROM merged
             WINDOW by_caller AS (PARTITION BY cid ORDER BY t, line),
                 later AS (by_caller ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING),
@@ -137,14 +139,56 @@ def _flag_calls(run: Run) -> None:
     )
 
 
-# The kinds of period, each a grouping set of one aggregation: its key and its label.
-_KINDS: dict[str, Callable[[Any], str]] = {
-    "month": lambda value: _month(value),
-    "week": lambda value: _week(value),
-    "win": lambda value: str(value),
+# The kinds of period, each a grouping set of one aggregation: its key (SQL of the
+# call's local ``day``) and its label.
+_KINDS: dict[str, tuple[str, Callable[[Any], str]]] = {
+    "month": ("year(day) * 100 + month(day)", lambda value: _month(value)),
+    "week": ("isoyear(day) * 100 + week(day)", lambda value: _week(value)),
+    "win": ("", str),
 }
 # Caller types: new, existing (an earlier call or a known number), unknown (withheld).
 _TYPES = {"new": "new_caller", "existing": "NOT new_caller", "unknown": "new_caller IS NULL"}
+_MISSED = "inbound AND NOT answered AND NOT spam"  # a missed call that may be a lost caller
+# Calls counted per period: name -> the calls it counts.
+_CALL_COUNTS = {
+    "received": "inbound",
+    "answered": "inbound AND answered",
+    "abandoned": "inbound AND status = 'abandoned'",
+    "voicemail": "inbound AND status = 'voicemail'",
+    "missed_business": "inbound AND NOT answered AND business",
+    "missed_after": "inbound AND NOT answered AND NOT business",
+    "spam": "inbound AND spam",
+    "spam_answered": "inbound AND answered AND spam",
+    "spam_abandoned": "inbound AND status = 'abandoned' AND spam",
+    "within_level": "inbound AND answered AND NOT spam AND wait <= {level}",
+    "waits": "inbound AND answered AND wait IS NOT NULL",
+    "outbound": "NOT inbound",
+    "outbound_connected": "NOT inbound AND answered",
+    "recovered_calls": "inbound AND NOT answered AND recovery IS NOT NULL",
+    "missed_not_recovered_calls": f"{_MISSED} AND recovery IS NULL",
+    **{f"outcome_{o}": f"inbound AND outcome = '{o}'" for o in (*OUTCOMES, UNSPECIFIED)},
+    **{
+        f"{name}_{figure}": f"inbound AND NOT spam AND {when}{extra}"
+        for name, when in _TYPES.items()
+        for figure, extra in (
+            ("calls", ""),
+            ("answered", " AND answered"),
+            ("leads", " AND outcome IN ('qualified_lead', 'booked')"),
+        )
+    },
+}
+# Callers counted per period: name -> the calls of which a caller needs one to count.
+_CALLER_COUNTS = {
+    "unique_callers": "inbound",
+    "repeat_callers": "repeat",
+    "missed": _MISSED,
+    "not_recovered": f"{_MISSED} AND recovery IS NULL",
+    "first_time": "new_caller AND NOT spam",
+    **{
+        f"{name}_lost": f"{_MISSED} AND {when} AND recovery IS NULL"
+        for name, when in _TYPES.items()
+    },
+}
 
 
 def _periods(
@@ -152,9 +196,10 @@ def _periods(
 ) -> tuple[dict[str, dict[str, PeriodFigures]], PeriodFigures]:
     """PeriodFigures per month, ISO week and window (by kind), and for all calls.
 
-    One aggregation over ``counted`` with a grouping set per kind of period, the caller
-    types' call counts in it; one more per caller (same grouping sets) for the figures
-    that count callers, the caller types' unrecovered callers included.
+    Calls are counted per local day once, then summed per period (a grouping set per
+    kind). Callers are counted from one aggregation per caller and period: each call
+    sets the bits of the caller figures it makes the caller count in, and the caller's
+    calls are OR-ed together; the last missed call says how the caller was recovered.
     """
     kinds = [kind for kind in _KINDS if kind != "win" or windows]
     keys = ", ".join(kinds)
@@ -168,84 +213,55 @@ def _periods(
             for label, (first, last) in windows.items()
         )
         + " END"
-        if windows
-        else "NULL::VARCHAR"
     )
-    counts = [
-        f"count(*) FILTER (WHERE inbound AND outcome = '{o}') AS outcome_{o}"
-        for o in (*OUTCOMES, UNSPECIFIED)
-    ]
-    for name, when in _TYPES.items():
-        typed = f"inbound AND NOT spam AND {when}"
-        counts += [
-            f"count(*) FILTER (WHERE {typed}) AS {name}_calls",
-            f"count(*) FILTER (WHERE {typed} AND answered) AS {name}_answered",
-            f"count(*) FILTER (WHERE {typed} AND outcome IN ('qualified_lead', 'booked')) "
-            f"AS {name}_leads",
-        ]
-    type_lost = "".join(
-        f"bool_or(inbound AND NOT spam AND {when} AND NOT answered AND recovery IS NULL) "
-        f"AS {name}_lost, "
-        for name, when in _TYPES.items()
-    )
-    type_lost_count = "".join(
-        f", count(*) FILTER (WHERE {name}_lost) AS {name}_lost" for name in _TYPES
+    period_sql = ", ".join(
+        f"{win if kind == 'win' else _KINDS[kind][0]} AS {kind}" for kind in kinds
     )
     level = run.service_level_seconds
+    daily = ", ".join(
+        f"count(*) FILTER (WHERE {when.format(level=level)}) AS {name}"
+        for name, when in _CALL_COUNTS.items()
+    )
+    summed = ", ".join(f"sum({name}) AS {name}" for name in _CALL_COUNTS)
+    bits = " | ".join(
+        f"(CASE WHEN {when} THEN {1 << i} ELSE 0 END)"
+        for i, when in enumerate(_CALLER_COUNTS.values())
+    )
+    callers = ", ".join(
+        f"count(*) FILTER (WHERE bits & {1 << i} <> 0) AS {name}"
+        for i, name in enumerate(_CALLER_COUNTS)
+    )
+    same = "".join(f" AND {{0}}.{k} IS NOT DISTINCT FROM f.{k}" for k in kinds)
     rows = run.con.execute(
         f"""
-        WITH base AS (
-            SELECT *, {win} AS win FROM counted
+        WITH daily AS (
+            SELECT day, {daily} FROM counted GROUP BY day
         ), figures AS (
-            SELECT grouping({keys}) AS sets, {keys},
-                count(*) FILTER (WHERE inbound) AS received,
-                count(*) FILTER (WHERE inbound AND answered) AS answered,
-                count(*) FILTER (WHERE inbound AND status = 'abandoned') AS abandoned,
-                count(*) FILTER (WHERE inbound AND status = 'voicemail') AS voicemail,
-                quantile_cont(wait, 0.5) FILTER (WHERE inbound AND answered) AS median,
-                quantile_cont(wait, 0.9) FILTER (WHERE inbound AND answered) AS p90,
-                count(*) FILTER (WHERE inbound AND NOT answered AND business) AS missed_business,
-                count(*) FILTER (WHERE inbound AND NOT answered AND NOT business) AS missed_after,
-                count(*) FILTER (WHERE inbound AND spam) AS spam,
-                count(*) FILTER (WHERE inbound AND answered AND spam) AS spam_answered,
-                count(*) FILTER (WHERE inbound AND status = 'abandoned' AND spam) AS spam_abandoned,
-                count(*) FILTER (WHERE inbound AND answered AND NOT spam AND wait <= {level})
-                    AS within_level,
-                count(wait) FILTER (WHERE inbound AND answered) AS waits,
-                count(*) FILTER (WHERE NOT inbound) AS outbound,
-                count(*) FILTER (WHERE NOT inbound AND answered) AS outbound_connected,
-                count(*) FILTER (WHERE inbound AND NOT answered AND recovery IS NOT NULL)
-                    AS recovered_calls,
-                count(*) FILTER (WHERE inbound AND NOT answered AND NOT spam
-                    AND recovery IS NULL) AS missed_not_recovered_calls,
-                {", ".join(counts)}
-            FROM base
+            SELECT grouping({keys}) AS sets, {keys}, {summed}
+            FROM (SELECT *, {period_sql} FROM daily)
+            GROUP BY GROUPING SETS ({sets})
+        ), speed AS (
+            SELECT grouping({keys}) AS sets, {keys}, quantile_cont(wait, [0.5, 0.9]) AS speed
+            FROM (SELECT wait, {period_sql} FROM counted WHERE inbound AND answered)
             GROUP BY GROUPING SETS ({sets})
         ), per_caller AS (
-            SELECT grouping({keys}) AS sets, {keys}, cid,
-                bool_or(inbound) AS inbound, bool_or(repeat AND inbound) AS repeat,
-                bool_or(inbound AND NOT answered AND NOT spam) AS missed,
-                bool_or(inbound AND NOT answered AND NOT spam AND recovery IS NULL)
-                    AS not_recovered,
-                arg_max(recovery, (t, line))
-                    FILTER (WHERE inbound AND NOT answered AND NOT spam) AS how,
-                {type_lost}bool_or(new_caller AND NOT spam) AS new
-            FROM base WHERE cid IS NOT NULL
+            SELECT grouping({keys}) AS sets, {keys}, bit_or(bits) AS bits,
+                arg_max(recovery, seq) FILTER (WHERE {_MISSED}) AS how
+            FROM (SELECT *, {bits} AS bits, {period_sql} FROM counted WHERE cid IS NOT NULL)
             GROUP BY GROUPING SETS ({caller_sets})
-        ), callers AS (
-            SELECT sets, {keys}, count(*) FILTER (WHERE inbound) AS unique_callers,
-                count(*) FILTER (WHERE repeat) AS repeat_callers,
-                count(*) FILTER (WHERE not_recovered) AS not_recovered,
-                count(*) FILTER (WHERE missed AND NOT not_recovered AND how = 'callback')
+        ), caller_counts AS (
+            SELECT sets, {keys}, {callers},
+                count(*) FILTER (WHERE bits & {_caller_bit("missed")} <> 0
+                    AND bits & {_caller_bit("not_recovered")} = 0 AND how = 'callback')
                     AS by_callback,
-                count(*) FILTER (WHERE missed AND NOT not_recovered AND how = 'retry')
-                    AS by_retry,
-                count(*) FILTER (WHERE new) AS first_time{type_lost_count}
+                count(*) FILTER (WHERE bits & {_caller_bit("missed")} <> 0
+                    AND bits & {_caller_bit("not_recovered")} = 0 AND how = 'retry') AS by_retry
             FROM per_caller GROUP BY ALL
         )
-        SELECT f.*, c.* EXCLUDE (sets, {keys})
-        FROM figures f LEFT JOIN callers c ON c.sets = f.sets
-            {"".join(f" AND c.{k} IS NOT DISTINCT FROM f.{k}" for k in kinds)}
+        SELECT f.*, s.speed, c.* EXCLUDE (sets, {keys})
+        FROM figures f
+        LEFT JOIN speed s ON s.sets = f.sets{same.format("s")}
+        LEFT JOIN caller_counts c ON c.sets = f.sets{same.format("c")}
         """
     )
     names = [d[0] for d in rows.description]
@@ -260,8 +276,12 @@ def _periods(
         if not grouped:
             total = figures
         elif row[grouped[0]] is not None:
-            found[grouped[0]][_KINDS[grouped[0]](row[grouped[0]])] = figures
+            found[grouped[0]][_KINDS[grouped[0]][1](row[grouped[0]])] = figures
     return found, total
+
+
+def _caller_bit(name: str) -> int:
+    return 1 << list(_CALLER_COUNTS).index(name)
 
 
 def _by_group(
@@ -313,6 +333,7 @@ def _figures(row: dict[str, Any]) -> PeriodFigures:
     spam, abandoned = int(row["spam"]), int(row["abandoned"])
     clean, clean_answered = received - spam, answered - int(row["spam_answered"])
     by_callback, by_retry = int(row["by_callback"] or 0), int(row["by_retry"] or 0)
+    speed = row["speed"]
     types = {}
     for name in _TYPES:
         calls, leads = int(row[f"{name}_calls"]), int(row[f"{name}_leads"])
@@ -345,8 +366,8 @@ def _figures(row: dict[str, Any]) -> PeriodFigures:
         voicemail=int(row["voicemail"]),
         answer_rate=answered / received if received else None,
         abandonment_rate=abandoned / received if received else None,
-        speed_to_answer_median_s=_seconds_value(row["median"]),
-        speed_to_answer_p90_s=_seconds_value(row["p90"]),
+        speed_to_answer_median_s=_seconds_value(speed[0] if speed else None),
+        speed_to_answer_p90_s=_seconds_value(speed[1] if speed else None),
         unique_callers=int(row["unique_callers"] or 0),
         repeat_callers=int(row["repeat_callers"] or 0),
         missed_business_hours=int(row["missed_business"]),

@@ -155,9 +155,9 @@ def analyse_calls(
         )
         report("checking rows", 0.5)
         judge(run)
-        legs = merge_legs(run)
+        merge_legs(run)
         report("aggregating", 0.7)
-        result = aggregate(run, region, legs, windows)
+        result = aggregate(run, region, windows)
         report("done", 1.0)
         return result
     finally:

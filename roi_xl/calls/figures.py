@@ -26,9 +26,13 @@ NO_SOURCE = "(none)"
 
 
 def aggregate(
-    run: Run, region: str, legs_merged: int = 0, windows: dict[str, tuple[str, str]] | None = None
+    run: Run, region: str, windows: dict[str, tuple[str, str]] | None = None
 ) -> CallAnalysis:
-    """Every figure of the counted calls, per month, per ISO week and for the whole log."""
+    """Every figure of the counted calls, per month, per ISO week and for the whole log.
+
+    Rows read (the loaded rows and the malformed ones) = calls counted + rows rejected +
+    legs merged into calls: each count comes from its own table.
+    """
     con = run.con
     _flag_calls(run)
     windows = windows or {}
@@ -49,6 +53,7 @@ def aggregate(
 
     rejected, by_rule = rejected_rows(run)
     counted = scalar(con, "SELECT count(*) FROM counted")
+    legs_merged = scalar(con, "SELECT count(*) FROM calls WHERE rule IS NULL") - counted
     invalid = con.execute(
         """
         SELECT i.caller, count(*), min(c.line)
@@ -70,7 +75,7 @@ def aggregate(
         callback_window_minutes=run.window_minutes,
         months=dict(sorted(months.items())),
         total=total,
-        rows_read=counted + rows_rejected + legs_merged,
+        rows_read=run.loaded.rows + len(run.loaded.malformed),
         rows_counted=counted,
         rows_rejected=rows_rejected,
         rejected=rejected,
@@ -295,7 +300,7 @@ def _by_group(
         SELECT grouping(month), month, coalesce(nullif(trim({name}), ''), '{NO_SOURCE}') AS grp,
             count(*), count(*) FILTER (WHERE answered),
             count(*) FILTER (WHERE outcome = 'booked')
-        FROM counted WHERE inbound
+        FROM (SELECT *, {_KINDS["month"][0]} AS month FROM counted WHERE inbound)
         GROUP BY GROUPING SETS ((month, grp), (grp))
         ORDER BY 4 DESC, 3
         """
@@ -313,10 +318,10 @@ def _grids(run: Run, months: dict[str, PeriodFigures], total: PeriodFigures) -> 
         figures.abandoned_by_weekday_hour = empty_grid()
         figures.spam_missed_by_weekday_hour = empty_grid()
     rows = run.con.execute(
-        """
+        f"""
         SELECT grouping(month), month, dow, hour, count(*),
             count(*) FILTER (WHERE status = 'abandoned'), count(*) FILTER (WHERE spam)
-        FROM counted WHERE inbound AND NOT answered
+        FROM (SELECT *, {_KINDS["month"][0]} AS month FROM counted WHERE inbound AND NOT answered)
         GROUP BY GROUPING SETS ((month, dow, hour), (dow, hour))
         """
     ).fetchall()
@@ -329,51 +334,55 @@ def _grids(run: Run, months: dict[str, PeriodFigures], total: PeriodFigures) -> 
 
 def _figures(row: dict[str, Any]) -> PeriodFigures:
     """One period's figures from its row of the aggregation (columns by name)."""
-    received, answered = int(row["received"]), int(row["answered"])
-    spam, abandoned = int(row["spam"]), int(row["abandoned"])
-    clean, clean_answered = received - spam, answered - int(row["spam_answered"])
-    by_callback, by_retry = int(row["by_callback"] or 0), int(row["by_retry"] or 0)
+
+    def count(name: str) -> int:  # a period without calls sums to NULL
+        return int(row[name] or 0)
+
+    received, answered = count("received"), count("answered")
+    spam, abandoned = count("spam"), count("abandoned")
+    clean, clean_answered = received - spam, answered - count("spam_answered")
+    by_callback, by_retry = count("by_callback"), count("by_retry")
     speed = row["speed"]
     types = {}
     for name in _TYPES:
-        calls, leads = int(row[f"{name}_calls"]), int(row[f"{name}_leads"])
+        calls, leads = count(f"{name}_calls"), count(f"{name}_leads")
         if calls:
             types[name] = CallerTypeFigures(
                 calls=calls,
-                answered=int(row[f"{name}_answered"]),
+                answered=count(f"{name}_answered"),
                 leads=leads,
                 lead_rate=leads / calls,
-                missed_not_recovered=int(row[f"{name}_lost"] or 0),
+                missed_not_recovered=count(f"{name}_lost"),
             )
     return PeriodFigures(
         spam=spam,
-        spam_answered=int(row["spam_answered"]),
-        spam_abandoned=int(row["spam_abandoned"]),
+        spam_answered=count("spam_answered"),
+        spam_abandoned=count("spam_abandoned"),
         answer_rate_excluding_spam=clean_answered / clean if clean else None,
-        service_level=int(row["within_level"]) / clean if clean and row["waits"] else None,
-        outbound=int(row["outbound"]),
-        outbound_connected=int(row["outbound_connected"]),
+        service_level=count("within_level") / clean if clean and row["waits"] else None,
+        outbound=count("outbound"),
+        outbound_connected=count("outbound_connected"),
         recovered=by_callback + by_retry,
         recovered_by_callback=by_callback,
         recovered_by_retry=by_retry,
-        recovered_calls=int(row["recovered_calls"]),
-        missed_not_recovered_calls=int(row["missed_not_recovered_calls"]),
-        first_time_callers=int(row["first_time"] or 0),
+        recovered_calls=count("recovered_calls"),
+        missed_not_recovered_calls=count("missed_not_recovered_calls"),
+        first_time_callers=count("first_time"),
         received=received,
         answered=answered,
         missed=received - answered,
         abandoned=abandoned,
-        voicemail=int(row["voicemail"]),
+        voicemail=count("voicemail"),
         answer_rate=answered / received if received else None,
         abandonment_rate=abandoned / received if received else None,
         speed_to_answer_median_s=_seconds_value(speed[0] if speed else None),
         speed_to_answer_p90_s=_seconds_value(speed[1] if speed else None),
-        unique_callers=int(row["unique_callers"] or 0),
-        repeat_callers=int(row["repeat_callers"] or 0),
-        missed_business_hours=int(row["missed_business"]),
-        missed_after_hours=int(row["missed_after"]),
-        missed_not_recovered=int(row["not_recovered"] or 0),
-        outcomes={name: int(row[f"outcome_{name}"]) for name in (*OUTCOMES, UNSPECIFIED)},
+        unique_callers=count("unique_callers"),
+        repeat_callers=count("repeat_callers"),
+        missed_business_hours=count("missed_business"),
+        missed_after_hours=count("missed_after"),
+        missed_not_recovered=count("not_recovered"),
+        outcomes={name: count(f"outcome_{name}") for name in (*OUTCOMES, UNSPECIFIED)},
         by_caller_type=types,
     )
 

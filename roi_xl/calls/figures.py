@@ -128,7 +128,7 @@ def _flag_calls(run: Run) -> None:
                 later AS (by_caller ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING),
                 earlier AS (by_caller ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
         )
-        SELECT * EXCLUDE (next_retry, next_callback, previous_inbound),
+        SELECT * EXCLUDE (next_retry, next_callback, previous_inbound, first_time, known),
             cid IS NOT NULL AND inbound AND t - previous_inbound <= {REPEAT_WINDOW_SECONDS}
                 AS repeat,
             CASE WHEN cid IS NULL OR NOT inbound THEN NULL

@@ -19,7 +19,8 @@ Definitions (also in ``CallAnalysis.definitions``):
   ``--business-hours`` (start included, end excluded), else "after hours".
 - callers: a caller is the E.164 number, or the raw text of a number that is not valid.
   Blank and withheld numbers ("anonymous", "private"...) are unknown callers: their calls
-  count everywhere except in the caller figures (unique, repeat, not recovered).
+  count everywhere except in the caller figures (unique, repeat, not recovered), and
+  their missed calls are never recovered (another withheld call is not the same caller).
 - repeat_callers: callers with at least one repeat call in the month; a call is a repeat
   call when the same caller's previous call (any status, in the log) started at most
   24 hours before it. The repeat counts in the month of the repeat call, even when the

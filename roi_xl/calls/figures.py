@@ -104,6 +104,8 @@ def _flag_calls(run: Run) -> None:
     A missed inbound call is recovered by a retry (a later inbound call from the same
     number that was answered) or by a callback (a later outbound call to it that
     connected), whichever came first within the callback window (start to start).
+    A withheld or blank number is nobody's: its missed calls are never recovered (an
+    answered call from another withheld number is not the same caller calling back).
     A caller is new when the export flags the call as a first-time call; without such
     a flag, when this is the number's first inbound call in the log and the number is
     not on the --known-numbers list. An inbound call is a repeat call when the same
@@ -134,7 +136,7 @@ def _flag_calls(run: Run) -> None:
             CASE WHEN cid IS NULL OR NOT inbound THEN NULL
                 WHEN first_time IS NOT NULL THEN first_time
                 ELSE previous_inbound IS NULL AND NOT known END AS new_caller,
-            CASE WHEN inbound AND NOT answered THEN CASE
+            CASE WHEN inbound AND NOT answered AND cid IS NOT NULL THEN CASE
                 WHEN next_retry - t <= {window}
                     AND (next_callback IS NULL OR next_callback - t > {window}
                         OR next_retry <= next_callback) THEN 'retry'

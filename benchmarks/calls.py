@@ -22,9 +22,11 @@ own ``ru_maxrss``, DuckDB's native memory included):
 
 It prints, for each, the time of the analysis inside the process, the wall time of the
 whole subprocess (interpreter start and imports included), the CPU time it used and
-its peak memory; then the ratio pandas / roi_xl, whether each target is met (roi_xl
+its peak memory; then the ratios pandas / roi_xl of the analysis times and of the CPU
+times, roi_xl's figures summed over the months, whether each target is met (roi_xl
 under 5 s end to end, at least 4x pandas, under 1 GiB) and whether both found the same
-figures. Timings swing with other work on the machine: the load average is printed.
+figures. Timings swing with other work on the machine: the load average before and
+after each run is printed, and the CPU times say what each used whatever the load.
 """
 
 from __future__ import annotations
@@ -368,26 +370,39 @@ def main(argv: list[str] | None = None) -> int:
             seconds = time.perf_counter() - begin
             size = path.stat().st_size / 1024**2
             progress(f"  {rows:,} rows, {seconds:.1f} s, {size:.0f} MiB")
-        progress("roi_xl (DuckDB) in a subprocess ...")
-        ours = measure("roi_xl", path, spam)
-        progress("pandas in a subprocess ...")
-        theirs = measure("pandas", path, spam)
-        report(args.calls, ours, theirs)
+        loads: dict[str, tuple[float, float]] = {}
+        results = {}
+        for kind, label in (("roi_xl", "roi_xl (DuckDB)"), ("pandas", "pandas")):
+            progress(f"{label} in a subprocess ...")
+            before = os.getloadavg()[0]
+            results[kind] = measure(kind, path, spam)
+            loads[kind] = (before, os.getloadavg()[0])
+        report(args.calls, results["roi_xl"], results["pandas"], loads)
     return 0
 
 
-def report(calls: int, ours: tuple, theirs: tuple) -> None:
-    load = os.getloadavg()[0]
-    print(f"{'':8}  {'analysis s':>10}  {'process s':>9}  {'CPU s':>6}  {'peak memory':>11}")
+def report(calls: int, ours: tuple, theirs: tuple, loads: dict[str, tuple[float, float]]) -> None:
+    print(f"{'':8}  {'analysis s':>10}  {'process s':>9}  {'CPU s':>6}  {'peak memory':>11}  load")
     for name, (seconds, wall, peak, _, cpu) in (("roi_xl", ours), ("pandas", theirs)):
-        print(f"{name:8}  {seconds:10.2f}  {wall:9.2f}  {cpu:6.2f}  {peak / 1024**2:7.0f} MiB")
+        before, after = loads[name]
+        print(
+            f"{name:8}  {seconds:10.2f}  {wall:9.2f}  {cpu:6.2f}  {peak / 1024**2:7.0f} MiB"
+            f"  {before:.1f} -> {after:.1f}"
+        )
     ratio = theirs[0] / ours[0]
     rows = ours[3]["_rows"]
     print(
         f"\n{calls:,} calls ({rows['read']:,} rows, {rows['legs_merged']:,} legs merged, "
-        f"{rows['rejected']:,} rejected) on {os.cpu_count()} cores (load average {load:.1f}); "
-        f"ratio pandas / roi_xl = {ratio:.1f}x (analysis times)"
+        f"{rows['rejected']:,} rejected) on {os.cpu_count()} cores; load = 1-minute load "
+        f"average before -> after each run\n"
+        f"ratio pandas / roi_xl = {ratio:.1f}x (analysis times), "
+        f"{theirs[4] / ours[4]:.1f}x (CPU times)"
     )
+    print("\nroi_xl's figures, all months (pandas found the same where it says so below):")
+    for key in KPIS:
+        values = [m[key] for name, m in ours[3].items() if name != "_rows"]
+        if all(isinstance(v, int) for v in values):
+            print(f"  {key:28} {sum(values):>12,}")
     checks = [
         (f"roi_xl under {TARGET_SECONDS:.0f} s end to end", ours[1] < TARGET_SECONDS),
         (f"at least {TARGET_RATIO:.0f}x faster than pandas", ratio >= TARGET_RATIO),

@@ -351,6 +351,24 @@ def test_missed_callers_recovered_within_the_callback_window(tmp_path: Path) -> 
     assert half_hour.callback_window_minutes == 30
 
 
+def test_a_withheld_missed_call_is_not_recovered_by_another_withheld_call(
+    tmp_path: Path,
+) -> None:
+    log = f"""
+    {GENERIC_HEADER}
+    2026-01-05 10:00:00,anonymous,missed,,,,,
+    2026-01-05 10:05:00,Anonymous,answered,3,,,,
+    2026-01-05 10:06:00,,missed,,,,,
+    2026-01-05 10:07:00,,answered,3,,,,
+    2026-01-05 11:00:00,2125550101,missed,,,,,
+    2026-01-05 11:10:00,2125550101,answered,3,,,,
+    """
+    jan = run(write(tmp_path, log)).months["2026-01"]
+    # two unknown callers answered minutes later need not be the ones who were missed
+    assert (jan.recovered_calls, jan.missed_not_recovered_calls) == (1, 2)
+    assert (jan.recovered, jan.missed_not_recovered) == (1, 0)  # callers: 0101 only
+
+
 def test_business_hours_syntax(tmp_path: Path) -> None:
     log = f"""
     {GENERIC_HEADER}

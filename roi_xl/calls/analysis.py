@@ -19,7 +19,8 @@ Definitions (also in ``CallAnalysis.definitions``):
   ``--business-hours`` (start included, end excluded), else "after hours".
 - callers: a caller is the E.164 number, or the raw text of a number that is not valid.
   Blank and withheld numbers ("anonymous", "private"...) are unknown callers: their calls
-  count everywhere except in the caller figures (unique, repeat, not recovered).
+  count everywhere except in the caller figures (unique, repeat, not recovered), and
+  their missed calls are never recovered (another withheld call is not the same caller).
 - repeat_callers: callers with at least one repeat call in the month; a call is a repeat
   call when the same caller's previous call (any status, in the log) started at most
   24 hours before it. The repeat counts in the month of the repeat call, even when the
@@ -35,7 +36,9 @@ Definitions (also in ``CallAnalysis.definitions``):
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import tempfile
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,6 +70,7 @@ DEFAULT_TIME_ZONE = "UTC"
 DEFAULT_CALLBACK_WINDOW = 60
 DEFAULT_SERVICE_LEVEL = 20.0
 MAX_LIST_BYTES = 64 * 1024 * 1024
+MEMORY_LIMIT = "800MB"  # DuckDB's own (tables, hash tables, sorts); Python's comes on top
 
 _DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 
@@ -127,7 +131,8 @@ def analyse_calls(
     if names is not None:
         mapping, names = names
 
-    con = duckdb.connect()
+    spill = tempfile.TemporaryDirectory(prefix="roi-xl-calls-")
+    con = _connect(Path(spill.name))
     try:
         con.execute("SET enable_progress_bar = false")
         con.execute(f"SET TimeZone = {quote_literal(zone)}")
@@ -155,13 +160,34 @@ def analyse_calls(
         )
         report("checking rows", 0.5)
         judge(run)
-        legs = merge_legs(run)
+        merge_legs(run)
         report("aggregating", 0.7)
-        result = aggregate(run, region, legs, windows)
+        result = aggregate(run, region, windows)
         report("done", 1.0)
         return result
     finally:
         con.close()
+        spill.cleanup()
+
+
+def _connect(spill: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB on the CPUs this process may use, its memory capped.
+
+    Past ``MEMORY_LIMIT`` DuckDB writes what does not fit to ``spill`` (a temporary
+    folder of its own, never the current one) instead of growing: a million calls
+    stay well under 1 GiB, and a log far larger is still read.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return duckdb.connect(
+        config={
+            "threads": max(1, cpus),
+            "memory_limit": MEMORY_LIMIT,
+            "temp_directory": str(spill),
+        }
+    )
 
 
 def _headerless(path: Path, mapping: CallMapping | None) -> tuple[CallMapping, list[str]] | None:

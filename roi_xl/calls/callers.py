@@ -22,6 +22,9 @@ def build_callers(
 ) -> None:
     """Table ``callers``: each distinct caller text -> caller (E.164 or the text), invalid, cid.
 
+    ``caller_ids`` keeps what the calls need of it: raw text -> cid, invalid, and whether
+    the number is on the --exclude-numbers (``listed``) or --known-numbers list.
+
     The lookup keys are worked out in DuckDB, North American ones checked there too
     (``phones.fast_e164_sql``); only the keys it cannot settle go to phonenumbers.
     """
@@ -75,6 +78,15 @@ def build_callers(
             "WHERE caller IS NOT NULL AND raw IN (SELECT unnest(?::VARCHAR[]))",
             [texts],
         )
+    run.con.execute(
+        """
+        CREATE TABLE caller_ids AS
+        SELECT raw, cid, invalid,
+            coalesce(caller IN (SELECT caller FROM excluded_numbers), FALSE) AS listed,
+            coalesce(caller IN (SELECT caller FROM known_numbers), FALSE) AS known
+        FROM callers
+        """
+    )
 
 
 def _name_callers(run: Run) -> None:

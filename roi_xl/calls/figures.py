@@ -26,20 +26,34 @@ NO_SOURCE = "(none)"
 
 
 def aggregate(
-    run: Run, region: str, legs_merged: int = 0, windows: dict[str, tuple[str, str]] | None = None
+    run: Run, region: str, windows: dict[str, tuple[str, str]] | None = None
 ) -> CallAnalysis:
-    """Every figure of the counted calls, per month, per ISO week and for the whole log."""
+    """Every figure of the counted calls, per month, per ISO week and for the whole log.
+
+    Rows read (the loaded rows and the malformed ones) = calls counted + rows rejected +
+    legs merged into calls: each count comes from its own table.
+    """
     con = run.con
     _flag_calls(run)
-    months, total = _periods(run, "month", _month)
-    weeks, _ = _periods(run, "week", _week)
+    windows = windows or {}
+    found, total = _periods(run, windows)
+    months, weeks = found["month"], found["week"]
     _by_group(run, "source", months, total, "by_source")
     _by_group(run, "campaign", months, total, "by_campaign")
     _grids(run, months, total)
-    window_figures = _windows(run, windows or {})
+    window_figures = {
+        label: WindowFigures(
+            first,
+            last,
+            (_date(last) - _date(first)).days + 1,
+            found["win"].get(label, PeriodFigures()),
+        )
+        for label, (first, last) in windows.items()
+    }
 
     rejected, by_rule = rejected_rows(run)
     counted = scalar(con, "SELECT count(*) FROM counted")
+    legs_merged = scalar(con, "SELECT count(*) FROM calls WHERE rule IS NULL") - counted
     invalid = con.execute(
         """
         SELECT i.caller, count(*), min(c.line)
@@ -61,7 +75,7 @@ def aggregate(
         callback_window_minutes=run.window_minutes,
         months=dict(sorted(months.items())),
         total=total,
-        rows_read=counted + rows_rejected + legs_merged,
+        rows_read=run.loaded.rows + len(run.loaded.malformed),
         rows_counted=counted,
         rows_rejected=rows_rejected,
         rejected=rejected,
@@ -90,9 +104,16 @@ def _flag_calls(run: Run) -> None:
     A missed inbound call is recovered by a retry (a later inbound call from the same
     number that was answered) or by a callback (a later outbound call to it that
     connected), whichever came first within the callback window (start to start).
+    A withheld or blank number is nobody's: its missed calls are never recovered (an
+    answered call from another withheld number is not the same caller calling back).
     A caller is new when the export flags the call as a first-time call; without such
     a flag, when this is the number's first inbound call in the log and the number is
-    not on the --known-numbers list.
+    not on the --known-numbers list. An inbound call is a repeat call when the same
+    number's previous inbound call started at most a day before it.
+
+    One window over each caller's calls in time order finds all three: the next answered
+    retry, the next connected callback and the previous inbound call; ``seq`` numbers
+    the caller's calls in that order.
     """
     window = run.window_minutes * 60
     run.con.execute(
@@ -100,21 +121,22 @@ def _flag_calls(run: Run) -> None:
         CREATE TABLE counted AS
         WITH nexts AS (
             SELECT *,
-                min(CASE WHEN inbound AND answered THEN t END) OVER later AS next_retry,
-                min(CASE WHEN NOT inbound AND answered THEN t END) OVER later AS next_callback,
-                t - lag(t) OVER by_caller_in AS since_previous,
-                row_number() OVER by_caller_in AS nth_inbound
+                min(t) FILTER (WHERE inbound AND answered) OVER later AS next_retry,
+                min(t) FILTER (WHERE NOT inbound AND answered) OVER later AS next_callback,
+                max(t) FILTER (WHERE inbound) OVER earlier AS previous_inbound,
+                row_number() OVER by_caller AS seq
             FROM merged
             WINDOW by_caller AS (PARTITION BY cid ORDER BY t, line),
                 later AS (by_caller ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING),
-                by_caller_in AS (PARTITION BY cid, inbound ORDER BY t, line)
+                earlier AS (by_caller ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
         )
-        SELECT * EXCLUDE (next_retry, next_callback, since_previous, nth_inbound),
-            cid IS NOT NULL AND since_previous <= {REPEAT_WINDOW_SECONDS} AS repeat,
+        SELECT * EXCLUDE (next_retry, next_callback, previous_inbound, first_time, known),
+            cid IS NOT NULL AND inbound AND t - previous_inbound <= {REPEAT_WINDOW_SECONDS}
+                AS repeat,
             CASE WHEN cid IS NULL OR NOT inbound THEN NULL
                 WHEN first_time IS NOT NULL THEN first_time
-                ELSE nth_inbound = 1 AND NOT known END AS new_caller,
-            CASE WHEN inbound AND NOT answered THEN CASE
+                ELSE previous_inbound IS NULL AND NOT known END AS new_caller,
+            CASE WHEN inbound AND NOT answered AND cid IS NOT NULL THEN CASE
                 WHEN next_retry - t <= {window}
                     AND (next_callback IS NULL OR next_callback - t > {window}
                         OR next_retry <= next_callback) THEN 'retry'
@@ -124,146 +146,149 @@ def _flag_calls(run: Run) -> None:
     )
 
 
+# The kinds of period, each a grouping set of one aggregation: its key (SQL of the
+# call's local ``day``) and its label.
+_KINDS: dict[str, tuple[str, Callable[[Any], str]]] = {
+    "month": ("year(day) * 100 + month(day)", lambda value: _month(value)),
+    "week": ("isoyear(day) * 100 + week(day)", lambda value: _week(value)),
+    "win": ("", str),
+}
+# Caller types: new, existing (an earlier call or a known number), unknown (withheld).
+_TYPES = {"new": "new_caller", "existing": "NOT new_caller", "unknown": "new_caller IS NULL"}
+_MISSED = "inbound AND NOT answered AND NOT spam"  # a missed call that may be a lost caller
+# Calls counted per period: name -> the calls it counts.
+_CALL_COUNTS = {
+    "received": "inbound",
+    "answered": "inbound AND answered",
+    "abandoned": "inbound AND status = 'abandoned'",
+    "voicemail": "inbound AND status = 'voicemail'",
+    "missed_business": "inbound AND NOT answered AND business",
+    "missed_after": "inbound AND NOT answered AND NOT business",
+    "spam": "inbound AND spam",
+    "spam_answered": "inbound AND answered AND spam",
+    "spam_abandoned": "inbound AND status = 'abandoned' AND spam",
+    "within_level": "inbound AND answered AND NOT spam AND wait <= {level}",
+    "waits": "inbound AND answered AND wait IS NOT NULL",
+    "outbound": "NOT inbound",
+    "outbound_connected": "NOT inbound AND answered",
+    "recovered_calls": "inbound AND NOT answered AND recovery IS NOT NULL",
+    "missed_not_recovered_calls": f"{_MISSED} AND recovery IS NULL",
+    **{f"outcome_{o}": f"inbound AND outcome = '{o}'" for o in (*OUTCOMES, UNSPECIFIED)},
+    **{
+        f"{name}_{figure}": f"inbound AND NOT spam AND {when}{extra}"
+        for name, when in _TYPES.items()
+        for figure, extra in (
+            ("calls", ""),
+            ("answered", " AND answered"),
+            ("leads", " AND outcome IN ('qualified_lead', 'booked')"),
+        )
+    },
+}
+# Callers counted per period: name -> the calls of which a caller needs one to count.
+_CALLER_COUNTS = {
+    "unique_callers": "inbound",
+    "repeat_callers": "repeat",
+    "missed": _MISSED,
+    "not_recovered": f"{_MISSED} AND recovery IS NULL",
+    "first_time": "new_caller AND NOT spam",
+    **{
+        f"{name}_lost": f"{_MISSED} AND {when} AND recovery IS NULL"
+        for name, when in _TYPES.items()
+    },
+}
+
+
 def _periods(
-    run: Run, key: str, name: Callable[[Any], str]
-) -> tuple[dict[str, PeriodFigures], PeriodFigures]:
-    """PeriodFigures per value of the ``key`` column of ``counted`` and for all calls."""
-    outcome_sql = ",\n".join(
-        f"count(*) FILTER (WHERE inbound AND outcome = '{o}') AS outcome_{o}"
-        for o in (*OUTCOMES, UNSPECIFIED)
+    run: Run, windows: dict[str, tuple[str, str]]
+) -> tuple[dict[str, dict[str, PeriodFigures]], PeriodFigures]:
+    """PeriodFigures per month, ISO week and window (by kind), and for all calls.
+
+    Calls are counted per local day once, then summed per period (a grouping set per
+    kind). Callers are counted from one aggregation per caller and period: each call
+    sets the bits of the caller figures it makes the caller count in, and the caller's
+    calls are OR-ed together; the last missed call says how the caller was recovered.
+    """
+    kinds = [kind for kind in _KINDS if kind != "win" or windows]
+    keys = ", ".join(kinds)
+    sets = ", ".join([f"({kind})" for kind in kinds] + ["()"])
+    caller_sets = ", ".join([f"({kind}, cid)" for kind in kinds] + ["(cid)"])
+    win = (
+        "CASE "
+        + " ".join(
+            f"WHEN day BETWEEN DATE {quote_literal(first)} AND DATE {quote_literal(last)} "
+            f"THEN {quote_literal(label)}"
+            for label, (first, last) in windows.items()
+        )
+        + " END"
+    )
+    period_sql = ", ".join(
+        f"{win if kind == 'win' else _KINDS[kind][0]} AS {kind}" for kind in kinds
     )
     level = run.service_level_seconds
-    rows = run.con.execute(
-        f"""
-        WITH figures AS (
-            SELECT grouping({key}) AS is_total, {key} AS period,
-                count(*) FILTER (WHERE inbound) AS received,
-                count(*) FILTER (WHERE inbound AND answered) AS answered,
-                count(*) FILTER (WHERE inbound AND status = 'abandoned') AS abandoned,
-                count(*) FILTER (WHERE inbound AND status = 'voicemail') AS voicemail,
-                quantile_cont(wait, 0.5) FILTER (WHERE inbound AND answered) AS median,
-                quantile_cont(wait, 0.9) FILTER (WHERE inbound AND answered) AS p90,
-                count(*) FILTER (WHERE inbound AND NOT answered AND business) AS missed_business,
-                count(*) FILTER (WHERE inbound AND NOT answered AND NOT business) AS missed_after,
-                count(*) FILTER (WHERE inbound AND spam) AS spam,
-                count(*) FILTER (WHERE inbound AND answered AND spam) AS spam_answered,
-                count(*) FILTER (WHERE inbound AND status = 'abandoned' AND spam) AS spam_abandoned,
-                count(*) FILTER (WHERE inbound AND answered AND NOT spam AND wait <= {level})
-                    AS within_level,
-                count(wait) FILTER (WHERE inbound AND answered) AS waits,
-                count(*) FILTER (WHERE NOT inbound) AS outbound,
-                count(*) FILTER (WHERE NOT inbound AND answered) AS outbound_connected,
-                count(*) FILTER (WHERE inbound AND NOT answered AND recovery IS NOT NULL)
-                    AS recovered_calls,
-                count(*) FILTER (WHERE inbound AND NOT answered AND NOT spam
-                    AND recovery IS NULL) AS missed_not_recovered_calls,
-                {outcome_sql}
-            FROM counted
-            GROUP BY GROUPING SETS (({key}), ())
-        ), per_caller AS (
-            SELECT grouping({key}) AS is_total, {key} AS period, cid,
-                bool_or(inbound) AS inbound, bool_or(repeat AND inbound) AS repeat,
-                bool_or(inbound AND NOT answered AND NOT spam) AS missed,
-                bool_or(inbound AND NOT answered AND NOT spam AND recovery IS NULL)
-                    AS not_recovered,
-                arg_max(recovery, (t, line))
-                    FILTER (WHERE inbound AND NOT answered AND NOT spam) AS how,
-                bool_or(new_caller AND NOT spam) AS new
-            FROM counted WHERE cid IS NOT NULL
-            GROUP BY GROUPING SETS (({key}, cid), (cid))
-        ), callers AS (
-            SELECT is_total, period, count(*) FILTER (WHERE inbound) AS unique_callers,
-                count(*) FILTER (WHERE repeat) AS repeat_callers,
-                count(*) FILTER (WHERE not_recovered) AS not_recovered,
-                count(*) FILTER (WHERE missed AND NOT not_recovered AND how = 'callback')
-                    AS by_callback,
-                count(*) FILTER (WHERE missed AND NOT not_recovered AND how = 'retry')
-                    AS by_retry,
-                count(*) FILTER (WHERE new) AS first_time
-            FROM per_caller GROUP BY is_total, period
-        )
-        SELECT f.*, coalesce(c.unique_callers, 0), coalesce(c.repeat_callers, 0),
-            coalesce(c.not_recovered, 0), coalesce(c.by_callback, 0), coalesce(c.by_retry, 0),
-            coalesce(c.first_time, 0)
-        FROM figures f LEFT JOIN callers c
-            ON c.is_total = f.is_total AND c.period IS NOT DISTINCT FROM f.period
-        """
-    ).fetchall()
-    periods: dict[str, PeriodFigures] = {}
-    total = PeriodFigures(outcomes={o: 0 for o in (*OUTCOMES, UNSPECIFIED)})
-    types = _caller_types(run, key, name)
-    for row in rows:
-        figures = _figures(row)
-        label = "" if row[0] else name(row[1])
-        figures.by_caller_type = types.get(label, {})
-        if row[0]:
-            total = figures
-        else:
-            periods[label] = figures
-    return periods, total
-
-
-def _caller_types(
-    run: Run, key: str, name: Callable[[Any], str]
-) -> dict[str, dict[str, CallerTypeFigures]]:
-    """Per period ("" for all): calls, leads and missed callers of new and existing callers."""
-    rows = run.con.execute(
-        f"""
-        WITH typed AS (
-            SELECT *, CASE WHEN new_caller THEN 'new' WHEN new_caller IS NULL THEN 'unknown'
-                ELSE 'existing' END AS caller_type
-            FROM counted WHERE inbound AND NOT spam
-        ), per_caller AS (
-            SELECT grouping({key}) AS is_total, {key} AS period, caller_type, cid,
-                bool_or(NOT answered AND recovery IS NULL) AS not_recovered
-            FROM typed WHERE cid IS NOT NULL
-            GROUP BY GROUPING SETS (({key}, caller_type, cid), (caller_type, cid))
-        ), lost AS (
-            SELECT is_total, period, caller_type,
-                count(*) FILTER (WHERE not_recovered) AS not_recovered
-            FROM per_caller GROUP BY ALL
-        ), calls AS (
-            SELECT grouping({key}) AS is_total, {key} AS period, caller_type,
-                count(*) AS calls, count(*) FILTER (WHERE answered) AS answered,
-                count(*) FILTER (WHERE outcome IN ('qualified_lead', 'booked')) AS leads
-            FROM typed GROUP BY GROUPING SETS (({key}, caller_type), (caller_type))
-        )
-        SELECT c.is_total, c.period, c.caller_type, c.calls, c.answered, c.leads,
-            coalesce(l.not_recovered, 0)
-        FROM calls c LEFT JOIN lost l ON l.is_total = c.is_total
-            AND l.period IS NOT DISTINCT FROM c.period AND l.caller_type = c.caller_type
-        """
-    ).fetchall()
-    found: dict[str, dict[str, CallerTypeFigures]] = {}
-    for is_total, period, kind, calls, answered, leads, not_recovered in rows:
-        label = "" if is_total else name(period)
-        found.setdefault(label, {})[str(kind)] = CallerTypeFigures(
-            calls=int(calls),
-            answered=int(answered),
-            leads=int(leads),
-            lead_rate=int(leads) / int(calls) if calls else None,
-            missed_not_recovered=int(not_recovered),
-        )
-    return found
-
-
-def _windows(run: Run, windows: dict[str, tuple[str, str]]) -> dict[str, WindowFigures]:
-    """The baseline and test windows' figures (local dates, both ends included)."""
-    if not windows:
-        return {}
-    cases = " ".join(
-        f"WHEN day BETWEEN DATE {quote_literal(first)} AND DATE {quote_literal(last)} "
-        f"THEN {quote_literal(label)}"
-        for label, (first, last) in windows.items()
+    daily = ", ".join(
+        f"count(*) FILTER (WHERE {when.format(level=level)}) AS {name}"
+        for name, when in _CALL_COUNTS.items()
     )
-    run.con.execute("ALTER TABLE counted ADD COLUMN win VARCHAR")
-    run.con.execute(f"UPDATE counted SET win = CASE {cases} END")
-    found, _ = _periods(run, "win", lambda value: "" if value is None else str(value))
-    result: dict[str, WindowFigures] = {}
-    for label, (first, last) in windows.items():
-        days = (_date(last) - _date(first)).days + 1
-        result[label] = WindowFigures(first, last, days, found.get(label, PeriodFigures()))
-    return result
+    summed = ", ".join(f"sum({name}) AS {name}" for name in _CALL_COUNTS)
+    bits = " | ".join(
+        f"(CASE WHEN {when} THEN {1 << i} ELSE 0 END)"
+        for i, when in enumerate(_CALLER_COUNTS.values())
+    )
+    callers = ", ".join(
+        f"count(*) FILTER (WHERE bits & {1 << i} <> 0) AS {name}"
+        for i, name in enumerate(_CALLER_COUNTS)
+    )
+    same = "".join(f" AND {{0}}.{k} IS NOT DISTINCT FROM f.{k}" for k in kinds)
+    rows = run.con.execute(
+        f"""
+        WITH daily AS (
+            SELECT day, {daily} FROM counted GROUP BY day
+        ), figures AS (
+            SELECT grouping({keys}) AS sets, {keys}, {summed}
+            FROM (SELECT *, {period_sql} FROM daily)
+            GROUP BY GROUPING SETS ({sets})
+        ), speed AS (
+            SELECT grouping({keys}) AS sets, {keys}, quantile_cont(wait, [0.5, 0.9]) AS speed
+            FROM (SELECT wait, {period_sql} FROM counted WHERE inbound AND answered)
+            GROUP BY GROUPING SETS ({sets})
+        ), per_caller AS (
+            SELECT grouping({keys}) AS sets, {keys}, bit_or(bits) AS bits,
+                arg_max(recovery, seq) FILTER (WHERE {_MISSED}) AS how
+            FROM (SELECT *, {bits} AS bits, {period_sql} FROM counted WHERE cid IS NOT NULL)
+            GROUP BY GROUPING SETS ({caller_sets})
+        ), caller_counts AS (
+            SELECT sets, {keys}, {callers},
+                count(*) FILTER (WHERE bits & {_caller_bit("missed")} <> 0
+                    AND bits & {_caller_bit("not_recovered")} = 0 AND how = 'callback')
+                    AS by_callback,
+                count(*) FILTER (WHERE bits & {_caller_bit("missed")} <> 0
+                    AND bits & {_caller_bit("not_recovered")} = 0 AND how = 'retry') AS by_retry
+            FROM per_caller GROUP BY ALL
+        )
+        SELECT f.*, s.speed, c.* EXCLUDE (sets, {keys})
+        FROM figures f
+        LEFT JOIN speed s ON s.sets = f.sets{same.format("s")}
+        LEFT JOIN caller_counts c ON c.sets = f.sets{same.format("c")}
+        """
+    )
+    names = [d[0] for d in rows.description]
+    found: dict[str, dict[str, PeriodFigures]] = {kind: {} for kind in _KINDS}
+    total = PeriodFigures(outcomes={o: 0 for o in (*OUTCOMES, UNSPECIFIED)})
+    for values in rows.fetchall():
+        row = dict(zip(names, values, strict=True))
+        figures = _figures(row)
+        grouped = [
+            kind for kind in kinds if not row["sets"] & (1 << (len(kinds) - 1 - kinds.index(kind)))
+        ]
+        if not grouped:
+            total = figures
+        elif row[grouped[0]] is not None:
+            found[grouped[0]][_KINDS[grouped[0]][1](row[grouped[0]])] = figures
+    return found, total
+
+
+def _caller_bit(name: str) -> int:
+    return 1 << list(_CALLER_COUNTS).index(name)
 
 
 def _by_group(
@@ -277,7 +302,7 @@ def _by_group(
         SELECT grouping(month), month, coalesce(nullif(trim({name}), ''), '{NO_SOURCE}') AS grp,
             count(*), count(*) FILTER (WHERE answered),
             count(*) FILTER (WHERE outcome = 'booked')
-        FROM counted WHERE inbound
+        FROM (SELECT *, {_KINDS["month"][0]} AS month FROM counted WHERE inbound)
         GROUP BY GROUPING SETS ((month, grp), (grp))
         ORDER BY 4 DESC, 3
         """
@@ -295,10 +320,10 @@ def _grids(run: Run, months: dict[str, PeriodFigures], total: PeriodFigures) -> 
         figures.abandoned_by_weekday_hour = empty_grid()
         figures.spam_missed_by_weekday_hour = empty_grid()
     rows = run.con.execute(
-        """
+        f"""
         SELECT grouping(month), month, dow, hour, count(*),
             count(*) FILTER (WHERE status = 'abandoned'), count(*) FILTER (WHERE spam)
-        FROM counted WHERE inbound AND NOT answered
+        FROM (SELECT *, {_KINDS["month"][0]} AS month FROM counted WHERE inbound AND NOT answered)
         GROUP BY GROUPING SETS ((month, dow, hour), (dow, hour))
         """
     ).fetchall()
@@ -309,43 +334,58 @@ def _grids(run: Run, months: dict[str, PeriodFigures], total: PeriodFigures) -> 
         target.spam_missed_by_weekday_hour[int(dow) - 1][int(hour)] = int(spam)
 
 
-def _figures(row: tuple[Any, ...]) -> PeriodFigures:
-    (_, _, received, answered, abandoned, voicemail, median, p90, business, after) = row[:10]
-    (spam, spam_answered, spam_abandoned, within, waits, outbound, connected) = row[10:17]
-    recovered_calls, lost_calls = row[17:19]
-    outcomes = row[19 : 19 + len(OUTCOMES) + 1]
-    unique, repeat, not_recovered, by_callback, by_retry, first_time = row[-6:]
-    received, answered = int(received), int(answered)
-    clean, clean_answered = received - int(spam), answered - int(spam_answered)
+def _figures(row: dict[str, Any]) -> PeriodFigures:
+    """One period's figures from its row of the aggregation (columns by name)."""
+
+    def count(name: str) -> int:  # a period without calls sums to NULL
+        return int(row[name] or 0)
+
+    received, answered = count("received"), count("answered")
+    spam, abandoned = count("spam"), count("abandoned")
+    clean, clean_answered = received - spam, answered - count("spam_answered")
+    by_callback, by_retry = count("by_callback"), count("by_retry")
+    speed = row["speed"]
+    types = {}
+    for name in _TYPES:
+        calls, leads = count(f"{name}_calls"), count(f"{name}_leads")
+        if calls:
+            types[name] = CallerTypeFigures(
+                calls=calls,
+                answered=count(f"{name}_answered"),
+                leads=leads,
+                lead_rate=leads / calls,
+                missed_not_recovered=count(f"{name}_lost"),
+            )
     return PeriodFigures(
-        spam=int(spam),
-        spam_answered=int(spam_answered),
-        spam_abandoned=int(spam_abandoned),
+        spam=spam,
+        spam_answered=count("spam_answered"),
+        spam_abandoned=count("spam_abandoned"),
         answer_rate_excluding_spam=clean_answered / clean if clean else None,
-        service_level=int(within) / clean if clean and waits else None,
-        outbound=int(outbound),
-        outbound_connected=int(connected),
-        recovered=int(by_callback) + int(by_retry),
-        recovered_by_callback=int(by_callback),
-        recovered_by_retry=int(by_retry),
-        recovered_calls=int(recovered_calls),
-        missed_not_recovered_calls=int(lost_calls),
-        first_time_callers=int(first_time),
+        service_level=count("within_level") / clean if clean and row["waits"] else None,
+        outbound=count("outbound"),
+        outbound_connected=count("outbound_connected"),
+        recovered=by_callback + by_retry,
+        recovered_by_callback=by_callback,
+        recovered_by_retry=by_retry,
+        recovered_calls=count("recovered_calls"),
+        missed_not_recovered_calls=count("missed_not_recovered_calls"),
+        first_time_callers=count("first_time"),
         received=received,
         answered=answered,
         missed=received - answered,
-        abandoned=int(abandoned),
-        voicemail=int(voicemail),
+        abandoned=abandoned,
+        voicemail=count("voicemail"),
         answer_rate=answered / received if received else None,
-        abandonment_rate=int(abandoned) / received if received else None,
-        speed_to_answer_median_s=_seconds_value(median),
-        speed_to_answer_p90_s=_seconds_value(p90),
-        unique_callers=int(unique),
-        repeat_callers=int(repeat),
-        missed_business_hours=int(business),
-        missed_after_hours=int(after),
-        missed_not_recovered=int(not_recovered),
-        outcomes={name: int(n) for name, n in zip((*OUTCOMES, UNSPECIFIED), outcomes, strict=True)},
+        abandonment_rate=abandoned / received if received else None,
+        speed_to_answer_median_s=_seconds_value(speed[0] if speed else None),
+        speed_to_answer_p90_s=_seconds_value(speed[1] if speed else None),
+        unique_callers=count("unique_callers"),
+        repeat_callers=count("repeat_callers"),
+        missed_business_hours=count("missed_business"),
+        missed_after_hours=count("missed_after"),
+        missed_not_recovered=count("not_recovered"),
+        outcomes={name: count(f"outcome_{name}") for name in (*OUTCOMES, UNSPECIFIED)},
+        by_caller_type=types,
     )
 
 

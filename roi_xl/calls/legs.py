@@ -7,34 +7,31 @@ when its first leg starts and takes that leg's direction, customer number, time 
 line; it is answered if any leg was answered, and its wait runs from the first leg's
 start to the first answer. A parent call with child legs (Twilio ``<Dial>``) is
 "completed" as soon as the phone system picks it up to dial: such a call is answered
-only if a child leg was. ``legs_merged`` = counted rows - calls.
+only if a child leg was. ``legs_merged`` = rows not rejected - calls.
 """
 
 from __future__ import annotations
 
-from roi_xl.calls.context import Run, scalar
+from roi_xl.calls.context import Run
 from roi_xl.calls.presets import UNSPECIFIED
 
 
-def merge_legs(run: Run) -> int:
-    """Create ``merged`` from the counted rows of ``calls``; return the legs merged.
+def merge_legs(run: Run) -> None:
+    """Create the view ``merged`` of the counted rows of ``calls``, one row per call.
 
     Each group's figures are aggregated, then joined to its first leg's row (by rid):
-    one pass over the legs and one join, whatever the number of columns.
+    one pass over the legs and one join, whatever the number of columns. A view: the
+    next step reads it once, so no table of a million calls is written in between.
     """
-    con = run.con
-    multi = scalar(
-        con,
-        "SELECT count(*) - count(DISTINCT grp) FROM calls WHERE rule IS NULL",
-    )
-    if not multi:
-        con.execute(
-            "CREATE VIEW merged AS SELECT * EXCLUDE (rule, grp) FROM calls WHERE rule IS NULL"
+    if not run.group_fields() and "parent_call_id" not in run.columns:
+        run.con.execute(
+            "CREATE VIEW merged AS SELECT * EXCLUDE (rule, grp, child, rid) "
+            "FROM calls WHERE rule IS NULL"
         )
-        return 0
-    con.execute(
+        return
+    run.con.execute(
         f"""
-        CREATE TABLE merged AS
+        CREATE VIEW merged AS
         WITH groups AS (
             SELECT arg_min(rid, (t, line)) AS first, min(t) AS t0,
                 bool_or(child) AS has_child,
@@ -51,7 +48,7 @@ def merge_legs(run: Run) -> int:
                 CASE WHEN has_child THEN child_answer_t ELSE answer_t END AS ok_t
             FROM groups
         )
-        SELECT c.* EXCLUDE (rule, grp, child) REPLACE (
+        SELECT c.* EXCLUDE (rule, grp, child, rid) REPLACE (
             CASE WHEN g.ok THEN 'answered' WHEN c.status = 'answered' THEN 'missed'
                 ELSE c.status END AS status,
             g.ok AS answered,
@@ -63,4 +60,3 @@ def merge_legs(run: Run) -> int:
         FROM judged g JOIN calls c ON c.rid = g.first
         """
     )
-    return multi

@@ -57,28 +57,31 @@ def judge(run: Run) -> None:
         WITH parsed AS (
             SELECT r.rowid AS rid, {run.loaded.line_sql} AS line,
                 {col("started_at")} AS start_raw,
-                {_timestamp(run, col("started_at"))} AS ts,
-                {_naive(run, col("started_at"))} AS naive,
+                try_cast({col("started_at")} AS TIMESTAMPTZ) AS start_iso,
                 {col("direction")} AS direction_raw, dm.word AS direction_word,
                 {direction} AS direction, {first_time} AS first_time, {group} AS grp,
                 {child} AS child,
                 {col("status")} AS status_raw, sm.word AS status,
                 {col("wait_seconds")} AS wait_raw, {_seconds(col("wait_seconds"))} AS wait_s,
                 {col("wait_ends_at")} AS wait_end_raw,
-                {_timestamp(run, col("wait_ends_at"))} AS wait_end,
+                try_cast({col("wait_ends_at")} AS TIMESTAMPTZ) AS wait_end_iso,
                 {col("duration_seconds")} AS duration_raw,
                 {_seconds(col("duration_seconds"))} AS duration_s,
                 om.word AS outcome, {col("outcome")} AS outcome_raw,
                 {col("source")} AS source, {col("campaign")} AS campaign,
-                c.cid, c.invalid, c.caller IN (SELECT caller FROM excluded_numbers) AS listed,
-                c.caller IN (SELECT caller FROM known_numbers) AS known
+                c.cid, c.invalid, c.listed, c.known
             FROM raw r {run.loaded.line_join}
             LEFT JOIN direction_map dm ON dm.raw = {col("direction")}
-            JOIN callers c ON c.raw = coalesce({run.customer("dm.word")}, '')
+            JOIN caller_ids c ON c.raw = coalesce({run.customer("dm.word")}, '')
             LEFT JOIN status_map sm ON sm.raw = {col("status")}
             LEFT JOIN outcome_map om ON om.raw = {col("outcome")}
+        ), stamped AS (
+            SELECT *, {_timestamp(run, "started_at", "start_raw", "start_iso")} AS ts,
+                {_naive(run, "started_at", "start_raw", "start_iso")} AS naive,
+                {_timestamp(run, "wait_ends_at", "wait_end_raw", "wait_end_iso")} AS wait_end
+            FROM parsed
         ), timed AS (
-            SELECT *, timezone({quote_literal(run.zone)}, ts) AS local FROM parsed
+            SELECT *, timezone({quote_literal(run.zone)}, ts) AS local FROM stamped
         )
         SELECT rid, line, epoch(ts) AS t, status, status = 'answered' AS answered,
             direction = 'inbound' AS inbound, grp, child, first_time,
@@ -90,9 +93,7 @@ def judge(run: Run) -> None:
             CASE WHEN outcome IS NULL THEN nullif(trim(outcome_raw), '') END
                 AS outcome_unmapped,
             source, campaign, cid, invalid,
-            year(local) * 100 + month(local) AS month,
-            isoyear(local) * 100 + week(local) AS week, isodow(local) AS dow,
-            hour(local) AS hour,
+            CAST(isodow(local) AS UTINYINT) AS dow, CAST(hour(local) AS UTINYINT) AS hour,
             {business.replace("minute_of_day", "(hour(local) * 60 + minute(local))")}
                 AS business,
             CASE
@@ -175,11 +176,11 @@ def _word_map(run: Run, table: str, name: str, synonyms: dict[str, str]) -> None
     )
 
 
-def _timestamp(run: Run, text: str) -> str:
-    """SQL: TIMESTAMPTZ from text; ISO 8601 first, then the mapping's formats."""
-    if text == "NULL::VARCHAR":
+def _timestamp(run: Run, field: str, text: str, iso: str) -> str:
+    """SQL: TIMESTAMPTZ from text; ISO 8601 first (``iso``: the text cast), then the formats."""
+    if field not in run.columns:
         return "NULL::TIMESTAMPTZ"
-    tries = [f"try_cast({text} AS TIMESTAMPTZ)"]
+    tries = [iso]
     local = [f for f in run.mapping.timestamp_formats if "%z" not in f.lower()]
     offset = [f for f in run.mapping.timestamp_formats if "%z" in f.lower()]
     if local:
@@ -189,20 +190,17 @@ def _timestamp(run: Run, text: str) -> str:
     return f"coalesce({', '.join(tries)})"
 
 
-def _naive(run: Run, text: str) -> str:
+def _naive(run: Run, field: str, text: str, iso: str) -> str:
     """SQL: the wall-clock time the text gives, ignoring any offset (to find DST gaps).
 
     Read the way ``_timestamp`` reads it: DuckDB's TIMESTAMP cast alone would also take
     '2026-03-07 08:00 PM' as 08:00.
     """
-    if text == "NULL::VARCHAR":
+    if field not in run.columns:
         return "NULL::TIMESTAMP"
     local = [f for f in run.mapping.timestamp_formats if "%z" not in f.lower()]
     fallback = f"try_strptime(trim({text}), {sql_list(local)})" if local else "NULL::TIMESTAMP"
-    return (
-        f"CASE WHEN try_cast({text} AS TIMESTAMPTZ) IS NOT NULL "
-        f"THEN try_cast({text} AS TIMESTAMP) ELSE {fallback} END"
-    )
+    return f"CASE WHEN {iso} IS NOT NULL THEN try_cast({text} AS TIMESTAMP) ELSE {fallback} END"
 
 
 def _seconds(text: str) -> str:

@@ -26,6 +26,7 @@ from roi_xl.model.template import SCENARIOS, Channel, Input
 from roi_xl.report import charts as report_charts
 from roi_xl.report import parts
 from roi_xl.report.facts import Facts, build_facts
+from roi_xl.report.onepage import first_page
 
 TORNADO_BARS = 8
 CHANNEL_COLUMNS = ("cost", "opportunities", "cost_per_opportunity", "deals", "cac", "margin", "roi")
@@ -53,19 +54,38 @@ def render_report(
         _assumptions(facts),
         _audit(facts),
     ]
+    appendix = "\n".join(
+        [
+            f'<h1 class="appendix">{w("appendix")}</h1>',
+            *_numbered(part for part in numbered if part),
+            f"<footer><p>{w('method')}</p><p>{generated}</p></footer>",
+        ]
+    )
     body = "\n".join(
         [
             _header(facts, as_of or dt.date.today()),
-            _summary(facts),
-            *_numbered(part for part in numbered if part),
-            f"<footer><p>{w('method')}</p><p>{generated}</p></footer>",
+            first_page(facts),
+            f'<div class="appendix">{appendix}</div>',
         ]
     )
     page = resources.files("roi_xl.report").joinpath("templates", "report.html").read_text("utf-8")
     title = f"{facts.model.title[facts.lang]} – {w('document')}"
     return Text(page).substitute(
-        lang=facts.lang, title=escape(title), version=escape(__version__), body=body
+        lang=facts.lang,
+        title=escape(title),
+        version=escape(__version__),
+        paper=facts.locale.paper,
+        running_title=_css_text(title),
+        page_number=_css_text(w.text["page_of"], page="counter(page)", pages="counter(pages)"),
+        body=body,
     )
+
+
+def _css_text(text: str, **counters: str) -> str:
+    """A CSS ``content`` value: ``text`` quoted, with $name placeholders as CSS counters."""
+    safe = text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3C ")
+    quoted = f'"{safe}"'
+    return Text(quoted).safe_substitute({k: f'" {v} "' for k, v in counters.items()})
 
 
 def _numbered(sections: Iterable[str]) -> list[str]:
@@ -76,7 +96,7 @@ def _numbered(sections: Iterable[str]) -> list[str]:
     ]
 
 
-# ------------------------------------------------------------------ header and summary
+# ------------------------------------------------------------------ header
 
 
 def _header(f: Facts, as_of: dt.date) -> str:
@@ -98,83 +118,6 @@ def _header(f: Facts, as_of: dt.date) -> str:
         f'<header class="top"><div class="kicker">{w("document")}</div>'
         f"<h1>{escape(f.model.title[f.lang])}</h1><dl>{facts}</dl></header>"
     )
-
-
-def _summary(f: Facts) -> str:
-    w, outputs, scenario = f.words, f.outputs(f.base), f.scenario_name(f.base)
-    tiles = _business_case_tiles(f)
-    per_period = f"{w.text['per_period']} {f.model.period[f.lang]}" if tiles else scenario
-    tiles.append(
-        parts.tile(w("net_roi"), f.output(f.base, f.roi), per_period, _tone(outputs, f.roi))
-    )
-    if f.multiple:
-        tiles.append(parts.tile(w("return_multiple"), f.output(f.base, f.multiple), scenario))
-    if "payback_months" in f.model.metric_keys:
-        tiles.append(parts.tile(w("payback"), f.output(f.base, "payback_months"), scenario))
-    elif (money := _first_currency(f)) is not None:
-        tiles.append(parts.tile(escape(f.label(money)), f.output(f.base, money), scenario))
-    if f.breakevens:
-        first = f.breakevens[0]
-        value = f.num(first.value, f.kind(first.driver)) if first.found else "–"
-        tiles.append(parts.tile(w("break_even"), value, parts.clean(f.label(first.driver))))
-    if f.risk is not None:
-        kind = f.kind(f.risk.metric)
-        spread = f"{f.num(f.risk.p10, kind)} – {f.num(f.risk.p90, kind)}"
-        loss = f.numbers.format(f.risk.probability_below_zero, "percent")
-        chance = f"{w.text['loss_probability']}{w.text['colon']}{loss}"
-        tiles.append(parts.tile(w("risk_range"), spread, chance))
-    errors = sum(x.severity == "error" for x in f.read.findings)
-    audit = w("audit_tile_errors", errors=str(errors)) if errors else w("audit_tile_clean")
-    tiles.append(parts.tile(w("audit"), audit, "", "bad" if errors else "good"))
-    verdict = ""
-    if outputs is not None and f.risk is not None and f.multiple:
-        sentence = w(
-            "verdict",
-            scenario=escape(scenario.lower()),
-            roi=f"<b>{f.output(f.base, f.roi)}</b>",
-            period=escape(f.model.period[f.lang]),
-            multiple=f"<b>{f.output(f.base, f.multiple)}</b>",
-            draws=f.numbers.plain(f.risk.draws, 0),
-            p10=f.num(f.risk.p10, f.kind(f.risk.metric)),
-            p90=f.num(f.risk.p90, f.kind(f.risk.metric)),
-            loss=f.num(f.risk.probability_below_zero, "percent"),
-        )
-        verdict = f'<p class="verdict">{sentence}</p>'
-    return parts.section(
-        "summary", w("summary"), f'<div class="tiles">{"".join(tiles)}</div>', verdict
-    )
-
-
-def _business_case_tiles(f: Facts) -> list[str]:
-    """NPV, ROI over the horizon, payback month and IRR: what finance reads first."""
-    found = f.timeline(f.base)
-    if found is None:
-        return []
-    w, (values, figures) = f.words, found
-    horizon = f"{values.periods:g}"
-    adjusted = w.text["risk_adjusted"]
-
-    def shown(key: str, kind: str) -> str:
-        value = figures[key]
-        if value is None:
-            text = f.model.timeline.result(key).absent_text  # type: ignore[union-attr]
-            return escape(text[f.lang].replace("{horizon}", horizon)) if text else "–"
-        return f.num(value, kind)
-
-    npv_sub = (
-        f"{adjusted}{w.text['colon']}{f.numbers.format(figures['npv_risk_adjusted'], 'currency')}"
-    )
-    roi_sub = (
-        f"{adjusted}{w.text['colon']}"
-        f"{f.numbers.format(figures['roi_horizon_risk_adjusted'], 'percent')}"
-    )
-    tone = "good" if isinstance(figures["npv"], float) and figures["npv"] >= 0 else "bad"
-    return [
-        parts.tile(w("npv"), shown("npv", "currency"), npv_sub, tone),
-        parts.tile(w("roi_horizon"), shown("roi_horizon", "percent"), roi_sub),
-        parts.tile(w("payback_month"), shown("payback_month", "count"), ""),
-        parts.tile(w("irr"), shown("irr", "percent"), ""),
-    ]
 
 
 def _business_case(f: Facts) -> str:
@@ -226,18 +169,6 @@ def _business_case(f: Facts) -> str:
     )
 
 
-def _tone(outputs: Mapping[str, engine.Value] | None, key: str) -> str:
-    value = outputs.get(key) if outputs else None
-    return "good" if isinstance(value, float) and value >= 0 else "bad"
-
-
-def _first_currency(f: Facts) -> str | None:
-    return next((k for k in f.model.headline if f.kind(k) == "currency"), None)
-
-
-# ------------------------------------------------------------------ 1. current state
-
-
 def _current_state(f: Facts) -> str:
     w = f.words
     scenario = escape(f.scenario_name(f.base).lower())
@@ -272,9 +203,11 @@ def _impact(f: Facts) -> str:
     return parts.section(
         "impact",
         w("impact"),
-        f"<h3>{w('outcomes', period=escape(f.model.period[f.lang]))}</h3>",
-        _scenario_table(f, keys),
-        _actuals(f),
+        parts.part(
+            f"<h3>{w('outcomes', period=escape(f.model.period[f.lang]))}</h3>"
+            + _scenario_table(f, keys)
+        ),
+        parts.part(_actuals(f)),
     )
 
 
@@ -485,7 +418,9 @@ def _decide(f: Facts) -> str:
     w = f.words
     if f.tornado is None or f.risk is None:
         return parts.section("decide", w("decide"), parts.help_text(w("not_computable")))
-    return parts.section("decide", w("decide"), _tornado(f), _breakeven(f), _risk(f))
+    return parts.section(
+        "decide", w("decide"), *(parts.part(x) for x in (_tornado(f), _breakeven(f), _risk(f)))
+    )
 
 
 def _tornado(f: Facts) -> str:
@@ -687,7 +622,7 @@ def _assumptions(f: Facts) -> str:
         "assumptions",
         w("assumptions"),
         parts.help_text(w("assumptions_help")),
-        parts.table(head, rows, ["", "n", "n", "n", "src"]),
+        parts.table(head, rows, ["", "n", "n", "n", "src"], css="long"),
     )
 
 

@@ -19,11 +19,15 @@ _QUALIFIER = re.compile(
 
 
 def table(
-    head: Sequence[str], rows: Sequence[Sequence[str] | str], columns: Sequence[str] = ()
+    head: Sequence[str],
+    rows: Sequence[Sequence[str] | str],
+    columns: Sequence[str] = (),
+    css: str = "",
 ) -> str:
     """A table from HTML cells; ``columns`` gives each column's CSS class ("n": a number).
 
     A row given as a string is written as it is (a group heading spanning the table).
+    ``css`` "long" marks a table that may run over pages (its rows are never cut).
     """
     classes = [*columns, *[""] * (len(head) - len(columns))]
 
@@ -38,7 +42,8 @@ def table(
         else f"<tr>{''.join(cell('td', i, c) for i, c in enumerate(row))}</tr>"
         for row in rows
     )
-    return f"<table><thead><tr>{heading}</tr></thead><tbody>{body}</tbody></table>"
+    attribute = f' class="{css}"' if css else ""
+    return f"<table{attribute}><thead><tr>{heading}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def group(text: str, span: int) -> str:
@@ -47,6 +52,11 @@ def group(text: str, span: int) -> str:
 
 def section(anchor: str, title: str, *parts: str) -> str:
     return f'<section id="{anchor}"><h2>{title}</h2>{"".join(parts)}</section>'
+
+
+def part(content: str) -> str:
+    """A subsection (its heading and what it heads), printed on one page when it fits."""
+    return f'<div class="part">{content}</div>'
 
 
 def help_text(text: str) -> str:
@@ -138,20 +148,26 @@ def cell_value(value: object) -> float | ExcelError | None:
     return value if isinstance(value, (float, ExcelError)) else None
 
 
-def plan_item(f: Facts, key: str) -> tuple[str, str]:
-    """An indicator of the plan and its target: a field's plan per month, or a model value."""
+def plan_item(f: Facts, key: str, short: bool = False) -> tuple[str, str]:
+    """An indicator of the plan and its target: a field's plan per month, or a model value.
+
+    ``short`` leaves out what the first page's table already says (per month, the
+    metric's own name under the net ROI and the return multiple).
+    """
     if key.startswith("monthly."):
         name = key.removeprefix("monthly.")
         field = next(x for x in f.model.monthly.fields if x.key == name)
         plan = cell_value(f.values.plans[name]) if f.values else None
-        label = f"{field.label[f.lang]} ({f.words.text['plan_month'].lower()})"
+        label = field.label[f.lang]
+        if not short:
+            label += f" ({f.words.text['plan_month'].lower()})"
         return escape(label), f.num(plan, field.kind)
     if key in f.model.input_keys:
         value = f.read.scenarios[f.base].inputs[key]
         return escape(clean(f.label(key))), f.num(value, f.kind(key), exact=True)
     label = escape(f.label(key))
-    if key == f.roi:
-        label = f"<b>{f.words('net_roi')}</b>{note(label)}"
-    elif key == f.multiple:
-        label = f"<b>{f.words('return_multiple')}</b>{note(label)}"
+    if key in (f.roi, f.multiple):
+        name = "net_roi" if key == f.roi else "return_multiple"
+        name += "_period" if short else ""
+        label = f"<b>{f.words(name)}</b>{'' if short else note(label)}"
     return label, f.output(f.base, key)

@@ -177,7 +177,8 @@ def test_no_page_ends_with_a_heading(
         rest = text[max(ends, default=0) :]
         for intro in sorted(intros, key=len, reverse=True):
             rest = rest.replace(intro, "")
-        assert rest, (
+        only_an_intro = not rest or any(intro.startswith(rest) for intro in intros)
+        assert not only_an_intro, (
             f"page {number} ends with a heading: {body_of(page, report, number, locale)[-300:]}"
         )
 

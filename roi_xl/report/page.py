@@ -418,12 +418,14 @@ def _decide(f: Facts) -> str:
     w = f.words
     if f.tornado is None or f.risk is None:
         return parts.section("decide", w("decide"), parts.help_text(w("not_computable")))
+    # The tornado's chart and its table may go to separate pages; each other part stays whole.
     return parts.section(
-        "decide", w("decide"), *(parts.part(x) for x in (_tornado(f), _breakeven(f), _risk(f)))
+        "decide", w("decide"), *_tornado(f), parts.part(_breakeven(f)), parts.part(_risk(f))
     )
 
 
-def _tornado(f: Facts) -> str:
+def _tornado(f: Facts) -> tuple[str, str]:
+    """The chart with its heading and introduction, and the table of every move."""
     w, tornado = f.words, f.tornado
     assert tornado is not None
     kind = f.kind(f.roi)
@@ -469,10 +471,12 @@ def _tornado(f: Facts) -> str:
     ]
     scenario = escape(f.scenario_name(f.base).lower())
     return (
-        f"<h3>{w('tornado')}</h3>"
-        + parts.help_text(w("tornado_help", scenario=scenario))
-        + parts.figure(chart)
-        + parts.table(head, table, ["", *["n"] * 7])
+        parts.part(
+            f"<h3>{w('tornado')}</h3>"
+            + parts.help_text(w("tornado_help", scenario=scenario))
+            + parts.figure(chart)
+        ),
+        parts.table(head, table, ["", *["n"] * 7]),
     )
 
 

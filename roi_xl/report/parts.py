@@ -50,8 +50,18 @@ def group(text: str, span: int) -> str:
     return f"<tr class='group'><td colspan='{span}'>{text}</td></tr>"
 
 
-def section(anchor: str, title: str, *parts: str) -> str:
-    return f'<section id="{anchor}"><h2>{title}</h2>{"".join(parts)}</section>'
+def section(anchor: str, title: str, *pieces: str) -> str:
+    """A numbered part of the appendix. Its heading, its introduction and its first piece
+    print as one block, so a page never ends with the heading alone; before a long table,
+    the block is the heading and the introduction, kept with the table's first rows."""
+    first = 0
+    while first < len(pieces) - 1 and pieces[first].startswith('<p class="help">'):
+        first += 1
+    css = "part"
+    if first < len(pieces) and pieces[first].startswith('<table class="long">'):
+        first, css = first - 1, "part intro"
+    lead, rest = "".join(pieces[: first + 1]), "".join(pieces[first + 1 :])
+    return f'<section id="{anchor}"><div class="{css}"><h2>{title}</h2>{lead}</div>{rest}</section>'
 
 
 def part(content: str) -> str:

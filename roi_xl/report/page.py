@@ -1,11 +1,13 @@
 """The investment justification: one self-contained HTML page a CFO can forward.
 
 It is built from what ``read_workbook`` found, so its figures are those of
-``roi-xl read`` (the engine's, recomputed from the workbook's inputs): the
-current state, the validated impact against the plan, the return of each
-scenario, what moves it (sensitivity, break-even, risk range), the measurement
-plan, the assumptions with their sources and the workbook's audit. Charts are
-inline SVG and styles are inline, so the file opens offline and prints as is.
+``roi-xl read`` (the engine's, recomputed from the workbook's inputs). The first
+printed page is the one-page justification (``onepage``); the appendix details
+the business case, the current state, the modelled impact against the plan, the
+return of each scenario, what moves it (sensitivity, break-even, risk range), the
+measurement plan, the assumptions with their sources and the workbook's audit.
+Charts are inline SVG and styles are inline, so the file opens offline and prints
+as is, on the locale's paper.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ as is, on the locale's paper.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from importlib import resources
@@ -86,6 +87,7 @@ def render_report(
 def _css_text(text: str, **counters: str) -> str:
     """A CSS ``content`` value: ``text`` quoted, with $name placeholders as CSS counters."""
     safe = text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3C ")
+    safe = re.sub(r"[\n\r\f]", " ", safe)
     quoted = f'"{safe}"'
     return Text(quoted).safe_substitute({k: f'" {v} "' for k, v in counters.items()})
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from roi_xl.inspect import recalc
+from roi_xl.report.pdf import chromium_path
 
 pytest_plugins = ["pytester"]  # tests of the `soffice` fixture run it in an inner session
 
@@ -79,3 +80,21 @@ def ssconvert() -> str:
             )
         pytest.skip("Gnumeric (ssconvert) is not on PATH")
     return path
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Headless Chromium, which prints the report: skip without it, but fail under CI=true."""
+    path = chromium_path()
+    if path is None:
+        _missing("Chromium", "install it (apt-get install chromium) or run scripts/setup.sh")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def pdftotext() -> str:
+    """Poppler's pdftotext, to read a printed PDF page by page."""
+    path = shutil.which("pdftotext")
+    if path is None:
+        _missing("pdftotext", "install it (apt-get install poppler-utils) or run scripts/setup.sh")
+    return str(path)

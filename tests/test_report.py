@@ -10,7 +10,6 @@ to a PNG and a PDF; without Chromium those tests skip, except under CI=true wher
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import struct
 import subprocess
@@ -28,7 +27,7 @@ from roi_xl.model.functions import PAYBACK_NEVER
 from roi_xl.model.template import SCENARIOS
 from roi_xl.report.facts import build_facts
 from roi_xl.report.page import render_report
-from roi_xl.report.pdf import chromium_path, render_pdf
+from roi_xl.report.pdf import render_pdf
 from roi_xl.workbook import WorkbookOptions, write_workbook
 from roi_xl.workbook.layout import SCENARIO_COLS, SELECTOR_ROW, VALUE_COL, build_layout
 
@@ -324,21 +323,6 @@ def test_the_report_of_a_workbook_with_an_input_that_is_not_a_number(
 # ------------------------------------------------------------------ Chromium
 
 
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    """Headless Chromium: skip without it, but fail under CI=true (CI must never skip)."""
-    path = chromium_path()
-    if path is None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(
-                "CI=true but Chromium is not installed (apt-get install chromium): "
-                "the report rendering tests may not skip in CI.",
-                pytrace=False,
-            )
-        pytest.skip("Chromium is not installed")
-    return path
-
-
 @pytest.mark.parametrize("locale", LOCALES)
 def test_chromium_renders_the_report_to_a_png(
     chromium: str, reads: dict[tuple[str, str], WorkbookRead], tmp_path: Path, locale: str
@@ -365,7 +349,7 @@ def test_chromium_renders_the_report_to_a_png(
     assert len(data) > 50_000  # a page of text and charts, not a blank one
 
 
-def test_render_pdf_prints_an_a4_pdf(
+def test_render_pdf_prints_a_pdf(
     chromium: str, reads: dict[tuple[str, str], WorkbookRead], tmp_path: Path
 ) -> None:
     html = render_report(reads["crm", "en-US"], "en-US")

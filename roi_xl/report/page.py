@@ -1,11 +1,13 @@
 """The investment justification: one self-contained HTML page a CFO can forward.
 
 It is built from what ``read_workbook`` found, so its figures are those of
-``roi-xl read`` (the engine's, recomputed from the workbook's inputs): the
-current state, the validated impact against the plan, the return of each
-scenario, what moves it (sensitivity, break-even, risk range), the measurement
-plan, the assumptions with their sources and the workbook's audit. Charts are
-inline SVG and styles are inline, so the file opens offline and prints as is.
+``roi-xl read`` (the engine's, recomputed from the workbook's inputs). The first
+printed page is the one-page justification (``onepage``); the appendix details
+the business case, the current state, the modelled impact against the plan, the
+return of each scenario, what moves it (sensitivity, break-even, risk range), the
+measurement plan, the assumptions with their sources and the workbook's audit.
+Charts are inline SVG and styles are inline, so the file opens offline and prints
+as is, on the locale's paper.
 """
 
 from __future__ import annotations
@@ -23,18 +25,15 @@ from roi_xl.decide.risk import ACROSS
 from roi_xl.decide.sensitivity import MOVES
 from roi_xl.inspect.reader import WorkbookRead
 from roi_xl.model import engine
-from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import SCENARIOS, Channel, Input
 from roi_xl.report import charts as report_charts
+from roi_xl.report import parts
 from roi_xl.report.facts import Facts, build_facts
+from roi_xl.report.onepage import first_page
 
 TORNADO_BARS = 8
 CHANNEL_COLUMNS = ("cost", "opportunities", "cost_per_opportunity", "deals", "cac", "margin", "roi")
 FINDINGS_SHOWN = 5
-_QUALIFIER = re.compile(
-    r"[\s,]*\b(before|after|baseline|current|avant|après|référence|actuel|actuelle)\b.*$",
-    re.IGNORECASE,
-)
 
 
 # ------------------------------------------------------------------ the page
@@ -58,50 +57,39 @@ def render_report(
         _assumptions(facts),
         _audit(facts),
     ]
+    appendix = "\n".join(
+        [
+            f'<h1 class="appendix">{w("appendix")}</h1>',
+            *_numbered(part for part in numbered if part),
+            f"<footer><p>{w('method')}</p><p>{generated}</p></footer>",
+        ]
+    )
     body = "\n".join(
         [
             _header(facts, as_of or dt.date.today()),
-            _summary(facts),
-            *_numbered(part for part in numbered if part),
-            f"<footer><p>{w('method')}</p><p>{generated}</p></footer>",
+            first_page(facts),
+            f'<div class="appendix">{appendix}</div>',
         ]
     )
     page = resources.files("roi_xl.report").joinpath("templates", "report.html").read_text("utf-8")
     title = f"{facts.model.title[facts.lang]} – {w('document')}"
     return Text(page).substitute(
-        lang=facts.lang, title=escape(title), version=escape(__version__), body=body
+        lang=facts.lang,
+        title=escape(title),
+        version=escape(__version__),
+        paper=facts.locale.paper,
+        running_title=_css_text(title),
+        page_number=_css_text(w.text["page_of"], page="counter(page)", pages="counter(pages)"),
+        body=body,
     )
 
 
-def _table(
-    head: Sequence[str], rows: Sequence[Sequence[str] | str], columns: Sequence[str] = ()
-) -> str:
-    """A table from HTML cells; ``columns`` gives each column's CSS class ("n": a number).
-
-    A row given as a string is written as it is (a group heading spanning the table).
-    """
-    classes = [*columns, *[""] * (len(head) - len(columns))]
-
-    def cell(tag: str, index: int, content: str) -> str:
-        css = f' class="{classes[index]}"' if classes[index] else ""
-        return f"<{tag}{css}>{content}</{tag}>"
-
-    heading = "".join(cell("th", i, text) for i, text in enumerate(head))
-    body = "".join(
-        row
-        if isinstance(row, str)
-        else f"<tr>{''.join(cell('td', i, c) for i, c in enumerate(row))}</tr>"
-        for row in rows
-    )
-    return f"<table><thead><tr>{heading}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _group(text: str, span: int) -> str:
-    return f"<tr class='group'><td colspan='{span}'>{text}</td></tr>"
-
-
-def _section(anchor: str, title: str, *parts: str) -> str:
-    return f'<section id="{anchor}"><h2>{title}</h2>{"".join(parts)}</section>'
+def _css_text(text: str, **counters: str) -> str:
+    """A CSS ``content`` value: ``text`` quoted, with $name placeholders as CSS counters."""
+    safe = text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3C ")
+    safe = re.sub(r"[\n\r\f]", " ", safe)
+    quoted = f'"{safe}"'
+    return Text(quoted).safe_substitute({k: f'" {v} "' for k, v in counters.items()})
 
 
 def _numbered(sections: Iterable[str]) -> list[str]:
@@ -112,23 +100,7 @@ def _numbered(sections: Iterable[str]) -> list[str]:
     ]
 
 
-def _help(text: str) -> str:
-    return f'<p class="help">{text}</p>'
-
-
-def _figure(chart: str, caption: str = "") -> str:
-    return f"<figure>{chart}{f'<figcaption>{caption}</figcaption>' if caption else ''}</figure>"
-
-
-def _grid(left: str, right: str) -> str:
-    return f'<div class="grid2"><div>{left}</div><div>{right}</div></div>'
-
-
-def _note(text: str) -> str:
-    return f"<br><span class='note'>{text}</span>"
-
-
-# ------------------------------------------------------------------ header and summary
+# ------------------------------------------------------------------ header
 
 
 def _header(f: Facts, as_of: dt.date) -> str:
@@ -152,79 +124,6 @@ def _header(f: Facts, as_of: dt.date) -> str:
     )
 
 
-def _summary(f: Facts) -> str:
-    w, outputs, scenario = f.words, f.outputs(f.base), f.scenario_name(f.base)
-    tiles = _business_case_tiles(f)
-    per_period = f"{w.text['per_period']} {f.model.period[f.lang]}" if tiles else scenario
-    tiles.append(_tile(w("net_roi"), f.output(f.base, f.roi), per_period, _tone(outputs, f.roi)))
-    if f.multiple:
-        tiles.append(_tile(w("return_multiple"), f.output(f.base, f.multiple), scenario))
-    if "payback_months" in f.model.metric_keys:
-        tiles.append(_tile(w("payback"), f.output(f.base, "payback_months"), scenario))
-    elif (money := _first_currency(f)) is not None:
-        tiles.append(_tile(escape(f.label(money)), f.output(f.base, money), scenario))
-    if f.breakevens:
-        first = f.breakevens[0]
-        value = f.num(first.value, f.kind(first.driver)) if first.found else "–"
-        tiles.append(_tile(w("break_even"), value, _clean(f.label(first.driver))))
-    if f.risk is not None:
-        kind = f.kind(f.risk.metric)
-        spread = f"{f.num(f.risk.p10, kind)} – {f.num(f.risk.p90, kind)}"
-        loss = f.numbers.format(f.risk.probability_below_zero, "percent")
-        chance = f"{w.text['loss_probability']}{w.text['colon']}{loss}"
-        tiles.append(_tile(w("risk_range"), spread, chance))
-    errors = sum(x.severity == "error" for x in f.read.findings)
-    audit = w("audit_tile_errors", errors=str(errors)) if errors else w("audit_tile_clean")
-    tiles.append(_tile(w("audit"), audit, "", "bad" if errors else "good"))
-    verdict = ""
-    if outputs is not None and f.risk is not None and f.multiple:
-        sentence = w(
-            "verdict",
-            scenario=escape(scenario.lower()),
-            roi=f"<b>{f.output(f.base, f.roi)}</b>",
-            period=escape(f.model.period[f.lang]),
-            multiple=f"<b>{f.output(f.base, f.multiple)}</b>",
-            draws=f.numbers.plain(f.risk.draws, 0),
-            p10=f.num(f.risk.p10, f.kind(f.risk.metric)),
-            p90=f.num(f.risk.p90, f.kind(f.risk.metric)),
-            loss=f.num(f.risk.probability_below_zero, "percent"),
-        )
-        verdict = f'<p class="verdict">{sentence}</p>'
-    return _section("summary", w("summary"), f'<div class="tiles">{"".join(tiles)}</div>', verdict)
-
-
-def _business_case_tiles(f: Facts) -> list[str]:
-    """NPV, ROI over the horizon, payback month and IRR: what finance reads first."""
-    found = f.timeline(f.base)
-    if found is None:
-        return []
-    w, (values, figures) = f.words, found
-    horizon = f"{values.periods:g}"
-    adjusted = w.text["risk_adjusted"]
-
-    def shown(key: str, kind: str) -> str:
-        value = figures[key]
-        if value is None:
-            text = f.model.timeline.result(key).absent_text  # type: ignore[union-attr]
-            return escape(text[f.lang].replace("{horizon}", horizon)) if text else "–"
-        return f.num(value, kind)
-
-    npv_sub = (
-        f"{adjusted}{w.text['colon']}{f.numbers.format(figures['npv_risk_adjusted'], 'currency')}"
-    )
-    roi_sub = (
-        f"{adjusted}{w.text['colon']}"
-        f"{f.numbers.format(figures['roi_horizon_risk_adjusted'], 'percent')}"
-    )
-    tone = "good" if isinstance(figures["npv"], float) and figures["npv"] >= 0 else "bad"
-    return [
-        _tile(w("npv"), shown("npv", "currency"), npv_sub, tone),
-        _tile(w("roi_horizon"), shown("roi_horizon", "percent"), roi_sub),
-        _tile(w("payback_month"), shown("payback_month", "count"), ""),
-        _tile(w("irr"), shown("irr", "percent"), ""),
-    ]
-
-
 def _business_case(f: Facts) -> str:
     """The unadjusted and risk-adjusted figures side by side, the payback curve, the waterfall."""
     found = f.timeline(f.base)
@@ -240,7 +139,7 @@ def _business_case(f: Facts) -> str:
         [escape(timeline.result(a).label[f.lang]), f.num(figures[a], kind), f.num(figures[b], kind)]
         for a, b, kind in pairs
     ]
-    table = _table(["", w("unadjusted"), w("risk_adjusted")], rows, ["", "n", "n"])
+    table = parts.table(["", w("unadjusted"), w("risk_adjusted")], rows, ["", "n", "n"])
     curves = []
     for scenario in SCENARIOS:
         other = f.timeline(scenario)
@@ -263,47 +162,15 @@ def _business_case(f: Facts) -> str:
     net = float(values.rows[timeline.cash_flow].values.sum())
     steps.append((w.text["net_over_horizon"], net, "net"))
     fall = report_charts.waterfall(steps, money, w.text["chart_waterfall"])
-    return _section(
+    return parts.section(
         "business-case",
         w("business_case"),
-        _help(w("business_case_help")),
+        parts.help_text(w("business_case_help")),
         table,
-        _grid(_figure(curve, w("chart_payback")), _figure(fall, w("chart_waterfall"))),
+        parts.grid(
+            parts.figure(curve, w("chart_payback")), parts.figure(fall, w("chart_waterfall"))
+        ),
     )
-
-
-def _tile(label: str, value: str, sub: str, tone: str = "") -> str:
-    small = " small" if len(re.sub(r"<[^>]+>", "", value)) > 9 else ""
-    return (
-        f'<div class="tile {tone}"><div class="label">{label}</div>'
-        f'<div class="value{small}">{value}</div><div class="sub">{escape(sub)}</div></div>'
-    )
-
-
-def _tone(outputs: Mapping[str, engine.Value] | None, key: str) -> str:
-    value = outputs.get(key) if outputs else None
-    return "good" if isinstance(value, float) and value >= 0 else "bad"
-
-
-def _first_currency(f: Facts) -> str | None:
-    return next((k for k in f.model.headline if f.kind(k) == "currency"), None)
-
-
-def _clean(label: str) -> str:
-    """'Answer rate before (baseline window)' -> 'Answer rate': the KPI without its window."""
-    return _QUALIFIER.sub("", label).strip(" ,") or label
-
-
-def _float(value: engine.Value | None) -> float | None:
-    return value if isinstance(value, float) else None
-
-
-def _points(kind: str) -> str:
-    """The unit of a difference: percentage points for rates."""
-    return "pts" if kind == "percent" else ""
-
-
-# ------------------------------------------------------------------ 1. current state
 
 
 def _current_state(f: Facts) -> str:
@@ -320,59 +187,15 @@ def _current_state(f: Facts) -> str:
             if item.key.endswith(old) and item.key.removesuffix(old) + new in f.model.input_keys
         ]
         if pairs:
-            tables.append(_help(w(help_key, scenario=scenario)) + _pairs(f, pairs, heads))
-    funnel_table, funnel_chart = _funnel(f)
+            tables.append(
+                parts.help_text(w(help_key, scenario=scenario)) + parts.pairs_table(f, pairs, heads)
+            )
+    funnel_table, funnel_chart = parts.funnel(f)
     if tables:
-        body = _grid("".join(tables), funnel_chart + funnel_table)
+        body = parts.grid("".join(tables), funnel_chart + funnel_table)
     else:
-        body = _grid(funnel_table, funnel_chart)
-    return _section("current-state", w("current_state"), body)
-
-
-def _pairs(f: Facts, pairs: Sequence[tuple[str, str]], heads: tuple[str, str]) -> str:
-    w = f.words
-    inputs = f.read.scenarios[f.base].inputs
-    rows = []
-    for old, new in pairs:
-        kind = f.kind(old)
-        before, after = inputs[old], inputs[new]
-        change = after - before if before is not None and after is not None else None
-        rows.append(
-            [
-                escape(_clean(f.label(old))),
-                f.num(before, kind, exact=True),
-                f.num(after, kind, exact=True),
-                escape(f.numbers.format(change, kind, _points(kind), True, "exact")),
-            ]
-        )
-    head = [w("indicator"), w(heads[0]), w(heads[1]), w("change")]
-    return _table(head, rows, ["", "n", "n", "n"])
-
-
-def _funnel(f: Facts) -> tuple[str, str]:
-    """The funnel of the base scenario as a table and as a chart."""
-    w, outputs = f.words, f.outputs(f.base)
-    if outputs is None or not f.model.funnel:
-        return "", ""
-    stages, steps, rows = [], [], []
-    previous: float | None = None
-    inputs = f.read.scenarios[f.base].inputs
-    for key in f.model.funnel:
-        is_input = key in f.model.input_keys
-        value = inputs[key] if is_input else outputs[key]
-        number = value if isinstance(value, float) else 0.0
-        stages.append((f.label(key), number, f.numbers.format(value, f.kind(key))))
-        step = ""
-        if previous is not None:
-            step = f.numbers.format(number / previous if previous else None, "percent")
-            steps.append(step)
-        shown = f.num(value, f.kind(key), exact=True) if is_input else f.output(f.base, key)
-        rows.append([escape(f.label(key)), shown, escape(step)])
-        previous = number
-    title = w("funnel", scenario=escape(f.scenario_name(f.base).lower()))
-    table = _table([w("stage"), w("volume"), w("step")], rows, ["", "n", "n"])
-    chart = f"<h3>{title}</h3>" + _figure(report_charts.funnel(stages, steps, title))
-    return table, chart
+        body = parts.grid(funnel_table, funnel_chart)
+    return parts.section("current-state", w("current_state"), body)
 
 
 # ------------------------------------------------------------------ 2. impact
@@ -381,12 +204,14 @@ def _funnel(f: Facts) -> tuple[str, str]:
 def _impact(f: Facts) -> str:
     w = f.words
     keys = [k for k in f.config.get("impact", f.model.headline) if k in f.model.metric_keys]
-    return _section(
+    return parts.section(
         "impact",
         w("impact"),
-        f"<h3>{w('outcomes', period=escape(f.model.period[f.lang]))}</h3>",
-        _scenario_table(f, keys),
-        _actuals(f),
+        parts.part(
+            f"<h3>{w('outcomes', period=escape(f.model.period[f.lang]))}</h3>"
+            + _scenario_table(f, keys)
+        ),
+        parts.part(_actuals(f)),
     )
 
 
@@ -397,13 +222,13 @@ def _scenario_table(f: Facts, keys: Sequence[str]) -> str:
     for key in keys:
         label = escape(f.label(key))
         if key == f.roi:
-            label = f"<b>{w('net_roi')}</b>{_note(label)}"
+            label = f"<b>{w('net_roi')}</b>{parts.note(label)}"
         elif key == f.multiple:
-            label = f"<b>{w('return_multiple')}</b>{_note(label)}"
+            label = f"<b>{w('return_multiple')}</b>{parts.note(label)}"
         rows.append([label, *(f.output(s, key) for s in SCENARIOS)])
     head = [w("measure"), *(escape(f.scenario_name(s)) for s in SCENARIOS)]
     columns = ["", *("n sel" if s == f.base else "n" for s in SCENARIOS)]
-    return _table(head, rows, columns)
+    return parts.table(head, rows, columns)
 
 
 def _actuals(f: Facts) -> str:
@@ -411,19 +236,21 @@ def _actuals(f: Facts) -> str:
     w, values = f.words, f.values
     title = f"<h3>{w('actuals')}</h3>"
     if values is None:
-        return title + _help(w("not_computable"))
+        return title + parts.help_text(w("not_computable"))
     monthly = f.model.monthly
     scenario = escape(f.scenario_name(f.base).lower())
-    parts = [title]
+    pieces = [title]
     if values.months_filled:
         total = str(f.read.months)
         filled = str(values.months_filled)
-        parts.append(_help(w("actuals_help", filled=filled, total=total, scenario=scenario)))
+        pieces.append(
+            parts.help_text(w("actuals_help", filled=filled, total=total, scenario=scenario))
+        )
         items = [(x, values.ytd_fields, values.plan_ytd_fields) for x in monthly.fields]
         items += [(x, values.ytd_kpis, values.plan_ytd_kpis) for x in monthly.kpis]
         rows = []
         for item, actuals, plans in items:
-            actual, plan = _cell(actuals[item.key]), _cell(plans[item.key])
+            actual, plan = parts.cell_value(actuals[item.key]), parts.cell_value(plans[item.key])
             gap = actual - plan if isinstance(actual, float) and isinstance(plan, float) else None
             ratio = gap / plan if gap is not None and plan and item.kind != "percent" else None
             rows.append(
@@ -432,7 +259,7 @@ def _actuals(f: Facts) -> str:
                     f.num(actual, item.kind),
                     f.num(plan, item.kind),
                     _variance(
-                        f.numbers.format(gap, item.kind, _points(item.kind), signed=True),
+                        f.numbers.format(gap, item.kind, parts.points(item.kind), signed=True),
                         gap,
                         item.good,
                     ),
@@ -440,12 +267,12 @@ def _actuals(f: Facts) -> str:
                 ]
             )
         head = [w("indicator"), w("actual"), w("plan"), w("variance"), w("variance_pct")]
-        parts.append(_table(head, rows, ["", "n", "n", "n", "n"]))
+        pieces.append(parts.table(head, rows, ["", "n", "n", "n", "n"]))
     else:
-        parts.append(_help(w("no_actuals")))
+        pieces.append(parts.help_text(w("no_actuals")))
     field = next(x for x in monthly.fields if x.key == monthly.chart)
     months = list(f.read.actuals)
-    plan = _float(_cell(values.plans[field.key]))
+    plan = parts.number_or_none(parts.cell_value(values.plans[field.key]))
     caption = w("chart_monthly", field=escape(field.label[f.lang]))
     legend = (w.text["chart_actual"], f"{w.text['chart_plan']} ({f.scenario_name(f.base)})")
     chart = report_charts.actual_vs_plan(
@@ -456,8 +283,8 @@ def _actuals(f: Facts) -> str:
         legend,
         field.label[f.lang],
     )
-    parts.append(_figure(chart, caption))
-    return "".join(parts)
+    pieces.append(parts.figure(chart, caption))
+    return "".join(pieces)
 
 
 def _variance(text: str, gap: float | None, good: str) -> str:
@@ -466,11 +293,6 @@ def _variance(text: str, gap: float | None, good: str) -> str:
         return escape(text)
     better = gap > 0 if good == "up" else gap < 0
     return f'<span class="{"better" if better else "worse"}">{escape(text)}</span>'
-
-
-def _cell(value: object) -> float | ExcelError | None:
-    """A workbook cell value for the report: blank ("") becomes None."""
-    return value if isinstance(value, (float, ExcelError)) else None
 
 
 # ------------------------------------------------------------------ 3. returns
@@ -486,16 +308,22 @@ def _returns(f: Facts) -> str:
         for s in SCENARIOS:
             outputs = f.outputs(s)
             value = outputs[key] if outputs else None
-            bars.append((f.scenario_name(s), _float(value), f.numbers.format(value, f.kind(key))))
+            bars.append(
+                (
+                    f.scenario_name(s),
+                    parts.number_or_none(value),
+                    f.numbers.format(value, f.kind(key)),
+                )
+            )
         panels.append((name, bars))
     chart = report_charts.scenario_panels(
         panels, SCENARIOS.index(f.base), w.text["chart_scenarios"]
     )
-    return _section(
+    return parts.section(
         "returns",
         w("returns"),
-        _help(w("returns_help")),
-        _grid(_scenario_table(f, f.model.headline), _figure(chart, w("chart_scenarios"))),
+        parts.help_text(w("returns_help")),
+        parts.grid(_scenario_table(f, f.model.headline), parts.figure(chart, w("chart_scenarios"))),
     )
 
 
@@ -509,9 +337,11 @@ def _channels(f: Facts) -> str:
     w, outputs = f.words, f.outputs(f.base)
     scenario = f.scenario_name(f.base).lower()
     period = escape(f.model.period[f.lang])
-    parts = [_help(w("channels_help", period=period, scenario=escape(scenario)))]
+    pieces = [parts.help_text(w("channels_help", period=period, scenario=escape(scenario)))]
     if outputs is None:
-        return _section("channels", w("channels"), *parts, _help(w("not_computable")))
+        return parts.section(
+            "channels", w("channels"), *pieces, parts.help_text(w("not_computable"))
+        )
     rows = []
     for index, channel in enumerate(f.model.channels):
         name = escape(channel.label[f.lang])
@@ -522,20 +352,22 @@ def _channels(f: Facts) -> str:
             ]
         )
     head = [w("channel"), *(w(f"channel_{figure}") for figure in CHANNEL_COLUMNS)]
-    parts.append(_table(head, rows, ["", *["n"] * len(CHANNEL_COLUMNS)]))
+    pieces.append(parts.table(head, rows, ["", *["n"] * len(CHANNEL_COLUMNS)]))
     kind = f.kind(f.model.channels[0].figures["roi"])
     bars = []
     for channel in f.model.channels:
         value = _channel_value(f, channel.figures["roi"])
-        bars.append((channel.label[f.lang], _float(value), f.numbers.format(value, kind)))
+        bars.append(
+            (channel.label[f.lang], parts.number_or_none(value), f.numbers.format(value, kind))
+        )
     title = Text(w.text["chart_channels"]).safe_substitute(scenario=scenario)
     chart = report_charts.channel_bars(
         bars, 0, lambda v: f.numbers.format(v, kind, style="tick"), title
     )
     leaders = _channel_leaders(f)
-    reading = (f"<p>{leaders}</p>" if leaders else "") + _help(w("channels_reading"))
-    parts.append(_grid(_figure(chart, escape(title)), reading))
-    return _section("channels", w("channels"), *parts)
+    reading = (f"<p>{leaders}</p>" if leaders else "") + parts.help_text(w("channels_reading"))
+    pieces.append(parts.grid(parts.figure(chart, escape(title)), reading))
+    return parts.section("channels", w("channels"), *pieces)
 
 
 def _channel_value(f: Facts, key: str) -> engine.Value | None:
@@ -589,11 +421,15 @@ def _channel_leaders(f: Facts) -> str:
 def _decide(f: Facts) -> str:
     w = f.words
     if f.tornado is None or f.risk is None:
-        return _section("decide", w("decide"), _help(w("not_computable")))
-    return _section("decide", w("decide"), _tornado(f), _breakeven(f), _risk(f))
+        return parts.section("decide", w("decide"), parts.help_text(w("not_computable")))
+    # The tornado's chart and its table may go to separate pages; each other part stays whole.
+    return parts.section(
+        "decide", w("decide"), *_tornado(f), parts.part(_breakeven(f)), parts.part(_risk(f))
+    )
 
 
-def _tornado(f: Facts) -> str:
+def _tornado(f: Facts) -> tuple[str, str]:
+    """The chart with its heading and introduction, and the table of every move."""
     w, tornado = f.words, f.tornado
     assert tornado is not None
     kind = f.kind(f.roi)
@@ -601,10 +437,10 @@ def _tornado(f: Facts) -> str:
     rows = [
         report_charts.TornadoRow(
             label=f.label(bar.input),
-            minus=_float(bar.outputs["-20%"]),
-            plus=_float(bar.outputs["+20%"]),
-            prudent=_float(bar.outputs["prudent"]),
-            optimistic=_float(bar.outputs["optimistic"]),
+            minus=parts.number_or_none(bar.outputs["-20%"]),
+            plus=parts.number_or_none(bar.outputs["+20%"]),
+            prudent=parts.number_or_none(bar.outputs["prudent"]),
+            optimistic=parts.number_or_none(bar.outputs["optimistic"]),
             minus_text=f.numbers.format(bar.outputs["-20%"], kind),
             plus_text=f.numbers.format(bar.outputs["+20%"], kind),
         )
@@ -613,7 +449,7 @@ def _tornado(f: Facts) -> str:
     legend = [w.text[k] for k in ("tornado_minus", "tornado_plus", "tornado_range", "tornado_base")]
     chart = report_charts.tornado(
         rows,
-        (_float(tornado.base) or 0.0, f.numbers.format(tornado.base, kind)),
+        (parts.number_or_none(tornado.base) or 0.0, f.numbers.format(tornado.base, kind)),
         lambda v: f.numbers.format(v, kind, style="tick"),
         legend,
         w.text["tornado"],
@@ -621,10 +457,11 @@ def _tornado(f: Facts) -> str:
     table = []
     for bar in bars:
         base = f.numbers.format(bar.base_input, f.kind(bar.input), style="exact")
-        swing = f.numbers.format(bar.swing, kind, _points(kind))
+        swing = f.numbers.format(bar.swing, kind, parts.points(kind))
         table.append(
             [
-                escape(f.label(bar.input)) + _note(f"{w('base_value')}{w('colon')}{escape(base)}"),
+                escape(f.label(bar.input))
+                + parts.note(f"{w('base_value')}{w('colon')}{escape(base)}"),
                 *(f.num(bar.outputs[move], kind) for move in MOVES),
                 f"<b>{escape(swing)}</b>",
             ]
@@ -638,10 +475,12 @@ def _tornado(f: Facts) -> str:
     ]
     scenario = escape(f.scenario_name(f.base).lower())
     return (
-        f"<h3>{w('tornado')}</h3>"
-        + _help(w("tornado_help", scenario=scenario))
-        + _figure(chart)
-        + _table(head, table, ["", *["n"] * 7])
+        parts.part(
+            f"<h3>{w('tornado')}</h3>"
+            + parts.help_text(w("tornado_help", scenario=scenario))
+            + parts.figure(chart)
+        ),
+        parts.table(head, table, ["", *["n"] * 7]),
     )
 
 
@@ -655,10 +494,10 @@ def _breakeven(f: Facts) -> str:
         if result.value is not None:
             value = f"<b>{f.num(result.value, kind, f'break_even.{result.driver}')}</b>"
             gap = result.value - result.base_value
-            headroom = escape(f.numbers.format(gap, kind, _points(kind), signed=True))
+            headroom = escape(f.numbers.format(gap, kind, parts.points(kind), signed=True))
             if result.base_value:
                 relative = f.numbers.format(gap / result.base_value, "percent", signed=True)
-                headroom += _note(f"({escape(relative)})")
+                headroom += parts.note(f"({escape(relative)})")
             companions = "<br>".join(
                 _companion(f, key, value, result.base_companions[key])
                 for key, value in result.companions.items()
@@ -675,8 +514,8 @@ def _breakeven(f: Facts) -> str:
     scenario = escape(f.scenario_name(f.base).lower())
     return (
         f"<h3>{w('breakeven')}</h3>"
-        + _help(w("breakeven_help", scenario=scenario))
-        + _table(head, rows, ["", "n", "n", "n", ""])
+        + parts.help_text(w("breakeven_help", scenario=scenario))
+        + parts.table(head, rows, ["", "n", "n", "n", ""])
     )
 
 
@@ -733,8 +572,12 @@ def _risk(f: Facts) -> str:
     )
     return (
         f"<h3>{w('risk')}</h3>"
-        + _help(w("risk_help", draws=draws, seed=str(risk.seed), correlation=escape(within)))
-        + _grid(_table([w("measure"), ""], rows, ["", "n"]), _figure(chart, w("chart_risk")))
+        + parts.help_text(
+            w("risk_help", draws=draws, seed=str(risk.seed), correlation=escape(within))
+        )
+        + parts.grid(
+            parts.table([w("measure"), ""], rows, ["", "n"]), parts.figure(chart, w("chart_risk"))
+        )
     )
 
 
@@ -750,36 +593,17 @@ def _measurement(f: Facts) -> str:
         ("cadence_monthly", f.config.get("monthly", [*fields, f.roi])),
     ):
         if keys:
-            rows.append(_group(w(cadence), 2))
-        rows += [list(_plan_item(f, key)) for key in keys]
+            rows.append(parts.group(w(cadence), 2))
+        rows += [list(parts.plan_item(f, key)) for key in keys]
     note = f.config.get("plan_note", {}).get(f.lang, "")
     scenario = escape(f.scenario_name(f.base).lower())
     head = [w("indicator"), w("target", scenario=scenario)]
-    return _section(
+    return parts.section(
         "measurement",
         w("measurement"),
-        _help(escape(note)) if note else "",
-        _table(head, rows, ["", "n"]),
+        parts.help_text(escape(note)) if note else "",
+        parts.table(head, rows, ["", "n"]),
     )
-
-
-def _plan_item(f: Facts, key: str) -> tuple[str, str]:
-    """An indicator of the plan and its target: a field's plan per month, or a model value."""
-    if key.startswith("monthly."):
-        name = key.removeprefix("monthly.")
-        field = next(x for x in f.model.monthly.fields if x.key == name)
-        plan = _cell(f.values.plans[name]) if f.values else None
-        label = f"{field.label[f.lang]} ({f.words.text['plan_month'].lower()})"
-        return escape(label), f.num(plan, field.kind)
-    if key in f.model.input_keys:
-        value = f.read.scenarios[f.base].inputs[key]
-        return escape(_clean(f.label(key))), f.num(value, f.kind(key), exact=True)
-    label = escape(f.label(key))
-    if key == f.roi:
-        label = f"<b>{f.words('net_roi')}</b>{_note(label)}"
-    elif key == f.multiple:
-        label = f"<b>{f.words('return_multiple')}</b>{_note(label)}"
-    return label, f.output(f.base, key)
 
 
 # ------------------------------------------------------------------ 7. assumptions
@@ -792,7 +616,7 @@ def _assumptions(f: Facts) -> str:
     for item in f.model.inputs:
         if item.section != section:
             section = item.section
-            rows.append(_group(escape(f.locale.section(section)), 5))
+            rows.append(parts.group(escape(f.locale.section(section)), 5))
         values = {s: f.read.scenarios[s].inputs[item.key] for s in SCENARIOS}
         rows.append(
             [
@@ -802,11 +626,11 @@ def _assumptions(f: Facts) -> str:
             ]
         )
     head = [w("assumption"), *(escape(f.scenario_name(s)) for s in SCENARIOS), w("source")]
-    return _section(
+    return parts.section(
         "assumptions",
         w("assumptions"),
-        _help(w("assumptions_help")),
-        _table(head, rows, ["", "n", "n", "n", "src"]),
+        parts.help_text(w("assumptions_help")),
+        parts.table(head, rows, ["", "n", "n", "n", "src"], css="long"),
     )
 
 
@@ -843,14 +667,14 @@ def _audit(f: Facts) -> str:
         status, tone = w("audit_warnings", warnings=str(warnings)), "warn"
     else:
         status, tone = w("audit_clean"), "good"
-    parts = [f"<p><span class='badge {tone}'>{status}</span></p>"]
+    pieces = [f"<p><span class='badge {tone}'>{status}</span></p>"]
     if findings:
         rows = [
             [w(x.severity), escape(x.where), f"<code>{escape(x.rule)}</code>", escape(x.message)]
             for x in findings[:FINDINGS_SHOWN]
         ]
-        parts.append(_table([w(k) for k in ("severity", "where", "rule", "what")], rows))
+        pieces.append(parts.table([w(k) for k in ("severity", "where", "rule", "what")], rows))
         if len(findings) > FINDINGS_SHOWN:
             more = w("audit_more", count=str(len(findings) - FINDINGS_SHOWN))
-            parts.append(f"<p class='note'>{more}</p>")
-    return _section("audit", w("audit_section"), *parts)
+            pieces.append(f"<p class='note'>{more}</p>")
+    return parts.section("audit", w("audit_section"), *pieces)

@@ -1,4 +1,8 @@
-"""The report printed to an A4 PDF by headless Chromium, written atomically."""
+"""The report printed to PDF by headless Chromium, written atomically.
+
+The paper (A4 or Letter), the margins and the page numbers are the page's own print CSS,
+which Chromium follows.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ def chromium_path() -> str | None:
 
 
 def render_pdf(html: str, path: str | Path) -> Path:
-    """Print the report to an A4 PDF with headless Chromium; ``path`` appears only when complete."""
+    """Print the report to PDF with headless Chromium; ``path`` appears only when complete."""
     browser = chromium_path()
     if browser is None:
         raise ReportError(

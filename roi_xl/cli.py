@@ -340,8 +340,8 @@ MapOption = Annotated[
     str | None,
     typer.Option(
         "--map",
-        help="Preset (asterisk-cdr, call-tracking, callrail, generic, queue-log, ringcentral, "
-        "twilio) or .toml.",
+        help="Preset (3cx, aircall, asterisk-cdr, call-tracking, callrail, generic, queue-log, "
+        "ringcentral, twilio) or .toml.",
     ),
 ]
 ZoneOption = Annotated[str, typer.Option("--tz", help="Time zone of the log (IANA name).")]

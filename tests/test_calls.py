@@ -772,6 +772,8 @@ def test_a_log_without_the_mapped_columns_is_refused(tmp_path: Path) -> None:
 
 def test_presets_are_valid_and_shipped() -> None:
     assert preset_names() == [
+        "3cx",
+        "aircall",
         "asterisk-cdr",
         "call-tracking",
         "callrail",

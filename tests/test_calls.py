@@ -869,7 +869,15 @@ def test_progress_is_reported_in_phases(tmp_path: Path) -> None:
     fractions = [f for _, f in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     phases = [p for p, _ in seen]
-    for phase in ("reading", "checking rows", "normalising numbers", "aggregating", "done"):
+    for phase in (
+        "reading",
+        "checking rows",
+        "normalising numbers",
+        "merging the legs of each call",
+        "aggregating",
+        "valuing the missed-call loss",
+        "done",
+    ):
         assert phase in phases
 
 

@@ -13,8 +13,8 @@ phone systems log it, each in its vendor's documented format:
   telephonySessionId, ISO 8601 UTC times;
 - ``aircall-calls.csv``: Aircall call objects (Calls API fields), one row per call,
   Unix-second times, answered_at blank and missed_call_reason set when unanswered;
-- ``3cx-cdr.csv``: 3CX call data records headed with 3CX's field names, one row per call
-  segment (the segments of one call share a historyid), local time;
+- ``3cx-cdr.csv``: 3CX call data records, no header, the 27 fields in 3CX's documented
+  order, one line per call segment (the segments of one call share a historyid), local time;
 - ``blocked-numbers.txt`` (spam) and ``known-customers.txt`` (existing customers).
 
 The calls, local time (business hours mon-fri 09:00-18:00, callback window 60 min):
@@ -226,13 +226,7 @@ def aircall_rows() -> list[list[str]]:
 
 
 def threecx_rows() -> list[list[str]]:
-    header = [
-        "historyid", "callid", "duration", "time-start", "time-answered", "time-end",
-        "reason-terminated", "from-no", "to-no", "from-dn", "to-dn", "dial-no",
-        "reason-changed", "final-number", "final-dn", "chain", "from-type", "to-type",
-        "final-type", "from-dispname", "to-dispname", "final-dispname", "missed-queue-calls",
-    ]  # fmt: skip
-    rows = [header]
+    rows: list[list[str]] = []
     clock = "%Y/%m/%d %H:%M:%S"
     for n, (start, who, way, legs, _, _) in enumerate(CALLS):
         begin = local(start)
@@ -246,19 +240,19 @@ def threecx_rows() -> list[list[str]]:
             )
             ext = f"10{k + 1}"
             if way == "in":
-                parties = [f"212555{who}", ext, "10000", ext, "212555" + "0199"]
+                parties = [f"212555{who}", f"Ext.{ext}", "10000", ext, "2125550199"]
                 types = ["Line", "Extension", "Extension"]
                 reason = "TerminatedBySrc" if answered or who == "0104" else "TerminatedByRule"
             else:
-                parties = ["101", f"1212555{who}", "101", "10000", f"1212555{who}"]
+                parties = ["Ext.101", f"1212555{who}", "101", "10000", f"1212555{who}"]
                 types = ["Extension", "Line", "Line"]
                 reason = "TerminatedBySrc"
             talk_time = dt.timedelta(seconds=talk if answered else 0)
             rows.append([str(7000 + n), f"00000{n:03d}-{k}", str(talk_time).zfill(8),
                          leg_start.strftime(clock), answered.strftime(clock) if answered
                          else "", end.strftime(clock), reason, *parties, "", parties[1],
-                         parties[3], f"Chain: {parties[0]};{parties[1]}", *types, "", "", "",
-                         ""])  # fmt: skip
+                         parties[3], "", "", "", "", f"Chain: {parties[0]};{parties[1]}",
+                         *types, "", "", "", ""])  # fmt: skip
     return rows
 
 

@@ -113,11 +113,16 @@ def test_aircall_rows_with_a_bad_answer_time_or_unix_time(tmp_path: Path) -> Non
     assert result.months["2026-03"].answered == 5
 
 
-def test_3cx_and_aircall_forced_or_detected(tmp_path: Path) -> None:
+def test_3cx_and_aircall_forced_or_detected() -> None:
+    # the 3CX CDR file has no header: recognised by its first line's 27 fields, its
+    # YYYY/MM/DD start and its reason-terminated word
+    assert analyse(SAMPLES / "3cx-cdr.csv", exclude_numbers=BLOCKED).mapping == "3cx"
     forced = analyse(SAMPLES / "3cx-cdr.csv", mapping="3cx", exclude_numbers=BLOCKED)
     assert (forced.mapping, forced.legs_merged) == ("3cx", 2)
-    with pytest.raises(CallLogError, match=r"needs the column\(s\) 'time-start'"):
+    with pytest.raises(CallLogError, match=r"line 1: 11 field\(s\); a 3cx file has no header"):
         analyse(SAMPLES / "aircall-calls.csv", mapping="3cx")
+    with pytest.raises(CallLogError, match=r"needs the column\(s\) 'started_at'"):
+        analyse(SAMPLES / "twilio-calls.csv", mapping="aircall")
 
 
 def test_without_the_blocked_list_spam_is_only_what_the_export_says() -> None:

@@ -233,7 +233,19 @@ def _looks_like(mapping: CallMapping, names: list[str], fields: list[str]) -> bo
     row = dict(zip(names, fields, strict=True))
     start = row.get(mapping.columns["started_at"], "")
     status = normalise_word(row.get(mapping.columns["status"], ""))
-    return bool(_DATE_TIME.match(start)) and status in mapping.statuses
+    known = status in mapping.statuses or (not status and "answered_at" in mapping.columns)
+    return _is_time(start, mapping.timestamp_formats) and known
+
+
+def _is_time(text: str, formats: tuple[str, ...]) -> bool:
+    """``YYYY-MM-DD HH:MM:SS``, or a time in one of the mapping's own formats."""
+    for form in formats:
+        try:
+            dt.datetime.strptime(text, form)
+        except ValueError:
+            continue
+        return True
+    return bool(_DATE_TIME.match(text))
 
 
 def parse_window(flag: str, text: str) -> tuple[str, str]:

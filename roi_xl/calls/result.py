@@ -23,7 +23,8 @@ DEFINITIONS = {
     "are counted apart and only serve to find callbacks",
     "missed_call_loss": "missed_not_recovered valued as the phone-system model values its loss: "
     "MISSEDCALLLOSS(callers, lead_rate, conversion_rate, average_value) at loss_basis's rates; "
-    "by_caller_type splits it: a caller is new in a period when one of their calls in it is",
+    "by_caller_type splits it: a caller is new in a period when one of their calls in it is "
+    "a new caller's call",
     "missed_not_recovered": "callers (spam excluded) with a missed call this period not "
     "followed, within callback_window_minutes (start to start), by an answered call from "
     "the same number (retry) or a connected outbound call to it (callback)",

@@ -158,21 +158,24 @@ _WEEK_COLUMNS: list[tuple[str, _Cell]] = [
     ("answered", lambda f: _count(f.answered)),
     ("missed", lambda f: _count(f.missed)),
     ("spam", lambda f: _count(f.spam)),
-    ("answer rate excl. spam", lambda f: _rate(f.answer_rate_excluding_spam)),
-    ("service level", lambda f: _rate(f.service_level)),
-    ("abandon. rate", lambda f: _rate(f.abandonment_rate)),
+    ("answer rate*", lambda f: _rate(f.answer_rate_excluding_spam)),
+    ("service level*", lambda f: _rate(f.service_level)),
+    ("abandon rate", lambda f: _rate(f.abandonment_rate)),
     ("recovered", lambda f: _count(f.recovered)),
-    ("not recovered", lambda f: _count(f.missed_not_recovered)),
+    ("lost callers", lambda f: _count(f.missed_not_recovered)),
     ("loss", lambda f: _money(f.missed_call_loss)),
 ]
 
 
 def _weeks_table(result: CallAnalysis) -> Table:
     """One row per ISO week (Monday to Sunday, local time), then the whole log."""
-    table = Table(title="Inbound calls per ISO week")
-    table.add_column("week")
+    table = Table(
+        title="Inbound calls per ISO week",
+        caption="* spam excluded; lost callers: missed callers not recovered, valued in loss",
+    )
+    table.add_column("week", no_wrap=True)
     for name, _ in _WEEK_COLUMNS:
-        table.add_column(name, justify="right")
+        table.add_column(name, justify="right", no_wrap=name == "loss")
     for week, figures in result.weeks.items():
         table.add_row(week, *(cell(figures) for _, cell in _WEEK_COLUMNS))
     table.add_section()
@@ -214,9 +217,10 @@ def _windows_table(result: CallAnalysis) -> Table:
         table.add_column("change", justify="right")
     weekly = [w.weekly() for _, w in windows]
     for name in weekly[0]:
-        cells = [f"{week.get(name, 0):,.1f}" for week in weekly]
+        digits = 2 if name == "missed_call_loss" else 1
+        cells = [f"{week.get(name, 0):,.{digits}f}" for week in weekly]
         value = change.get(name + "_per_week") if change is not None else None
-        extra = [] if change is None else ["-" if value is None else f"{value:+,.1f}"]
+        extra = [] if change is None else ["-" if value is None else f"{value:+,.{digits}f}"]
         table.add_row(name.replace("_", " "), *cells, *extra)
     for name in RATES:
         cells = [_rate(getattr(w.figures, name)) for _, w in windows]

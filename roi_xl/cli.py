@@ -27,6 +27,7 @@ from roi_xl.calls.analysis import (
 )
 from roi_xl.calls.hours import DEFAULT_BUSINESS_HOURS
 from roi_xl.calls.to_workbook import window_inputs, workbook_figures
+from roi_xl.calls.valuation import DEFAULT_SCENARIO
 from roi_xl.decide.decision import print_decision
 from roi_xl.decide.risk import DRAWS, parse_correlations
 from roi_xl.demo import write_demo
@@ -340,8 +341,8 @@ MapOption = Annotated[
     str | None,
     typer.Option(
         "--map",
-        help="Preset (asterisk-cdr, call-tracking, callrail, generic, queue-log, ringcentral, "
-        "twilio) or .toml.",
+        help="Preset (3cx, aircall, asterisk-cdr, call-tracking, callrail, generic, queue-log, "
+        "ringcentral, twilio) or .toml.",
     ),
 ]
 ZoneOption = Annotated[str, typer.Option("--tz", help="Time zone of the log (IANA name).")]
@@ -367,6 +368,20 @@ LevelOption = Annotated[
 ]
 BaselineOption = Annotated[
     str | None, typer.Option("--baseline", help="Baseline window FIRST..LAST (local dates).")
+]
+ScenarioOption = Annotated[
+    str,
+    typer.Option(
+        "--scenario",
+        help="Value the missed-call loss at this scenario's phone-system default rates.",
+    ),
+]
+ValueFromOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--value-from",
+        help="Value the missed-call loss at this phone-system workbook's selected rates.",
+    ),
 ]
 TestOption = Annotated[
     str | None, typer.Option("--test", help="Test window FIRST..LAST (local dates).")
@@ -415,8 +430,10 @@ def calls(
     service_level_seconds: LevelOption = DEFAULT_SERVICE_LEVEL,
     baseline: BaselineOption = None,
     test: TestOption = None,
+    scenario: ScenarioOption = DEFAULT_SCENARIO,
+    value_from: ValueFromOption = None,
 ) -> None:
-    """Monthly and weekly phone KPIs from a call log: answered, missed, recovered, speed..."""
+    """Monthly and weekly phone KPIs from a call log: answered, missed, recovered, loss..."""
     result = _analyse(
         path,
         country,
@@ -430,6 +447,8 @@ def calls(
         service_level_seconds=service_level_seconds,
         baseline=baseline,
         test=test,
+        scenario=scenario,
+        value_from=value_from,
     )
     if as_json:
         print(json_text(result.to_dict()))

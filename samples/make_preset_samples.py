@@ -1,6 +1,6 @@
 """Write the small sample exports of ``samples/calls/``: one per phone-system preset.
 
-The same week of calls at a plumbing business in New York (America/New_York), as four
+The same week of calls at a plumbing business in New York (America/New_York), as six
 phone systems log it, each in its vendor's documented format:
 
 - ``asterisk-Master.csv``: Asterisk / FreePBX cdr_csv, no header, every field quoted,
@@ -11,6 +11,10 @@ phone systems log it, each in its vendor's documented format:
   and Lead Status;
 - ``ringcentral-calls.csv``: RingCentral call-log records, legs sharing a
   telephonySessionId, ISO 8601 UTC times;
+- ``aircall-calls.csv``: Aircall call objects (Calls API fields), one row per call,
+  Unix-second times, answered_at blank and missed_call_reason set when unanswered;
+- ``3cx-cdr.csv``: 3CX call data records, no header, the 27 fields in 3CX's documented
+  order, one line per call segment (the segments of one call share a historyid), local time;
 - ``blocked-numbers.txt`` (spam) and ``known-customers.txt`` (existing customers).
 
 The calls, local time (business hours mon-fri 09:00-18:00, callback window 60 min):
@@ -190,6 +194,68 @@ def ringcentral_rows() -> list[list[str]]:
     return rows
 
 
+def aircall_rows() -> list[list[str]]:
+    header = [
+        "id", "direction", "status", "missed_call_reason", "started_at", "answered_at",
+        "ended_at", "duration", "raw_digits", "voicemail", "number.digits",
+    ]  # fmt: skip
+    rows = [header]
+    for n, (start, who, way, legs, _, _) in enumerate(CALLS):
+        begin = local(start)
+        answered = [leg for leg in legs if leg[1] is not None]
+        answer = begin + dt.timedelta(seconds=answered[0][1]) if answered else None
+        end = (
+            answer + dt.timedelta(seconds=answered[0][2])
+            if answer
+            else (begin + dt.timedelta(seconds=RING))
+        )
+        if answered or way == "out":
+            reason = ""
+        elif who == "0104":
+            reason = "short_abandoned"  # the robocall hangs up at once
+        elif begin.weekday() >= 5:
+            reason = "out_of_opening_hours"
+        else:
+            reason = "agents_did_not_answer"
+        rows.append([str(3916681 + n), "inbound" if way == "in" else "outbound", "done",
+                     reason, str(int(begin.timestamp())),
+                     str(int(answer.timestamp())) if answer else "",
+                     str(int(end.timestamp())), str(int((end - begin).total_seconds())),
+                     f"+1 212-555-{who}", "", "+1 212-555-0199"])  # fmt: skip
+    return rows
+
+
+def threecx_rows() -> list[list[str]]:
+    rows: list[list[str]] = []
+    clock = "%Y/%m/%d %H:%M:%S"
+    for n, (start, who, way, legs, _, _) in enumerate(CALLS):
+        begin = local(start)
+        for k, (after, answer, talk) in enumerate(legs):
+            leg_start = begin + dt.timedelta(seconds=after)
+            answered = leg_start + dt.timedelta(seconds=answer) if answer is not None else None
+            end = (
+                answered + dt.timedelta(seconds=talk)
+                if answered
+                else (leg_start + dt.timedelta(seconds=RING))
+            )
+            ext = f"10{k + 1}"
+            if way == "in":
+                parties = [f"212555{who}", f"Ext.{ext}", "10000", ext, "2125550199"]
+                types = ["Line", "Extension", "Extension"]
+                reason = "TerminatedBySrc" if answered or who == "0104" else "TerminatedByRule"
+            else:
+                parties = ["Ext.101", f"1212555{who}", "101", "10000", f"1212555{who}"]
+                types = ["Extension", "Line", "Line"]
+                reason = "TerminatedBySrc"
+            talk_time = dt.timedelta(seconds=talk if answered else 0)
+            rows.append([str(7000 + n), f"00000{n:03d}-{k}", str(talk_time).zfill(8),
+                         leg_start.strftime(clock), answered.strftime(clock) if answered
+                         else "", end.strftime(clock), reason, *parties, "", parties[1],
+                         parties[3], "", "", "", "", f"Chain: {parties[0]};{parties[1]}",
+                         *types, "", "", "", ""])  # fmt: skip
+    return rows
+
+
 def main(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "asterisk-Master.csv").open("w", newline="", encoding="utf-8") as handle:
@@ -198,6 +264,8 @@ def main(folder: Path) -> None:
         ("twilio-calls.csv", twilio_rows()),
         ("callrail-calls.csv", callrail_rows()),
         ("ringcentral-calls.csv", ringcentral_rows()),
+        ("aircall-calls.csv", aircall_rows()),
+        ("3cx-cdr.csv", threecx_rows()),
     ):
         with (folder / name).open("w", newline="", encoding="utf-8") as handle:
             csv.writer(handle, lineterminator="\n").writerows(rows)

@@ -35,6 +35,8 @@ PRESETS = [
     ("twilio-calls.csv", "twilio", 15, 4),
     ("callrail-calls.csv", "callrail", 11, 0),
     ("ringcentral-calls.csv", "ringcentral", 13, 2),
+    ("aircall-calls.csv", "aircall", 11, 0),
+    ("3cx-cdr.csv", "3cx", 13, 2),
 ]
 
 
@@ -73,6 +75,54 @@ def test_asterisk_waits_and_service_level() -> None:
         SAMPLES / "asterisk-Master.csv", exclude_numbers=BLOCKED, service_level_seconds=30
     )
     assert level_30.months["2026-03"].service_level == 4 / 8
+
+
+@pytest.mark.parametrize("name", ["aircall-calls.csv", "3cx-cdr.csv"])
+def test_answered_when_an_answer_time_is_there(name: str) -> None:
+    """Aircall and 3CX: answered = answered_at / time-answered set; wait = answer - start."""
+    result = analyse(SAMPLES / name, exclude_numbers=BLOCKED)
+    march = result.months["2026-03"]
+    assert march.speed_to_answer_median_s == 6.5  # B 8, C 25, F 5, G 3
+    assert march.service_level == 3 / 8
+    # D, the robocall, hung up at once (short_abandoned / TerminatedBySrc): abandoned, spam
+    assert (march.abandoned, march.spam_abandoned) == (1, 1)
+    # H, called with no answer time: an outbound call that did not connect, whatever the
+    # reason column says (blank for Aircall, TerminatedBySrc for 3CX)
+    assert (march.outbound, march.outbound_connected) == (2, 1)
+
+
+def test_aircall_rows_with_a_bad_answer_time_or_unix_time(tmp_path: Path) -> None:
+    lines = (SAMPLES / "aircall-calls.csv").read_text("utf-8").splitlines()
+    bad = [
+        "1,inbound,done,,1773061800,soon,1773061923,123,+1 212-555-0111,,",
+        "2,inbound,done,,0,,1773061923,123,+1 212-555-0112,,",
+        "3,inbound,done,lost_in_space,1773061800,,1773061923,123,+1 212-555-0113,,",
+        "4,inbound,done,,2026-03-09T14:10:00Z,2026-03-09T14:10:04Z,,60,+1 212-555-0114,,",
+    ]
+    path = tmp_path / "calls.csv"
+    path.write_text("\n".join([*lines, *bad]) + "\n", "utf-8")
+    result = analyse(path, exclude_numbers=BLOCKED)
+    first = len(lines) + 1
+    assert [(r.line, r.rule) for r in result.rejected] == [
+        (first, "answered_at_invalid"),
+        (first + 1, "start_out_of_range"),  # Unix 0 is 1970
+        (first + 2, "status_unknown"),
+    ]
+    assert "answer time 'soon'" in result.rejected[0].reason
+    # ISO 8601 is read too: the fourth row is one more answered call, waiting 4 s
+    assert result.months["2026-03"].answered == 5
+
+
+def test_3cx_and_aircall_forced_or_detected() -> None:
+    # the 3CX CDR file has no header: recognised by its first line's 27 fields, its
+    # YYYY/MM/DD start and its reason-terminated word
+    assert analyse(SAMPLES / "3cx-cdr.csv", exclude_numbers=BLOCKED).mapping == "3cx"
+    forced = analyse(SAMPLES / "3cx-cdr.csv", mapping="3cx", exclude_numbers=BLOCKED)
+    assert (forced.mapping, forced.legs_merged) == ("3cx", 2)
+    with pytest.raises(CallLogError, match=r"line 1: 11 field\(s\); a 3cx file has no header"):
+        analyse(SAMPLES / "aircall-calls.csv", mapping="3cx")
+    with pytest.raises(CallLogError, match=r"needs the column\(s\) 'started_at'"):
+        analyse(SAMPLES / "twilio-calls.csv", mapping="aircall")
 
 
 def test_without_the_blocked_list_spam_is_only_what_the_export_says() -> None:

@@ -772,6 +772,8 @@ def test_a_log_without_the_mapped_columns_is_refused(tmp_path: Path) -> None:
 
 def test_presets_are_valid_and_shipped() -> None:
     assert preset_names() == [
+        "3cx",
+        "aircall",
         "asterisk-cdr",
         "call-tracking",
         "callrail",
@@ -867,7 +869,15 @@ def test_progress_is_reported_in_phases(tmp_path: Path) -> None:
     fractions = [f for _, f in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     phases = [p for p, _ in seen]
-    for phase in ("reading", "checking rows", "normalising numbers", "aggregating", "done"):
+    for phase in (
+        "reading",
+        "checking rows",
+        "normalising numbers",
+        "merging the legs of each call",
+        "aggregating",
+        "valuing the missed-call loss",
+        "done",
+    ):
         assert phase in phases
 
 

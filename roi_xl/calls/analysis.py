@@ -64,6 +64,7 @@ from roi_xl.calls.presets import (
 )
 from roi_xl.calls.result import CallAnalysis
 from roi_xl.calls.rows import judge
+from roi_xl.calls.valuation import DEFAULT_SCENARIO, template_rates, value_losses, workbook_rates
 
 DEFAULT_COUNTRY = "US"
 DEFAULT_TIME_ZONE = "UTC"
@@ -92,6 +93,8 @@ class CallOptions:
     known_numbers: Path | None = None  # existing customers, one number a line
     baseline: str | None = None  # "2026-01-05..2026-02-01", local dates, both included
     test: str | None = None
+    scenario: str = DEFAULT_SCENARIO  # whose default rates value the loss, without value_from
+    value_from: Path | None = None  # a phone-system workbook: its selected scenario's rates
 
 
 def analyse_calls(
@@ -124,6 +127,11 @@ def analyse_calls(
         )
         if file is not None
     }
+    rates = (
+        workbook_rates(options.value_from)
+        if options.value_from is not None
+        else template_rates(options.scenario)
+    )
     mapping = options.mapping if isinstance(options.mapping, CallMapping) else None
     if options.mapping is not None and mapping is None:
         mapping = load_mapping(options.mapping)
@@ -160,9 +168,12 @@ def analyse_calls(
         )
         report("checking rows", 0.5)
         judge(run)
+        report("merging the legs of each call", 0.6)
         merge_legs(run)
         report("aggregating", 0.7)
         result = aggregate(run, region, windows)
+        report("valuing the missed-call loss", 0.95)
+        value_losses(result, rates)
         report("done", 1.0)
         return result
     finally:
@@ -222,7 +233,19 @@ def _looks_like(mapping: CallMapping, names: list[str], fields: list[str]) -> bo
     row = dict(zip(names, fields, strict=True))
     start = row.get(mapping.columns["started_at"], "")
     status = normalise_word(row.get(mapping.columns["status"], ""))
-    return bool(_DATE_TIME.match(start)) and status in mapping.statuses
+    known = status in mapping.statuses or (not status and "answered_at" in mapping.columns)
+    return _is_time(start, mapping.timestamp_formats) and known
+
+
+def _is_time(text: str, formats: tuple[str, ...]) -> bool:
+    """``YYYY-MM-DD HH:MM:SS``, or a time in one of the mapping's own formats."""
+    for form in formats:
+        try:
+            dt.datetime.strptime(text, form)
+        except ValueError:
+            continue
+        return True
+    return bool(_DATE_TIME.match(text))
 
 
 def parse_window(flag: str, text: str) -> tuple[str, str]:

@@ -191,10 +191,9 @@ _CALLER_COUNTS = {
     "missed": _MISSED,
     "not_recovered": f"{_MISSED} AND recovery IS NULL",
     "first_time": "new_caller AND NOT spam",
-    **{
-        f"{name}_lost": f"{_MISSED} AND {when} AND recovery IS NULL"
-        for name, when in _TYPES.items()
-    },
+    # a caller is new in a period when one of their calls in it is a new caller's call:
+    # one type per caller, so the types split the lost callers (and their loss)
+    "new_call": "inbound AND NOT spam AND new_caller",
 }
 
 
@@ -262,7 +261,12 @@ def _periods(
                     AND bits & {_caller_bit("not_recovered")} = 0 AND how = 'callback')
                     AS by_callback,
                 count(*) FILTER (WHERE bits & {_caller_bit("missed")} <> 0
-                    AND bits & {_caller_bit("not_recovered")} = 0 AND how = 'retry') AS by_retry
+                    AND bits & {_caller_bit("not_recovered")} = 0 AND how = 'retry') AS by_retry,
+                count(*) FILTER (WHERE bits & {_caller_bit("not_recovered")} <> 0
+                    AND bits & {_caller_bit("new_call")} <> 0) AS new_lost,
+                count(*) FILTER (WHERE bits & {_caller_bit("not_recovered")} <> 0
+                    AND bits & {_caller_bit("new_call")} = 0) AS existing_lost,
+                0 AS unknown_lost
             FROM per_caller GROUP BY ALL
         )
         SELECT f.*, s.speed, c.* EXCLUDE (sets, {keys})

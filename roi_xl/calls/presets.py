@@ -57,6 +57,7 @@ FIELDS = (
     "parent_call_id",
     "leg_id",
     "first_time",
+    "answered_at",
 )
 REQUIRED_FIELDS = ("started_at", "caller", "status")
 FIELD_HELP = {
@@ -76,6 +77,8 @@ FIELD_HELP = {
     "parent_call_id": "call id of the call this leg belongs to (Twilio parent_call_sid)",
     "leg_id": "id shared by the legs of one call when there is no call_group (uniqueid)",
     "first_time": "the export's own first-time caller flag (true/false, yes/no, 1/0)",
+    "answered_at": "when the call was answered, blank if it was not: answered or not by it, "
+    "the status column then says why not (a blank status: missed)",
 }
 DIRECTIONS = ("inbound", "outbound")
 STATUSES = ("answered", "missed", "abandoned", "voicemail")

@@ -21,6 +21,10 @@ DEFINITIONS = {
     "month (previous call may be in an earlier month)",
     "received": "inbound calls (a call logged as several legs counts once); outbound calls "
     "are counted apart and only serve to find callbacks",
+    "missed_call_loss": "missed_not_recovered valued as the phone-system model values its loss: "
+    "MISSEDCALLLOSS(callers, lead_rate, conversion_rate, average_value) at loss_basis's rates; "
+    "by_caller_type splits it: a caller is new in a period when one of their calls in it is "
+    "a new caller's call",
     "missed_not_recovered": "callers (spam excluded) with a missed call this period not "
     "followed, within callback_window_minutes (start to start), by an answered call from "
     "the same number (retry) or a connected outbound call to it (callback)",
@@ -80,6 +84,7 @@ class PeriodFigures:
     spam_abandoned: int = 0
     answer_rate_excluding_spam: float | None = None
     service_level: float | None = None
+    missed_call_loss: float | None = None  # missed_not_recovered valued at the model's rates
     outbound: int = 0
     outbound_connected: int = 0
     recovered: int = 0
@@ -124,6 +129,7 @@ class CallerTypeFigures:
     leads: int = 0  # qualified leads and bookings
     lead_rate: float | None = None
     missed_not_recovered: int = 0  # callers
+    missed_call_loss: float | None = None
 
 
 @dataclass
@@ -135,17 +141,24 @@ class WindowFigures:
     days: int
     figures: PeriodFigures
 
-    def per_week(self, count: int) -> float:
+    def per_week(self, count: float) -> float:
         return count * 7 / self.days
 
-    def to_dict(self) -> dict[str, Any]:
+    def weekly(self) -> dict[str, float]:
+        """The counts per week, and the missed-call loss per week when it was valued."""
         f = self.figures
+        found = {name: round(self.per_week(getattr(f, name)), 3) for name in WEEKLY_COUNTS}
+        if f.missed_call_loss is not None:
+            found["missed_call_loss"] = round(self.per_week(f.missed_call_loss), 2)
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
         return {
             "first_day": self.first_day,
             "last_day": self.last_day,
             "days": self.days,
-            "figures": f.to_dict(grid=False),
-            "per_week": {name: round(self.per_week(getattr(f, name)), 3) for name in WEEKLY_COUNTS},
+            "figures": self.figures.to_dict(grid=False),
+            "per_week": self.weekly(),
         }
 
 
@@ -213,21 +226,21 @@ class CallAnalysis:
     service_level_seconds: float = 20.0
     weeks: dict[str, PeriodFigures] = field(default_factory=dict)
     windows: dict[str, WindowFigures] = field(default_factory=dict)
+    loss_basis: dict[str, Any] | None = None  # the rates missed_call_loss is valued at
 
     def window_change(self) -> dict[str, float | None] | None:
         """Test minus baseline: counts per week, rates as fractions (None if one is missing)."""
         if "baseline" not in self.windows or "test" not in self.windows:
             return None
-        before, after = self.windows["baseline"], self.windows["test"]
-        change: dict[str, float | None] = {}
-        for name in WEEKLY_COUNTS:
-            change[f"{name}_per_week"] = round(
-                after.per_week(getattr(after.figures, name))
-                - before.per_week(getattr(before.figures, name)),
-                3,
-            )
+        before, after = self.windows["baseline"].weekly(), self.windows["test"].weekly()
+        change: dict[str, float | None] = {
+            f"{name}_per_week": round(after[name] - before[name], 3)
+            for name in after
+            if name in before
+        }
+        before_f, after_f = self.windows["baseline"].figures, self.windows["test"].figures
         for name in (*RATES, "speed_to_answer_median_s"):
-            a, b = getattr(after.figures, name), getattr(before.figures, name)
+            a, b = getattr(after_f, name), getattr(before_f, name)
             change[name] = None if a is None or b is None else round(a - b, 6)
         return change
 
@@ -250,6 +263,7 @@ class CallAnalysis:
             "missed_by_weekday_hour": self.missed_by_weekday_hour,
             "abandoned_by_weekday_hour": self.total.abandoned_by_weekday_hour,
             "service_level_seconds": self.service_level_seconds,
+            "loss_basis": self.loss_basis,
             "rows_read": self.rows_read,
             "rows_counted": self.rows_counted,
             "rows_rejected": self.rows_rejected,

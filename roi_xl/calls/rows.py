@@ -3,11 +3,11 @@
 Rules, tried in this order (the first broken one is reported): ``start_missing``,
 ``start_invalid`` (``infinity`` too), ``start_out_of_range`` (``epoch``: before 1990 or
 after 2099), ``start_in_dst_gap`` (a local time the clocks skipped), ``status_missing``,
-``status_unknown``, ``direction_unknown``, ``wait_invalid``, ``wait_negative``,
-``wait_too_long``, ``wait_end_invalid``, ``wait_end_before_start``, ``duration_invalid``,
-``duration_negative``, ``duration_too_long`` (over a day), then ``call_id_duplicate`` (a
-later row with the call id of a counted row); ``row_malformed`` comes from the CSV reader
-(the row does not fit the header).
+``status_unknown``, ``answered_at_invalid``, ``direction_unknown``, ``wait_invalid``,
+``wait_negative``, ``wait_too_long``, ``wait_end_invalid``, ``wait_end_before_start``,
+``duration_invalid``, ``duration_negative``, ``duration_too_long`` (over a day), then
+``call_id_duplicate`` (a later row with the call id of a counted row); ``row_malformed``
+comes from the CSV reader (the row does not fit the header).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from roi_xl.calls.logfile import quote_literal
 from roi_xl.calls.presets import UNSPECIFIED, normalise_word
 from roi_xl.calls.result import RejectedRow
 
+EPOCH_SECONDS = "%s"  # a timestamp format: Unix seconds
 MAX_SECONDS = 24 * 3600  # a wait or a call longer than a day is a broken row
 FIRST_YEAR, LAST_YEAR = 1990, 2099
 _OFFSET = r"\d:\d\d(:\d\d([.,]\d+)?)?\s*(Z|z|[+-]\d\d(:?\d\d)?|UTC|GMT)$"
@@ -61,7 +62,9 @@ def judge(run: Run) -> None:
                 {col("direction")} AS direction_raw, dm.word AS direction_word,
                 {direction} AS direction, {first_time} AS first_time, {group} AS grp,
                 {child} AS child,
-                {col("status")} AS status_raw, sm.word AS status,
+                {col("status")} AS status_raw, sm.word AS status_word,
+                {col("answered_at")} AS answered_raw,
+                try_cast({col("answered_at")} AS TIMESTAMPTZ) AS answered_iso,
                 {col("wait_seconds")} AS wait_raw, {_seconds(col("wait_seconds"))} AS wait_s,
                 {col("wait_ends_at")} AS wait_end_raw,
                 try_cast({col("wait_ends_at")} AS TIMESTAMPTZ) AS wait_end_iso,
@@ -78,10 +81,12 @@ def judge(run: Run) -> None:
         ), stamped AS (
             SELECT *, {_timestamp(run, "started_at", "start_raw", "start_iso")} AS ts,
                 {_naive(run, "started_at", "start_raw", "start_iso")} AS naive,
-                {_timestamp(run, "wait_ends_at", "wait_end_raw", "wait_end_iso")} AS wait_end
+                {_timestamp(run, "wait_ends_at", "wait_end_raw", "wait_end_iso")} AS wait_end,
+                {_timestamp(run, "answered_at", "answered_raw", "answered_iso")} AS answered_ts
             FROM parsed
         ), timed AS (
-            SELECT *, timezone({quote_literal(run.zone)}, ts) AS local FROM stamped
+            SELECT *, timezone({quote_literal(run.zone)}, ts) AS local, {_status(run)} AS status
+            FROM stamped
         )
         SELECT rid, line, epoch(ts) AS t, status, status = 'answered' AS answered,
             direction = 'inbound' AS inbound, grp, child, first_time,
@@ -107,6 +112,8 @@ def judge(run: Run) -> None:
                     THEN 'start_in_dst_gap'
                 WHEN status IS NULL THEN CASE WHEN nullif(trim(status_raw), '') IS NULL
                     THEN 'status_missing' ELSE 'status_unknown' END
+                WHEN answered_ts IS NULL AND nullif(trim(answered_raw), '') IS NOT NULL
+                    THEN 'answered_at_invalid'
                 WHEN direction_word IS NULL AND nullif(trim(direction_raw), '') IS NOT NULL
                     THEN 'direction_unknown'
                 WHEN wait_s IS NULL AND nullif(trim(wait_raw), '') IS NOT NULL
@@ -176,13 +183,37 @@ def _word_map(run: Run, table: str, name: str, synonyms: dict[str, str]) -> None
     )
 
 
+def _status(run: Run) -> str:
+    """SQL: the canonical status of a row.
+
+    With an ``answered_at`` column (Aircall, 3CX) a call was answered when that time is
+    there; otherwise the status column says why it was not, a blank one meaning missed.
+    """
+    if "answered_at" not in run.columns:
+        return "status_word"
+    return (
+        "CASE WHEN answered_ts IS NOT NULL THEN 'answered' "
+        "WHEN nullif(trim(status_raw), '') IS NULL THEN 'missed' "
+        "WHEN status_word = 'answered' THEN 'missed' ELSE status_word END"
+    )
+
+
 def _timestamp(run: Run, field: str, text: str, iso: str) -> str:
-    """SQL: TIMESTAMPTZ from text; ISO 8601 first (``iso``: the text cast), then the formats."""
+    """SQL: TIMESTAMPTZ from text; ISO 8601 first (``iso``: the text cast), then the formats.
+
+    The format ``%s`` stands for Unix seconds (an absolute time, as APIs give it).
+    """
     if field not in run.columns:
         return "NULL::TIMESTAMPTZ"
     tries = [iso]
-    local = [f for f in run.mapping.timestamp_formats if "%z" not in f.lower()]
-    offset = [f for f in run.mapping.timestamp_formats if "%z" in f.lower()]
+    formats = [f for f in run.mapping.timestamp_formats if f != EPOCH_SECONDS]
+    if EPOCH_SECONDS in run.mapping.timestamp_formats:
+        tries.append(
+            f"CASE WHEN regexp_full_match(trim({text}), '[0-9]{{1,11}}') "
+            f"THEN to_timestamp(CAST(trim({text}) AS BIGINT)) END"
+        )
+    local = [f for f in formats if "%z" not in f.lower()]
+    offset = [f for f in formats if "%z" in f.lower()]
     if local:
         tries.append(f"CAST(try_strptime(trim({text}), {sql_list(local)}) AS TIMESTAMPTZ)")
     if offset:
@@ -199,6 +230,7 @@ def _naive(run: Run, field: str, text: str, iso: str) -> str:
     if field not in run.columns:
         return "NULL::TIMESTAMP"
     local = [f for f in run.mapping.timestamp_formats if "%z" not in f.lower()]
+    local = [f for f in local if f != EPOCH_SECONDS]
     fallback = f"try_strptime(trim({text}), {sql_list(local)})" if local else "NULL::TIMESTAMP"
     return f"CASE WHEN {iso} IS NOT NULL THEN try_cast({text} AS TIMESTAMP) ELSE {fallback} END"
 
@@ -235,6 +267,7 @@ def rejected_rows(run: Run) -> tuple[list[RejectedRow], dict[str, int]]:
         SELECT l.line, l.rule, CASE
                 WHEN l.rule LIKE 'start%' THEN {col("started_at")}
                 WHEN l.rule LIKE 'status%' THEN {col("status")}
+                WHEN l.rule LIKE 'answered%' THEN {col("answered_at")}
                 WHEN l.rule LIKE 'direction%' THEN {col("direction")}
                 WHEN l.rule LIKE 'wait_end%' THEN {col("wait_ends_at")}
                 WHEN l.rule LIKE 'wait%' THEN {col("wait_seconds")}
@@ -289,6 +322,9 @@ def _reason(run: Run, rule: str, value: Any, start: Any, first_line: Any) -> str
         "status_unknown": (
             f"unknown status {value!r}: the mapping {run.mapping.describe()} has no such "
             "synonym (add it under [statuses] of a mapping file)"
+        ),
+        "answered_at_invalid": (
+            f"answer time {value!r} is not a date and time ({accepted}); blank if unanswered"
         ),
         "wait_invalid": f"wait {value!r} is not a number of seconds or [h:]mm:ss",
         "wait_negative": f"negative wait {value!r}",

@@ -1,4 +1,5 @@
-"""Show a call-log analysis as terminal tables: months side by side, sources, rejected rows."""
+"""Show a call-log analysis as terminal tables: months side by side, ISO weeks, the windows,
+the weekday x hour grids of missed and abandoned calls, sources, rejected rows."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from roi_xl.calls.presets import OUTCOMES, UNSPECIFIED
 from roi_xl.calls.result import (
     RATES,
-    WEEKLY_COUNTS,
+    WEEKDAYS,
     CallAnalysis,
+    Grid,
     PeriodFigures,
     SourceCounts,
 )
@@ -32,6 +35,24 @@ def _rate(value: float | None) -> str:
 
 def _secs(value: float | None) -> str:
     return "-" if value is None else f"{value:,.1f} s"
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def _lost(figures: PeriodFigures, kind: str) -> int:
+    """Missed callers of a type never recovered (0 when the period has none of that type)."""
+    types = figures.by_caller_type.get(kind)
+    return types.missed_not_recovered if types else 0
+
+
+def _loss(figures: PeriodFigures, kind: str) -> float | None:
+    """A caller type's missed-call loss; None when the loss was not valued."""
+    if figures.missed_call_loss is None:
+        return None
+    types = figures.by_caller_type.get(kind)
+    return types.missed_call_loss if types and types.missed_call_loss is not None else 0.0
 
 
 _ROWS: list[tuple[str, _Cell]] = [
@@ -56,6 +77,11 @@ _ROWS: list[tuple[str, _Cell]] = [
     ("  by a callback", lambda f: _count(f.recovered_by_callback)),
     ("  by calling again", lambda f: _count(f.recovered_by_retry)),
     ("missed callers not recovered", lambda f: _count(f.missed_not_recovered)),
+    ("  new callers", lambda f: _count(_lost(f, "new"))),
+    ("  existing callers", lambda f: _count(_lost(f, "existing"))),
+    ("missed-call loss (not recovered)", lambda f: _money(f.missed_call_loss)),
+    ("  of new callers", lambda f: _money(_loss(f, "new"))),
+    ("  of existing callers", lambda f: _money(_loss(f, "existing"))),
     ("outbound calls", lambda f: _count(f.outbound)),
     ("  connected", lambda f: _count(f.outbound_connected)),
 ]
@@ -78,6 +104,20 @@ def print_summary(result: CallAnalysis, console: Console) -> None:
         console.print("[yellow]No call was counted: there is no month to show.[/]")
     else:
         console.print(_months_table(result))
+        if result.loss_basis:
+            console.print(_basis_line(result.loss_basis))
+        console.print(_weeks_table(result))
+        for title, grid in (
+            (
+                "Missed calls by weekday x hour (spam excluded, whole log)",
+                result.total.missed_excluding_spam_by_weekday_hour,
+            ),
+            (
+                "Abandoned calls by weekday x hour (whole log)",
+                result.total.abandoned_by_weekday_hour,
+            ),
+        ):
+            console.print(_grid_table(title, grid))
         if result.total.by_source:
             console.print(_groups_table("Calls by source (whole log)", result.total.by_source))
         if result.total.by_campaign:
@@ -104,6 +144,67 @@ def _months_table(result: CallAnalysis) -> Table:
     return table
 
 
+def _basis_line(basis: dict) -> str:
+    return (
+        "Missed-call loss = missed callers not recovered (spam excluded) x lead rate "
+        f"{basis['lead_rate'] * 100:g} % x conversion rate {basis['conversion_rate'] * 100:g} % "
+        f"x average value {basis['average_value']:,.2f} ({escape(str(basis['source']))}); "
+        "a caller is new in a period when one of their calls in it is a new caller's call"
+    )
+
+
+_WEEK_COLUMNS: list[tuple[str, _Cell]] = [
+    ("received", lambda f: _count(f.received)),
+    ("answered", lambda f: _count(f.answered)),
+    ("missed", lambda f: _count(f.missed)),
+    ("spam", lambda f: _count(f.spam)),
+    ("answer rate*", lambda f: _rate(f.answer_rate_excluding_spam)),
+    ("service level*", lambda f: _rate(f.service_level)),
+    ("abandon rate", lambda f: _rate(f.abandonment_rate)),
+    ("recovered", lambda f: _count(f.recovered)),
+    ("lost callers", lambda f: _count(f.missed_not_recovered)),
+    ("loss", lambda f: _money(f.missed_call_loss)),
+]
+
+
+def _weeks_table(result: CallAnalysis) -> Table:
+    """One row per ISO week (Monday to Sunday, local time), then the whole log."""
+    table = Table(
+        title="Inbound calls per ISO week",
+        caption="* spam excluded; lost callers: missed callers not recovered, valued in loss",
+    )
+    table.add_column("week", no_wrap=True)
+    for name, _ in _WEEK_COLUMNS:
+        table.add_column(name, justify="right", no_wrap=name == "loss")
+    for week, figures in result.weeks.items():
+        table.add_row(week, *(cell(figures) for _, cell in _WEEK_COLUMNS))
+    table.add_section()
+    table.add_row("total", *(cell(result.total) for _, cell in _WEEK_COLUMNS), style="bold")
+    return table
+
+
+def _grid_table(title: str, grid: Grid) -> Table:
+    """A 7 x 24 grid drawn as a heat map: the darker the cell, the more calls."""
+    peak = max((value for row in grid for value in row), default=0)
+    table = Table(title=title, padding=(0, 0), show_edge=False, caption=f"peak {peak:,} a cell")
+    table.add_column("")
+    for hour in range(24):
+        table.add_column(f"{hour:02d}", justify="right", min_width=3)
+    table.add_column("total", justify="right")
+    for day, row in zip(WEEKDAYS, grid, strict=True):
+        cells = [_heat(value, peak) for value in row]
+        table.add_row(day[:3], *cells, _count(sum(row)))
+    return table
+
+
+def _heat(value: int, peak: int) -> Text:
+    if not value:
+        return Text("·", style="dim")
+    share = value / peak
+    style = "bold white on red" if share > 0.66 else "black on yellow" if share > 0.33 else ""
+    return Text(f"{value:,}", style=style)
+
+
 def _windows_table(result: CallAnalysis) -> Table:
     """Baseline and test windows side by side, counts per week, and the change."""
     table = Table(title="Baseline and test windows (counts per week)")
@@ -114,9 +215,12 @@ def _windows_table(result: CallAnalysis) -> Table:
     change = result.window_change()
     if change is not None:
         table.add_column("change", justify="right")
-    for name in WEEKLY_COUNTS:
-        cells = [f"{w.per_week(getattr(w.figures, name)):,.1f}" for _, w in windows]
-        extra = [f"{change[name + '_per_week']:+,.1f}"] if change is not None else []
+    weekly = [w.weekly() for _, w in windows]
+    for name in weekly[0]:
+        digits = 2 if name == "missed_call_loss" else 1
+        cells = [f"{week.get(name, 0):,.{digits}f}" for week in weekly]
+        value = change.get(name + "_per_week") if change is not None else None
+        extra = [] if change is None else ["-" if value is None else f"{value:+,.{digits}f}"]
         table.add_row(name.replace("_", " "), *cells, *extra)
     for name in RATES:
         cells = [_rate(getattr(w.figures, name)) for _, w in windows]

@@ -12,6 +12,7 @@ the value the engine computed over the same months.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -255,10 +256,15 @@ def _write_row(
     ws.write_string(row, TL_KEY_COL, item.key, s.get("key"))
     pattern = _row_pattern(ctx, tl, scenario, item)
     style = s.get("formula_bold" if bold else "formula", number_format)
-    for period in range(1, tl.months + 1):
-        col = tl.month_col(period)
-        formula = pattern.replace(HERE, column_name(col)).replace(LEFT, column_name(col - 1))
-        ctx.formula(ws, row, col, formula, style, _plain(objects[period - 1]))
+    first, last = tl.month_col(1), tl.month_col(tl.months)
+    ctx.formula_run(
+        ws,
+        row,
+        first,
+        _month_formulas(pattern, first, last),
+        style,
+        [_plain(value) for value in objects[: tl.months]],
+    )
     if not item.is_flow:
         return
     span = f"{a1(row, TL_FIRST_MONTH_COL, col_abs=True)}:{a1(row, tl.last_month_col, col_abs=True)}"
@@ -275,6 +281,16 @@ def _write_row(
         criterion = a1(tl.period_row, col, row_abs=True)
         in_year = objects[(year - 1) * MONTHS_PER_YEAR : year * MONTHS_PER_YEAR]
         ctx.formula(ws, row, col, f"SUMIF({years},{criterion},{span})", style, _total(in_year))
+
+
+@functools.lru_cache(maxsize=4096)
+def _month_formulas(pattern: str, first: int, last: int) -> tuple[str, ...]:
+    """A row's formula in each month column from ``first`` to ``last``: the same for every
+    workbook of a template, locale and period, so made once."""
+    return tuple(
+        pattern.replace(HERE, column_name(col)).replace(LEFT, column_name(col - 1))
+        for col in range(first, last + 1)
+    )
 
 
 def _row_pattern(ctx: Context, tl: TimelineLayout, scenario: str, item: TimelineRow) -> str:

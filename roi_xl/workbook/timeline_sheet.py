@@ -133,6 +133,22 @@ def _summary_cell(
     scenario: str,
     col: int,
 ) -> tuple[str, object]:
+    formula = _made_once(
+        ctx,
+        ("summary", scenario, result.key, col),
+        lambda: _summary_formula(ctx, timeline, tl, result, scenario, col),
+    )
+    return formula, summary_value(ctx, timeline, result, scenario)
+
+
+def _summary_formula(
+    ctx: Context,
+    timeline: Timeline,
+    tl: TimelineLayout,
+    result: TimelineResult,
+    scenario: str,
+    col: int,
+) -> str:
     rows = tl.rows[scenario]
     first, last = TL_FIRST_MONTH_COL, tl.last_month_col
 
@@ -150,7 +166,7 @@ def _summary_cell(
         flag = a1(tl.summary_rows[result.absent_when], col)
         text = _absent_formula(result.absent_text[ctx.language], references[timeline.horizon])
         formula = f"IF({flag}=0,{text},{formula})"
-    return formula, summary_value(ctx, timeline, result, scenario)
+    return formula
 
 
 def summary_value(
@@ -293,8 +309,34 @@ def _month_formulas(pattern: str, first: int, last: int) -> tuple[str, ...]:
     )
 
 
+# (template id, locale, sheet names, what) -> (template, formula); the template is held so
+# its id cannot be reused while the entry lives.
+_MADE: dict[tuple[object, ...], tuple[object, str]] = {}
+_MADE_LIMIT = 20_000
+
+
+def _made_once(ctx: Context, what: tuple[object, ...], make: Callable[[], str]) -> str:
+    """A formula of the sheet, the same for every workbook of one template, locale and period
+    (which the sheet names spell): rendered for the first, then reused."""
+    key = (id(ctx.template), ctx.locale.code, tuple(ctx.layout.sheet_order), *what)
+    cached = _MADE.get(key)
+    if cached is not None and cached[0] is ctx.template:
+        return cached[1]
+    if len(_MADE) >= _MADE_LIMIT:
+        _MADE.clear()
+    formula = make()
+    _MADE[key] = (ctx.template, formula)
+    return formula
+
+
 def _row_pattern(ctx: Context, tl: TimelineLayout, scenario: str, item: TimelineRow) -> str:
     """The row's formula with the month column left as a placeholder."""
+    return _made_once(
+        ctx, ("row", scenario, item.key), lambda: _render_pattern(ctx, tl, scenario, item)
+    )
+
+
+def _render_pattern(ctx: Context, tl: TimelineLayout, scenario: str, item: TimelineRow) -> str:
     rows = tl.rows[scenario]
     period = f"{HERE}${tl.period_row + 1}"
     spacer = column_name(TL_SPACER_COL)

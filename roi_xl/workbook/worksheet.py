@@ -65,7 +65,9 @@ _NEEDS_XLSXWRITER = re.compile(r"\b(?:" + "|".join(_DYNAMIC_NAMES) + r")\(|\SING
 
 
 _PREPARED: dict[str, str] = {}  # formula -> as stored, for formulas XlsxWriter leaves alone
+_CLEAN: set[str] = set()  # formulas as stored that need no XML escape
 _PREPARED_LIMIT = 50_000
+_new_tuple = tuple.__new__  # what a namedtuple's own __new__ calls
 
 
 class FastWorksheet(Worksheet):
@@ -94,16 +96,20 @@ class FastWorksheet(Worksheet):
                 if not self.use_future_functions and _plain(formula):
                     if len(_PREPARED) >= _PREPARED_LIMIT:
                         _PREPARED.clear()
-                    _PREPARED[formula] = self.table[row][col].formula
+                        _CLEAN.clear()
+                    stored = self.table[row][col].formula
+                    _PREPARED[formula] = stored
+                    if not xml_escapes.search(stored):
+                        _CLEAN.add(stored)
             else:
-                cells[col] = CellFormulaTuple(stored, cell_format, value)
+                cells[col] = _new_tuple(CellFormulaTuple, (stored, cell_format, value))
 
     def _write_cell(self, row: int, col: int, cell: object) -> None:
         kind = type(cell)
         if kind is CellFormulaTuple and cell.format is not None:  # type: ignore[attr-defined]
             value = cell.value  # type: ignore[attr-defined]
             formula = cell.formula  # type: ignore[attr-defined]
-            if type(value) is float and not xml_escapes.search(formula):
+            if type(value) is float and (formula in _CLEAN or not xml_escapes.search(formula)):
                 index = cell.format._get_xf_index()  # type: ignore[attr-defined]
                 self.fh.write(
                     f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{index}">'

@@ -8,7 +8,10 @@ Run from the project folder with the project's virtualenv:
 In one run, on one machine:
 
 - **batch**: ``generate_batch`` writes ``--files`` workbooks from a CSV whose rows vary the
-  template's count, currency and percent inputs (seeded, within their ranges);
+  template's count, currency and percent inputs (seeded, within their ranges); its workers'
+  peak memory is shown;
+- **full generation**: ``write_workbook`` of the first ``--generate-files`` rows one after the
+  other in one process, each computed alone, as ``roi-xl new`` does: the batch's baseline;
 - **roll-up**: ``rollup`` reads them all (values-only read, fast audit) and writes the
   consolidated workbook; its read and write phases are shown apart;
 - **baseline**: a plain openpyxl loop, ``load_workbook(path, data_only=True)`` of each file
@@ -18,8 +21,9 @@ In one run, on one machine:
 - **full audit**: the roll-up with ``audit="full"`` (formulas compared too) on the first
   ``--full-files`` files.
 
-Ratios compare seconds per workbook: openpyxl loop / roll-up. The target on a 2-core machine
-is a roll-up of 1,000 workbooks in under 20 s.
+Ratios compare seconds per workbook: full generation / batch, openpyxl loop / roll-up. The
+load average is printed before and after, since the machine may be shared. Targets on a
+2-core machine: a batch of at least 50 workbooks/s, a roll-up of 1,000 workbooks in under 20 s.
 """
 
 from __future__ import annotations
@@ -42,7 +46,9 @@ from roi_xl.batch import generate_batch
 from roi_xl.locale import load_locale
 from roi_xl.model import template
 from roi_xl.model.template import Template
+from roi_xl.overrides import parse_number
 from roi_xl.rollup.consolidate import rollup
+from roi_xl.workbook import WorkbookOptions, write_workbook
 from roi_xl.workbook.layout import (
     INPUT_KEY_COL,
     METRIC_KEY_COL,
@@ -57,6 +63,7 @@ from roi_xl.workbook.layout import (
 START = dt.date(2026, 1, 1)
 TARGET_SECONDS = 20.0
 TARGET_FILES = 1000
+TARGET_BATCH_PER_SECOND = 50.0
 
 
 @dataclass
@@ -65,6 +72,7 @@ class Step:
     files: int
     seconds: float
     note: str = ""
+    cpu: float = 0.0  # CPU seconds of every process of the step, which load does not inflate
 
     @property
     def per_second(self) -> float:
@@ -139,12 +147,46 @@ def run(args: argparse.Namespace, folder: Path) -> list[Step]:
     people = people_csv(model, folder / "people.csv", args.files, args.seed)
     out = folder / "workbooks"
     progress(f"batch: {args.files} workbooks of {model.key}, {args.workers} workers")
-    begin = time.perf_counter()
+    begin, cpu = time.perf_counter(), cpu_seconds()
     report = generate_batch(
         model, people, out, start=START, workers=args.workers, progress=ticker("batch")
     )
-    steps = [Step(f"batch, {args.workers} workers", len(report.written), since(begin))]
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    note = f"{len(report.skipped)} skipped, largest worker peak RSS {rss:.0f} MiB"
+    steps = [
+        Step(
+            f"batch, {args.workers} workers",
+            len(report.written),
+            since(begin),
+            note,
+            cpu_seconds() - cpu,
+        )
+    ]
     files = sorted(out.glob("*.xlsx"))
+
+    alone = folder / "alone"
+    alone.mkdir()
+    rows = list(csv.DictReader(people.read_text(encoding="utf-8").splitlines()))
+    rows = rows[: args.generate_files]
+    progress(f"full generation: {len(rows)} workbooks one by one, 1 process")
+    begin, cpu = time.perf_counter(), cpu_seconds()
+    for row in rows:
+        overrides = {
+            key: parse_number(value, key)
+            for key, value in row.items()
+            if key not in ("name", "owner") and value
+        }
+        options = WorkbookOptions(start=START, overrides=overrides)
+        write_workbook(model, alone / f"{row['name']}.xlsx", options)
+    steps.append(
+        Step(
+            "full generation, 1 process",
+            len(rows),
+            since(begin),
+            "roi-xl new each",
+            cpu_seconds() - cpu,
+        )
+    )
 
     progress(f"roll-up: {len(files)} workbooks, {args.workers} workers")
     begin = time.perf_counter()
@@ -173,6 +215,17 @@ def run(args: argparse.Namespace, folder: Path) -> list[Step]:
         rollup(full, folder / "rollup-full.xlsx", workers=args.workers, audit="full")
         steps.append(Step(f"roll-up --audit full, {args.workers} workers", len(full), since(begin)))
     return steps
+
+
+def cpu_seconds() -> float:
+    """User and system time of this process and of its finished workers."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
+def load_text() -> str:
+    return " ".join(f"{load:.1f}" for load in os.getloadavg())
 
 
 def since(begin: float) -> float:
@@ -205,17 +258,36 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--template", default="phoning-b2b")
     parser.add_argument("--baseline-files", type=int, default=100, help="0: all files")
     parser.add_argument("--full-files", type=int, default=40, help="0: skip the full audit")
+    parser.add_argument(
+        "--generate-files", type=int, default=40, help="rows also written one by one"
+    )
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args(argv)
+    load_before = load_text()
     with tempfile.TemporaryDirectory(prefix="roi_xl-bench-") as folder:
         steps = run(args, Path(folder))
-    rollup_all, rollup_one, loop = steps[1], steps[2], steps[3]
+    batch, alone, rollup_all, rollup_one, loop = steps[:5]
+    batch_cpu, alone_cpu = batch.cpu / batch.files, alone.cpu / alone.files
     print(
         f"\nroi_xl batch and roll-up: {args.files} workbooks of {args.template}, "
         f"{args.workers} workers on {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
-        f"openpyxl {openpyxl.__version__}\n"
+        f"openpyxl {openpyxl.__version__}; load average before {load_before}, "
+        f"after {load_text()}\n"
     )
     print_table(steps)
+    print(
+        "\nbatch vs full generation, seconds per workbook: "
+        f"{alone.per_file / batch.per_file:.1f}x faster with {args.workers} workers, "
+        f"{alone.per_file / (batch.per_file * args.workers):.1f}x per core (wall clock); "
+        f"CPU per workbook {batch_cpu * 1000:.0f} ms against {alone_cpu * 1000:.0f} ms: "
+        f"{alone_cpu / batch_cpu:.2f}x."
+    )
+    if batch.files >= TARGET_FILES:
+        verdict = "met" if batch.per_second >= TARGET_BATCH_PER_SECOND else "MISSED"
+        print(
+            f"target: batch of {TARGET_FILES} workbooks at {TARGET_BATCH_PER_SECOND:.0f} "
+            f"workbooks/s or more: {verdict} ({batch.per_second:.1f} workbooks/s)."
+        )
     print(
         "\nroll-up vs openpyxl loop, seconds per workbook: "
         f"{loop.per_file / rollup_all.per_file:.1f}x faster with {args.workers} workers, "

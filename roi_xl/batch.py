@@ -29,11 +29,12 @@ from typing import Any
 
 from roi_xl.errors import InputError, RoiXlError
 from roi_xl.locale import load_locale
-from roi_xl.model import engine
-from roi_xl.model.template import Template
+from roi_xl.model import engine, timeline
+from roi_xl.model.template import MAX_HORIZON_MONTHS, SCENARIOS, Template
+from roi_xl.model.timeline import TimelineValues
 from roi_xl.overrides import parse_number
 from roi_xl.workbook import WorkbookOptions, write_workbook
-from roi_xl.workbook.writer import MAX_MONTHS
+from roi_xl.workbook.writer import MAX_MONTHS, stored_inputs
 
 Progress = Callable[[int, int, str], None]  # files done, files in all, the file just written
 NAME, OWNER = "name", "owner"
@@ -304,20 +305,27 @@ def _write_all(
 ) -> None:
     # The template goes to each worker once, not with every job: its trees are large, and a
     # worker keeps it (and the formulas rendered from it) for all the workbooks it writes.
+    # Jobs go in chunks, so a worker computes a chunk's timelines in one pass; a chunk is
+    # small, so memory does not grow with the number of rows.
+    size = max(1, min(CHUNK, -(-len(jobs) // (workers * 4))))
+    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    done = 0
     with ProcessPoolExecutor(
         max_workers=workers, initializer=_receive_template, initargs=(template,)
     ) as pool:
-        futures = {pool.submit(_write_one, job): job for job in jobs}
-        for done, future in enumerate(as_completed(futures), start=1):
-            job = futures[future]
-            try:
-                report.written.append(Written(job.line, job.name, job.path, future.result()))
-            except (RoiXlError, OSError) as exc:
-                report.skipped.append(Skipped(job.line, job.name, str(exc)))
-            if progress:
-                progress(done, len(jobs), str(job.path))
+        futures = {pool.submit(_write_chunk, chunk): chunk for chunk in chunks}
+        for future in as_completed(futures):
+            for job, outcome in zip(futures[future], future.result(), strict=True):
+                if isinstance(outcome, str):
+                    report.skipped.append(Skipped(job.line, job.name, outcome))
+                else:
+                    report.written.append(Written(job.line, job.name, job.path, outcome))
+                done += 1
+                if progress:
+                    progress(done, len(jobs), str(job.path))
 
 
+CHUNK = 25  # workbooks a worker computes together
 _WORKER_TEMPLATE: list[Template] = []
 
 
@@ -326,8 +334,44 @@ def _receive_template(template: Template) -> None:
     _WORKER_TEMPLATE[:] = [template]
 
 
-def _write_one(job: _Job) -> float:
-    """Write one workbook (in a worker process); return the seconds it took."""
+def _write_chunk(jobs: list[_Job]) -> list[float | str]:
+    """Write a chunk of workbooks (in a worker process): for each, the seconds it took, or
+    why it could not be written."""
+    template = _WORKER_TEMPLATE[0]
     begin = time.perf_counter()
-    write_workbook(_WORKER_TEMPLATE[0], job.path, job.options)
-    return time.perf_counter() - begin
+    outcomes: list[float | str] = []
+    inputs: list[dict[str, dict[str, float]]] = []
+    for job in jobs:
+        try:
+            inputs.append(stored_inputs(template, job.options))
+            outcomes.append(0.0)
+        except RoiXlError as exc:
+            inputs.append({})
+            outcomes.append(str(exc))
+    good = [index for index, outcome in enumerate(outcomes) if not isinstance(outcome, str)]
+    timelines = _timelines(template, [inputs[index] for index in good])
+    shared = (time.perf_counter() - begin) / max(1, len(good))
+    for index, computed in zip(good, timelines, strict=True):
+        begin = time.perf_counter()
+        try:
+            write_workbook(template, jobs[index].path, jobs[index].options, computed)
+            outcomes[index] = shared + time.perf_counter() - begin
+        except (RoiXlError, OSError) as exc:
+            outcomes[index] = str(exc)
+    return outcomes
+
+
+def _timelines(
+    template: Template, inputs: list[dict[str, dict[str, float]]]
+) -> list[dict[str, TimelineValues] | None]:
+    """Every scenario's timeline of every workbook, computed in one pass."""
+    if template.timeline is None:
+        return [None] * len(inputs)
+    sets = [(book, scenario) for book in range(len(inputs)) for scenario in SCENARIOS]
+    chosen = [inputs[book][scenario] for book, scenario in sets]
+    outputs = [engine.compute(template, one) for one in chosen]
+    computed = timeline.compute_many(template, chosen, outputs, MAX_HORIZON_MONTHS)
+    per_book: list[dict[str, TimelineValues]] = [{} for _ in inputs]
+    for (book, scenario), values in zip(sets, computed, strict=True):
+        per_book[book][scenario] = values
+    return per_book

@@ -8,7 +8,7 @@ workbook writes the same rows as formulas identical across the month columns.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +68,46 @@ def compute_timeline(
         env[result.key] = evaluated
         results[result.key] = evaluated
     return TimelineValues(periods=periods, rows=rows, results=results)
+
+
+def compute_many(
+    template: Template,
+    inputs: Sequence[Mapping[str, float]],
+    outputs: Sequence[Mapping[str, Value]],
+    periods: int,
+) -> list[TimelineValues]:
+    """One timeline per set of inputs and outputs, all computed in a single pass (each input
+    a column of shape ``(n, 1)``), then cut apart: each equals ``compute_timeline`` of its own
+    set, element for element, while a hundred cost about what one does alone."""
+    count = len(inputs)
+    if count == 0:
+        return []
+    columns = {key: np.array([one[key] for one in inputs]).reshape(count, 1) for key in inputs[0]}
+    stacked_outputs = {}
+    for key in outputs[0]:
+        column = expr.stacked([one[key] for one in outputs])
+        stacked_outputs[key] = expr.Evaluated(
+            column.values.reshape(count, 1), column.errors.reshape(count, 1)
+        )
+    together = compute_timeline(template, columns, stacked_outputs, periods)
+    rows = {key: _per_set(value, (count, periods)) for key, value in together.rows.items()}
+    results = {key: _per_set(value, (count, 1)) for key, value in together.results.items()}
+    return [
+        TimelineValues(
+            periods=periods,
+            rows={key: parts[index] for key, parts in rows.items()},
+            results={key: parts[index] for key, parts in results.items()},
+        )
+        for index in range(count)
+    ]
+
+
+def _per_set(value: expr.Evaluated, shape: tuple[int, int]) -> list[expr.Evaluated]:
+    """Each set's slice of a value computed for all sets (a row that depends on no input
+    has no set axis, so it is broadcast first)."""
+    values = np.broadcast_to(value.values, shape)
+    errors = np.broadcast_to(value.errors, shape)
+    return [expr.Evaluated(values[index], errors[index]) for index in range(shape[0])]
 
 
 def _recursive_row(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from xlsxwriter.format import Format
@@ -17,6 +18,7 @@ from roi_xl.workbook.layout import Layout, cell
 from roi_xl.workbook.printing import print_setup
 from roi_xl.workbook.styles import Styles
 from roi_xl.workbook.values import Cell, WorkbookValues
+from roi_xl.workbook.worksheet import FastWorksheet
 
 
 @dataclass
@@ -95,6 +97,28 @@ class Context:
                 f"{EXCEL_MAX_FORMULA_CHARS:,}"
             )
         worksheet.write_formula(row, col, "=" + formula, style, cached(value))
+
+    def formula_run(
+        self,
+        worksheet: Worksheet,
+        row: int,
+        first_col: int,
+        formulas: Sequence[str],
+        style: Format,
+        values: Sequence[Cell],
+    ) -> None:
+        """``formula`` for each of ``formulas`` from ``first_col`` on along ``row``, stored in
+        one go when the worksheet can (the fast one the writer adds)."""
+        if not isinstance(worksheet, FastWorksheet):
+            for offset, (formula, value) in enumerate(zip(formulas, values, strict=True)):
+                self.formula(worksheet, row, first_col + offset, formula, style, value)
+            return
+        for offset, formula in enumerate(formulas):
+            if len(formula) >= EXCEL_MAX_FORMULA_CHARS:
+                self.formula(worksheet, row, first_col + offset, formula, style, 0.0)  # refuses
+        worksheet.write_formula_run(
+            row, first_col, ["=" + f for f in formulas], style, [cached(v) for v in values]
+        )
 
 
 def cached(value: Cell | None) -> float | str:

@@ -12,6 +12,7 @@ the value the engine computed over the same months.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -132,6 +133,22 @@ def _summary_cell(
     scenario: str,
     col: int,
 ) -> tuple[str, object]:
+    formula = _made_once(
+        ctx,
+        ("summary", scenario, result.key, col),
+        lambda: _summary_formula(ctx, timeline, tl, result, scenario, col),
+    )
+    return formula, summary_value(ctx, timeline, result, scenario)
+
+
+def _summary_formula(
+    ctx: Context,
+    timeline: Timeline,
+    tl: TimelineLayout,
+    result: TimelineResult,
+    scenario: str,
+    col: int,
+) -> str:
     rows = tl.rows[scenario]
     first, last = TL_FIRST_MONTH_COL, tl.last_month_col
 
@@ -149,7 +166,7 @@ def _summary_cell(
         flag = a1(tl.summary_rows[result.absent_when], col)
         text = _absent_formula(result.absent_text[ctx.language], references[timeline.horizon])
         formula = f"IF({flag}=0,{text},{formula})"
-    return formula, summary_value(ctx, timeline, result, scenario)
+    return formula
 
 
 def summary_value(
@@ -255,10 +272,15 @@ def _write_row(
     ws.write_string(row, TL_KEY_COL, item.key, s.get("key"))
     pattern = _row_pattern(ctx, tl, scenario, item)
     style = s.get("formula_bold" if bold else "formula", number_format)
-    for period in range(1, tl.months + 1):
-        col = tl.month_col(period)
-        formula = pattern.replace(HERE, column_name(col)).replace(LEFT, column_name(col - 1))
-        ctx.formula(ws, row, col, formula, style, _plain(objects[period - 1]))
+    first, last = tl.month_col(1), tl.month_col(tl.months)
+    ctx.formula_run(
+        ws,
+        row,
+        first,
+        _month_formulas(pattern, first, last),
+        style,
+        [_plain(value) for value in objects[: tl.months]],
+    )
     if not item.is_flow:
         return
     span = f"{a1(row, TL_FIRST_MONTH_COL, col_abs=True)}:{a1(row, tl.last_month_col, col_abs=True)}"
@@ -277,8 +299,44 @@ def _write_row(
         ctx.formula(ws, row, col, f"SUMIF({years},{criterion},{span})", style, _total(in_year))
 
 
+@functools.lru_cache(maxsize=4096)
+def _month_formulas(pattern: str, first: int, last: int) -> tuple[str, ...]:
+    """A row's formula in each month column from ``first`` to ``last``: the same for every
+    workbook of a template, locale and period, so made once."""
+    return tuple(
+        pattern.replace(HERE, column_name(col)).replace(LEFT, column_name(col - 1))
+        for col in range(first, last + 1)
+    )
+
+
+# (template id, locale, sheet names, what) -> (template, formula); the template is held so
+# its id cannot be reused while the entry lives.
+_MADE: dict[tuple[object, ...], tuple[object, str]] = {}
+_MADE_LIMIT = 20_000
+
+
+def _made_once(ctx: Context, what: tuple[object, ...], make: Callable[[], str]) -> str:
+    """A formula of the sheet, the same for every workbook of one template, locale and period
+    (which the sheet names spell): rendered for the first, then reused."""
+    key = (id(ctx.template), ctx.locale.code, tuple(ctx.layout.sheet_order), *what)
+    cached = _MADE.get(key)
+    if cached is not None and cached[0] is ctx.template:
+        return cached[1]
+    if len(_MADE) >= _MADE_LIMIT:
+        _MADE.clear()
+    formula = make()
+    _MADE[key] = (ctx.template, formula)
+    return formula
+
+
 def _row_pattern(ctx: Context, tl: TimelineLayout, scenario: str, item: TimelineRow) -> str:
     """The row's formula with the month column left as a placeholder."""
+    return _made_once(
+        ctx, ("row", scenario, item.key), lambda: _render_pattern(ctx, tl, scenario, item)
+    )
+
+
+def _render_pattern(ctx: Context, tl: TimelineLayout, scenario: str, item: TimelineRow) -> str:
     rows = tl.rows[scenario]
     period = f"{HERE}${tl.period_row + 1}"
     spacer = column_name(TL_SPACER_COL)

@@ -69,11 +69,13 @@ def compute_values(
     month_count: int,
     actuals: Sequence[MonthFigures] = (),
     heatmaps: Sequence[Grid | None] = (),
+    timelines: Mapping[str, timeline.TimelineValues] | None = None,
 ) -> WorkbookValues:
     """Compute what every formula of the workbook evaluates to.
 
     ``actuals`` and ``heatmaps`` give the figures typed in the first monthly
-    tabs; later months are blank.
+    tabs; later months are blank. ``timelines`` (per scenario) are the timelines
+    of these very inputs when a batch has computed them already, many at once.
     """
     inputs = {s: dict(scenario_inputs[s]) for s in SCENARIOS}
     outputs = {s: engine.compute(template, inputs[s]) for s in SCENARIOS}
@@ -117,14 +119,13 @@ def compute_values(
                 for h in range(24):
                     value = month.heatmap[d][h] if month.heatmap else None
                     heatmap_total[d][h] += value or 0.0
-    timelines = (
-        {
+    if not template.timeline:
+        timelines = {}
+    elif timelines is None:
+        timelines = {
             s: timeline.compute_timeline(template, inputs[s], outputs[s], MAX_HORIZON_MONTHS)
             for s in SCENARIOS
         }
-        if template.timeline
-        else {}
-    )
     checks = _model_checks(template, inputs, outputs, selected)
     for check in monthly.checks:
         checks[f"month:{check.key}"] = _sum_cells([m.checks[check.key] for m in months])
@@ -145,7 +146,7 @@ def compute_values(
         heatmap_total=heatmap_total,
         checks=checks,
         master_check=_sum_cells(list(checks.values())),
-        timelines=timelines,
+        timelines=dict(timelines),
     )
 
 

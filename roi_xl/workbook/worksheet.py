@@ -6,13 +6,28 @@ none of them: on the Sensitivity sheet that is most of the writing time. This
 subclass checks once, with a single pattern matching whatever any of those
 substitutions would touch, and hands the formula to XlsxWriter's own code
 whenever that check fires, so the file is byte for byte what XlsxWriter writes.
+
+The same holds for the two commonest cells, a formula with a number cached and
+a number, both with a format: they are written in one step, and any other cell
+(or one whose text needs XML escapes) goes through XlsxWriter's own code. Runs
+of formulas along a row (the Timeline's months) are stored without the checks
+``write_formula`` repeats for each cell, once a formula has passed them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.worksheet import (
+    CellFormulaTuple,
+    CellNumberTuple,
+    Worksheet,
+    re_dynamic_function,
+)
+from xlsxwriter.xmlwriter import xml_escapes
 
 # Every name XlsxWriter's dynamic-function substitutions look for, each followed by "(".
 # SINGLE is matched after any non-space character, as XlsxWriter's own pattern does.
@@ -49,8 +64,66 @@ _DYNAMIC_NAMES = (
 _NEEDS_XLSXWRITER = re.compile(r"\b(?:" + "|".join(_DYNAMIC_NAMES) + r")\(|\SINGLE\(|_xlfn\.")
 
 
+_PREPARED: dict[str, str] = {}  # formula -> as stored, for formulas XlsxWriter leaves alone
+_CLEAN: set[str] = set()  # formulas as stored that need no XML escape
+_PREPARED_LIMIT = 50_000
+_new_tuple = tuple.__new__  # what a namedtuple's own __new__ calls
+
+
 class FastWorksheet(Worksheet):
     """XlsxWriter's worksheet with a single-pass check before its formula rewriting."""
+
+    def write_formula_run(
+        self,
+        row: int,
+        first_col: int,
+        formulas: Sequence[str],
+        cell_format: Format,
+        values: Sequence[float | str],
+    ) -> None:
+        """``write_formula`` for each formula from ``first_col`` on along ``row``, with what
+        that would store; a formula it would treat specially goes through it."""
+        last_col = first_col + len(formulas) - 1
+        if self._check_dimensions(row, first_col) or self._check_dimensions(row, last_col):
+            raise IndexError(f"row {row}, columns {first_col}-{last_col}: outside the sheet")
+        cells = self.table[row]
+        for col, formula, value in zip(
+            range(first_col, last_col + 1), formulas, values, strict=True
+        ):
+            stored = _PREPARED.get(formula)
+            if stored is None or self.use_future_functions or self.constant_memory:
+                self.write_formula(row, col, formula, cell_format, value)
+                if not self.use_future_functions and _plain(formula):
+                    if len(_PREPARED) >= _PREPARED_LIMIT:
+                        _PREPARED.clear()
+                        _CLEAN.clear()
+                    stored = self.table[row][col].formula
+                    _PREPARED[formula] = stored
+                    if not xml_escapes.search(stored):
+                        _CLEAN.add(stored)
+            else:
+                cells[col] = _new_tuple(CellFormulaTuple, (stored, cell_format, value))
+
+    def _write_cell(self, row: int, col: int, cell: object) -> None:
+        kind = type(cell)
+        if kind is CellFormulaTuple and cell.format is not None:  # type: ignore[attr-defined]
+            value = cell.value  # type: ignore[attr-defined]
+            formula = cell.formula  # type: ignore[attr-defined]
+            if type(value) is float and (formula in _CLEAN or not xml_escapes.search(formula)):
+                index = cell.format._get_xf_index()  # type: ignore[attr-defined]
+                self.fh.write(
+                    f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{index}">'
+                    f"<f>{formula}</f><v>{value}</v></c>"
+                )
+                return
+        elif kind is CellNumberTuple and cell.format is not None:  # type: ignore[attr-defined]
+            index = cell.format._get_xf_index()  # type: ignore[attr-defined]
+            self.fh.write(
+                f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{index}">'
+                f"<v>{cell.number:.16G}</v></c>"  # type: ignore[attr-defined]
+            )
+            return
+        super()._write_cell(row, col, cell)
 
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
         if (
@@ -66,3 +139,14 @@ class FastWorksheet(Worksheet):
         if formula.endswith("}"):
             formula = formula[:-1]
         return formula
+
+
+def _plain(formula: str) -> bool:
+    """True when ``write_formula`` stores the formula with only its "=" stripped: no dynamic
+    array function, no array braces, nothing XlsxWriter rewrites."""
+    return not (
+        re_dynamic_function.search(formula)
+        or _NEEDS_XLSXWRITER.search(formula)
+        or formula.startswith("{")
+        or formula.endswith("}")
+    )

@@ -22,6 +22,7 @@ from roi_xl.locale import Locale, load_locale
 from roi_xl.model import engine
 from roi_xl.model.excel_errors import ERROR_TEXTS, from_text
 from roi_xl.model.template import SCENARIOS, Template
+from roi_xl.model.timeline import TimelineValues
 from roi_xl.workbook.actuals_sheet import write_actuals
 from roi_xl.workbook.calculations_sheet import write_calculations
 from roi_xl.workbook.channels_sheet import write_channels
@@ -64,11 +65,19 @@ class WorkbookOptions:
     lambdas: bool = False  # also define each business function as an Excel 365 LAMBDA
 
 
-def write_workbook(template: Template, path: str | Path, options: WorkbookOptions) -> Path:
-    """Write ``template`` to ``path`` as an .xlsx workbook and return the path."""
+def write_workbook(
+    template: Template,
+    path: str | Path,
+    options: WorkbookOptions,
+    timelines: Mapping[str, TimelineValues] | None = None,
+) -> Path:
+    """Write ``template`` to ``path`` as an .xlsx workbook and return the path.
+
+    ``timelines`` are the scenarios' timelines of exactly these options when a batch has
+    computed them already (many workbooks in one pass); otherwise they are computed here."""
     target = Path(path)
     check_target(target, options.force)
-    plan = _plan(template, options)
+    plan = _plan(template, options, timelines)
     package = io.BytesIO()  # assembled in memory, so a failing disk leaves no open zip behind
     workbook = xlsxwriter.Workbook(package, _XLSXWRITER_OPTIONS)
     _write_sheets(workbook, template, options, plan)
@@ -136,7 +145,11 @@ _XLSXWRITER_OPTIONS = {
 }
 
 
-def _plan(template: Template, options: WorkbookOptions) -> _Plan:
+def _plan(
+    template: Template,
+    options: WorkbookOptions,
+    timelines: Mapping[str, TimelineValues] | None = None,
+) -> _Plan:
     """Check the options, lay the workbook out and compute every value."""
     if options.scenario not in SCENARIOS:
         raise InputError(f"unknown scenario '{options.scenario}' (choose {', '.join(SCENARIOS)})")
@@ -145,12 +158,7 @@ def _plan(template: Template, options: WorkbookOptions) -> _Plan:
     locale = load_locale(options.locale)
     created = options.created or dt.date.today()
     start = options.start or created.replace(day=1)
-    if options.inputs is not None:
-        scenario_inputs = {s: _as_stored(options.inputs[s]) for s in SCENARIOS}
-    else:
-        scenario_inputs = {
-            s: _as_stored(engine.scenario_inputs(template, s, options.overrides)) for s in SCENARIOS
-        }
+    scenario_inputs = stored_inputs(template, options)
     layout = build_layout(template, locale, start, options.months)
     values = compute_values(
         template,
@@ -159,8 +167,18 @@ def _plan(template: Template, options: WorkbookOptions) -> _Plan:
         options.months,
         options.actuals,
         options.heatmaps,
+        timelines,
     )
     return _Plan(locale, layout, values, created, start)
+
+
+def stored_inputs(template: Template, options: WorkbookOptions) -> dict[str, dict[str, float]]:
+    """Each scenario's inputs (checked) as the file will hold them."""
+    if options.inputs is not None:
+        return {s: _as_stored(options.inputs[s]) for s in SCENARIOS}
+    return {
+        s: _as_stored(engine.scenario_inputs(template, s, options.overrides)) for s in SCENARIOS
+    }
 
 
 def _as_stored(values: Mapping[str, float]) -> dict[str, float]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from roi_xl.calls.context import Run
 from roi_xl.calls.presets import UNSPECIFIED
+from roi_xl.calls.rows import OUTCOME, STATUS
 
 
 def merge_legs(run: Run) -> None:
@@ -49,11 +50,11 @@ def merge_legs(run: Run) -> None:
             FROM groups
         )
         SELECT c.* EXCLUDE (rule, grp, child, rid) REPLACE (
-            CASE WHEN g.ok THEN 'answered' WHEN c.status = 'answered' THEN 'missed'
-                ELSE c.status END AS status,
+            CAST(CASE WHEN g.ok THEN 'answered' WHEN c.status = 'answered' THEN 'missed'
+                ELSE c.status END AS {STATUS}) AS status,
             g.ok AS answered,
             g.ok_t - g.t0 AS wait,
-            coalesce(g.known_outcome, '{UNSPECIFIED}') AS outcome,
+            CAST(coalesce(g.known_outcome, '{UNSPECIFIED}') AS {OUTCOME}) AS outcome,
             g.any_spam AS spam,
             g.any_first_time AS first_time
         )

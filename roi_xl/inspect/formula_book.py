@@ -15,11 +15,12 @@ splits them. The package guard has already checked the file is safe to parse.
 
 from __future__ import annotations
 
+import functools
 import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
@@ -37,11 +38,9 @@ from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from roi_xl.errors import RoiXlError
 from roi_xl.inspect.guard import (
     NS_MAIN,
-    NS_PKG_REL,
     PackageScan,
     UnreadableFileError,
     custom_properties,
-    part_name,
 )
 
 _MAIN = NS_MAIN[1:-1] + "}"  # expat's "namespace}local" spelling
@@ -54,8 +53,8 @@ _RESERVED = re.compile(
     r"|Sheet_Title)"
 )
 _GLOBAL_SKIPPED = ("_xlnm.Print_Titles", "_xlnm.Print_Area", "_xlnm._FilterDatabase")
-_STYLES_REL = "/styles"
-_STRINGS_REL = "/sharedStrings"
+_TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+_STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 GENERAL = "General"
 
 
@@ -110,9 +109,9 @@ def read_formula_book(path: Path, package: PackageScan) -> FormulaBook:
 def _read(path: Path, archive: zipfile.ZipFile, package: PackageScan) -> FormulaBook:
     names = set(archive.namelist())
     workbook = SafeXml.fromstring(archive.read("xl/workbook.xml"))
-    targets = _workbook_targets(archive, names)
-    strings = _shared_strings(archive, targets.get(_STRINGS_REL))
-    formats, dates, durations = _cell_formats(archive, targets.get(_STYLES_REL))
+    strings = _shared_strings(archive, _strings_part(archive))
+    styles_part = "xl/styles.xml" if "xl/styles.xml" in names else None  # where openpyxl looks
+    formats, dates, durations = _cell_formats(archive, styles_part)
     properties_node = workbook.find(f"{NS_MAIN}workbookPr")
     date1904 = properties_node is not None and properties_node.get("date1904", "") in (
         "1",
@@ -131,20 +130,13 @@ def _read(path: Path, archive: zipfile.ZipFile, package: PackageScan) -> Formula
     return FormulaBook(sheets, global_names, custom_properties(path, archive))
 
 
-def _workbook_targets(archive: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
-    """The workbook's related parts by the tail of their relationship type."""
-    rels_part = "xl/_rels/workbook.xml.rels"
-    found: dict[str, str] = {}
-    if rels_part not in names:
-        return found
-    for rel in SafeXml.fromstring(archive.read(rels_part)).iter(f"{NS_PKG_REL}Relationship"):
-        kind = rel.get("Type", "")
-        target = rel.get("Target", "")
-        part = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
-        for tail in (_STYLES_REL, _STRINGS_REL):
-            if kind.endswith(tail) and part_name(part) in names:
-                found.setdefault(tail, part_name(part))
-    return found
+def _strings_part(archive: zipfile.ZipFile) -> str | None:
+    """The shared-string table, found as openpyxl finds it: through the content types."""
+    types = SafeXml.fromstring(archive.read("[Content_Types].xml"))
+    for item in types.iter(f"{_TYPES}Override"):
+        if item.get("ContentType") == _STRINGS_TYPE:
+            return item.get("PartName", "")[1:]
+    return None
 
 
 def _shared_strings(archive: zipfile.ZipFile, part: str | None) -> list[str]:
@@ -302,15 +294,17 @@ class _SheetReader:
         style = int(attrs.get("s", 0) or 0)
         kind = attrs.get("t", "n")
         if self.formula is not None:
-            value: Any = self._formula(coordinate)
+            text = "=" + "".join(self.formula_text or [])
+            value: Any = self.formula_value(self.formula, text, coordinate)
+        elif kind == "inlineStr":
+            value = None if self.inline is None else "".join(self.inline)
         else:
-            value = self._value(kind, style)
+            raw = None if self.value is None else "".join(self.value) or None
+            value = self.typed_value(kind, style, raw)
         self.sheet.cells[(row - 1, col - 1)] = (value, self.styles.formats[style])
 
-    def _formula(self, coordinate: str | None) -> Any:
-        attrs = self.formula
-        assert attrs is not None
-        text = "=" + "".join(self.formula_text or [])
+    def formula_value(self, attrs: dict[str, str], text: str, coordinate: str | None) -> Any:
+        """A formula as openpyxl gives it; a shared one expanded from its group's first."""
         kind = attrs.get("t")
         if kind == "array":
             return ArrayFormula(ref=attrs.get("ref"), text=text)
@@ -325,10 +319,8 @@ class _SheetReader:
             return DataTableFormula(**attrs)
         return text
 
-    def _value(self, kind: str, style: int) -> Any:
-        if kind == "inlineStr":
-            return None if self.inline is None else "".join(self.inline)
-        raw = None if self.value is None else "".join(self.value) or None
+    def typed_value(self, kind: str, style: int, raw: str | None) -> Any:
+        """A value cell's ``<v>`` as openpyxl types it (int or float, date, text, bool)."""
         if raw is None:
             return None
         if kind == "n":
@@ -351,20 +343,125 @@ class _SheetReader:
 
 
 def _read_sheet(data: bytes, sheet: FormulaSheet, strings: list[str], styles: _Styles) -> None:
+    """Check the part is well-formed XML (expat, no handlers: fast), then read its cells with
+    the tight patterns when it is written plainly, else with expat's handlers."""
+    checker = expat.ParserCreate()
+    checker.StartDoctypeDeclHandler = _refuse
+    checker.EntityDeclHandler = _refuse
+    checker.Parse(data, True)
     reader = _SheetReader(sheet, strings, styles)
+    try:
+        _read_plain(data.decode("utf-8"), reader)
+    except _NotPlain:
+        sheet.cells.clear()
+        reader = _SheetReader(sheet, strings, styles)
+        _read_with_handlers(data, reader)
+    _merge(sheet, reader.merges)
+
+
+def _refuse(*_: object) -> None:
+    raise UnreadableFileError("the XML declares a DTD or entities; refusing it")
+
+
+class _NotPlain(Exception):
+    """The part uses XML the tight patterns do not cover: read it with the handlers."""
+
+
+_ANY_CELL = re.compile(r"<c[\s>/]")
+# A cell as XlsxWriter, Excel and LibreOffice write it: r, then s and t, then a formula
+# and a value; any other spelling sends the whole part to the handlers.
+_PLAIN_CELL = re.compile(
+    r'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]{1,9})")?(?: t="([a-zA-Z]{1,9})")?'
+    r"(?:/>|>(?:(<f)((?: [^<>]*?)?)(?:/>|>([^<]*)</f>))?(?:<v>([^<]*)</v>)?</c>)"
+)
+_PLAIN_MERGE = re.compile(r"<mergeCell\b([^>]*?)/?>")
+_ATTRIBUTE = re.compile(r"\s+([\w:]+)\s*=\s*(?:\"([^\"<&\t\n]*)\"|'([^'<&\t\n]*)')")
+_ESCAPE = re.compile(r"&(lt|gt|amp|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);")
+_ESCAPED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_DEFAULT_MAIN = 'xmlns="' + NS_MAIN[1:-1] + '"'
+
+
+def _read_plain(text: str, reader: _SheetReader) -> None:
+    """The sheet's cells by one pattern: only for a part in the default main namespace
+    whose every cell is written plainly (see _PLAIN_CELL), with no CDATA, comment or
+    carriage return (which XML would rewrite); anything else raises _NotPlain."""
+    if (
+        text.count("xmlns=") != 1
+        or _DEFAULT_MAIN not in text
+        or any(mark in text for mark in ("<![CDATA[", "<!--", "\r"))
+    ):
+        raise _NotPlain
+    first = text.find("<sheetData")
+    last = text.find("</sheetData>", first)
+    if first < 0 or last < 0 or text.find("<sheetData", first + 1) >= 0:
+        raise _NotPlain  # none, or empty (<sheetData/>), or twice: the handlers judge
+    body = text[first:last]
+    cells = _PLAIN_CELL.findall(body)
+    if len(cells) != len(_ANY_CELL.findall(body)):
+        raise _NotPlain
+    formats = reader.styles.formats
+    store = reader.sheet.cells
+    for letters, digits, style_text, kind, has_formula, f_attrs, f_text, raw in cells:
+        style = int(style_text) if style_text else 0
+        value: Any
+        if has_formula:
+            attrs = _attributes(f_attrs) if f_attrs else {}
+            value = reader.formula_value(attrs, "=" + _unescape(f_text), letters + digits)
+        else:
+            value = reader.typed_value(kind or "n", style, _unescape(raw) or None)
+        store[(int(digits) - 1, _column(letters) - 1)] = (value, formats[style])
+    for merge in _PLAIN_MERGE.finditer(text, last):
+        ref = _attributes(merge.group(1).rstrip("/")).get("ref")
+        if ref is not None:
+            reader.merges.append(ref)
+
+
+@functools.lru_cache(maxsize=1024)
+def _column(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def _attributes(text: str) -> dict[str, str]:
+    """Attributes of a start tag written plainly (quoted, no escape, no tab or newline)."""
+    attrs: dict[str, str] = {}
+    end = 0
+    for match in _ATTRIBUTE.finditer(text):
+        if match.start() != end:
+            raise _NotPlain
+        value = match.group(2) if match.group(2) is not None else match.group(3)
+        attrs.setdefault(match.group(1), value)
+        end = match.end()
+    if text[end:].strip():
+        raise _NotPlain
+    return attrs
+
+
+def _unescape(text: str) -> str:
+    """XML's five named escapes and character references decoded, as a parser does."""
+    if "&" not in text:
+        return text
+    return _ESCAPE.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    name = match.group(1)
+    if name[0] != "#":
+        return _ESCAPED[name]
+    return chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
+
+
+def _read_with_handlers(data: bytes, reader: _SheetReader) -> None:
     parser = expat.ParserCreate(namespace_separator="}")
     parser.buffer_text = True
-
-    def refuse(*_: object) -> None:
-        raise UnreadableFileError("the XML declares a DTD or entities; refusing it")
-
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
+    parser.StartDoctypeDeclHandler = _refuse
+    parser.EntityDeclHandler = _refuse
     parser.StartElementHandler = reader.start
     parser.EndElementHandler = reader.end
     parser.CharacterDataHandler = reader.text
     parser.Parse(data, True)
-    _merge(sheet, reader.merges)
 
 
 def _merge(sheet: FormulaSheet, ranges: list[str]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS
@@ -97,9 +98,22 @@ def check_number_format(
 
 
 def _allowed_formats(loaded: LoadedWorkbook, expected: str | int) -> frozenset[str]:
-    formats = loaded.layout.locale.formats
-    twins = tuple(tuple(formats[name] for name in group if name in formats) for group in _TWINS)
-    return _allowed(twins, expected)
+    return _allowed(_twin_formats(loaded.layout.locale.formats), expected)
+
+
+_TWIN_FORMATS: dict[int, tuple[Mapping[str, str], tuple[tuple[str, ...], ...]]] = {}
+
+
+def _twin_formats(formats: Mapping[str, str]) -> tuple[tuple[str, ...], ...]:
+    """The locale's twin format codes, worked out once per table of formats (the entry
+    holds the table, so its id cannot be reused while the entry lives)."""
+    entry = _TWIN_FORMATS.get(id(formats))
+    if entry is None or entry[0] is not formats:
+        twins = tuple(tuple(formats[n] for n in group if n in formats) for group in _TWINS)
+        if len(_TWIN_FORMATS) > 64:
+            _TWIN_FORMATS.clear()
+        entry = _TWIN_FORMATS[id(formats)] = (formats, twins)
+    return entry[1]
 
 
 @functools.lru_cache(maxsize=4096)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import random
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -84,3 +86,17 @@ def test_scanning_parts_whole_finds_what_streaming_finds(name: str, tmp_path: Pa
         whole, streamed = guard.scan(path), _scan_in_chunks(path)
         assert whole == streamed
         assert any(sheet.error_cells for sheet in whole.sheets) == (path.name == "errors.xlsx")
+
+
+def test_range_attributes_are_found_as_the_pattern_finds_them(tmp_path: Path) -> None:
+    """The guard tries its range pattern only where ``ref`` occurs: the same ranges as the
+    pattern's findall on every part of a workbook and on random tricky bytes."""
+    path = _variants("crm", "fr-FR", tmp_path)[2]
+    with zipfile.ZipFile(path) as package:
+        parts = [package.read(name) for name in package.namelist()]
+    assert any(guard._RANGE_ATTRIBUTE.findall(part) for part in parts)
+    rng = random.Random(16)
+    pieces = [b"ref", b"sq", b"x", b" ", b"=", b'"', b"'", b"A1", b":", b"\t", b"_", b">"]
+    tricky = [b"".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(5000)]
+    for text in [*parts, *tricky]:
+        assert guard.range_attributes(text) == guard._RANGE_ATTRIBUTE.findall(text), text[:80]

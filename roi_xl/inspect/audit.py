@@ -19,6 +19,7 @@ from openpyxl.formula import Tokenizer
 
 from roi_xl.inspect import integrity
 from roi_xl.inspect.findings import ERROR, Finding, error, shown, warning
+from roi_xl.inspect.formula_book import FormulaSheet
 from roi_xl.inspect.loaded import LoadedWorkbook
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import Input
@@ -362,17 +363,16 @@ def check_cells(loaded: LoadedWorkbook, reference: Reference, compare_values: bo
     compared = 0
     for sheet, expected_cells in reference.cells.items():
         actual = loaded.sheet_names.get(sheet)
-        if actual is None or actual not in loaded.formulas.sheetnames:
+        if actual is None or actual not in loaded.formulas.sheets:
             continue
-        worksheet = loaded.formulas[actual]
+        worksheet = loaded.formulas.sheets[actual]
         for (row, col), expected in expected_cells.items():
             if actual in shifted:
                 continue
-            found_cell = worksheet.cell(row=row + 1, column=col + 1)
-            found = found_cell.value
+            found = worksheet.value(row, col)
             ref = cell(row, col)
             integrity.check_number_format(
-                loaded, actual, ref, found_cell.number_format, expected.number_format
+                loaded, actual, ref, worksheet.number_format(row, col), expected.number_format
             )
             if expected.formula is None:
                 integrity.check_value_cell(loaded, actual, ref, found)
@@ -439,24 +439,20 @@ def _formula(loaded: LoadedWorkbook, sheet: str, ref: str, found: Any, expected:
 
 
 def _extra_formulas(
-    loaded: LoadedWorkbook, worksheet: Any, sheet: str, expected_cells: dict
+    loaded: LoadedWorkbook, worksheet: FormulaSheet, sheet: str, expected_cells: dict
 ) -> None:
     """Formulas the user added inside the model's area: flag typed-in numbers.
 
-    Only the model's own rectangle is walked: what lies to the right or below
-    is the user's extension, and walking a sheet to a far-away cell would cost
-    millions of empty cells.
+    Only the model's own rectangle is looked at: what lies to the right or below
+    is the user's extension.
     """
     if not expected_cells:
         return
     last_row = max(row for row, _ in expected_cells) + 1
     last_col = max(col for _, col in expected_cells) + 1
-    for row in worksheet.iter_rows(max_row=last_row, max_col=last_col):
-        for item in row:
-            value = item.value
-            key = (item.row - 1, item.column - 1)
-            if isinstance(value, str) and value.startswith("=") and key not in expected_cells:
-                _hard_coded(loaded, sheet, item.coordinate, value)
+    for row, col, value in worksheet.formulas_within(last_row, last_col):
+        if (row, col) not in expected_cells:
+            _hard_coded(loaded, sheet, cell(row, col), value)
 
 
 def _hard_coded(loaded: LoadedWorkbook, sheet: str, ref: str, formula: str) -> None:
@@ -496,9 +492,10 @@ def hard_coded_numbers(formula: str) -> tuple[float, ...]:
     return tuple(numbers)
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise(formula: str) -> str:
     """Formula text as Excel means it: no optional quotes, spaces or case, no _xlfn. prefix,
-    a one-row INDEX with its row spelled out."""
+    a one-row INDEX with its row spelled out (cached, as ``hard_coded_numbers``)."""
     text = formula.strip()
     strings: list[str] = []
 

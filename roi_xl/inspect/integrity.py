@@ -10,7 +10,9 @@ inputs, and reported.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from openpyxl.styles.numbers import BUILTIN_FORMATS
@@ -31,8 +33,10 @@ _TARGET = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)
 def canonical_format(code: str | int | None) -> str:
-    """A number format as what it displays, however it is spelled.
+    """A number format as what it displays, however it is spelled (cached: a workbook
+    uses a few dozen formats over thousands of cells).
 
     Excel and LibreOffice write the same format differently (``"$"#,##0`` or
     ``\\$#,##0``, ``0.00"x"`` or ``0.00\\x``, ``[Red]`` or ``[RED]``): every literal
@@ -93,16 +97,36 @@ def check_number_format(
     )
 
 
-def _allowed_formats(loaded: LoadedWorkbook, expected: str | int) -> set[str]:
+def _allowed_formats(loaded: LoadedWorkbook, expected: str | int) -> frozenset[str]:
+    return _allowed(_twin_formats(loaded.layout.locale.formats), expected)
+
+
+_TWIN_FORMATS: dict[int, tuple[Mapping[str, str], tuple[tuple[str, ...], ...]]] = {}
+
+
+def _twin_formats(formats: Mapping[str, str]) -> tuple[tuple[str, ...], ...]:
+    """The locale's twin format codes, worked out once per table of formats (the entry
+    holds the table, so its id cannot be reused while the entry lives)."""
+    entry = _TWIN_FORMATS.get(id(formats))
+    if entry is None or entry[0] is not formats:
+        twins = tuple(tuple(formats[n] for n in group if n in formats) for group in _TWINS)
+        if len(_TWIN_FORMATS) > 64:
+            _TWIN_FORMATS.clear()
+        entry = _TWIN_FORMATS[id(formats)] = (formats, twins)
+    return entry[1]
+
+
+@functools.lru_cache(maxsize=4096)
+def _allowed(twins: tuple[tuple[str, ...], ...], expected: str | int) -> frozenset[str]:
+    """The formats a cell formatted ``expected`` may show, given the locale's twin formats."""
     wanted = canonical_format(expected)
-    formats = loaded.layout.locale.formats
-    for group in _TWINS:
-        plain = {canonical_format(formats[name]) for name in group if name in formats}
+    for group in twins:
+        plain = {canonical_format(code) for code in group}
         # Variances are coloured by conditional formats, so there the writer drops [Red].
         for codes in (plain, {code.replace("[RED]", "") for code in plain}):
             if wanted in codes:
-                return codes
-    return {wanted}
+                return frozenset(codes)
+    return frozenset({wanted})
 
 
 def check_value_cell(loaded: LoadedWorkbook, sheet: str, ref: str, found: Any) -> bool:
@@ -182,8 +206,8 @@ def _sheet_names(loaded: LoadedWorkbook, reference: Reference) -> set[str]:
     """Names defined on one sheet: inside it they win over the workbook's own names."""
     known = {name.upper() for name in reference.names}
     shadowing: set[str] = set()
-    for worksheet in getattr(loaded.formulas, "worksheets", []):
-        for name, item in getattr(worksheet, "defined_names", {}).items():
+    for worksheet in loaded.formulas.sheets.values():
+        for name, target in worksheet.defined_names.items():
             key = str(name).upper()
             if key.startswith("_XLNM."):
                 continue
@@ -195,7 +219,7 @@ def _sheet_names(loaded: LoadedWorkbook, reference: Reference) -> set[str]:
                     worksheet.title,
                     None,
                     "name_changed" if key in known else "name_added",
-                    f"{name} = {shown(str(item.attr_text or ''))}",
+                    f"{name} = {shown(target)}",
                     "",
                     f"The sheet '{worksheet.title}' defines its own name '{name}'"
                     + (
@@ -236,10 +260,7 @@ def _same_text(left: str, right: str) -> bool:
 
 def _workbook_names(loaded: LoadedWorkbook) -> dict[str, str]:
     """Workbook-level defined names, upper-cased, with their targets as written."""
-    names = getattr(loaded.formulas, "defined_names", None)
-    if names is None:
-        return {}
-    return {str(name).upper(): str(item.attr_text or "") for name, item in names.items()}
+    return {name.upper(): target for name, target in loaded.formulas.names.items()}
 
 
 def _parse_target(text: str) -> tuple[str, str] | None:

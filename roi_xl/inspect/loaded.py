@@ -5,17 +5,15 @@ The reader loads it; the audit checks it. Neither needs the other to describe it
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import openpyxl
 import python_calamine
 
-from roi_xl.errors import RoiXlError
 from roi_xl.inspect.findings import Finding
+from roi_xl.inspect.formula_book import FormulaBook, read_formula_book
 from roi_xl.inspect.guard import PackageScan, UnreadableFileError
 from roi_xl.model.excel_errors import from_text
 from roi_xl.model.template import Template
@@ -30,7 +28,7 @@ class LoadedWorkbook:
 
     path: Path
     package: PackageScan
-    formulas: openpyxl.Workbook
+    formulas: FormulaBook
     values: dict[str, Grid]
     template: Template
     layout: Layout
@@ -52,16 +50,10 @@ class LoadedWorkbook:
         return value
 
 
-def load_formulas(path: Path) -> openpyxl.Workbook:
-    """Formulas, names and structure (openpyxl); refused with a message when damaged."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return openpyxl.load_workbook(path, data_only=False, keep_links=False)
-    except RoiXlError:
-        raise
-    except Exception as exc:  # openpyxl raises many types on malformed packages
-        raise UnreadableFileError(f"{path}: the workbook cannot be opened ({exc})") from None
+def load_formulas(path: Path, package: PackageScan) -> FormulaBook:
+    """Formulas, number formats, names and properties, read as openpyxl reads them;
+    refused with a message when damaged."""
+    return read_formula_book(path, package)
 
 
 def load_values(path: Path, sheets: Collection[str] | None = None) -> dict[str, Grid]:

@@ -1,7 +1,8 @@
 """Read an edited workbook back: what it says, what it should say, and what is wrong.
 
-Values come from python-calamine (fast), formulas and structure from openpyxl,
-error cells and safety from the package guard. The template recorded in the
+Values come from python-calamine (fast), formulas, formats and names from one
+streaming pass over the XML (read as openpyxl reads them), error cells and safety
+from the package guard. The template recorded in the
 file's properties gives the expected layout; the generator rebuilds the
 expected workbook in memory from the inputs read, so every formula and every
 value can be compared with what the Python engine says. Nothing is ever written
@@ -18,11 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import openpyxl
-
 from roi_xl.decide.break_even import BreakEven, break_even
 from roi_xl.inspect import audit
 from roi_xl.inspect.findings import Finding, error, shown
+from roi_xl.inspect.formula_book import FormulaBook
 from roi_xl.inspect.guard import PackageScan, UnreadableFileError, scan
 from roi_xl.inspect.loaded import LoadedWorkbook, load_formulas, load_values
 from roi_xl.locale import LOCALES, load_locale
@@ -151,8 +151,8 @@ def read_workbook(path: str | Path, supplied: Template | None = None) -> Workboo
     """
     path = Path(path)
     package = scan(path)
-    book = load_formulas(path)
-    properties = _properties(book)
+    book = load_formulas(path, package)
+    properties = book.properties
     model = recorded_template(path, properties, supplied)
     locale_code, start, months = recorded_period(path, properties)
     version = recorded_version(path, properties, "roi_xl_template_version")
@@ -205,7 +205,7 @@ class CellReading:
 def read_cells(
     path: Path,
     package: PackageScan,
-    formulas: openpyxl.Workbook | None,
+    formulas: FormulaBook | None,
     model: Template,
     layout: Layout,
     sheets: Collection[str] | None = None,
@@ -253,13 +253,6 @@ def recomputed_reference(
 
 
 # ------------------------------------------------------------------ loading
-
-
-def _properties(book: openpyxl.Workbook) -> dict[str, str]:
-    props = getattr(book, "custom_doc_props", None)
-    if props is None:
-        return {}
-    return {prop.name: str(prop.value) for prop in props.props}
 
 
 _VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]{0,31}")

@@ -183,7 +183,7 @@ class Facts:
     def timeline(self, scenario: str) -> tuple[timeline.TimelineValues, dict] | None:
         """The scenario's monthly timeline and its finance figures (None where none exists)."""
         read = self.read.scenarios[scenario]
-        if self.model.timeline is None or read.outputs is None:
+        if self.model.timeline is None or read.outputs is None or self.read.invalid_inputs:
             return None
         if any(value is None for value in read.inputs.values()):
             return None

@@ -40,7 +40,10 @@ from roi_xl.workbook.sensitivity_layout import (
 )
 
 FIRST_STEP = 0.1  # the solver's second candidate: the live value moved by 10 %
-TOLERANCE = 1e-12  # an ROI this close to 0 counts as 0
+# An ROI this close to 0 counts as 0: far below what any cell shows, far above the last
+# bits in which LibreOffice's or Excel's arithmetic may differ from the engine's near the
+# root (terms of thousands cancelling leave about 1e-12), so they all stop at one step.
+TOLERANCE = 1e-9
 
 
 # ------------------------------------------------------------------ solver

@@ -167,13 +167,34 @@ def _summary_formula(
     return formula
 
 
-# Excel's and LibreOffice's IRR are Newton's steps from a guess; from 0 they miss rates far
-# from it (-12 % or +19,400 % a month). The cell only asks IRR when the flows change sign
-# exactly once, so the rate is unique: whichever guess converges finds the engine's rate,
-# and the next guess is tried only where the previous one found none. The guesses are
-# written with the small numbers a formula may hold (0, 1, 2, 3, 12, 100): 0, -8.3 %,
-# 100 %, -50 %, 1,200 %, -91.7 %, 10,000 %, a million and a hundred million % a month.
-IRR_GUESSES = ("0", "-1/12", "1", "-1/2", "12", "1/12-1", "100", "100*100", "100*100*100")
+# Excel's and LibreOffice's IRR are Newton's steps from a guess (20 of them at most); from 0
+# they miss rates far from it (-17 % or +19,400 % a month). The cell only asks IRR when the
+# flows change sign exactly once, so the rate is unique: whichever guess converges finds the
+# engine's rate, and the next guess is tried only where the previous one found none. The
+# present value is convex in the rate, so Newton's steps converge from just below the
+# rate: the guesses step down through negative monthly rates (-8.3 % to -99 %) and up
+# through positive ones (100 % to 100,000,000 %), written with the small numbers a formula
+# may hold (0, 1, 2, 3, 12, 100).
+IRR_GUESSES = (
+    "0",
+    "-1/12",
+    "-2/12",
+    "-3/12",
+    "-1/3",
+    "-1/2",
+    "-2/3",
+    "-3/12-1/2",
+    "1/12-1",
+    "3/100-1",
+    "1/100-1",
+    "1",
+    "12",
+    "100",
+    "100*12",
+    "100*100",
+    "100*100*12",
+    "100*100*100",
+)
 
 
 def _irr(span: str) -> str:

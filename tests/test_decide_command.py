@@ -75,9 +75,15 @@ def test_set_moves_the_break_even_and_the_seed_repeats_the_risk() -> None:
 
 
 def test_the_json_places_the_scenarios_on_the_risk_range() -> None:
-    """Prudent loses 22.2 %: it sits low on the range, and the chance of a loss is not 0."""
+    """The range is of the horizon ROI `calc` gives: prudent loses money over the horizon,
+    it sits low on the range, and the chance of a loss (an NPV below zero) is not 0."""
     risk = decide_json("phoning-b2b")["risk"]
-    assert risk["prudent"] == pytest.approx(-2 / 9) and risk["optimistic"] == 5.615
+    calc = json.loads(runner.invoke(app, ["calc", "phoning-b2b", "--json"]).stdout)
+    outputs = {s: calc["scenarios"][s]["outputs"] for s in ("prudent", "optimistic")}
+    assert risk["metric"] == "roi_horizon" and risk["loss_measure"] == "npv"
+    assert risk["prudent"] == outputs["prudent"]["roi_horizon"] < 0
+    assert outputs["prudent"]["npv"] < 0
+    assert risk["optimistic"] == outputs["optimistic"]["roi_horizon"]
     assert 0 < risk["prudent_percentile"] < 10 < 90 < risk["optimistic_percentile"] < 100
     assert risk["probability_below_zero"] > 0.01
     model = template.load("phoning-b2b")

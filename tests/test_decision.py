@@ -12,10 +12,17 @@ import numpy as np
 import pytest
 
 from roi_xl.decide.break_even import KEY_DRIVERS, break_even, key_drivers
-from roi_xl.decide.risk import DRAWS, risk_range, triangular, triangular_from, trigen
+from roi_xl.decide.risk import (
+    DRAWS,
+    figures_of,
+    risk_range,
+    triangular,
+    triangular_from,
+    trigen,
+)
 from roi_xl.decide.sensitivity import MOVES, sensitivity, sort_keys
 from roi_xl.errors import InputError
-from roi_xl.model import engine, template
+from roi_xl.model import engine, template, timeline
 from roi_xl.model.template import SCENARIOS, Template
 
 TINY = """[template]
@@ -243,11 +250,16 @@ def test_the_same_seed_gives_the_same_numbers(name: str) -> None:
 
 @pytest.mark.parametrize("name", template.builtin_names())
 def test_equal_scenarios_give_the_deterministic_roi_at_every_percentile(name: str) -> None:
+    """The range is of the horizon ROI of the business case, as `calc` computes it."""
     model = template.load(name)
     realistic = engine.scenario_inputs(model, "realistic")
     result = risk_range(model, dict.fromkeys(SCENARIOS, realistic), seed=3)
-    expected = engine.compute(model, realistic)[model.headline[0]]
-    assert result.p10 == result.p50 == result.p90 == expected == result.deterministic
+    _, figures = timeline.scenario_figures(model, realistic, engine.compute(model, realistic))
+    expected = figures["roi_horizon"]
+    assert isinstance(expected, float)
+    assert result.metric == "roi_horizon" and result.loss_measure == "npv"
+    assert result.p10 == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    assert result.p10 == result.p50 == result.p90 == result.deterministic
     assert result.probability_below_zero == (1.0 if expected < 0 else 0.0)
     assert result.errors == 0
 
@@ -305,16 +317,57 @@ def test_inputs_that_move_together_put_the_scenarios_at_p10_and_p90(tiny: Templa
     assert together.correlation == {"main": 1.0, "across": 1.0}
 
 
-@pytest.mark.parametrize(("name", "metric"), [("phoning-b2b", "roi"), ("crm", "first_year_roi")])
-def test_a_prudent_loss_is_a_chance_of_a_loss(name: str, metric: str) -> None:
-    """The prudent scenario loses money; the simulation visits it, so a loss is not 0.0 %."""
+@pytest.mark.parametrize("name", template.builtin_names())
+def test_a_prudent_loss_is_a_chance_of_a_loss(name: str) -> None:
+    """The prudent scenario loses money over the horizon in every template; the simulation
+    visits it, so a loss is not 0.0 %, and the prudent and optimistic scenarios' own horizon
+    ROIs (as `calc` gives them) sit in the range's tails."""
     model = template.load(name)
-    result = risk_range(model, defaults(model))
-    assert result.metric == metric and result.prudent < 0
+    scenarios = defaults(model)
+    result = risk_range(model, scenarios)
+    prudent = timeline.scenario_figures(
+        model, scenarios["prudent"], engine.compute(model, scenarios["prudent"])
+    )[1]
+    assert result.metric == "roi_horizon" and result.prudent == prudent["roi_horizon"]
+    assert isinstance(prudent["npv"], float) and prudent["npv"] < 0 and result.prudent < 0
     assert result.probability_below_zero >= 0.01
     assert result.prudent_percentile is not None and 0 < result.prudent_percentile < 10
     assert result.optimistic_percentile is not None and 90 < result.optimistic_percentile < 100
-    assert result.correlation["funnel" if name == "phoning-b2b" else "sales"] == 0.5
+    assert set(result.correlation) > {"across"}
+    assert all(v == 0.5 for k, v in result.correlation.items() if k != "across")
+
+
+@pytest.mark.parametrize("name", template.builtin_names())
+def test_the_chance_of_a_loss_is_the_share_of_draws_with_a_negative_horizon_npv(
+    name: str,
+) -> None:
+    """The same seed draws the same inputs: the NPV's own range counts the losses."""
+    model = template.load(name)
+    roi = risk_range(model, defaults(model), seed=5, draws=2000)
+    npv = risk_range(model, defaults(model), metric="npv", seed=5, draws=2000)
+    assert roi.probability_below_zero == np.count_nonzero(npv.values < 0) / 2000
+    assert roi.probability_below_zero == np.count_nonzero(roi.values < 0) / 2000
+
+
+@pytest.mark.parametrize("name", template.builtin_names())
+def test_the_vectorised_business_case_equals_each_scenario_alone(name: str) -> None:
+    """Draws of different horizons (6 to 120 months), ramp-ups and costs in one pass give,
+    draw by draw, the NPV and horizon ROI the one-scenario timeline gives."""
+    model = template.load(name)
+    rng = np.random.default_rng(13)
+    columns = []
+    for horizon in (6, 36, 120, 17):
+        inputs = engine.scenario_inputs(model, str(rng.choice(SCENARIOS)))
+        inputs[model.timeline.horizon] = float(horizon) if model.timeline else 0.0
+        columns.append([inputs[key] for key in model.input_keys])
+    sample = np.array(columns).T
+    found = figures_of(model, sample, ("npv", "roi_horizon"))
+    for index, column in enumerate(columns):
+        inputs = dict(zip(model.input_keys, column, strict=True))
+        _, alone = timeline.scenario_figures(model, inputs, engine.compute(model, inputs))
+        for key in ("npv", "roi_horizon"):
+            assert found[key].errors[index] == 0
+            assert found[key].values[index] == pytest.approx(alone[key], rel=1e-12, abs=1e-9)
 
 
 @pytest.mark.parametrize(

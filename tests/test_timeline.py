@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy_financial as npf
+import openpyxl
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -23,10 +24,12 @@ from typer.testing import CliRunner
 from roi_xl.cli import app
 from roi_xl.errors import ExpressionError, TemplateError
 from roi_xl.inspect.reader import read_workbook
+from roi_xl.locale import load_locale
 from roi_xl.model import engine, expr, template, timeline
 from roi_xl.model.functions import FUNCTIONS
 from roi_xl.model.template import SCENARIOS
 from roi_xl.workbook import WorkbookOptions, write_workbook
+from roi_xl.workbook.layout import SCENARIO_COLS, build_layout, cell
 
 runner = CliRunner()
 TEMPLATES = tuple(template.builtin_names())
@@ -236,13 +239,50 @@ def test_calc_json_gives_the_timeline_and_null_where_a_figure_does_not_exist() -
         ("horizon_months=0", "input 'horizon_months' must be between 1 and 120; got 0"),
         ("horizon_months=121", "input 'horizon_months' must be between 1 and 120; got 121"),
         ("ramp_up_months=-1", "input 'ramp_up_months' must be between 0 and 60; got -1"),
+        (
+            "horizon_months=24.5",
+            "input 'horizon_months' must be a whole number of months; got 24.5",
+        ),
     ],
 )
-def test_bad_timeline_inputs_are_refused(setting: str, message: str) -> None:
-    for command in (["calc", "phone-system"], ["new", "phone-system", "-o", "x.xlsx"]):
+def test_bad_timeline_inputs_are_refused(tmp_path: Path, setting: str, message: str) -> None:
+    target = str(tmp_path / "x.xlsx")
+    commands = (["calc", "phone-system"], ["new", "phone-system", "-o", target], ["decide", "crm"])
+    for command in commands:
         result = runner.invoke(app, [*command, "--set", setting])
-        assert result.exit_code == 2
-        assert message in result.output
+        assert result.exit_code == 2, (command, result.output)
+        assert message in " ".join(result.output.split()), command
+    assert not Path(target).exists()
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "rule", "message"),
+    [
+        ("horizon_months", 0, "input_out_of_range", "is 0, outside its allowed range"),
+        ("horizon_months", 121, "input_out_of_range", "is 121, outside its allowed range"),
+        ("horizon_months", 12.5, "input_not_whole", "is 12.5, not a whole number of months"),
+        ("ramp_up_months", -1, "input_out_of_range", "is -1, outside its allowed range"),
+    ],
+)
+def test_bad_timeline_inputs_read_from_a_workbook_are_refused(
+    tmp_path: Path, key: str, value: float, rule: str, message: str
+) -> None:
+    """Typed into the Inputs sheet: the audit names the cell and the rule, and deciding on
+    the workbook stops with exit 2 naming the file, the cell, the rule and the value."""
+    model = template.load("phoning-b2b")
+    path = tmp_path / "typed.xlsx"
+    write_workbook(model, path, WorkbookOptions(start=dt.date(2026, 1, 1), months=2))
+    row = build_layout(model, load_locale("en-US"), dt.date(2026, 1, 1), 2).input_rows[key]
+    book = openpyxl.load_workbook(path)
+    book["Inputs"].cell(row + 1, SCENARIO_COLS["realistic"] + 1).value = value
+    book.save(path)
+    ref = f"Inputs!{cell(row, SCENARIO_COLS['realistic'])}"
+    found = [f for f in read_workbook(path).findings if f.rule == rule]
+    assert [(f"{f.sheet}!{f.cell}", f.found) for f in found] == [(ref, f"{value:g}")]
+    result = runner.invoke(app, ["decide", str(path)])
+    assert result.exit_code == 2
+    words = " ".join(result.output.split())
+    assert f"{path.name}: {ref}:" in words and message in words and f"(rule {rule})" in words
 
 
 # -- template rules

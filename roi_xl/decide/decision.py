@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from roi_xl.decide.break_even import BreakEven, break_even, key_drivers
-from roi_xl.decide.risk import DRAWS, RiskRange, check_draws, risk_range
+from roi_xl.decide.risk import DRAWS, RiskRange, check_draws, label_and_kind, risk_range
 from roi_xl.decide.sensitivity import Tornado, sensitivity
 from roi_xl.errors import InputError
 from roi_xl.model import engine
@@ -31,7 +31,8 @@ class Decision:
 
     model: Template
     base: str
-    metric: str  # the headline ROI
+    metric: str  # the headline ROI (the tornado's and the break-evens'; the risk range
+    # is of the business case over its horizon, ``risk.metric``)
     tornados: dict[str, Tornado]  # one per headline output, the ROI's first
     break_evens: tuple[BreakEven, ...]
     risk: RiskRange
@@ -68,6 +69,8 @@ class Decision:
                 for result in self.break_evens
             ],
             "risk": {
+                "metric": self.risk.metric,
+                "loss_measure": self.risk.loss_measure,
                 "draws": self.risk.draws,
                 "seed": self.risk.seed,
                 "p10": self.risk.p10,
@@ -128,7 +131,7 @@ def decide(
             break_even(model, scenarios[base], driver, metric, companions)
             for driver, companions in key_drivers(model)
         ),
-        risk=risk_range(model, scenarios, metric, draws, seed, correlation),
+        risk=risk_range(model, scenarios, None, draws, seed, correlation),
     )
 
 
@@ -188,14 +191,15 @@ def print_decision(
             f"(today {today})" + (f"; there {companions}" if companions else "")
         )
     risk = decision.risk
-    kind = model.metric(decision.metric).kind
+    label, kind = label_and_kind(model, risk.metric)
     if risk.p10 is None or risk.p50 is None or risk.p90 is None:
-        console.print(f"Risk range: no computable draw out of {risk.draws:,}")
+        console.print(f"Risk range of the {label.en}: no computable draw out of {risk.draws:,}")
         return
+    loss_label = label_and_kind(model, risk.loss_measure)[0].en
     console.print(
-        f"Risk range over {risk.draws:,} draws (seed {risk.seed}): P10 "
+        f"Risk range of the {label.en} over {risk.draws:,} draws (seed {risk.seed}): P10 "
         f"{format_value(risk.p10, kind)}, P50 {format_value(risk.p50, kind)}, P90 "
-        f"{format_value(risk.p90, kind)}; chance of a loss "
+        f"{format_value(risk.p90, kind)}; chance of a loss ({loss_label} below zero) "
         f"{risk.probability_below_zero * 100:.1f} %"
         + (f"; {risk.errors:,} draws not computable" if risk.errors else "")
     )

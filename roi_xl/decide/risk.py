@@ -15,9 +15,12 @@ a cost as for a rate). With every input of a group leaning prudent together, the
 prudent scenario is a place the simulation visits, and its percentile on the
 distribution is reported beside P10, P50 and P90, as is the optimistic one's.
 
-All draws go through the engine in one vectorised pass, and a seeded numpy
-Generator makes every run with the same seed give the same numbers. The metric
-is the template's headline figure, whatever it is.
+All draws go through the engine in one vectorised pass (the monthly timeline in
+slices of draws), and a seeded numpy Generator makes every run with the same seed
+give the same numbers. The figure is the business case over its horizon: the
+discounted ROI over the horizon, a loss being a horizon NPV below zero, so the
+range, the chance of a loss and the scenarios placed on it are all of that one
+figure, never of a single period.
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from roi_xl.errors import InputError
-from roi_xl.model import engine
+from roi_xl.model import engine, expr, timeline
 from roi_xl.model.excel_errors import ExcelError
-from roi_xl.model.template import Template
+from roi_xl.model.template import Template, Text
 
 DRAWS = 10_000
 # Every draw holds each input and each figure of the model in memory at once, about 2 KB a
@@ -47,13 +50,21 @@ TAIL = 0.1
 # team, one offer). ACROSS_GROUPS: the correlation of inputs of different groups, since a
 # prudent year tends to be prudent everywhere.
 DEFAULT_CORRELATION = 0.5
+# What the range is of, for a template with a business case: the ROI over the horizon
+# (discounted, one-off costs in), and a loss is a horizon NPV below zero (the same draws,
+# since that ROI is below zero exactly when the NPV is, the costs being positive).
+HORIZON_METRIC = "roi_horizon"
+LOSS_MEASURE = "npv"
+# Months x draws of one slice of the timeline: every row of a slice is in memory at once.
+TIMELINE_CELLS = 250_000
 ACROSS = "across"
 DEFAULT_ACROSS = 0.25
 
 
 @dataclass(frozen=True)
 class RiskRange:
-    """Percentiles of ``metric`` over the draws, and the share of draws below zero.
+    """Percentiles of ``metric`` over the draws, and the share of draws that lose money
+    (``loss_measure`` below zero).
 
     Draws where the metric is an Excel error (a division by zero) are left out
     of the percentiles and counted in ``errors``; they are not "below zero".
@@ -63,6 +74,7 @@ class RiskRange:
     """
 
     metric: str
+    loss_measure: str  # the figure whose value below zero is a loss: the horizon NPV
     draws: int
     seed: int
     p10: float | None
@@ -201,9 +213,12 @@ def risk_range(
     seed: int = 0,
     correlation: Mapping[str, float] | None = None,
 ) -> RiskRange:
-    """Monte Carlo of ``metric`` (the template's headline by default) over the scenarios."""
+    """Monte Carlo of ``metric`` over the scenarios: the horizon ROI of the business case
+    by default (the headline where a template has no timeline); a loss is a horizon NPV
+    below zero."""
     check_draws(draws, seed)
-    metric = metric or model.headline[0]
+    metric = metric or (HORIZON_METRIC if model.timeline is not None else model.headline[0])
+    loss = LOSS_MEASURE if model.timeline is not None else metric
     chosen = correlations(model, correlation)
     keys = model.input_keys
     prudent = np.array([scenarios["prudent"][k] for k in keys], dtype=float)
@@ -221,29 +236,28 @@ def risk_range(
     minimum = np.array([item.minimum for item in model.inputs], dtype=float)[:, None]
     maximum = np.array([item.maximum for item in model.inputs], dtype=float)[:, None]
     sample = np.clip(triangular_from(u, low, realistic, high), minimum, maximum)
-    result = engine.compute_arrays(model, dict(zip(keys, sample, strict=True)))[metric]
-    values = np.broadcast_to(result.values, (draws,))
-    ok = np.broadcast_to(result.errors, (draws,)) == 0
-    good = np.sort(values[ok])
+    # A whole number of months (or of anything counted whole) is drawn as one.
+    whole = np.array([item.integer for item in model.inputs])[:, None]
+    sample = np.where(whole, np.round(sample), sample)
+    figures = figures_of(model, sample, (metric, loss))
+    good = np.sort(figures[metric].values[figures[metric].errors == 0])
+    losing = (figures[loss].errors == 0) & (figures[loss].values < 0)
     p10, p50, p90 = (
         (float(v) for v in np.percentile(good, PERCENTILES)) if good.size else (None,) * 3
     )
-    at = {
-        name: engine.compute(model, dict(zip(keys, inputs.tolist(), strict=True)))[metric]
-        for name, inputs in (("prudent", prudent), ("optimistic", optimistic))
-    }
+    shown = figures_of(model, np.stack([prudent, realistic, optimistic], axis=1), (metric,))
+    at = dict(zip(("prudent", "realistic", "optimistic"), shown[metric].to_objects(), strict=True))
     return RiskRange(
         metric=metric,
+        loss_measure=loss,
         draws=draws,
         seed=seed,
         p10=p10,
         p50=p50,
         p90=p90,
-        probability_below_zero=float(np.count_nonzero(good < 0)) / draws,
+        probability_below_zero=float(np.count_nonzero(losing)) / draws,
         errors=int(draws - good.size),
-        deterministic=engine.compute(model, dict(zip(keys, realistic.tolist(), strict=True)))[
-            metric
-        ],
+        deterministic=at["realistic"],
         correlation=chosen,
         prudent=at["prudent"],
         optimistic=at["optimistic"],
@@ -251,6 +265,69 @@ def risk_range(
         optimistic_percentile=percentile_of(good, at["optimistic"]),
         values=good,
     )
+
+
+def figures_of(
+    model: Template, sample: np.ndarray, keys: tuple[str, ...]
+) -> dict[str, expr.Evaluated]:
+    """Each figure named (a metric, or a result of the timeline) for every column of
+    ``sample`` (one row per input), one value or error per column.
+
+    The timeline runs over the longest horizon drawn, in slices of draws that keep every
+    row of a slice under about ``TIMELINE_CELLS`` cells; months past a draw's own horizon
+    are zero, by the template's horizon flag.
+    """
+    draws = sample.shape[1]
+    inputs = dict(zip(model.input_keys, sample, strict=True))
+    outputs = {
+        key: _flat(value, draws) for key, value in engine.compute_arrays(model, inputs).items()
+    }
+    found = {key: outputs[key] for key in keys if key in outputs}
+    wanted = tuple(dict.fromkeys(key for key in keys if key not in found))
+    if not wanted:
+        return found
+    assert model.timeline is not None, f"'{wanted[0]}' is not a figure of '{model.key}'"
+    periods = int(np.max(inputs[model.timeline.horizon]))
+    step = max(1, TIMELINE_CELLS // periods)
+    parts: dict[str, list[expr.Evaluated]] = {key: [] for key in wanted}
+    for start in range(0, draws, step):
+        part = slice(start, min(start + step, draws))
+        column = {key: values[part, None] for key, values in inputs.items()}
+        metrics = {
+            key: expr.Evaluated(value.values[part, None], value.errors[part, None])
+            for key, value in outputs.items()
+        }
+        results = timeline.compute_timeline(model, column, metrics, periods, wanted).results
+        for key in wanted:
+            parts[key].append(_flat(results[key], part.stop - part.start))
+    for key in wanted:
+        found[key] = expr.Evaluated(
+            np.concatenate([p.values for p in parts[key]]),
+            np.concatenate([p.errors for p in parts[key]]),
+        )
+    return found
+
+
+def _flat(value: expr.Evaluated, size: int) -> expr.Evaluated:
+    """One value per draw, whatever the shape the evaluation left (a constant, a column)."""
+    return expr.Evaluated(
+        np.broadcast_to(value.values, (size, 1) if value.values.ndim > 1 else (size,)).reshape(
+            size
+        ),
+        np.broadcast_to(value.errors, (size, 1) if value.errors.ndim > 1 else (size,)).reshape(
+            size
+        ),
+    )
+
+
+def label_and_kind(model: Template, key: str) -> tuple[Text, str]:
+    """A figure's label and kind, whether a metric or a result of the timeline."""
+    if key in model.metric_keys:
+        metric = model.metric(key)
+        return metric.label, metric.kind
+    assert model.timeline is not None
+    result = model.timeline.result(key)
+    return result.label, result.kind
 
 
 def percentile_of(ordered: np.ndarray, value: engine.Value) -> float | None:

@@ -43,6 +43,7 @@ RULE_ORDER = {
             "input_not_number",
             "percent_typed_as_number",
             "input_out_of_range",
+            "input_not_whole",
             "figure_not_number",
             "figure_negative",
             "name_changed",
@@ -311,6 +312,17 @@ def check_input(
                 f"{value:,.10g}",
                 allowed,
                 f"{label} ({scenario}) is {value:,.10g}, outside its allowed range.",
+            )
+        )
+    elif item.integer and value != int(value):
+        loaded.findings.append(
+            error(
+                sheet,
+                ref,
+                "input_not_whole",
+                f"{value:,.10g}",
+                f"a whole number from {item.minimum:,.10g} to {item.maximum:,.10g}",
+                f"{label} ({scenario}) is {value:,.10g}, not a whole number of {item.unit}.",
             )
         )
     return value

@@ -473,6 +473,11 @@ def _check_inputs(source: Path, model: Template, inputs: Mapping[str, float]) ->
                 f"input {key}: {value:,.10g} is outside {item.minimum:g}..{item.maximum:g} "
                 "(rule input_out_of_range)"
             )
+        elif item.integer and value != int(value):
+            problems.append(
+                f"input {key}: {value:,.10g} is not a whole number of {item.unit} "
+                "(rule input_not_whole)"
+            )
     if problems:
         raise FigureImportError(f"{source}: nothing was written; " + "; ".join(problems))
 

@@ -110,6 +110,11 @@ class WorkbookRead:
     def has_errors(self) -> bool:
         return any(f.severity == "error" for f in self.findings)
 
+    @property
+    def invalid_inputs(self) -> list[Finding]:
+        """Inputs read that no model may run on: outside their range, a fraction of a month."""
+        return [f for f in self.findings if f.rule in INVALID_INPUT_RULES]
+
     def scenario_inputs(self) -> dict[str, dict[str, float]] | None:
         """The three scenarios' inputs as read; None when one is not a number."""
         if not all(self.scenarios[s].outputs is not None for s in SCENARIOS):
@@ -255,6 +260,9 @@ def recomputed_reference(
 # ------------------------------------------------------------------ loading
 
 
+# Findings on an input that leave no model to run: a value outside its range, or a fraction
+# where a whole number of months is asked.
+INVALID_INPUT_RULES = ("input_out_of_range", "input_not_whole", "percent_typed_as_number")
 _VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+-]{0,31}")
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 _COUNT = re.compile(r"[0-9]{1,2}")

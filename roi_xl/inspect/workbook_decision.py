@@ -27,7 +27,14 @@ def decide_from(
     if Path(source).suffix.lower() == ".xlsx":
         if overrides:
             raise InputError("--set applies to a template; edit the workbook's Inputs instead")
-        decision = decide_read(read_workbook(source), base, seed, draws, correlation)
+        read = read_workbook(source)
+        if read.invalid_inputs:
+            bad = read.invalid_inputs[0]
+            raise InputError(
+                f"{source}: {bad.sheet}!{bad.cell}: {bad.message} Allowed: {bad.expected}; "
+                f"found {bad.found} (rule {bad.rule})"
+            )
+        decision = decide_read(read, base, seed, draws, correlation)
         if decision is None:
             raise InputError(
                 f"{source}: an input is not a number; `roi-xl audit {source}` says which"
@@ -45,10 +52,11 @@ def decide_read(
     draws: int = DRAWS,
     correlation: Mapping[str, float] | None = None,
 ) -> Decision | None:
-    """Decide from what a workbook holds (None when an input is not a number); the
+    """Decide from what a workbook holds (None when an input is not a number or not a
+    valid one); the
     break-evens the reader found are reused when the base is the workbook's selected one."""
     scenarios = read.scenario_inputs()
-    if scenarios is None:
+    if scenarios is None or read.invalid_inputs:
         return None
     selected = read.selected_scenario or "realistic"
     base = base or selected

@@ -44,7 +44,8 @@ def scenario_inputs(
 
 
 def validate_inputs(template: Template, values: Mapping[str, float]) -> None:
-    """Refuse unknown keys, missing keys, non-numbers and values outside their range."""
+    """Refuse unknown keys, missing keys, non-numbers, values outside their range and a
+    fraction where a whole number is asked (a number of months)."""
     known = set(template.input_keys)
     for key in values:
         if key not in known:
@@ -70,6 +71,10 @@ def validate_inputs(template: Template, values: Mapping[str, float]) -> None:
             raise InputError(
                 f"input '{item.key}' must be between {item.minimum:g} and {item.maximum:g}; "
                 f"got {value:g}{hint}"
+            )
+        if item.integer and value != int(value):
+            raise InputError(
+                f"input '{item.key}' must be a whole number of {item.unit}; got {value:g}"
             )
 
 

@@ -8,7 +8,7 @@ workbook writes the same rows as formulas identical across the month columns.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,10 +48,16 @@ def compute_timeline(
     inputs: Mapping[str, float | np.ndarray],
     outputs: Mapping[str, Value | expr.Evaluated | np.ndarray],
     periods: int,
+    wanted: Collection[str] | None = None,
 ) -> TimelineValues:
     """Rows and results over ``periods`` months (months past the horizon are the template's
-    to zero, with its horizon flag), for inputs and metric outputs of one or many scenarios."""
+    to zero, with its horizon flag), for inputs and metric outputs of one or many scenarios.
+
+    ``wanted``: only these results and the results they use (thousands of draws need the
+    NPV, not the IRR's bisection); every result by default.
+    """
     timeline = _timeline(template)
+    needed = _results_needed(timeline, wanted)
     period = np.arange(1.0, periods + 1.0)
     env: dict[str, object] = {**inputs, **outputs, expr.PERIOD: period}
     rows: dict[str, expr.Evaluated] = {}
@@ -64,6 +70,8 @@ def compute_timeline(
         rows[row.key] = evaluated
     results: dict[str, expr.Evaluated] = {}
     for result in timeline.results:
+        if result.key not in needed:
+            continue
         evaluated = expr.evaluate(result.node, env, FUNCTIONS)
         env[result.key] = evaluated
         results[result.key] = evaluated
@@ -108,6 +116,22 @@ def _per_set(value: expr.Evaluated, shape: tuple[int, int]) -> list[expr.Evaluat
     values = np.broadcast_to(value.values, shape)
     errors = np.broadcast_to(value.errors, shape)
     return [expr.Evaluated(values[index], errors[index]) for index in range(shape[0])]
+
+
+def _results_needed(timeline: Timeline, wanted: Collection[str] | None) -> set[str]:
+    """The results ``wanted`` and, transitively, the results their formulas use."""
+    every = {result.key: result for result in timeline.results}
+    if wanted is None:
+        return set(every)
+    needed: set[str] = set()
+    todo = list(wanted)
+    while todo:
+        key = todo.pop()
+        if key in needed:
+            continue
+        needed.add(key)
+        todo.extend(name for name in expr.names(every[key].node) if name in every)
+    return needed
 
 
 def _recursive_row(

@@ -16,7 +16,7 @@ from string import Template as Text
 from typing import Any
 
 from roi_xl.decide.break_even import BreakEven
-from roi_xl.decide.risk import RiskRange
+from roi_xl.decide.risk import RiskRange, label_and_kind
 from roi_xl.decide.sensitivity import Tornado
 from roi_xl.inspect.reader import WorkbookRead
 from roi_xl.inspect.workbook_decision import decide_read
@@ -161,15 +161,15 @@ class Facts:
         return self.locale.scenarios[scenario]
 
     def label(self, key: str) -> str:
-        """An input's or metric's label in the report's language."""
+        """An input's, metric's or timeline result's label in the report's language."""
         if key in self.model.input_keys:
             return self.model.input(key).label[self.lang]
-        return self.model.metric(key).label[self.lang]
+        return label_and_kind(self.model, key)[0][self.lang]
 
     def kind(self, key: str) -> str:
         if key in self.model.input_keys:
             return self.model.input(key).kind
-        return self.model.metric(key).kind
+        return label_and_kind(self.model, key)[1]
 
     def num(self, value: engine.Value | None, kind: str, key: str = "", exact: bool = False) -> str:
         """A formatted number (an input ``exact``ly); ``key`` marks an output for checking."""
@@ -183,7 +183,7 @@ class Facts:
     def timeline(self, scenario: str) -> tuple[timeline.TimelineValues, dict] | None:
         """The scenario's monthly timeline and its finance figures (None where none exists)."""
         read = self.read.scenarios[scenario]
-        if self.model.timeline is None or read.outputs is None:
+        if self.model.timeline is None or read.outputs is None or self.read.invalid_inputs:
             return None
         if any(value is None for value in read.inputs.values()):
             return None

@@ -576,7 +576,8 @@ def _risk(f: Facts) -> str:
             w("risk_help", draws=draws, seed=str(risk.seed), correlation=escape(within))
         )
         + parts.grid(
-            parts.table([w("measure"), ""], rows, ["", "n"]), parts.figure(chart, w("chart_risk"))
+            parts.table([w("measure"), escape(f.label(risk.metric))], rows, ["", "n"]),
+            parts.figure(chart, w("chart_risk")),
         )
     )
 

@@ -40,7 +40,10 @@ from roi_xl.workbook.sensitivity_layout import (
 )
 
 FIRST_STEP = 0.1  # the solver's second candidate: the live value moved by 10 %
-TOLERANCE = 1e-12  # an ROI this close to 0 counts as 0
+# An ROI this close to 0 counts as 0: far below what any cell shows, far above the last
+# bits in which LibreOffice's or Excel's arithmetic may differ from the engine's near the
+# root (terms of thousands cancelling leave about 1e-12), so they all stop at one step.
+TOLERANCE = 1e-9
 
 
 # ------------------------------------------------------------------ solver
@@ -90,20 +93,35 @@ def write_solver(
 def _candidate(
     program: CellProgram, rows: BreakEvenRows, k: int, step: expr.Ref, tolerance: expr.Ref
 ) -> expr.Node:
-    """Step 0: the live value; step 1: moved by the first step; then the secant rule,
-    which stays put once the ROI is within the tolerance of 0."""
+    """Step 0: the live value; step 1: moved by the first step (down where up would leave
+    the driver's range); then the secant rule, kept within the range.
+
+    A step stays put once the ROI is within the tolerance of 0, or once the last two ROIs
+    are too close to divide by (within the tolerance, relative to them): LibreOffice
+    reads numbers that close as equal and their difference as 0, so a division by it
+    would send the steps wherever the last bits of each program's arithmetic say.
+    """
+    low, high = expr.Ref(f"min:{rows.driver}"), expr.Ref(f"max:{rows.driver}")
     if k == 0:
         return expr.Ref(rows.driver)
     previous = rows.solver_rows[k - 1]
     x1 = program.ref(previous, CANDIDATE)
     if k == 1:
         one = expr.Num(1.0)
+        up = expr.Binary("*", x1, expr.Binary("+", one, step))
         return expr.Call(
             "IF",
             (
                 expr.Compare("=", x1, expr.Num(0.0)),
-                expr.Binary("*", expr.Ref(f"max:{rows.driver}"), step),
-                expr.Binary("*", x1, expr.Binary("+", one, step)),
+                expr.Binary("*", high, step),
+                expr.Call(
+                    "IF",
+                    (
+                        expr.Compare(">", up, high),
+                        expr.Binary("*", x1, expr.Binary("-", one, step)),
+                        up,
+                    ),
+                ),
             ),
         )
     f1 = program.ref(previous, RESULT)
@@ -114,12 +132,19 @@ def _candidate(
         x1,
         expr.Binary("/", expr.Binary("*", f1, expr.Binary("-", x1, x0)), expr.Binary("-", f1, f0)),
     )
+    scale = expr.Call("MAX", (expr.Call("ABS", (f1,)), expr.Call("ABS", (f0,)), expr.Num(1.0)))
+    flat = expr.Compare(
+        "<=",
+        expr.Call("ABS", (expr.Binary("-", f1, f0),)),
+        expr.Binary("*", tolerance, scale),
+    )
+    within = expr.Call("MIN", (expr.Call("MAX", (secant, low)), high))
     return expr.Call(
         "IF",
         (
             expr.Compare("<=", expr.Call("ABS", (f1,)), tolerance),
             x1,
-            expr.Call("IF", (expr.Compare("=", f1, f0), x1, secant)),
+            expr.Call("IF", (flat, x1, within)),
         ),
     )
 

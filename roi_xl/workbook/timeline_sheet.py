@@ -155,9 +155,7 @@ def _summary_formula(
     def periods(call: expr.Call, render: Callable[[expr.Node], str]) -> str:
         row = rows[_row_name(call)]
         span = f"{a1(row, first, col_abs=True)}:{a1(row, last, col_abs=True)}"
-        # IRR starts from a guess of 0: with the investment first, Newton's steps then
-        # approach the rate from below and converge, negative rates included.
-        return f"SUM({span})" if call.name == "TOTAL" else f"IRR({span},0)"
+        return f"SUM({span})" if call.name == "TOTAL" else _irr(span)
 
     references = _model_refs(ctx, SCENARIO_COLS[scenario])
     references.update({key: a1(r, col) for key, r in tl.summary_rows.items()})
@@ -166,6 +164,44 @@ def _summary_formula(
         flag = a1(tl.summary_rows[result.absent_when], col)
         text = _absent_formula(result.absent_text[ctx.language], references[timeline.horizon])
         formula = f"IF({flag}=0,{text},{formula})"
+    return formula
+
+
+# Excel's and LibreOffice's IRR are Newton's steps from a guess (20 of them at most); from 0
+# they miss rates far from it (-17 % or +19,400 % a month). The cell only asks IRR when the
+# flows change sign exactly once, so the rate is unique: whichever guess converges finds the
+# engine's rate, and the next guess is tried only where the previous one found none. The
+# present value is convex in the rate, so Newton's steps converge from just below the
+# rate: the guesses step down through negative monthly rates (-8.3 % to -99 %) and up
+# through positive ones (100 % to 100,000,000 %), written with the small numbers a formula
+# may hold (0, 1, 2, 3, 12, 100).
+IRR_GUESSES = (
+    "0",
+    "-1/12",
+    "-2/12",
+    "-3/12",
+    "-1/3",
+    "-1/2",
+    "-2/3",
+    "-3/12-1/2",
+    "1/12-1",
+    "3/100-1",
+    "1/100-1",
+    "1",
+    "12",
+    "100",
+    "100*12",
+    "100*100",
+    "100*100*12",
+    "100*100*100",
+)
+
+
+def _irr(span: str) -> str:
+    """IRR of the months in ``span``, from each guess in turn until one converges."""
+    formula = f"IRR({span},{IRR_GUESSES[-1]})"
+    for guess in reversed(IRR_GUESSES[:-1]):
+        formula = f"IFERROR(IRR({span},{guess}),{formula})"
     return formula
 
 

@@ -1021,7 +1021,7 @@ def test_date_formats_follow_the_locale(gen: Generated) -> None:
     # Actuals: one month per column in the header, in the locale's month format.
     ws = gen.sheet("actuals")
     a = gen.layout.actuals
-    header = a.months_filled_row - 1
+    header = a.months_counted_row - 1
     for i, date in enumerate(gen.layout.months):
         cell = ws[coord(header, a.first_month_col + i)]
         where = f"{ws.title}!{cell.coordinate}"

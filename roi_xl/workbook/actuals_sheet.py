@@ -55,7 +55,7 @@ def write_actuals(ctx: Context) -> None:
         (a.key_col, t["key"]),
     ):
         ws.write_string(header, col, text, s.get("header"))
-    _write_months_filled(ctx, ws)
+    _write_months_counted(ctx, ws)
     _write_fields(ctx, ws)
     _write_kpis(ctx, ws)
     ws.freeze_panes(MONTH_FIRST_ROW, UNIT_COL + 1)
@@ -69,21 +69,26 @@ def _month_cols(ctx: Context) -> list[int]:
     return [a.first_month_col + i for i in range(len(ctx.layout.months))]
 
 
-def _write_months_filled(ctx: Context, ws) -> None:
-    a = ctx.layout.actuals
+def _write_months_counted(ctx: Context, ws) -> None:
+    """1 under each month its tab marks complete and that holds a figure, 0 otherwise: only
+    those months count in the year to date and the plan to date."""
+    layout = ctx.layout
+    a = layout.actuals
     s = ctx.styles
-    row = a.months_filled_row
+    row = a.months_counted_row
     first_field, last_field = min(a.field_rows.values()), max(a.field_rows.values())
-    ws.write_string(row, LABEL_COL, ctx.locale["months_filled"], s.get("label"))
+    complete = cell(layout.monthly.complete_row, MONTH_ACTUAL_COL, row_abs=True, col_abs=True)
+    ws.write_string(row, LABEL_COL, ctx.locale["months_counted"], s.get("label"))
     for i, col in enumerate(_month_cols(ctx)):
         block = f"{cell(first_field, col)}:{cell(last_field, col)}"
+        marked = sheet_ref(layout.month_sheets[i], complete)
         ctx.formula(
             ws,
             row,
             col,
-            f"IF(COUNT({block})>0,1,0)",
+            f"IF(AND({marked}=1,COUNT({block})>0),1,0)",
             s.get("formula", "count"),
-            float(ctx.values.months[i].filled),
+            float(ctx.values.months[i].counted),
         )
     months = f"{cell(row, _month_cols(ctx)[0])}:{cell(row, _month_cols(ctx)[-1])}"
     ctx.formula(
@@ -92,16 +97,20 @@ def _write_months_filled(ctx: Context, ws) -> None:
         a.ytd_col,
         f"SUM({months})",
         s.get("formula_bold", "count"),
-        float(ctx.values.months_filled),
+        float(ctx.values.months_counted),
     )
-    ws.write_string(row, a.key_col, "months_filled", s.get("key"))
+    ws.write_string(row, a.key_col, "months_counted", s.get("key"))
 
 
 def _write_fields(ctx: Context, ws) -> None:
     layout, values, s = ctx.layout, ctx.values, ctx.styles
     a = layout.actuals
     live = layout.live_refs()
-    filled = cell(a.months_filled_row, a.ytd_col, row_abs=True)
+    filled = cell(a.months_counted_row, a.ytd_col, row_abs=True)
+    counted = (
+        f"{cell(a.months_counted_row, _month_cols(ctx)[0], row_abs=True)}:"
+        f"{cell(a.months_counted_row, _month_cols(ctx)[-1], row_abs=True)}"
+    )
     for item in ctx.template.monthly.fields:
         row = a.field_rows[item.key]
         fmt = s.format_for(item.kind, values.plans[item.key])
@@ -125,7 +134,7 @@ def _write_fields(ctx: Context, ws) -> None:
             ws,
             row,
             a.ytd_col,
-            f'IF(COUNT({months})=0,"",{_YTD[item.aggregate]}({months}))',
+            _year_to_date(item.aggregate, months, counted),
             s.get("formula_bold", fmt),
             values.ytd_fields[item.key],
         )
@@ -158,8 +167,13 @@ def _write_fields(ctx: Context, ws) -> None:
         ws.write_string(row, a.key_col, item.key, s.get("key"))
 
 
-# Flows add up over the months; stocks (a headcount) are averaged.
-_YTD = {"sum": "SUM", "average": "AVERAGE"}
+def _year_to_date(aggregate: str, months: str, counted: str) -> str:
+    """The figure over the months counted: flows summed, stocks (a headcount) averaged;
+    blank when no counted month holds it. SUMIF and SUMPRODUCT skip the blank ("") months."""
+    numbers = f"SUMPRODUCT({counted}*ISNUMBER({months}))"
+    total = f"SUMIF({counted},1,{months})"
+    result = f"{total}/{numbers}" if aggregate == "average" else total
+    return f'IF({numbers}=0,"",{result})'
 
 
 def _plan_to_date(aggregate: str, plan: str, filled: str) -> str:

@@ -216,9 +216,13 @@ def _write_kpis(ctx: Context, ws) -> None:
 def _write_variance(
     ctx: Context, ws, row: int, fmt: str, figures: tuple[Cell, Cell], good: str
 ) -> None:
-    """Actual to date minus plan to date, green when it goes the way that is good for the line."""
+    """Actual to date minus plan to date, green when it goes the way that is good for the line.
+
+    The change of a rate is shown in points (+1.1 pts), as the report shows it, never as a
+    percent that reads like a relative change."""
     a = ctx.layout.actuals
     actual, plan = figures
+    points = fmt == "percent"
     ytd, plan_ytd = cell(row, a.ytd_col), cell(row, a.plan_ytd_col)
     if isinstance(actual, ExcelError):
         value = actual
@@ -227,13 +231,14 @@ def _write_variance(
     elif actual == "" or plan == "":
         value = ""
     else:
-        value = actual - plan
+        value = (actual - plan) * 100 if points else actual - plan
+    gap = f"({ytd}-{plan_ytd})*100" if points else f"{ytd}-{plan_ytd}"
     ctx.formula(
         ws,
         row,
         a.variance_col,
-        f'IF(OR({ytd}="",{plan_ytd}=""),"",{ytd}-{plan_ytd})',
-        ctx.styles.get("variance", fmt),
+        f'IF(OR({ytd}="",{plan_ytd}=""),"",{gap})',
+        ctx.styles.get("variance", "points" if points else fmt),
         value,
     )
     ref = cell(row, a.variance_col)

@@ -625,7 +625,8 @@ def read(
     counted = [month for month, figures in result.actuals.items() if counts(figures, keys)]
     console.print(f"Months with actuals: {', '.join(filled) if filled else 'none yet'}")
     console.print(
-        f"Months complete (counted in the year to date): {', '.join(counted) if counted else 'none'}"
+        "Months complete (counted in the year to date): "
+        + (", ".join(counted) if counted else "none")
     )
     _print_findings(result)
 

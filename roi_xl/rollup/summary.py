@@ -26,7 +26,6 @@ from roi_xl.inspect.audit import check_label, error_findings
 from roi_xl.inspect.findings import Finding, error, shown
 from roi_xl.inspect.guard import UnreadableFileError, custom_properties, scan
 from roi_xl.inspect.loaded import LoadedWorkbook
-from roi_xl.workbook.values import counts
 from roi_xl.inspect.reader import (
     WorkbookRead,
     cached_outputs,
@@ -41,6 +40,7 @@ from roi_xl.model import engine
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import SCENARIOS, Template
 from roi_xl.workbook.layout import SCENARIO_COLS, Layout, build_layout, cell
+from roi_xl.workbook.values import counts
 
 FAST, FULL = "fast", "full"
 AUDITS = (FAST, FULL)

@@ -37,7 +37,7 @@ def write_actuals(ctx: Context) -> None:
     ws.set_column(a.key_col, a.key_col, 22)
     ctx.heading(ws, "actuals")
     header = MONTH_FIRST_ROW - 1
-    ws.set_row(header, 30)
+    ws.set_row(header, 40)  # three lines: "Modelled plan to date" wraps in its column
     ws.write_string(header, LABEL_COL, t["label"], s.get("header"))
     ws.write_string(header, UNIT_COL, t["unit"], s.get("header"))
     for i, date in enumerate(layout.months):

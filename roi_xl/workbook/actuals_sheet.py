@@ -169,8 +169,10 @@ def _write_fields(ctx: Context, ws) -> None:
 
 def _year_to_date(aggregate: str, months: str, counted: str) -> str:
     """The figure over the months counted: flows summed, stocks (a headcount) averaged;
-    blank when no counted month holds it. SUMIF and SUMPRODUCT skip the blank ("") months."""
-    numbers = f"SUMPRODUCT({counted}*ISNUMBER({months}))"
+    blank when no counted month holds it. SUMIF and COUNTIFS skip the blank ("") months; no
+    array arithmetic, which Gnumeric does not do outside an array formula."""
+    numbers = f'(COUNTIFS({counted},1,{months},">=0")+COUNTIFS({counted},1,{months},"<0"))'
+
     total = f"SUMIF({counted},1,{months})"
     result = f"{total}/{numbers}" if aggregate == "average" else total
     return f'IF({numbers}=0,"",{result})'

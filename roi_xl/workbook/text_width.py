@@ -19,7 +19,7 @@ BOLD = 1.07  # Calibri Bold is about 7 % wider
 PADDING_PX = 7  # Excel's margin inside a cell
 DIGIT_PX = 7  # the workbook's default font (Calibri 11): a column of width w is 7 w + 5 px
 COLUMN_PADDING_PX = 5
-WIDEST_PX = 420  # about 59 characters: a wider label wraps
+WIDEST_PX = 300  # about 42 characters: a wider label wraps, so pages print at a legible scale
 DEFAULT_PX = 64  # a column never sized: 8.43 characters
 
 

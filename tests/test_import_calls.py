@@ -407,7 +407,7 @@ def test_recalculated_actuals_show_the_imported_figures(
             )
             assert rate == pytest.approx(expected)
     ytd = values[cell(actuals.field_rows["calls_received"], actuals.ytd_col)]
-    assert ytd == pytest.approx(JANUARY["calls_received"] + FEBRUARY["calls_received"])
+    assert ytd in (None, "")  # a call log marks no month complete: nothing counts to date yet
     january = cell_values(recalculated.imported[locale], "2026-01")
     rate_row = layout.monthly.kpi_rows["answer_rate"]
     assert january[cell(rate_row, MONTH_ACTUAL_COL)] == pytest.approx(920 / (1200 - 100))

@@ -86,6 +86,8 @@ class Styles:
 
     def wrapped(self, made: Format) -> Format:
         """``made`` (a format from ``get``) wrapping its text, top-aligned."""
+        if id(made) not in self._made:
+            return made  # not a role's format: left as it is
         role, number_format = self._made[id(made)]
         key = (role + ":wrap", number_format)
         if key not in self._cache:

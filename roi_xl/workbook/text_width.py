@@ -19,7 +19,7 @@ BOLD = 1.07  # Calibri Bold is about 7 % wider
 PADDING_PX = 7  # Excel's margin inside a cell
 DIGIT_PX = 7  # the workbook's default font (Calibri 11): a column of width w is 7 w + 5 px
 COLUMN_PADDING_PX = 5
-WIDEST_PX = 300  # about 42 characters: a wider label wraps, so pages print at a legible scale
+WIDEST_PX = 0  # columns keep the width their sheet prints at: a longer label wraps
 DEFAULT_PX = 64  # a column never sized: 8.43 characters
 
 
@@ -51,8 +51,9 @@ def fitted(
 def fit_columns(ws: Worksheet, wrap: Callable[[Format], Format], cap_px: float) -> None:
     """Widen each column of ``ws`` until every text it holds shows whole, after the sheet is
     written: a text may run on into empty cells to its right, as Excel and LibreOffice show
-    it. A column is never widened past ``cap_px`` (or its own width when wider): a text that
-    still does not fit wraps there, its row made tall enough for its lines."""
+    it. A column is never widened past ``cap_px`` (or its own width when wider) except to
+    hold a single word: a text that still does not fit wraps there, its row made tall
+    enough for its lines."""
     strings = sorted(ws.str_table.string_table, key=ws.str_table.string_table.__getitem__)
     merged = {(r1, c1): (c1, c2) for r1, c1, _r2, c2 in ws.merge}
     covered = {
@@ -68,7 +69,7 @@ def fit_columns(ws: Worksheet, wrap: Callable[[Format], Format], cap_px: float) 
             bold = bool(fmt.bold) if fmt is not None else False
             if fmt is not None and fmt.text_wrap:
                 needed = max(text_px(word, size, bold) for word in text.split())
-                _widen(ws, col, needed, cap_px)
+                _widen(ws, col, needed, needed)  # a word is never cut
                 continue
             first, last = merged.get((row, col), (col, col))
             needed = text_px(text, size, bold)
@@ -90,10 +91,14 @@ def fit_columns(ws: Worksheet, wrap: Callable[[Format], Format], cap_px: float) 
             grown = _px(ws, target) + needed - room
             if grown <= max(cap_px, _px(ws, target)):
                 _widen(ws, target, grown, grown)
-            elif fmt is not None and (row, col) not in merged:
-                _widen(ws, col, cap_px, cap_px)
+            elif fmt is not None:
+                if (row, col) not in merged:
+                    _widen(ws, col, cap_px, cap_px)
+                    longest = max(text_px(word, size, bold) for word in text.split())
+                    _widen(ws, col, longest, longest)  # a word is never cut
+                    room = _px(ws, col)
                 ws.table[row][col] = entry._replace(format=wrap(fmt))
-                lines = -(-needed // max(_px(ws, col), 1.0))
+                lines = -(-needed // max(room, 1.0))
                 height = ws.row_sizes.get(row, [20])[0] or 20  # pixels
                 ws.set_row(row, max(height * 0.75, 13.5 * lines))
 

@@ -31,7 +31,7 @@ def write_actuals(ctx: Context) -> None:
     a = layout.actuals
     ws = ctx.sheet(layout.actuals_sheet)
     s, t = ctx.styles, ctx.locale
-    ws.set_column(LABEL_COL, LABEL_COL, 40)
+    ws.set_column(LABEL_COL, LABEL_COL, 37)
     ws.set_column(UNIT_COL, UNIT_COL, 8)
     ws.set_column(a.first_month_col, a.variance_col, 10)
     ws.set_column(a.key_col, a.key_col, 22)

@@ -58,7 +58,7 @@ def write_sensitivity(ctx: Context) -> dict[str, Value | str]:
     ws = ctx.sheet(ctx.layout.sensitivity)
     plan = ctx.layout.sensitivity_rows
     program = sensitivity_program(ctx)
-    ws.set_column(LABEL, LABEL, 38)
+    ws.set_column(LABEL, LABEL, 35)
     ws.set_column(UNIT, UNIT, 7)
     ws.set_column(TODAY, MOVE_KEY - 1, 9)
     ws.set_column(MOVE_KEY, MOVE_KEY, 22)

@@ -169,6 +169,7 @@ FRENCH_TOO = set(
         "maxcontact",
         "transunion",
         "jobphoning",
+        "phase",
         "active",
         "euro",
         "phoning",

@@ -45,6 +45,7 @@ from roi_xl.report.page import render_report
 from roi_xl.report.pdf import render_pdf
 from roi_xl.rollup.consolidate import RollupReport, rollup
 from roi_xl.workbook import OutputExistsError, WorkbookOptions, write_workbook
+from roi_xl.workbook.values import counts
 
 app = typer.Typer(
     help="Formula-driven Excel ROI models for phone systems, CRMs and B2B phoning.",
@@ -615,12 +616,18 @@ def read(
             f"Break-even {escape(driver.label.en)}: {where} "
             f"(today {format_value(item.today, driver.kind)})"
         )
+    keys = [item.key for item in result.model.monthly.fields]
     filled = [
         month
         for month, figures in result.actuals.items()
-        if any(v is not None for v in figures.values())
+        if any(figures.get(key) is not None for key in keys)
     ]
+    counted = [month for month, figures in result.actuals.items() if counts(figures, keys)]
     console.print(f"Months with actuals: {', '.join(filled) if filled else 'none yet'}")
+    console.print(
+        "Months complete (counted in the year to date): "
+        + (", ".join(counted) if counted else "none")
+    )
     _print_findings(result)
 
 

@@ -30,9 +30,174 @@ _PHRASE = re.compile(r"[A-Za-z]{3,}\W+[A-Za-z]{3,}")
 _FORMULA = re.compile(r"[\w\s*+\-/().,:]+")  # input and metric names joined by operators
 _TITLE_OF_A_SOURCE = re.compile(r"^(Measuring Phone|How to Measure|Phoning B2B)")
 
+# -- the word-level scan
+# What is not prose: identifiers (keys, formulas over them, Excel functions, cell and sheet
+# references), file names, the roi-xl commands, and the English titles of cited sources.
+_NOT_PROSE = re.compile(
+    r"\b\w*_\w*\b|\b[A-Z][A-Z0-9]+\(|\S+\.xlsx|\b(?:input|month|funnel):\w+"
+    r"|\$?\b[A-Z]{1,3}\$?\d+\b|'[^']*'!|roi-xl \w+|\b[a-z]+(?:-[a-z0-9]+)+ \d+\.\d+\.\d+"
+    r"|How to Measure CRM ROI with Key KPIs|Measuring Phone System ROI for Your Business"
+    r"|Call Conversion Industry Benchmarks Report|Net Promoter Score"
+    r"|Indirect Benefits\W+The Invisible ROI Drivers|Total Economic Impact|CRM Experts Online"
+)
+_WORD = re.compile(r"[A-Za-zÀ-ÿœŒ]+")
+# Words the French texts rightly share with the English ones: French words spelt alike,
+# words French business writing uses as they are, units and one-letter symbols, and the
+# proper nouns, brands and acronyms of the sources. Anything else an English text uses
+# and a French text shows is English left in the French edition.
+FRENCH_TOO = set(
+    [
+        "a",
+        "acquisition",
+        "administration",
+        "adoption",
+        "agent",
+        "an",
+        "article",
+        "attribution",
+        "audiences",
+        "audit",
+        "base",
+        "benchmark",
+        "briefing",
+        "budget",
+        "capital",
+        "certain",
+        "change",
+        "charges",
+        "comment",
+        "compare",
+        "contact",
+        "contacts",
+        "convention",
+        "conversation",
+        "conversations",
+        "conversion",
+        "correction",
+        "cycle",
+        "cycles",
+        "date",
+        "digital",
+        "direct",
+        "face",
+        "finance",
+        "gain",
+        "gains",
+        "guide",
+        "horizon",
+        "impact",
+        "import",
+        "indirect",
+        "installation",
+        "interactions",
+        "justification",
+        "licence",
+        "licences",
+        "maintenance",
+        "management",
+        "marketing",
+        "max",
+        "min",
+        "multiple",
+        "ne",
+        "non",
+        "note",
+        "orange",
+        "page",
+        "part",
+        "place",
+        "plan",
+        "plus",
+        "point",
+        "points",
+        "prudent",
+        "qualification",
+        "quartile",
+        "ratios",
+        "reporting",
+        "satisfaction",
+        "script",
+        "scripts",
+        "service",
+        "signature",
+        "source",
+        "sources",
+        "stand",
+        "stock",
+        "structure",
+        "support",
+        "test",
+        "total",
+        "variable",
+        "version",
+        "volume",
+        "mail",
+        "mails",
+        "mailing",
+        "e",
+        "h",
+        "s",
+        "t",
+        "x",
+        "pts",
+        "nov",
+        "le",
+        "sur",
+        "retour",
+        "investissement",
+        "réel",
+        "calculer",
+        "blog",
+        "net",
+        "lead",
+        "leads",
+        "b",
+        "crm",
+        "roi",
+        "kpi",
+        "kpis",
+        "nps",
+        "csat",
+        "ltv",
+        "cac",
+        "tei",
+        "fast",
+        "forrester",
+        "nucleus",
+        "research",
+        "invoca",
+        "maxcontact",
+        "transunion",
+        "jobphoning",
+        "phase",
+        "active",
+        "euro",
+        "phoning",
+    ]
+)
+
+
+def words_of(texts: set[str]) -> dict[str, str]:
+    """Each word of the prose in ``texts`` (lower case), with a text it comes from."""
+    found: dict[str, str] = {}
+    for text in texts:
+        if re.fullmatch(r"[a-z][a-z0-9_-]*", text) or (_FORMULA.fullmatch(text) and "_" in text):
+            continue  # a key of the key columns, or a formula over input names
+        prose = _NOT_PROSE.sub(" ", text)
+        for word in _WORD.findall(prose):
+            found.setdefault(word.lower(), text)
+    return found
+
+
+def english_words(french: set[str], english: set[str]) -> list[str]:
+    """The words of the French texts that only the English texts use, with where they are."""
+    english_only = set(words_of(english)) - FRENCH_TOO
+    return sorted(f"{w!r} in {text!r}" for w, text in words_of(french).items() if w in english_only)
+
 
 def workbook_strings(path: Path) -> set[str]:
-    """Shared and inline strings, validation texts, chart texts and quoted formula texts."""
+    """Shared and inline strings, validation texts, chart texts, quoted formula texts and the
+    texts of number formats."""
     found: set[str] = set()
     with zipfile.ZipFile(path) as archive:
         for name in archive.namelist():
@@ -47,6 +212,8 @@ def workbook_strings(path: Path) -> set[str]:
             )
             for formula in re.findall(r"<f>([^<]*)</f>", xml):
                 found.update(re.findall(r'"([^"]+)"', unescape(formula)))
+            for code in re.findall(r'formatCode="([^"]*)"', xml):  # "never", " pts", "Yes"
+                found.update(t.strip() for t in re.findall(r'"([^"]+)"', unescape(code)))
     return found
 
 
@@ -100,6 +267,7 @@ def test_the_french_workbook_has_no_english_text(
     french = workbook_strings(editions[key, "fr-FR"])
     english = workbook_strings(editions[key, "en-US"])
     assert english_left(french, english) == []
+    assert english_words(french, english) == []
     assert spacing_faults(french) == []
     assert any(NNBSP in text for text in french)
 
@@ -111,7 +279,15 @@ def test_the_french_report_has_no_english_text(
     french = report_strings(render_report(read_workbook(editions[key, "fr-FR"]), "fr-FR", seed=1))
     english = report_strings(render_report(read_workbook(editions[key, "en-US"]), "en-US", seed=1))
     assert english_left(french, english) == []
+    assert english_words(french, english) == []
     assert spacing_faults(french) == []
+
+
+def test_the_word_scan_finds_an_english_word_inside_a_french_text() -> None:
+    english = {"1 calls/h – 1,000 calls/h", "calls_made", "Net margin"}
+    french = {"1 calls/h – 1 000 calls/h", "calls_made", "Marge nette"}
+    assert english_words(french, english) == ["'calls' in '1 calls/h – 1 000 calls/h'"]
+    assert english_words({"Marge des no…"}, {"no deal"}) == ["'no' in 'Marge des no…'"]
 
 
 def test_the_scan_finds_an_untranslated_text() -> None:

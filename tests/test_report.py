@@ -215,7 +215,7 @@ def test_the_report_shows_the_current_state_impact_and_plan_of_the_phone_system(
     assert "61.0%" in text and "80.0%" in text and "+19.0 pts" in text
     assert "4.41%" in text and "17.11 s" in text  # inputs shown as typed
     assert "Missed-call loss before (lost revenue)" in text
-    assert "3 of 6 month(s) filled in" in text
+    assert "3 of 6 month(s) marked complete" in text
     assert "Weekly (operations)" in text and "Monthly (ROI)" in text
     assert "Clean: the workbook is as the model expects" in text
     # Break-even of the answer rate, also as recovered calls (48 a month instead of 171:

@@ -137,6 +137,7 @@ def test_libreoffice_tornado_equals_python(workbooks: dict[tuple, Path], key: tu
     tornado = sensitivity(model, scenarios, base, (plan.metric,))[plan.metric]
 
     assert close(value(*plan.base_cell), tornado.base)
+    points = 100 if model.metric(plan.metric).kind == "percent" else 1  # a rate's change in pts
     compared = 0
     for bar in tornado.bars:
         if bar.input not in plan.move_rows:
@@ -149,7 +150,7 @@ def test_libreoffice_tornado_equals_python(workbooks: dict[tuple, Path], key: tu
             compared += 1
         assert close(value(row, LOWEST), bar.low)
         assert close(value(row, HIGHEST), bar.high)
-        assert close(value(row, SWING), bar.swing)
+        assert close(value(row, SWING), bar.swing * points)
     assert compared == len(MOVES) * len(plan.move_rows)
     on_sheet = [b for b in tornado.bars if b.input in plan.move_rows]
     labels = [model.input(b.input).label[load_locale(locale).language] for b in on_sheet]
@@ -158,8 +159,8 @@ def test_libreoffice_tornado_equals_python(workbooks: dict[tuple, Path], key: tu
     ranks = sorted(value(row, RANK) for row in plan.move_rows.values())
     assert ranks == list(range(1, len(plan.move_rows) + 1))
     for row, bar in zip(plan.tornado_rows, on_sheet, strict=True):
-        assert close(value(row, SORTED_LOW), bar.low - tornado.base)
-        assert close(value(row, SORTED_HIGH), bar.high - tornado.base)
+        assert close(value(row, SORTED_LOW), (bar.low - tornado.base) * points)
+        assert close(value(row, SORTED_HIGH), (bar.high - tornado.base) * points)
 
 
 @pytest.mark.parametrize("key", KEYS, ids=str)

@@ -550,7 +550,7 @@ def _actuals_rows(gen: Generated) -> tuple[Worksheet, list[int], dict[str, int]]
     ws = gen.sheet("actuals")
     a = gen.layout.actuals
     keys = {f.key for f in gen.model.monthly.fields} | {k.key for k in gen.model.monthly.kpis}
-    keys.add("months_filled")
+    keys.add("months_counted")
     rows = gen.key_rows(ws, a.key_col, keys)
     missing = keys - set(rows)
     assert not missing, (
@@ -589,7 +589,15 @@ def test_actuals_kpi_rows_one_formula_per_row(gen: Generated) -> None:
     """KPI rows: one formula across months, year to date, plan and plan to date."""
     ws, month_cols, rows = _actuals_rows(gen)
     a = gen.layout.actuals
-    problems = check_row_formulas(ws, rows["months_filled"], month_cols, "months filled")
+    month_names = set(gen.layout.month_sheets)
+    problems = check_row_formulas(
+        ws,
+        rows["months_counted"],
+        month_cols,
+        "months counted",
+        sheet_alias=lambda sheet: "<month>" if sheet in month_names else sheet,
+        translate=False,
+    )
     kpi_cols = [*month_cols, a.ytd_col, a.plan_col, a.plan_ytd_col]
     for kpi in gen.model.monthly.kpis:
         problems += check_row_formulas(ws, rows[kpi.key], kpi_cols, f"KPI {kpi.key}")
@@ -1021,7 +1029,7 @@ def test_date_formats_follow_the_locale(gen: Generated) -> None:
     # Actuals: one month per column in the header, in the locale's month format.
     ws = gen.sheet("actuals")
     a = gen.layout.actuals
-    header = a.months_filled_row - 1
+    header = a.months_counted_row - 1
     for i, date in enumerate(gen.layout.months):
         cell = ws[coord(header, a.first_month_col + i)]
         where = f"{ws.title}!{cell.coordinate}"

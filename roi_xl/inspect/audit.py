@@ -362,6 +362,27 @@ def check_figure(
     return float(raw)
 
 
+def check_complete(loaded: LoadedWorkbook, sheet: str, row: int, raw: Any) -> float | None:
+    """A month complete cell: 1 or 0, or blank (not complete). Anything else is reported and
+    the month does not count, so a stray value never slips a partial month into the totals."""
+    if raw == "" or raw is None:
+        return None
+    if not isinstance(raw, bool) and isinstance(raw, (int, float)) and raw in (0, 1):
+        return float(raw)
+    loaded.findings.append(
+        warning(
+            loaded.sheet_names.get(sheet, sheet),
+            cell(row, MONTH_ACTUAL_COL),
+            "month_complete_invalid",
+            shown(raw),
+            "1 (complete) or 0",
+            f"The month complete cell holds {shown(raw)}: the month does not count in the year "
+            "to date until it says 1.",
+        )
+    )
+    return float(raw) if isinstance(raw, (int, float)) and not isinstance(raw, bool) else None
+
+
 # ------------------------------------------------------------------- cells
 
 

@@ -254,10 +254,17 @@ def _import_figures(
             "Recalculate Hard, or 'Recalculation on file load: Always'. Until it is saved "
             "recalculated, 'roi-xl read' and 'roi-xl audit' report those values as stale_value"
         )
+    imported = [plan.month for plan in plans if plan.month != "inputs"]
+    if imported:
+        notes.append(
+            "a call log gives the call figures only, so no month is marked complete: each "
+            f"of {', '.join(imported)} counts in the year to date once its tab's Month complete "
+            "cell says 1"
+        )
     return ImportReport(
         path=target,
         template=model.key,
-        imported=[plan.month for plan in plans if plan.month != "inputs"],
+        imported=imported,
         missing=missing,
         changes=changes,
         unchanged=sum(plan.unchanged for plan in plans),

@@ -47,6 +47,7 @@ from roi_xl.workbook.layout import (
     cell,
 )
 from roi_xl.workbook.sensitivity_layout import BREAK_EVEN
+from roi_xl.workbook.values import COMPLETE
 
 
 @dataclass
@@ -372,6 +373,7 @@ def locate_rows(loaded: LoadedWorkbook) -> None:
         layout.calculations: (METRIC_KEY_COL, layout.metric_rows),
     }
     month_rows = {
+        COMPLETE: layout.monthly.complete_row,
         **layout.monthly.field_rows,
         **layout.monthly.kpi_rows,
         **layout.monthly.check_rows,
@@ -427,7 +429,8 @@ def read_inputs(loaded: LoadedWorkbook) -> dict[str, dict[str, float | None]]:
 def read_actuals(
     loaded: LoadedWorkbook,
 ) -> tuple[list[dict[str, float | None]], list[list[list[float | None]] | None]]:
-    """Each month's figures (None when blank) and missed-call grid, with findings for bad cells."""
+    """Each month's figures (None when blank), its month complete cell (under ``COMPLETE``)
+    and missed-call grid, with findings for bad cells."""
     months: list[dict[str, float | None]] = []
     grids: list[list[list[float | None]] | None] = []
     for sheet in loaded.layout.month_sheets:
@@ -438,6 +441,8 @@ def read_actuals(
             figures[item.key] = audit.check_figure(
                 loaded, sheet, rows[item.key], item.label.en, raw
             )
+        raw = loaded.value(sheet, rows[COMPLETE], MONTH_ACTUAL_COL)
+        figures[COMPLETE] = audit.check_complete(loaded, sheet, rows[COMPLETE], raw)
         months.append(figures)
         grids.append(_read_heatmap(loaded, sheet) if loaded.template.monthly.heatmap else None)
     return months, grids

@@ -374,7 +374,13 @@ def _legend(x: float, y: float, items: Sequence[tuple[str, str, bool]]) -> str:
 
 
 def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    """``text`` cut on a word boundary to fit ``limit``: a word cut in two reads as a typo."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:-(/") + "…"
 
 
 def payback_curve(series: Sequence[tuple[str, Sequence[float]]], fmt: Format, title: str) -> str:

@@ -240,9 +240,9 @@ def _actuals(f: Facts) -> str:
     monthly = f.model.monthly
     scenario = escape(f.scenario_name(f.base).lower())
     pieces = [title]
-    if values.months_filled:
+    if values.months_counted:
         total = str(f.read.months)
-        filled = str(values.months_filled)
+        filled = str(values.months_counted)
         pieces.append(
             parts.help_text(w("actuals_help", filled=filled, total=total, scenario=scenario))
         )

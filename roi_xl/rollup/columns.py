@@ -31,7 +31,7 @@ FIXED = (
     ("scenario", "Selected scenario"),
     ("errors", "Errors"),
     ("warnings", "Warnings"),
-    ("months_with_actuals", "Months with actuals"),
+    ("months_with_actuals", "Months counted (complete)"),
     ("rank", "Rank"),
 )
 GROUP_TITLES = {

@@ -40,6 +40,7 @@ from roi_xl.model import engine
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import SCENARIOS, Template
 from roi_xl.workbook.layout import SCENARIO_COLS, Layout, build_layout, cell
+from roi_xl.workbook.values import counts
 
 FAST, FULL = "fast", "full"
 AUDITS = (FAST, FULL)
@@ -112,7 +113,7 @@ def _from_full_read(read: WorkbookRead) -> FileSummary:
         inputs=dict(scenario.inputs) if scenario else {},
         outputs={k: _plain(v) for k, v in outputs.items()} if outputs else {},
         actuals=_year_to_date(read.model, list(read.actuals.values())),
-        months_with_actuals=_months_filled(list(read.actuals.values())),
+        months_with_actuals=_months_counted(read.model, list(read.actuals.values())),
         findings=read.findings,
     )
 
@@ -146,7 +147,7 @@ def _fast_read(path: Path, supplied: Template | None) -> FileSummary:
         inputs=inputs[selected] if selected else {},
         outputs={k: _plain(v) for k, v in chosen.items()} if chosen else {},
         actuals=_year_to_date(model, actuals),
-        months_with_actuals=_months_filled(actuals),
+        months_with_actuals=_months_counted(model, actuals),
         findings=audit.ordered(loaded.findings),
     )
 
@@ -286,11 +287,14 @@ def _plain(value: object) -> Value:
 def _year_to_date(
     model: Template, months: list[dict[str, float | None]]
 ) -> dict[str, float | None]:
-    """Each monthly field over the months filled in, as the Actuals sheet's year to date:
-    flows summed, stocks (``aggregate = "average"``, a headcount) averaged; None if never filled."""
+    """Each monthly field over the months counted (marked complete), as the Actuals sheet's
+    year to date: flows summed, stocks (``aggregate = "average"``, a headcount) averaged;
+    None if no counted month holds it."""
+    keys = [item.key for item in model.monthly.fields]
+    counted = [m for m in months if counts(m, keys)]
     totals: dict[str, float | None] = {}
     for item in model.monthly.fields:
-        numbers = [m[item.key] for m in months if m.get(item.key) is not None]
+        numbers = [m[item.key] for m in counted if m.get(item.key) is not None]
         if not numbers:
             totals[item.key] = None
         elif item.aggregate == "average":
@@ -300,5 +304,6 @@ def _year_to_date(
     return totals
 
 
-def _months_filled(months: list[dict[str, float | None]]) -> int:
-    return sum(any(v is not None for v in figures.values()) for figures in months)
+def _months_counted(model: Template, months: list[dict[str, float | None]]) -> int:
+    keys = [item.key for item in model.monthly.fields]
+    return sum(counts(figures, keys) for figures in months)

@@ -31,13 +31,13 @@ def write_actuals(ctx: Context) -> None:
     a = layout.actuals
     ws = ctx.sheet(layout.actuals_sheet)
     s, t = ctx.styles, ctx.locale
-    ws.set_column(LABEL_COL, LABEL_COL, 40)
+    ws.set_column(LABEL_COL, LABEL_COL, 37)
     ws.set_column(UNIT_COL, UNIT_COL, 8)
     ws.set_column(a.first_month_col, a.variance_col, 10)
     ws.set_column(a.key_col, a.key_col, 22)
     ctx.heading(ws, "actuals")
     header = MONTH_FIRST_ROW - 1
-    ws.set_row(header, 30)
+    ws.set_row(header, 40)  # three lines: "Modelled plan to date" wraps in its column
     ws.write_string(header, LABEL_COL, t["label"], s.get("header"))
     ws.write_string(header, UNIT_COL, t["unit"], s.get("header"))
     for i, date in enumerate(layout.months):
@@ -55,7 +55,7 @@ def write_actuals(ctx: Context) -> None:
         (a.key_col, t["key"]),
     ):
         ws.write_string(header, col, text, s.get("header"))
-    _write_months_filled(ctx, ws)
+    _write_months_counted(ctx, ws)
     _write_fields(ctx, ws)
     _write_kpis(ctx, ws)
     ws.freeze_panes(MONTH_FIRST_ROW, UNIT_COL + 1)
@@ -69,21 +69,26 @@ def _month_cols(ctx: Context) -> list[int]:
     return [a.first_month_col + i for i in range(len(ctx.layout.months))]
 
 
-def _write_months_filled(ctx: Context, ws) -> None:
-    a = ctx.layout.actuals
+def _write_months_counted(ctx: Context, ws) -> None:
+    """1 under each month its tab marks complete and that holds a figure, 0 otherwise: only
+    those months count in the year to date and the plan to date."""
+    layout = ctx.layout
+    a = layout.actuals
     s = ctx.styles
-    row = a.months_filled_row
+    row = a.months_counted_row
     first_field, last_field = min(a.field_rows.values()), max(a.field_rows.values())
-    ws.write_string(row, LABEL_COL, ctx.locale["months_filled"], s.get("label"))
+    complete = cell(layout.monthly.complete_row, MONTH_ACTUAL_COL, row_abs=True, col_abs=True)
+    ws.write_string(row, LABEL_COL, ctx.locale["months_counted"], s.get("label"))
     for i, col in enumerate(_month_cols(ctx)):
         block = f"{cell(first_field, col)}:{cell(last_field, col)}"
+        marked = sheet_ref(layout.month_sheets[i], complete)
         ctx.formula(
             ws,
             row,
             col,
-            f"IF(COUNT({block})>0,1,0)",
+            f"IF(AND({marked}=1,COUNT({block})>0),1,0)",
             s.get("formula", "count"),
-            float(ctx.values.months[i].filled),
+            float(ctx.values.months[i].counted),
         )
     months = f"{cell(row, _month_cols(ctx)[0])}:{cell(row, _month_cols(ctx)[-1])}"
     ctx.formula(
@@ -92,16 +97,20 @@ def _write_months_filled(ctx: Context, ws) -> None:
         a.ytd_col,
         f"SUM({months})",
         s.get("formula_bold", "count"),
-        float(ctx.values.months_filled),
+        float(ctx.values.months_counted),
     )
-    ws.write_string(row, a.key_col, "months_filled", s.get("key"))
+    ws.write_string(row, a.key_col, "months_counted", s.get("key"))
 
 
 def _write_fields(ctx: Context, ws) -> None:
     layout, values, s = ctx.layout, ctx.values, ctx.styles
     a = layout.actuals
     live = layout.live_refs()
-    filled = cell(a.months_filled_row, a.ytd_col, row_abs=True)
+    filled = cell(a.months_counted_row, a.ytd_col, row_abs=True)
+    counted = (
+        f"{cell(a.months_counted_row, _month_cols(ctx)[0], row_abs=True)}:"
+        f"{cell(a.months_counted_row, _month_cols(ctx)[-1], row_abs=True)}"
+    )
     for item in ctx.template.monthly.fields:
         row = a.field_rows[item.key]
         fmt = s.format_for(item.kind, values.plans[item.key])
@@ -125,7 +134,7 @@ def _write_fields(ctx: Context, ws) -> None:
             ws,
             row,
             a.ytd_col,
-            f'IF(COUNT({months})=0,"",{_YTD[item.aggregate]}({months}))',
+            _year_to_date(item.aggregate, months, counted),
             s.get("formula_bold", fmt),
             values.ytd_fields[item.key],
         )
@@ -158,8 +167,15 @@ def _write_fields(ctx: Context, ws) -> None:
         ws.write_string(row, a.key_col, item.key, s.get("key"))
 
 
-# Flows add up over the months; stocks (a headcount) are averaged.
-_YTD = {"sum": "SUM", "average": "AVERAGE"}
+def _year_to_date(aggregate: str, months: str, counted: str) -> str:
+    """The figure over the months counted: flows summed, stocks (a headcount) averaged;
+    blank when no counted month holds it. SUMIF and COUNTIFS skip the blank ("") months; no
+    array arithmetic, which Gnumeric does not do outside an array formula."""
+    numbers = f'(COUNTIFS({counted},1,{months},">=0")+COUNTIFS({counted},1,{months},"<0"))'
+
+    total = f"SUMIF({counted},1,{months})"
+    result = f"{total}/{numbers}" if aggregate == "average" else total
+    return f'IF({numbers}=0,"",{result})'
 
 
 def _plan_to_date(aggregate: str, plan: str, filled: str) -> str:
@@ -202,9 +218,13 @@ def _write_kpis(ctx: Context, ws) -> None:
 def _write_variance(
     ctx: Context, ws, row: int, fmt: str, figures: tuple[Cell, Cell], good: str
 ) -> None:
-    """Actual to date minus plan to date, green when it goes the way that is good for the line."""
+    """Actual to date minus plan to date, green when it goes the way that is good for the line.
+
+    The change of a rate is shown in points (+1.1 pts), as the report shows it, never as a
+    percent that reads like a relative change."""
     a = ctx.layout.actuals
     actual, plan = figures
+    points = fmt == "percent"
     ytd, plan_ytd = cell(row, a.ytd_col), cell(row, a.plan_ytd_col)
     if isinstance(actual, ExcelError):
         value = actual
@@ -213,13 +233,14 @@ def _write_variance(
     elif actual == "" or plan == "":
         value = ""
     else:
-        value = actual - plan
+        value = (actual - plan) * 100 if points else actual - plan
+    gap = f"({ytd}-{plan_ytd})*100" if points else f"{ytd}-{plan_ytd}"
     ctx.formula(
         ws,
         row,
         a.variance_col,
-        f'IF(OR({ytd}="",{plan_ytd}=""),"",{ytd}-{plan_ytd})',
-        ctx.styles.get("variance", fmt),
+        f'IF(OR({ytd}="",{plan_ytd}=""),"",{gap})',
+        ctx.styles.get("variance", "points" if points else fmt),
         value,
     )
     ref = cell(row, a.variance_col)

@@ -27,10 +27,10 @@ from roi_xl.workbook.layout import (
 def write_calculations(ctx: Context) -> None:
     ws = ctx.sheet(ctx.layout.calculations)
     s, t = ctx.styles, ctx.locale
-    ws.set_column(LABEL_COL, LABEL_COL, 52)
+    ws.set_column(LABEL_COL, LABEL_COL, 49)
     ws.set_column(UNIT_COL, UNIT_COL, 10)
     ws.set_column(SCENARIO_COLS["prudent"], LIVE_COL, 14)
-    ws.set_column(FORMULA_COL, FORMULA_COL, 60)
+    ws.set_column(FORMULA_COL, FORMULA_COL, 56)
     ws.set_column(METRIC_KEY_COL, METRIC_KEY_COL, 24)
     ctx.heading(ws, "calculations")
     headers = [

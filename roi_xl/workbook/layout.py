@@ -59,6 +59,7 @@ def column_name(col: int) -> str:
 class MonthlyLayout:
     """Rows of one monthly tab (every tab has the same)."""
 
+    complete_row: int = MONTH_FIRST_ROW - 2  # the "month complete" cell, above the headers
     field_rows: dict[str, int] = field(default_factory=dict)
     kpi_rows: dict[str, int] = field(default_factory=dict)
     check_rows: dict[str, int] = field(default_factory=dict)
@@ -70,7 +71,7 @@ class MonthlyLayout:
 class ActualsLayout:
     """Rows and columns of the Actuals sheet."""
 
-    months_filled_row: int = 0
+    months_counted_row: int = 0
     field_rows: dict[str, int] = field(default_factory=dict)
     kpi_rows: dict[str, int] = field(default_factory=dict)
     first_month_col: int = 2
@@ -290,7 +291,7 @@ def _place_monthly(layout: Layout) -> None:
 
 def _place_actuals(layout: Layout) -> None:
     actuals = layout.actuals
-    actuals.months_filled_row = MONTH_FIRST_ROW
+    actuals.months_counted_row = MONTH_FIRST_ROW
     row = MONTH_FIRST_ROW + 1
     for item in layout.template.monthly.fields:
         actuals.field_rows[item.key] = row

@@ -28,7 +28,7 @@ from roi_xl.workbook.layout import (
     cell,
 )
 from roi_xl.workbook.printing import print_areas
-from roi_xl.workbook.values import MonthValues
+from roi_xl.workbook.values import COMPLETE, MonthValues
 from roi_xl.workbook.wording import shorten
 
 MONTH_NAMES = {
@@ -112,6 +112,7 @@ def write_month(ctx: Context, index: int) -> None:
         0, MONTH_ACTUAL_COL, dt.datetime(date.year, date.month, 1), s.get("label", "date")
     )
     ws.write_string(1, 0, t["month_help"], s.get("subtitle"))
+    _write_complete(ctx, ws, month)
     texts = [t["label"], t["unit"], t["value"], t["plan"], t["comment"], t["key"]]
     ctx.headers(ws, MONTH_FIRST_ROW - 1, texts)
     live = layout.live_refs()
@@ -174,6 +175,37 @@ def write_month(ctx: Context, index: int) -> None:
             ],
         )
     ctx.protect(ws)
+
+
+def _write_complete(ctx: Context, ws, month: MonthValues) -> None:
+    """The cell the sales lead sets once every figure of the month is in: until then the
+    month shows on the Actuals sheet but stays out of the year to date and plan to date."""
+    s, t = ctx.styles, ctx.locale
+    row = ctx.layout.monthly.complete_row
+    ws.write_string(row, LABEL_COL, t["month_complete"], s.get("label_bold"))
+    style = s.get("input", "yes_no")
+    if month.complete is None:
+        ws.write_blank(row, MONTH_ACTUAL_COL, None, style)
+    else:
+        ws.write_number(row, MONTH_ACTUAL_COL, month.complete, style)
+    ws.write_string(row, MONTH_PLAN_COL, t["month_complete_hint"], s.get("note"))
+    ws.data_validation(
+        row,
+        MONTH_ACTUAL_COL,
+        row,
+        MONTH_ACTUAL_COL,
+        {
+            "validate": "integer",
+            "criteria": "between",
+            "minimum": 0,
+            "maximum": 1,
+            "input_title": shorten(t["month_complete"]),
+            "input_message": t["month_complete_message"][:255],
+            "error_title": shorten(t["month_complete"]),
+            "error_message": t["month_complete_message"][:255],
+        },
+    )
+    ws.write_string(row, MONTH_KEY_COL, COMPLETE, s.get("key"))
 
 
 def _write_kpis(ctx: Context, ws, month: MonthValues) -> None:

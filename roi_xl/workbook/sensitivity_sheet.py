@@ -58,7 +58,7 @@ def write_sensitivity(ctx: Context) -> dict[str, Value | str]:
     ws = ctx.sheet(ctx.layout.sensitivity)
     plan = ctx.layout.sensitivity_rows
     program = sensitivity_program(ctx)
-    ws.set_column(LABEL, LABEL, 38)
+    ws.set_column(LABEL, LABEL, 35)
     ws.set_column(UNIT, UNIT, 7)
     ws.set_column(TODAY, MOVE_KEY - 1, 9)
     ws.set_column(MOVE_KEY, MOVE_KEY, 22)
@@ -141,8 +141,10 @@ def _write_moves(
         results = [program.ref(row, FIRST_RESULT + i) for i in range(len(MOVES))]
         write_cell(ctx, ws, program, (row, LOWEST), expr.Call("MIN", tuple(results)), roi_fmt)
         write_cell(ctx, ws, program, (row, HIGHEST), expr.Call("MAX", tuple(results)), roi_fmt)
-        swing = expr.Binary("-", program.ref(row, HIGHEST), program.ref(row, LOWEST))
-        swings.append(write_cell(ctx, ws, program, (row, SWING), swing, roi_fmt))
+        swing: expr.Node = expr.Binary("-", program.ref(row, HIGHEST), program.ref(row, LOWEST))
+        if roi_fmt == "percent":  # the change of a rate, in points
+            swing = expr.Binary("*", swing, expr.Num(100.0))
+        swings.append(write_cell(ctx, ws, program, (row, SWING), swing, change_format(roi_fmt)))
         ws.write_string(row, MOVE_KEY, key, s.get("key"))
     return _write_ranks(ctx, ws, plan, swings)
 
@@ -231,18 +233,27 @@ def _write_tornado(
             ctx.template.input(key).label[ctx.language],
         )
         source = rows[keys.index(key)]
+        points = roi_fmt == "percent"  # the change of a rate, in points
         for col, target in ((LOWEST, SORTED_LOW), (HIGHEST, SORTED_HIGH)):
             value = program.value(source, col)
             deviation = _minus(value, base)
+            gap = f"INDEX({column(col)},{match})-{base_ref}"
+            if points and not isinstance(deviation, ExcelError):
+                deviation = deviation * 100
             write_arranging_formula(
                 ctx,
                 ws,
                 (row, target),
-                f"INDEX({column(col)},{match})-{base_ref}",
-                roi_fmt,
+                f"({gap})*100" if points else gap,
+                change_format(roi_fmt),
                 deviation,
             )
-    _tornado_chart(ctx, ws, plan, label, roi_fmt)
+    _tornado_chart(ctx, ws, plan, label, change_format(roi_fmt))
+
+
+def change_format(fmt: str) -> str:
+    """A change of a figure reads in the figure's format, a change of a rate in points."""
+    return "points" if fmt == "percent" else fmt
 
 
 def _minus(value: Value, base: Value) -> Value:

@@ -67,6 +67,7 @@ class Styles:
         self.workbook = workbook
         self.locale = locale
         self._cache: dict[tuple[str, str], Format] = {}
+        self._made: dict[int, tuple[str, str]] = {}  # id(format) -> (role, number format)
         self._good = workbook.add_format({"bg_color": GOOD_FILL, "font_color": GOOD_FONT})
         self._bad = workbook.add_format({"bg_color": BAD_FILL, "font_color": BAD_FONT})
 
@@ -80,6 +81,21 @@ class Styles:
                 if role == "variance":
                     properties["num_format"] = properties["num_format"].replace("[Red]", "")
             self._cache[key] = self.workbook.add_format(properties)
+            self._made[id(self._cache[key])] = key
+        return self._cache[key]
+
+    def wrapped(self, made: Format) -> Format:
+        """``made`` (a format from ``get``) wrapping its text, top-aligned."""
+        if id(made) not in self._made:
+            return made  # not a role's format: left as it is
+        role, number_format = self._made[id(made)]
+        key = (role + ":wrap", number_format)
+        if key not in self._cache:
+            base = {"font_name": FONT, "font_size": 10, **_ROLES[role]}
+            if number_format:
+                base["num_format"] = self.number_format(number_format)
+            base.update({"text_wrap": True, "valign": "top"})
+            self._cache[key] = self.workbook.add_format(base)
         return self._cache[key]
 
     def number_format(self, name: str) -> str:

@@ -22,6 +22,16 @@ Cell = float | ExcelError | Blank
 MonthFigures = Mapping[str, float | None]
 Grid = Sequence[Sequence[float | None]]
 
+# The "month complete" cell of each monthly tab, read and written beside the figures:
+# 1 once the sales lead says every figure of the month is in, 0 (or blank) until then.
+COMPLETE = "month_complete"
+
+
+def counts(figures: Mapping[str, float | None], fields: Sequence[str]) -> bool:
+    """Whether a month counts in the year to date and plan to date: marked complete and
+    holding at least one figure. A partly filled month does not count."""
+    return figures.get(COMPLETE) == 1 and any(figures.get(key) is not None for key in fields)
+
 
 @dataclass(frozen=True)
 class MonthValues:
@@ -30,7 +40,8 @@ class MonthValues:
     checks: dict[str, Cell]
     heatmap: list[list[float | None]] | None
     heatmap_check: Cell
-    filled: int
+    complete: float | None  # the month complete cell as typed
+    counted: int  # 1 when the month counts in the year to date
 
 
 @dataclass(frozen=True)
@@ -47,7 +58,7 @@ class WorkbookValues:
     ytd_kpis: dict[str, Cell]
     plan_ytd_fields: dict[str, Cell]
     plan_ytd_kpis: dict[str, Cell]
-    months_filled: int
+    months_counted: int
     heatmap_total: list[list[float]] | None
     checks: dict[str, Cell]
     master_check: Cell
@@ -95,11 +106,11 @@ def compute_values(
         )
         for i in range(month_count)
     ]
-    filled = sum(month.filled for month in months)
+    filled = sum(month.counted for month in months)
     ytd_fields: dict[str, Cell] = {}
     plan_ytd_fields: dict[str, Cell] = {}
     for f in monthly.fields:
-        numbers = [m.fields[f.key] for m in months if m.fields[f.key] is not None]
+        numbers = [m.fields[f.key] for m in months if m.counted and m.fields[f.key] is not None]
         average = f.aggregate == "average"
         if not numbers:
             ytd_fields[f.key] = ""
@@ -142,7 +153,7 @@ def compute_values(
         ytd_kpis=ytd_kpis,
         plan_ytd_fields=plan_ytd_fields,
         plan_ytd_kpis=plan_ytd_kpis,
-        months_filled=filled,
+        months_counted=filled,
         heatmap_total=heatmap_total,
         checks=checks,
         master_check=_sum_cells(list(checks.values())),
@@ -197,8 +208,9 @@ def _month(
         missed = fields.get("calls_missed")
         if numbers:
             heatmap_check = 0.0 if missed is not None and sum(numbers) == missed else 1.0
-    filled = 1 if any(v is not None for v in fields.values()) else 0
-    return MonthValues(fields, kpis, checks, heatmap, heatmap_check, filled)
+    complete = _number_or_none(figures.get(COMPLETE, 0.0))  # a new month is not complete
+    counted = 1 if counts({**fields, COMPLETE: complete}, list(fields)) else 0
+    return MonthValues(fields, kpis, checks, heatmap, heatmap_check, complete, counted)
 
 
 def _model_checks(

@@ -36,6 +36,7 @@ from roi_xl.workbook.layout import Layout, build_layout
 from roi_xl.workbook.monthly_sheets import write_month
 from roi_xl.workbook.sensitivity_sheet import write_sensitivity
 from roi_xl.workbook.styles import Styles
+from roi_xl.workbook.text_width import WIDEST_PX, fit_columns
 from roi_xl.workbook.timeline_sheet import write_timeline
 from roi_xl.workbook.values import Grid, MonthFigures, WorkbookValues, compute_values
 from roi_xl.workbook.worksheet import FastWorksheet
@@ -214,6 +215,8 @@ def _write_sheets(
     if layout.channels:
         write_channels(ctx)
     write_checks(ctx)
+    for name in layout.sheet_order:  # widths from the texts written, wrapping the longest
+        fit_columns(workbook.get_worksheet_by_name(name), ctx.styles.wrapped, WIDEST_PX)
     if options.lambdas:
         define_lambdas(workbook)
     _set_properties(workbook, template, options, plan.start, plan.locale.code)

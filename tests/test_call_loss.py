@@ -140,8 +140,13 @@ def test_cli_shows_the_loss_weeks_windows_and_grids() -> None:
         assert needle in text, needle
     sat = next(line for line in text.splitlines() if line.startswith("Sat"))
     # Saturday: E at 20:00, the one missed call, in the hour-20 column (of 24), total 1
-    cells = [cell.strip() for cell in sat.split("│")[1:]]
+    cells = sat.split()[1:]
     assert cells[20] == "1" and cells[-1] == "1"
     assert [c for i, c in enumerate(cells[:24]) if i != 20] == ["·"] * 23
+    # The grid fits an 80-column terminal: every hour and the row sums are there.
+    narrow = runner.invoke(app, ["calls", *common], env={"COLUMNS": "80"}).stdout
+    header = next(line for line in narrow.splitlines() if line.lstrip().startswith("00 01"))
+    assert header.split() == [f"{hour:02d}" for hour in range(24)] + ["sum"]
+    assert max(len(line) for line in narrow.splitlines() if line.startswith("Sat")) <= 80
     bad = runner.invoke(app, ["calls", *common, "--value-from", "missing.xlsx"])
     assert bad.exit_code == 2 and "missing.xlsx" in bad.output

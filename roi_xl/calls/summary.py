@@ -186,11 +186,12 @@ def _weeks_table(result: CallAnalysis) -> Table:
 def _grid_table(title: str, grid: Grid) -> Table:
     """A 7 x 24 grid drawn as a heat map: the darker the cell, the more calls."""
     peak = max((value for row in grid for value in row), default=0)
-    table = Table(title=title, padding=(0, 0), show_edge=False, caption=f"peak {peak:,} a cell")
-    table.add_column("")
+    # No rules between the cells, so the 24 hours, the day and the total fit 80 columns.
+    table = Table(title=title, box=None, padding=(0, 0), caption=f"peak {peak:,} a cell")
+    table.add_column("", no_wrap=True)
     for hour in range(24):
         table.add_column(f"{hour:02d}", justify="right", min_width=3)
-    table.add_column("total", justify="right")
+    table.add_column("sum", justify="right", no_wrap=True, min_width=5)
     for day, row in zip(WEEKDAYS, grid, strict=True):
         cells = [_heat(value, peak) for value in row]
         table.add_row(day[:3], *cells, _count(sum(row)))
@@ -202,7 +203,7 @@ def _heat(value: int, peak: int) -> Text:
         return Text("·", style="dim")
     share = value / peak
     style = "bold white on red" if share > 0.66 else "black on yellow" if share > 0.33 else ""
-    return Text(f"{value:,}", style=style)
+    return Text(f" {value:,}", style=style)  # a space keeps wide counts apart
 
 
 def _windows_table(result: CallAnalysis) -> Table:

@@ -260,7 +260,12 @@ def test_numbers_are_written_the_way_each_locale_reads_them(
     assert en.format(4.1834625, "multiple") == "4.18x"
     assert fr.format(0.785, "months") == "0,8\u00a0mois".replace("\u00a0", " ")
     assert en.format(18.981, "count") == "19"
-    assert en.format(79.92, "count") == "79.9"
+    # counts are whole from ten up; a tenth is kept below ten (0.8 deals is not 1 deal)
+    assert en.format(79.92, "count") == "80"
+    assert en.format(14.2, "count") == "14"
+    assert en.format(0.84, "count") == "0.8"
+    assert en.format(8.0, "count") == "8"
+    assert fr.format(1234.4, "count") == "1\u202f234"
     assert en.format(None, "count") == "–"
 
 

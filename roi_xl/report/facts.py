@@ -105,7 +105,9 @@ class Numbers:
             word = {"seconds": "s", "hours": "h"}.get(kind, kind)
             shown = self.plain(value, 2, 2)
             return f"{shown} {self.locale.unit_of(word, value)}"
-        if kind == "count" and abs(value) >= 1000 and not exact:
+        if kind == "count" and abs(value) >= 10 and not exact:
+            # Whole calls, leads and deals; a tenth is kept below ten, where rounding 0.8 deals
+            # up to 1 would overstate the case.
             return self.plain(value, 0)
         return self.plain(value, 2 if exact else 1, 2 if exact else 1)
 

@@ -10,6 +10,7 @@ a formula over input names or a name that reads the same in both languages.
 from __future__ import annotations
 
 import re
+import tomllib
 import zipfile
 from html import unescape
 from pathlib import Path
@@ -18,9 +19,11 @@ import pytest
 
 from roi_xl.demo import sample_actuals
 from roi_xl.inspect.reader import read_workbook
+from roi_xl.locale import load_locale
 from roi_xl.model import template
 from roi_xl.report.page import render_report
 from roi_xl.typography import NNBSP
+from roi_xl.workbook.monthly_sheets import titled
 from roi_xl.workbook.writer import WorkbookOptions, write_workbook
 
 KEYS = [model.key for model in template.load_all()]
@@ -293,3 +296,35 @@ def test_the_word_scan_finds_an_english_word_inside_a_french_text() -> None:
 def test_the_scan_finds_an_untranslated_text() -> None:
     assert english_left({"Source / note", "12"}, {"Source / note", "12"}) == ["Source / note"]
     assert spacing_faults({"Total : 12 %", f"Total{NNBSP}: 12{NNBSP}%"}) == ["Total : 12 %"]
+
+
+def _units(node: object) -> set[str]:
+    """Every ``unit = ...`` of a template's TOML, at any depth."""
+    if isinstance(node, dict):
+        found = {node["unit"]} if isinstance(node.get("unit"), str) else set()
+        return found.union(*(_units(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_units(item) for item in node))
+    return set()
+
+
+def test_every_unit_shows_in_french() -> None:
+    """A unit is one lower-case word, which the scans above take for a key: held here instead."""
+    sources = [Path(template.load(key).path).read_text("utf-8") for key in KEYS]
+    units = set().union(*(_units(tomllib.loads(source)) for source in sources))
+    assert {"month", "flag", "calls"} <= units  # the scan sees the templates' units
+    french, english = load_locale("fr-FR"), load_locale("en-US")
+    english_only = {w for u in units for w in _lower_words(english.unit(u))} - FRENCH_TOO
+    left = sorted(u for u in units if set(_lower_words(french.unit(u))) & english_only)
+    assert left == [], f"units shown in English in the French edition: {left}"
+
+
+def _lower_words(text: str) -> list[str]:
+    return [word.lower() for word in _WORD.findall(text)]
+
+
+def test_month_titles_elide_before_a_vowel() -> None:
+    assert titled("Réalisé de", "avril 2026") == "Réalisé d'avril 2026"
+    assert titled("Réalisé de", "octobre 2026") == "Réalisé d'octobre 2026"
+    assert titled("Réalisé de", "mars 2026") == "Réalisé de mars 2026"
+    assert titled("Actuals for", "April 2026") == "Actuals for April 2026"

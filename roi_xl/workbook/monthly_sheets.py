@@ -67,6 +67,13 @@ def month_title(date: dt.date, language: str) -> str:
     return f"{MONTH_NAMES[language][date.month - 1]} {date.year}"
 
 
+def titled(lead: str, month: str) -> str:
+    """The lead-in and the month; French elides "de" before a vowel: "Réalisé d'avril 2026"."""
+    if lead.endswith(" de") and month[:1].lower() in "aeiouéèê":
+        return f"{lead[:-1]}'{month}"
+    return f"{lead} {month}"
+
+
 def guarded_formula(node: expr.Node, local_refs: dict[str, str], live_refs: dict[str, str]) -> str:
     """IF(any month figure used is blank, "", formula): blanks are not zeros."""
     refs = {**live_refs, **local_refs}
@@ -107,7 +114,7 @@ def write_month(ctx: Context, index: int) -> None:
     ws.set_column(MONTH_COMMENT_COL, MONTH_COMMENT_COL, 40)
     ws.set_column(MONTH_KEY_COL, MONTH_KEY_COL, 22)
     date = layout.months[index]
-    ws.write_string(0, 0, f"{t['month_title']} {month_title(date, ctx.language)}", s.get("title"))
+    ws.write_string(0, 0, titled(t["month_title"], month_title(date, ctx.language)), s.get("title"))
     ws.write_datetime(
         0, MONTH_ACTUAL_COL, dt.datetime(date.year, date.month, 1), s.get("label", "date")
     )

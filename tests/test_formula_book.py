@@ -116,6 +116,8 @@ def _random_inputs(model: Template, rng: random.Random) -> dict[str, float]:
             values[item.key] = item.minimum
         elif roll < 0.25:
             values[item.key] = item.maximum
+        elif item.integer:  # a number of months is whole
+            values[item.key] = float(rng.randint(int(item.minimum), int(item.maximum)))
         else:
             values[item.key] = round(rng.uniform(item.minimum, item.maximum), rng.choice([0, 3, 9]))
     return values

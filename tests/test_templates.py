@@ -416,14 +416,15 @@ def test_phoning_keys_are_the_agreed_ones() -> None:
 
 def test_a_headcount_is_averaged_over_the_months_not_added() -> None:
     """Active users in three months are an average headcount; calls in three months add up."""
-    from roi_xl.workbook.values import compute_values
+    from roi_xl.workbook.values import COMPLETE, compute_values
 
     model = template.load("crm")
     inputs = {s: engine.scenario_inputs(model, s) for s in template.SCENARIOS}
     months = [
-        {"active_users": 11, "leads": 100},
-        {"active_users": 12, "leads": 120},
-        {"active_users": 13, "leads": 110},
+        {"active_users": 11, "leads": 100, COMPLETE: 1},
+        {"active_users": 12, "leads": 120, COMPLETE: 1},
+        {"active_users": 13, "leads": 110, COMPLETE: 1},
+        {"active_users": 40, "leads": 5, COMPLETE: 0},  # partly filled: left out
     ]
     values = compute_values(model, inputs, "realistic", 12, months)
     assert values.ytd_fields["active_users"] == 12

@@ -126,10 +126,14 @@ def function_names(formula: str) -> list[str]:
     return names
 
 
+# IRR's second argument is where its solver starts, not a figure of the model.
+_IRR_GUESS = re.compile(r"IRR\(([^,()]+),-?[0-9.]+\)")
+
+
 def number_literals(formula: str) -> list[float]:
     return [
         float(token.value)
-        for token in tokens(formula)
+        for token in tokens(_IRR_GUESS.sub(r"IRR(\1)", formula))
         if token.type == Token.OPERAND and token.subtype == Token.NUMBER
     ]
 

@@ -507,8 +507,9 @@ def _hard_coded(loaded: LoadedWorkbook, sheet: str, ref: str, formula: str) -> N
 
 @functools.lru_cache(maxsize=65536)
 def hard_coded_numbers(formula: str) -> tuple[float, ...]:
-    """Numbers written in a formula, apart from 0, 1, 2, 3, 12 and 100.
+    """Numbers written in a formula, apart from 0, 1, 2, 3, 12 and 100 and IRR's guess.
 
+    IRR's second argument is where its solver starts, not an assumption of the model.
     Cached: every workbook of a template holds the same formulas, so a roll-up
     that audits hundreds of them tokenises each formula once per process.
     """
@@ -517,10 +518,18 @@ def hard_coded_numbers(formula: str) -> tuple[float, ...]:
     except Exception:  # a formula the tokenizer cannot split is reported elsewhere
         return ()
     numbers = []
+    calls: list[list] = []  # the open functions: [name, index of the argument being read]
     for token in tokens:
-        if token.type == "OPERAND" and token.subtype == "NUMBER":
+        if token.type == "FUNC" and token.subtype == "OPEN":
+            calls.append([token.value.upper(), 0])
+        elif token.type == "FUNC" and token.subtype == "CLOSE" and calls:
+            calls.pop()
+        elif token.type == "SEP" and token.subtype == "ARG" and calls:
+            calls[-1][1] += 1
+        elif token.type == "OPERAND" and token.subtype == "NUMBER":
             value = float(token.value)
-            if value not in ALLOWED_NUMBERS:
+            guess = bool(calls) and calls[-1][0] == "IRR(" and calls[-1][1] == 1
+            if value not in ALLOWED_NUMBERS and not guess:
                 numbers.append(value)
     return tuple(numbers)
 

@@ -173,27 +173,27 @@ def _summary_formula(
 # engine's rate, and the next guess is tried only where the previous one found none. The
 # present value is convex in the rate, so Newton's steps converge from just below the
 # rate: the guesses step down through negative monthly rates (-8.3 % to -99 %) and up
-# through positive ones (100 % to 100,000,000 %), written with the small numbers a formula
-# may hold (0, 1, 2, 3, 12, 100).
+# through positive ones (100 % to 100,000,000 %). They set where the solver starts, not a
+# figure of the model.
 IRR_GUESSES = (
     "0",
-    "-1/12",
-    "-2/12",
-    "-3/12",
-    "-1/3",
-    "-1/2",
-    "-2/3",
-    "-3/12-1/2",
-    "1/12-1",
-    "3/100-1",
-    "1/100-1",
+    "-0.083",
+    "-0.167",
+    "-0.25",
+    "-0.333",
+    "-0.5",
+    "-0.667",
+    "-0.75",
+    "-0.917",
+    "-0.97",
+    "-0.99",
     "1",
     "12",
     "100",
-    "100*12",
-    "100*100",
-    "100*100*12",
-    "100*100*100",
+    "1200",
+    "10000",
+    "120000",
+    "1000000",
 )
 
 

@@ -198,6 +198,9 @@ def test_the_report_leads_with_the_business_case(
         value = outputs[key]
         if value is not None:
             assert escape(facts.numbers.format(value, kind)) in summary, key
+    # A yearly IRR past 1,000 % (payback within months) is named as such, its value beneath.
+    irr = outputs["irr"]
+    assert ("above 1,000%" in summary) == (irr is not None and irr > 10)
     case = html[html.index('<section id="business-case">') :]
     case = case[: case.index("</section>")]
     assert case.count("<svg ") == 2

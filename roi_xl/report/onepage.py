@@ -201,8 +201,26 @@ def _horizon_tiles(f: Facts) -> list[str]:
             beneath("roi_horizon_risk_adjusted", "percent"),
         ),
         parts.tile(w("payback_month"), shown("payback_month", "count"), of_horizon),
-        parts.tile(w("irr"), shown("irr", "percent"), w.text["irr_sub"]),
+        _irr_tile(f, figures["irr"], shown("irr", "percent")),
     ]
+
+
+_IRR_SHOWN_UP_TO = 10.0  # 1,000 % a year: above it, a yearly rate of a fast payback says little
+
+
+def _irr_tile(f: Facts, irr: object, shown: str) -> str:
+    """The IRR, or 'above 1,000 %' where a payback within months compounds past reading."""
+    w = f.words
+    if isinstance(irr, float) and irr > _IRR_SHOWN_UP_TO:
+        above = w(
+            "irr_above", rate=escape(f.numbers.format(_IRR_SHOWN_UP_TO, "percent", style="tick"))
+        )
+        return parts.tile(
+            w("irr"),
+            above,
+            w.text["irr_above_sub"].replace("$rate", f.numbers.format(irr, "percent")),
+        )
+    return parts.tile(w("irr"), shown, w.text["irr_sub"])
 
 
 def _impact(f: Facts) -> str:

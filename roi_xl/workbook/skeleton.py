@@ -57,9 +57,7 @@ class SplicingWorksheet(FastWorksheet):
             self.excel_version,
             self.dim_colmin,
             self.dim_colmax,
-            tuple(
-                (col, _index(info.column_format)) for col, info in sorted(self.col_info.items())
-            ),
+            tuple((col, _index(info.column_format)) for col, info in sorted(self.col_info.items())),
         ]
         numbers: list[str] = []
         table, row_info, spans = self.table, self.row_info, self.row_spans

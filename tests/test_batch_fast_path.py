@@ -143,7 +143,8 @@ def fresh_skeletons(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """No skeleton yet in this process; the counts of sheets written each way."""
     monkeypatch.setattr(skeleton, "_SKELETONS", {})
     monkeypatch.setattr(skeleton, "_UNSPLICEABLE", set())
-    stats = {"spliced": 0, "made": 0, "plain": 0}
+    monkeypatch.setattr(skeleton, "_KEPT", {"chars": 0})
+    stats = {"spliced": 0, "made": 0, "plain": 0, "dropped": 0}
     monkeypatch.setattr(skeleton, "STATS", stats)
     return stats
 
@@ -199,3 +200,18 @@ def test_a_skeleton_failing_its_check_is_not_used(
         _spliced_and_alone(model, "en-US", {key: value}, tmp_path, number)
     assert fresh_skeletons["made"] == fresh_skeletons["spliced"] == 0
     assert fresh_skeletons["plain"] > 0
+
+
+def test_skeletons_kept_stay_within_their_budget(
+    tmp_path: Path, fresh_skeletons: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process meeting more patterns than its budget holds starts again: what it keeps does
+    not grow with the rows, and the files stay the same."""
+    budget = 1_500_000  # one Timeline skeleton and the small sheets, not two Timelines
+    monkeypatch.setattr(skeleton, "_BUDGET_CHARS", budget)
+    model = templates.load("phoning-b2b")
+    key = _switching_input(model)
+    for number, value in enumerate((500.0, 50.0, 700.0, 60.0)):
+        _spliced_and_alone(model, "en-US", {key: value}, tmp_path, number)
+        assert 0 < skeleton._KEPT["chars"] <= budget
+    assert fresh_skeletons["dropped"] > 0 and fresh_skeletons["plain"] == 0

@@ -26,8 +26,13 @@ from roi_xl.workbook.worksheet import FastWorksheet
 MARK = "\x00"  # a hole while a skeleton is made: never in a sheet's XML otherwise
 _SKELETONS: dict[tuple[Hashable, ...], list[str]] = {}
 _UNSPLICEABLE: set[tuple[Hashable, ...]] = set()
-_LIMIT = 256  # skeletons kept per process (a few per sheet and format pattern)
-STATS = {"spliced": 0, "made": 0, "plain": 0}  # sheets written each way, in this process
+# What a process keeps, at most: a few skeletons per sheet and format pattern fit, and a batch
+# meeting more patterns than that starts again rather than growing with its rows.
+_BUDGET_CHARS = 16_000_000  # of fixed text (a Timeline sheet's skeleton holds about 0.9 M)
+_KEPT = {"chars": 0}
+_UNSPLICEABLE_KEPT = 64
+# Sheets written each way in this process, and the times the skeletons kept were dropped.
+STATS = {"spliced": 0, "made": 0, "plain": 0, "dropped": 0}
 
 
 class SplicingWorksheet(FastWorksheet):
@@ -88,12 +93,19 @@ class SplicingWorksheet(FastWorksheet):
             return
         pieces = self._rows_text(marking=True).split(MARK)
         if len(pieces) != len(numbers) + 1 or _splice(pieces, numbers) != plain:
+            if len(_UNSPLICEABLE) >= _UNSPLICEABLE_KEPT:
+                _UNSPLICEABLE.clear()
             _UNSPLICEABLE.add(shape)
             STATS["plain"] += 1
             return
-        if len(_SKELETONS) >= _LIMIT:
+        size = sum(map(len, pieces))
+        if _KEPT["chars"] + size > _BUDGET_CHARS:
             _SKELETONS.clear()
+            _UNSPLICEABLE.clear()
+            _KEPT["chars"] = 0
+            STATS["dropped"] += 1
         _SKELETONS[shape] = pieces
+        _KEPT["chars"] += size
         STATS["made"] += 1
 
     def _rows_text(self, marking: bool) -> str:

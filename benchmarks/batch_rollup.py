@@ -285,12 +285,12 @@ def main(argv: list[str] | None = None) -> int:
         f"CPU per workbook {batch_cpu * 1000:.0f} ms against {alone_cpu * 1000:.0f} ms: "
         f"{alone_cpu / batch_cpu:.2f}x."
     )
-    if batch.files >= TARGET_FILES:
-        verdict = "met" if batch.per_second >= TARGET_BATCH_PER_SECOND else "MISSED"
-        print(
-            f"target: batch of {TARGET_FILES} workbooks at {TARGET_BATCH_PER_SECOND:.0f} "
-            f"workbooks/s or more: {verdict} ({batch.per_second:.1f} workbooks/s)."
-        )
+    verdict = "met" if batch.per_second >= TARGET_BATCH_PER_SECOND else "MISSED"
+    measured = "" if batch.files >= TARGET_FILES else f", measured on {batch.files} only"
+    print(
+        f"target: batch of {TARGET_FILES} workbooks at {TARGET_BATCH_PER_SECOND:.0f} "
+        f"workbooks/s or more: {verdict} ({batch.per_second:.1f} workbooks/s{measured})."
+    )
     print(
         "\nroll-up vs openpyxl loop, seconds per workbook: "
         f"{loop.per_file / rollup_all.per_file:.1f}x faster with {args.workers} workers, "

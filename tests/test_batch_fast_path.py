@@ -1,10 +1,13 @@
 """A batch writes exactly the workbooks `roi-xl new` writes for the same rows.
 
-The batch computes many workbooks' values together and reuses what does not
-depend on them; each of its files is compared here, part by part, with a
-workbook written alone from the same inputs, on every template and locale,
-with random inputs (values at the ranges' bounds included); and a batch file
-must audit clean.
+The batch computes many workbooks' values together, reuses what does not
+depend on them and splices each sheet's numbers into a skeleton of its cells;
+each of its files is compared here, part by part, with a workbook written
+alone from the same inputs, on every template and locale, with random inputs
+(values at the ranges' bounds included); and a batch file must audit clean.
+The splicing is also followed in this process: a sheet met again is spliced, a
+number format that depends on a value gives another skeleton, and a skeleton
+that fails its check is not used.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from roi_xl.locale import LOCALES
 from roi_xl.model import engine
 from roi_xl.model import template as templates
 from roi_xl.model.template import SCENARIOS, Template
-from roi_xl.workbook import WorkbookOptions, write_workbook
+from roi_xl.workbook import WorkbookOptions, skeleton, write_workbook
+from roi_xl.workbook.skeleton import SplicingWorksheet
 
 ROWS = 6  # random rows per case, beside one with the template's defaults
 
@@ -123,3 +127,91 @@ def test_batch_files_audit_clean(name: str, tmp_path: Path) -> None:
     for written in report.written:
         result = read_workbook(written.path)
         assert not result.has_errors, [f.to_dict() for f in result.findings]
+
+
+def _switching_input(model: Template) -> str:
+    """A currency input whose format turns finer below 100 (currency_precise)."""
+    return next(
+        item.key
+        for item in model.inputs
+        if item.kind == "currency" and item.minimum < 100 < item.maximum
+    )
+
+
+@pytest.fixture
+def fresh_skeletons(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """No skeleton yet in this process; the counts of sheets written each way."""
+    monkeypatch.setattr(skeleton, "_SKELETONS", {})
+    monkeypatch.setattr(skeleton, "_UNSPLICEABLE", set())
+    monkeypatch.setattr(skeleton, "_KEPT", {"chars": 0})
+    stats = {"spliced": 0, "made": 0, "plain": 0, "dropped": 0}
+    monkeypatch.setattr(skeleton, "STATS", stats)
+    return stats
+
+
+def _spliced_and_alone(
+    model: Template, locale: str, row: dict[str, float], folder: Path, number: int
+) -> None:
+    options = WorkbookOptions(locale=locale, overrides=row, start=dt.date(2026, 3, 1))
+    spliced = write_workbook(
+        model, folder / f"spliced-{number}.xlsx", options, worksheet_class=SplicingWorksheet
+    )
+    alone = write_workbook(model, folder / f"alone-{number}.xlsx", options)
+    spliced_parts, alone_parts = _parts(spliced), _parts(alone)
+    assert list(spliced_parts) == list(alone_parts)
+    for part, content in alone_parts.items():
+        assert spliced_parts[part] == content, f"row {number}: {part} differs"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("name", templates.builtin_names())
+def test_spliced_sheets_are_the_sheets_written_alone(
+    name: str, locale: str, tmp_path: Path, fresh_skeletons: dict[str, int]
+) -> None:
+    model = templates.load(name)
+    key = _switching_input(model)
+    rng = random.Random(f"splice-{name}-{locale}")
+    _spliced_and_alone(model, locale, {key: 500.0}, tmp_path, 0)
+    made = fresh_skeletons["made"]
+    assert made > 0 and fresh_skeletons["spliced"] == 0  # every sheet met for the first time
+    _spliced_and_alone(model, locale, {key: 700.0}, tmp_path, 1)
+    assert fresh_skeletons["spliced"] > 0  # the same shapes, other numbers
+    _spliced_and_alone(model, locale, {key: 50.0}, tmp_path, 2)
+    assert fresh_skeletons["made"] > made  # the input's finer format: another skeleton
+    made = fresh_skeletons["made"]
+    spliced = fresh_skeletons["spliced"]
+    _spliced_and_alone(model, locale, {key: 51.0}, tmp_path, 3)
+    assert fresh_skeletons["made"] == made  # that pattern again: every sheet spliced
+    assert fresh_skeletons["spliced"] > spliced
+    for number in range(4, 7):
+        _spliced_and_alone(model, locale, _random_row(model, rng), tmp_path, number)
+    assert fresh_skeletons["plain"] == 0
+
+
+def test_a_skeleton_failing_its_check_is_not_used(
+    tmp_path: Path, fresh_skeletons: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mark that also stands in the sheet's own text splits it wrongly: the check refuses
+    the skeleton and XlsxWriter's text is written, then and for that shape again."""
+    monkeypatch.setattr(skeleton, "MARK", '<c r="')
+    model = templates.load("phoning-b2b")
+    key = _switching_input(model)
+    for number, value in enumerate((500.0, 700.0)):
+        _spliced_and_alone(model, "en-US", {key: value}, tmp_path, number)
+    assert fresh_skeletons["made"] == fresh_skeletons["spliced"] == 0
+    assert fresh_skeletons["plain"] > 0
+
+
+def test_skeletons_kept_stay_within_their_budget(
+    tmp_path: Path, fresh_skeletons: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process meeting more patterns than its budget holds starts again: what it keeps does
+    not grow with the rows, and the files stay the same."""
+    budget = 1_500_000  # one Timeline skeleton and the small sheets, not two Timelines
+    monkeypatch.setattr(skeleton, "_BUDGET_CHARS", budget)
+    model = templates.load("phoning-b2b")
+    key = _switching_input(model)
+    for number, value in enumerate((500.0, 50.0, 700.0, 60.0)):
+        _spliced_and_alone(model, "en-US", {key: value}, tmp_path, number)
+        assert 0 < skeleton._KEPT["chars"] <= budget
+    assert fresh_skeletons["dropped"] > 0 and fresh_skeletons["plain"] == 0

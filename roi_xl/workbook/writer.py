@@ -71,17 +71,20 @@ def write_workbook(
     path: str | Path,
     options: WorkbookOptions,
     timelines: Mapping[str, TimelineValues] | None = None,
+    worksheet_class: type[FastWorksheet] = FastWorksheet,
 ) -> Path:
     """Write ``template`` to ``path`` as an .xlsx workbook and return the path.
 
     ``timelines`` are the scenarios' timelines of exactly these options when a batch has
-    computed them already (many workbooks in one pass); otherwise they are computed here."""
+    computed them already (many workbooks in one pass); otherwise they are computed here.
+    A batch passes the ``worksheet_class`` that splices numbers into skeletons of its sheets
+    (same file, written faster from the second workbook of a shape on)."""
     target = Path(path)
     check_target(target, options.force)
     plan = _plan(template, options, timelines)
     package = io.BytesIO()  # assembled in memory, so a failing disk leaves no open zip behind
     workbook = xlsxwriter.Workbook(package, _XLSXWRITER_OPTIONS)
-    _write_sheets(workbook, template, options, plan)
+    _write_sheets(workbook, template, options, plan, worksheet_class)
     workbook.close()
     with replacing(target) as temporary:
         temporary.write_bytes(package.getbuffer())
@@ -189,11 +192,15 @@ def _as_stored(values: Mapping[str, float]) -> dict[str, float]:
 
 
 def _write_sheets(
-    workbook: xlsxwriter.Workbook, template: Template, options: WorkbookOptions, plan: _Plan
+    workbook: xlsxwriter.Workbook,
+    template: Template,
+    options: WorkbookOptions,
+    plan: _Plan,
+    worksheet_class: type[FastWorksheet] = FastWorksheet,
 ) -> None:
     layout = plan.layout
     for name in layout.sheet_order:
-        workbook.add_worksheet(name, worksheet_class=FastWorksheet)
+        workbook.add_worksheet(name, worksheet_class=worksheet_class)
     ctx = Context(
         workbook,
         template,

@@ -14,7 +14,7 @@ phone systems log it, each in its vendor's documented format:
 - ``aircall-calls.csv``: Aircall call objects (Calls API fields), one row per call,
   Unix-second times, answered_at blank and missed_call_reason set when unanswered;
 - ``3cx-cdr.csv``: 3CX call data records, no header, the 27 fields in 3CX's documented
-  order, one line per call segment (the segments of one call share a historyid), local time;
+  order, one line per call segment (the segments of one call share a historyid), UTC;
 - ``blocked-numbers.txt`` (spam) and ``known-customers.txt`` (existing customers).
 
 The calls, local time (business hours mon-fri 09:00-18:00, callback window 60 min):
@@ -229,7 +229,7 @@ def threecx_rows() -> list[list[str]]:
     rows: list[list[str]] = []
     clock = "%Y/%m/%d %H:%M:%S"
     for n, (start, who, way, legs, _, _) in enumerate(CALLS):
-        begin = local(start)
+        begin = local(start).astimezone(dt.UTC)  # 3CX writes its CDR times in UTC
         for k, (after, answer, talk) in enumerate(legs):
             leg_start = begin + dt.timedelta(seconds=after)
             answered = leg_start + dt.timedelta(seconds=answer) if answer is not None else None

@@ -125,6 +125,68 @@ def test_3cx_and_aircall_forced_or_detected() -> None:
         analyse(SAMPLES / "twilio-calls.csv", mapping="aircall")
 
 
+# A 3CX V20 CDR line as one was published (numbers and names changed): "Call " before the
+# historyid, an answered queue call ended by the agent (TerminatedByDst), the times in UTC.
+V20_ANSWERED = (
+    "Call 265500,89d3af2d8f010000_3456,00:08:10,2024/04/30 06:27:28,2024/04/30 06:27:36,"
+    "2024/04/30 06:35:46,TerminatedByDst,0701234567,Ext.80002,10020,80002,80002,ReplacedDst,"
+    "Ext.10013,10013,,,,,Chain: 0701234567;Ext.80002;Ext.10013;,Line,Queue,Extension,"
+    "0701234567,Partnersupport,Agent Name,"
+)
+
+
+def test_3cx_times_are_utc_counted_in_the_local_time_zone(tmp_path: Path) -> None:
+    # Tuesday 2024-04-30, Stockholm is UTC+2 (summer time). By hand: 06:27:28 UTC is
+    # 08:27 local, answered after 8 s; 06:50 UTC is 08:50 local, before the 09:00
+    # opening (after hours), the caller hangs up; 07:10 UTC is 09:10 local, in business
+    # hours, no agent answers. Read as local times, both misses would be after hours.
+    missed = [
+        "Call 265501,89d3af2d8f010000_3457,00:00:00,2024/04/30 06:50:00,,2024/04/30 06:50:20,"
+        "TerminatedBySrc,0701234568,Ext.80002,10020,80002,80002,,,,,,,,"
+        "Chain: 0701234568;Ext.80002;,Line,Queue,Queue,0701234568,Partnersupport,,",
+        "Call 265502,89d3af2d8f010000_3458,00:00:00,2024/04/30 07:10:00,,2024/04/30 07:10:40,"
+        "TerminatedByRule,0701234569,Ext.80002,10020,80002,80002,,,,,,,,"
+        "Chain: 0701234569;Ext.80002;,Line,Queue,Queue,0701234569,Partnersupport,,",
+    ]
+    path = tmp_path / "cdr.log.csv"
+    path.write_text("\n".join([V20_ANSWERED, *missed]) + "\n", "utf-8")
+    local = analyse_calls(path, CallOptions(time_zone="Europe/Stockholm", country="SE"))
+    assert (local.mapping, local.rows_counted, local.rows_rejected) == ("3cx", 3, 0)
+    april = local.months["2024-04"]
+    assert (april.received, april.answered, april.abandoned) == (3, 1, 1)
+    assert (april.missed_business_hours, april.missed_after_hours) == (1, 1)
+    assert april.speed_to_answer_median_s == 8.0
+    tuesday = april.missed_by_weekday_hour[1]
+    assert (tuesday[8], tuesday[9]) == (1, 1)
+    assert sum(map(sum, april.missed_by_weekday_hour)) == 2
+    # the same file counted in UTC: the clock hours are the file's own, 06:50 and 07:10
+    in_utc = analyse_calls(path, CallOptions(time_zone="UTC", country="SE")).months["2024-04"]
+    assert (in_utc.missed_by_weekday_hour[1][6], in_utc.missed_by_weekday_hour[1][7]) == (1, 1)
+    assert (in_utc.missed_business_hours, in_utc.missed_after_hours) == (0, 2)
+
+
+def test_callrail_answer_statuses_as_callrail_documents_them(tmp_path: Path) -> None:
+    # By hand: X missed at 10:00, called back at 10:20 ("Outbound call": it lasted 15 s
+    # or more) -> recovered by a callback. Y missed at 11:00, the 11:05 callback ended
+    # within 15 s ("Abandoned call") -> not recovered. Z left a voicemail at 12:00.
+    header = "Start Time,Customer Phone Number,Direction,Call Status,Duration (seconds),First-Time Caller"
+    lines = [
+        header,
+        "2026-03-06 10:00 AM,(212) 555-0121,Inbound,Inbound Missed Call,0,true",
+        "2026-03-06 10:20 AM,(212) 555-0121,Outbound,Outbound Call,95,",
+        "2026-03-06 11:00 AM,(212) 555-0122,Inbound,Missed Call,0,true",
+        "2026-03-06 11:05 AM,(212) 555-0122,Outbound,Abandoned Call,9,",
+        "2026-03-06 12:00 PM,(212) 555-0123,Inbound,Voicemail Call,40,true",
+    ]
+    path = tmp_path / "callrail.csv"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    march = analyse(path, mapping="callrail").months["2026-03"]
+    assert (march.received, march.answered, march.missed, march.voicemail) == (3, 0, 3, 1)
+    assert (march.outbound, march.outbound_connected) == (2, 1)
+    assert (march.recovered, march.recovered_by_callback) == (1, 1)
+    assert march.missed_not_recovered == 2  # Y and Z
+
+
 def test_without_the_blocked_list_spam_is_only_what_the_export_says() -> None:
     asterisk = analyse(SAMPLES / "asterisk-Master.csv").months["2026-03"]
     assert (asterisk.spam, asterisk.missed_not_recovered) == (0, 2)  # D counts as lost

@@ -738,6 +738,9 @@ def test_a_mapping_can_extend_a_preset(tmp_path: Path) -> None:
     """
     result = run(write(tmp_path, log), mapping=str(mapping))
     assert (result.total.answered, result.total.missed) == (1, 1)
+    # a 3CX server whose CDR times are local: naive_times overrides the preset's "utc"
+    local = write(tmp_path, '[mapping]\nextends = "3cx"\nnaive_times = "local"\n', "l.toml")
+    assert (load_mapping("3cx").naive_times, load_mapping(local).naive_times) == ("utc", "local")
 
 
 def test_mapping_errors_name_the_file_line_and_value(tmp_path: Path) -> None:
@@ -750,6 +753,10 @@ def test_mapping_errors_name_the_file_line_and_value(tmp_path: Path) -> None:
         ),
         ("[columns]\nstarted_at='a'\n", r"must name the column of 'caller'"),
         ("[mapping]\nextends = 'nope'\n", r"line 2: \[mapping\] extends 'nope'"),
+        (
+            "[mapping]\nextends = '3cx'\nnaive_times = 'gmt'\n",
+            r"line 3: \[mapping\] naive_times 'gmt' is not one of local, utc",
+        ),
         ("[columns\n", "not valid TOML"),
     ]
     for number, (text, message) in enumerate(cases):

@@ -30,34 +30,52 @@ def merge_legs(run: Run) -> None:
             "FROM calls WHERE rule IS NULL"
         )
         return
+    children = "parent_call_id" in run.columns
+    # (aggregate, name): a figure only where the log has its field; without it the
+    # first leg's own value is already right (no child legs, no outcome, no flag)
+    figures = [
+        # the first leg by start, then by line: microseconds and the row id (which
+        # grows with the line) in one 128-bit integer, cheaper to compare than a pair
+        ("arg_min(rid, (CAST(round(t * 1000000) AS HUGEINT) << 40) + rid)", "first"),
+        ("min(t)", "t0"),
+        ("bool_or(answered)", "ok"),
+        ("min(t + wait) FILTER (WHERE answered)", "ok_t"),
+        ("bool_or(spam)", "spam"),
+    ]
+    if children:  # a parent with child legs is answered only if a child leg was
+        figures[2:4] = [
+            (
+                "CASE WHEN bool_or(child) THEN bool_or(answered AND child) "
+                "ELSE bool_or(answered) END",
+                "ok",
+            ),
+            (
+                "CASE WHEN bool_or(child) THEN min(t + wait) FILTER (WHERE answered AND child) "
+                "ELSE min(t + wait) FILTER (WHERE answered) END",
+                "ok_t",
+            ),
+        ]
+    replaced = ["g.spam AS spam"]
+    if "outcome" in run.columns:
+        figures.append((f"min(outcome) FILTER (WHERE outcome <> '{UNSPECIFIED}')", "outcome"))
+        replaced.append(f"CAST(coalesce(g.outcome, '{UNSPECIFIED}') AS {OUTCOME}) AS outcome")
+    if "first_time" in run.columns:
+        figures.append(("bool_or(first_time)", "first_time"))
+        replaced.append("g.first_time AS first_time")
+    aggregates = ", ".join(f"{sql} AS {name}" for sql, name in figures)
     run.con.execute(
         f"""
         CREATE VIEW merged AS
         WITH groups AS (
-            SELECT arg_min(rid, (t, line)) AS first, min(t) AS t0,
-                bool_or(child) AS has_child,
-                bool_or(answered AND child) AS child_answered,
-                bool_or(answered) AS any_answered,
-                min(t + wait) FILTER (WHERE answered AND child) AS child_answer_t,
-                min(t + wait) FILTER (WHERE answered) AS answer_t,
-                min(outcome) FILTER (WHERE outcome <> '{UNSPECIFIED}') AS known_outcome,
-                bool_or(spam) AS any_spam, bool_or(first_time) AS any_first_time
-            FROM calls WHERE rule IS NULL
-            GROUP BY grp
-        ), judged AS (
-            SELECT *, CASE WHEN has_child THEN child_answered ELSE any_answered END AS ok,
-                CASE WHEN has_child THEN child_answer_t ELSE answer_t END AS ok_t
-            FROM groups
+            SELECT {aggregates} FROM calls WHERE rule IS NULL GROUP BY grp
         )
         SELECT c.* EXCLUDE (rule, grp, child, rid) REPLACE (
             CAST(CASE WHEN g.ok THEN 'answered' WHEN c.status = 'answered' THEN 'missed'
                 ELSE c.status END AS {STATUS}) AS status,
             g.ok AS answered,
             g.ok_t - g.t0 AS wait,
-            CAST(coalesce(g.known_outcome, '{UNSPECIFIED}') AS {OUTCOME}) AS outcome,
-            g.any_spam AS spam,
-            g.any_first_time AS first_time
+            {", ".join(replaced)}
         )
-        FROM judged g JOIN calls c ON c.rid = g.first
+        FROM groups g JOIN calls c ON c.rid = g.first
         """
     )

@@ -12,6 +12,7 @@ timestamp_formats = ["%d/%m/%Y %H:%M"]   # tried after ISO 8601, which is always
 optional = ["call_id"]             # columns that may be absent from the file
 encoding = "utf-8"                 # of a CSV file: utf-8, utf-16 or latin-1
 withheld_callers = ["anonymous", "private"]   # caller texts that mean "no number"
+naive_times = "local"              # a time without an offset: local time in --tz, or "utc"
 
 [columns]
 started_at = "Date"
@@ -105,7 +106,9 @@ _MAPPING_KEYS = {
     "withheld_callers",
     "headerless",
     "headerless_widths",
+    "naive_times",
 }
+NAIVE_TIMES = ("local", "utc")
 _SPACES = re.compile(r"\s+")
 
 
@@ -131,6 +134,7 @@ class CallMapping:
     directions: dict[str, str] = field(default_factory=dict)  # synonym -> inbound / outbound
     headerless: tuple[str, ...] = ()  # column names of a file without a header line
     headerless_widths: tuple[int, ...] = ()  # the field counts such a file may have
+    naive_times: str = "local"  # a time without an offset is local (in --tz) or "utc"
 
     def headerless_names(self, width: int) -> list[str] | None:
         """The column names of a headerless row of ``width`` fields, None if it cannot be one."""
@@ -342,6 +346,12 @@ class _Builder:
             raise self.fail(
                 f"[mapping] encoding '{encoding}' is not one of {', '.join(ENCODINGS)}", "encoding"
             )
+        naive = (self.text(head, "naive_times") or (base.naive_times if base else "local")).lower()
+        if naive not in NAIVE_TIMES:
+            raise self.fail(
+                f"[mapping] naive_times '{naive}' is not one of {', '.join(NAIVE_TIMES)}",
+                "naive_times",
+            )
         mapping = CallMapping(
             name=name,
             origin=origin,
@@ -353,6 +363,7 @@ class _Builder:
             directions=directions,
             headerless=tuple(headerless or (base.headerless if base else ())),
             headerless_widths=tuple(widths or (base.headerless_widths if base else ())),
+            naive_times=naive,
         )
         if base:
             mapping = replace(

@@ -207,10 +207,18 @@ def _status(run: Run) -> str:
 def _timestamp(run: Run, field: str, text: str, iso: str) -> str:
     """SQL: TIMESTAMPTZ from text; ISO 8601 first (``iso``: the text cast), then the formats.
 
-    The format ``%s`` stands for Unix seconds (an absolute time, as APIs give it).
+    The format ``%s`` stands for Unix seconds (an absolute time, as APIs give it). A
+    time without an offset is local time in ``--tz``, or UTC when the mapping says
+    ``naive_times = "utc"`` (3CX writes its CDR times in UTC).
     """
     if field not in run.columns:
         return "NULL::TIMESTAMPTZ"
+    utc = run.mapping.naive_times == "utc"
+    if utc:  # without an offset, the ISO text is UTC, not local time
+        iso = (
+            f"CASE WHEN regexp_matches(trim({text}), {quote_literal(_OFFSET)}) THEN {iso} "
+            f"ELSE timezone('UTC', try_cast({text} AS TIMESTAMP)) END"
+        )
     tries = [iso]
     formats = [f for f in run.mapping.timestamp_formats if f != EPOCH_SECONDS]
     if EPOCH_SECONDS in run.mapping.timestamp_formats:
@@ -221,7 +229,8 @@ def _timestamp(run: Run, field: str, text: str, iso: str) -> str:
     local = [f for f in formats if "%z" not in f.lower()]
     offset = [f for f in formats if "%z" in f.lower()]
     if local:
-        tries.append(f"CAST(try_strptime(trim({text}), {sql_list(local)}) AS TIMESTAMPTZ)")
+        naive = f"try_strptime(trim({text}), {sql_list(local)})"
+        tries.append(f"timezone('UTC', {naive})" if utc else f"CAST({naive} AS TIMESTAMPTZ)")
     if offset:
         tries.append(f"try_strptime(trim({text}), {sql_list(offset)})")
     return f"coalesce({', '.join(tries)})"
@@ -233,8 +242,8 @@ def _naive(run: Run, field: str, text: str, iso: str) -> str:
     Read the way ``_timestamp`` reads it: DuckDB's TIMESTAMP cast alone would also take
     '2026-03-07 08:00 PM' as 08:00.
     """
-    if field not in run.columns:
-        return "NULL::TIMESTAMP"
+    if field not in run.columns or run.mapping.naive_times == "utc":
+        return "NULL::TIMESTAMP"  # UTC has no clock change, no gap to find
     local = [f for f in run.mapping.timestamp_formats if "%z" not in f.lower()]
     local = [f for f in local if f != EPOCH_SECONDS]
     fallback = f"try_strptime(trim({text}), {sql_list(local)})" if local else "NULL::TIMESTAMP"

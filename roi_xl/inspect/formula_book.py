@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import re
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,12 +73,6 @@ class FormulaSheet:
     def number_format(self, row: int, col: int) -> str:
         found = self.cells.get((row, col))
         return GENERAL if found is None else found[1]
-
-    def formulas_within(self, rows: int, cols: int) -> Iterator[tuple[int, int, str]]:
-        """Formula cells in the first ``rows`` x ``cols`` cells, row by row."""
-        for (row, col), (value, _) in sorted(self.cells.items()):
-            if row < rows and col < cols and isinstance(value, str) and value.startswith("="):
-                yield row, col, value
 
 
 @dataclass

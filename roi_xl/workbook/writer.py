@@ -114,7 +114,7 @@ def build_reference(template: Template, options: WorkbookOptions) -> Reference:
     """Lay out and compute the workbook without writing a file."""
     plan = _plan(template, options)
     workbook = xlsxwriter.Workbook(io.BytesIO(), _XLSXWRITER_OPTIONS)
-    _write_sheets(workbook, template, options, plan)
+    _write_sheets(workbook, template, options, plan, fit_widths=False)
     cells: dict[str, dict[tuple[int, int], ReferenceCell]] = {}
     for worksheet in workbook.worksheets():
         sheet_cells = {}
@@ -197,7 +197,11 @@ def _write_sheets(
     options: WorkbookOptions,
     plan: _Plan,
     worksheet_class: type[FastWorksheet] = FastWorksheet,
+    fit_widths: bool = True,
 ) -> None:
+    """Every sheet, names and properties. ``fit_widths`` off: no column widths fitted to the
+    texts, which change widths and text wrapping only, never a cell's formula, value or
+    number format (the reference compares nothing else)."""
     layout = plan.layout
     for name in layout.sheet_order:
         workbook.add_worksheet(name, worksheet_class=worksheet_class)
@@ -222,7 +226,7 @@ def _write_sheets(
     if layout.channels:
         write_channels(ctx)
     write_checks(ctx)
-    for name in layout.sheet_order:  # widths from the texts written, wrapping the longest
+    for name in layout.sheet_order if fit_widths else ():  # widths from the texts, wrapping
         fit_columns(workbook.get_worksheet_by_name(name), ctx.styles.wrapped, WIDEST_PX)
     if options.lambdas:
         define_lambdas(workbook)

@@ -113,12 +113,27 @@ def expanded(template: Template, key: str) -> expr.Node:
     """A metric's formula with every metric it uses written out, down to the inputs.
 
     One cell can then re-evaluate the metric with one input replaced (a flexed
-    value, a break-even candidate) from the template's single definition.
+    value, a break-even candidate) from the template's single definition. Made once per
+    template and metric: the same tree each time, so the formulas rendered from it are
+    cached too.
     """
+    entry = _EXPANDED.get((id(template), key))
+    if entry is not None and entry[0] is template:
+        return entry[1]
     metrics = set(template.metric_keys)
     node = template.metric(key).node
     used = expr.names(node) & metrics
-    return expr.substitute(node, {name: expanded(template, name) for name in used})
+    tree = expr.substitute(node, {name: expanded(template, name) for name in used})
+    if len(_EXPANDED) >= _EXPANDED_LIMIT:
+        _EXPANDED.clear()
+    _EXPANDED[(id(template), key)] = (template, tree)
+    return tree
+
+
+# (template id, metric) -> (template, tree); the template is held so its id cannot be
+# reused while the entry lives.
+_EXPANDED: dict[tuple[int, str], tuple[Template, expr.Node]] = {}
+_EXPANDED_LIMIT = 4096
 
 
 def calculate(

@@ -137,7 +137,14 @@ def _results_needed(timeline: Timeline, wanted: Collection[str] | None) -> set[s
 def _recursive_row(
     key: str, node: expr.Node, env: dict[str, object], period: np.ndarray
 ) -> expr.Evaluated:
-    """A row that uses its own earlier months (LAG(row, n), n >= 1): month after month."""
+    """A row that uses its own earlier months (LAG(row, n), n >= 1): month after month.
+
+    The parts of its formula that do not use the row are evaluated once, before the months,
+    and stand in the tree as names: each month then repeats only the arithmetic around the
+    row's own earlier values (the same operations on the same numbers, so the same results).
+    """
+    env = dict(env)
+    node = _hoisted(node, key, env)
     current = _broadcast(expr.Evaluated.of(0.0), period)
     for month in range(period.size):
         env[key] = current
@@ -151,6 +158,25 @@ def _recursive_row(
         errors[..., month] = step.errors[..., month]
         current = expr.Evaluated(values, errors)
     return current
+
+
+def _hoisted(node: expr.Node, key: str, env: dict[str, object]) -> expr.Node:
+    """``node`` with each largest subtree that does not use ``key`` evaluated into ``env``
+    and replaced by a name for its value."""
+    if isinstance(node, (expr.Num, expr.Ref)):
+        return node
+    if key not in expr.names(node):
+        name = f"\x00part{len(env)}"  # no template name holds a NUL
+        env[name] = expr.evaluate(node, env, FUNCTIONS)
+        return expr.Ref(name)
+    if isinstance(node, expr.Unary):
+        return expr.Unary(node.op, _hoisted(node.operand, key, env))
+    if isinstance(node, expr.Binary):
+        return expr.Binary(node.op, _hoisted(node.left, key, env), _hoisted(node.right, key, env))
+    if isinstance(node, expr.Compare):
+        return expr.Compare(node.op, _hoisted(node.left, key, env), _hoisted(node.right, key, env))
+    assert isinstance(node, expr.Call)
+    return expr.Call(node.name, tuple(_hoisted(arg, key, env) for arg in node.args))
 
 
 def _broadcast(value: expr.Evaluated, period: np.ndarray) -> expr.Evaluated:

@@ -94,7 +94,7 @@ def break_even(
     base = {k: float(v) for k, v in inputs.items()}
 
     def roi(values: np.ndarray) -> np.ndarray:
-        result = engine.compute_arrays(model, {**base, driver: values})[metric]
+        result = engine.compute_arrays(model, {**base, driver: values}, metric)[metric]
         numbers = np.broadcast_to(result.values, values.shape).astype(float)
         return np.where(np.broadcast_to(result.errors, values.shape) == 0, numbers, np.nan)
 

@@ -19,11 +19,11 @@ from openpyxl.formula import Tokenizer
 
 from roi_xl.inspect import integrity
 from roi_xl.inspect.findings import ERROR, Finding, error, shown, warning
-from roi_xl.inspect.formula_book import FormulaSheet
+from roi_xl.inspect.formula_book import GENERAL, FormulaSheet
 from roi_xl.inspect.loaded import LoadedWorkbook
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.template import Input
-from roi_xl.workbook import Reference
+from roi_xl.workbook import Reference, ReferenceCell
 from roi_xl.workbook.layout import MONTH_ACTUAL_COL, cell
 
 ALLOWED_NUMBERS = {0.0, 1.0, 2.0, 3.0, 12.0, 100.0}
@@ -394,30 +394,24 @@ def check_cells(loaded: LoadedWorkbook, reference: Reference, compare_values: bo
     redirected = integrity.check_names(loaded, reference)
     stale: list[Finding] = []
     compared = 0
+    format_ok: dict[tuple[Any, str | int], bool] = {}  # (found, expected) -> displays alike
     for sheet, expected_cells in reference.cells.items():
         actual = loaded.sheet_names.get(sheet)
         if actual is None or actual not in loaded.formulas.sheets:
             continue
         worksheet = loaded.formulas.sheets[actual]
-        for (row, col), expected in expected_cells.items():
-            if actual in shifted:
-                continue
-            found = worksheet.value(row, col)
-            ref = cell(row, col)
-            integrity.check_number_format(
-                loaded, actual, ref, worksheet.number_format(row, col), expected.number_format
+        if actual not in shifted:
+            compared += _check_sheet(
+                loaded,
+                sheet,
+                actual,
+                worksheet,
+                expected_cells,
+                format_ok,
+                compare_values and not redirected,
+                bool(redirected),
+                stale,
             )
-            if expected.formula is None:
-                integrity.check_value_cell(loaded, actual, ref, found)
-                continue
-            overwritten = _formula(loaded, actual, ref, found, "=" + expected.formula)
-            if redirected:
-                continue  # what the cells show follows the redirected names
-            if compare_values and not overwritten and expected.value not in (None, ""):
-                compared += 1
-                finding = _value(loaded, sheet, actual, row, col, expected.value)
-                if finding:
-                    stale.append(finding)
         _extra_formulas(loaded, worksheet, actual, expected_cells)
     empty = [f for f in stale if f.found == shown("")]
     if compared and len(empty) > STALE_SHARE * compared:
@@ -439,6 +433,65 @@ def check_cells(loaded: LoadedWorkbook, reference: Reference, compare_values: bo
     error_findings(loaded)
     recalculated = not (compared and len(empty) > STALE_SHARE * compared)
     _master(loaded, reference, recompute=compare_values and not recalculated)
+
+
+def _check_sheet(
+    loaded: LoadedWorkbook,
+    sheet: str,
+    actual: str,
+    worksheet: FormulaSheet,
+    expected_cells: dict[tuple[int, int], ReferenceCell],
+    format_ok: dict[tuple[Any, str | int], bool],
+    compare_values: bool,
+    redirected: bool,
+    stale: list[Finding],
+) -> int:
+    """Every expected cell of one sheet: its format, its formula (or typed value) and, with
+    ``compare_values``, its cached value (findings of the last go to ``stale``). Returns how
+    many values were compared. A cell that matches in every way costs a few lookups: its
+    formula text equal to the model's, its format already judged, its number close."""
+    found_cells = worksheet.cells
+    grid = loaded.values.get(actual)
+    rows = len(grid) if grid is not None else 0
+    compared = 0
+    for (row, col), expected in expected_cells.items():
+        written = found_cells.get((row, col))
+        found, found_format = (None, GENERAL) if written is None else written
+        key = (found_format, expected.number_format)
+        ok = format_ok.get(key)
+        if ok is None:
+            ok = format_ok[key] = integrity.displays_as(
+                loaded, found_format, expected.number_format
+            )
+        if not ok:
+            integrity.check_number_format(
+                loaded, actual, cell(row, col), found_format, expected.number_format
+            )
+        formula = expected.formula
+        if formula is None:
+            if isinstance(found, str) and found.startswith("="):
+                integrity.check_value_cell(loaded, actual, cell(row, col), found)
+            continue
+        if isinstance(found, str) and found[1:] == formula and found.startswith("="):
+            if hard_coded_numbers(found):
+                _hard_coded(loaded, actual, cell(row, col), found)
+        elif _formula(loaded, actual, cell(row, col), found, "=" + formula):
+            continue  # overwritten: no value to compare
+        if redirected or not compare_values or expected.value in (None, ""):
+            continue
+        compared += 1
+        value = expected.value
+        if row < rows and col < len(grid[row]) and type(value) is float:  # type: ignore[index]
+            shown_value = grid[row][col]  # type: ignore[index]
+            kind = type(shown_value)
+            if (kind is float or kind is int) and math.isclose(
+                shown_value, value, rel_tol=1e-9, abs_tol=1e-9
+            ):
+                continue
+        finding = _value(loaded, sheet, actual, row, col, value)
+        if finding:
+            stale.append(finding)
+    return compared
 
 
 def _formula(loaded: LoadedWorkbook, sheet: str, ref: str, found: Any, expected: str) -> bool:
@@ -483,9 +536,17 @@ def _extra_formulas(
         return
     last_row = max(row for row, _ in expected_cells) + 1
     last_col = max(col for _, col in expected_cells) + 1
-    for row, col, value in worksheet.formulas_within(last_row, last_col):
-        if (row, col) not in expected_cells:
-            _hard_coded(loaded, sheet, cell(row, col), value)
+    added = [
+        (row, col, value)
+        for (row, col), (value, _) in worksheet.cells.items()
+        if row < last_row
+        and col < last_col
+        and (row, col) not in expected_cells
+        and isinstance(value, str)
+        and value.startswith("=")
+    ]
+    for row, col, value in sorted(added):  # row by row
+        _hard_coded(loaded, sheet, cell(row, col), value)
 
 
 def _hard_coded(loaded: LoadedWorkbook, sheet: str, ref: str, formula: str) -> None:

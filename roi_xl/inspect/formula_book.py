@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import re
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,12 +73,6 @@ class FormulaSheet:
     def number_format(self, row: int, col: int) -> str:
         found = self.cells.get((row, col))
         return GENERAL if found is None else found[1]
-
-    def formulas_within(self, rows: int, cols: int) -> Iterator[tuple[int, int, str]]:
-        """Formula cells in the first ``rows`` x ``cols`` cells, row by row."""
-        for (row, col), (value, _) in sorted(self.cells.items()):
-            if row < rows and col < cols and isinstance(value, str) and value.startswith("="):
-                yield row, col, value
 
 
 @dataclass
@@ -400,16 +393,24 @@ def _read_plain(text: str, reader: _SheetReader) -> None:
     if len(cells) != len(_ANY_CELL.findall(body)):
         raise _NotPlain
     formats = reader.styles.formats
+    by_text = {str(index): code for index, code in enumerate(formats)}  # s="3" -> its format
+    by_text[""] = formats[0]
     store = reader.sheet.cells
     for letters, digits, style_text, kind, has_formula, f_attrs, f_text, raw in cells:
-        style = int(style_text) if style_text else 0
         value: Any
-        if has_formula:
-            attrs = _attributes(f_attrs) if f_attrs else {}
-            value = reader.formula_value(attrs, "=" + _unescape(f_text), letters + digits)
+        if has_formula and not f_attrs:  # a plain formula, by far the commonest cell
+            value = "=" + (_unescape(f_text) if "&" in f_text else f_text)
+        elif has_formula:
+            value = reader.formula_value(
+                _attributes(f_attrs), "=" + _unescape(f_text), letters + digits
+            )
         else:
+            style = int(style_text) if style_text else 0
             value = reader.typed_value(kind or "n", style, _unescape(raw) or None)
-        store[(int(digits) - 1, _column(letters) - 1)] = (value, formats[style])
+        number_format = by_text.get(style_text)
+        if number_format is None:  # an index outside the table, or spelled "03"
+            number_format = formats[int(style_text)]
+        store[(int(digits) - 1, _column(letters) - 1)] = (value, number_format)
     for merge in _PLAIN_MERGE.finditer(text, last):
         ref = _attributes(merge.group(1).rstrip("/")).get("ref")
         if ref is not None:

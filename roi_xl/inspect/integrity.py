@@ -81,7 +81,7 @@ def check_number_format(
     loaded: LoadedWorkbook, sheet: str, ref: str, found: Any, expected: str | int
 ) -> None:
     """A cell of the model must display its value the way the model formats it."""
-    if canonical_format(found) in _allowed_formats(loaded, expected):
+    if displays_as(loaded, found, expected):
         return
     wanted = expected if isinstance(expected, str) else BUILTIN_FORMATS.get(expected, "General")
     loaded.findings.append(
@@ -95,6 +95,11 @@ def check_number_format(
             f"{wanted!r}: what the cell displays may not be its value. Restore the format.",
         )
     )
+
+
+def displays_as(loaded: LoadedWorkbook, found: Any, expected: str | int) -> bool:
+    """Whether format ``found`` shows a value as the model's ``expected`` format does."""
+    return canonical_format(found) in _allowed_formats(loaded, expected)
 
 
 def _allowed_formats(loaded: LoadedWorkbook, expected: str | int) -> frozenset[str]:

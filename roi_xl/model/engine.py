@@ -97,28 +97,67 @@ def compute(template: Template, inputs: Mapping[str, float]) -> dict[str, Value]
 
 
 def compute_arrays(
-    template: Template, inputs: Mapping[str, float | np.ndarray]
+    template: Template, inputs: Mapping[str, float | np.ndarray], wanted: str | None = None
 ) -> dict[str, expr.Evaluated]:
-    """Every metric over numpy arrays of inputs (broadcast together), errors per element."""
+    """Every metric over numpy arrays of inputs (broadcast together), errors per element;
+    with ``wanted``, only that metric and the metrics it uses (a solver asks for one)."""
+    needed = None if wanted is None else metrics_used(template, wanted)
     env: dict[str, float | np.ndarray | expr.Evaluated] = dict(inputs)
     results: dict[str, expr.Evaluated] = {}
     for metric in template.metrics:
+        if needed is not None and metric.key not in needed:
+            continue
         result = expr.evaluate(metric.node, env, FUNCTIONS)
         env[metric.key] = result
         results[metric.key] = result
     return results
 
 
+def metrics_used(template: Template, key: str) -> frozenset[str]:
+    """``key`` and every metric its formula uses, directly or through other metrics."""
+    entry = _USED.get((id(template), key))
+    if entry is not None and entry[0] is template:
+        return entry[1]
+    metrics = set(template.metric_keys)
+    used = {key}
+    todo = [key]
+    while todo:
+        for name in expr.names(template.metric(todo.pop()).node) & metrics:
+            if name not in used:
+                used.add(name)
+                todo.append(name)
+    if len(_USED) >= _EXPANDED_LIMIT:
+        _USED.clear()
+    _USED[(id(template), key)] = (template, frozenset(used))
+    return frozenset(used)
+
+
 def expanded(template: Template, key: str) -> expr.Node:
     """A metric's formula with every metric it uses written out, down to the inputs.
 
     One cell can then re-evaluate the metric with one input replaced (a flexed
-    value, a break-even candidate) from the template's single definition.
+    value, a break-even candidate) from the template's single definition. Made once per
+    template and metric: the same tree each time, so the formulas rendered from it are
+    cached too.
     """
+    entry = _EXPANDED.get((id(template), key))
+    if entry is not None and entry[0] is template:
+        return entry[1]
     metrics = set(template.metric_keys)
     node = template.metric(key).node
     used = expr.names(node) & metrics
-    return expr.substitute(node, {name: expanded(template, name) for name in used})
+    tree = expr.substitute(node, {name: expanded(template, name) for name in used})
+    if len(_EXPANDED) >= _EXPANDED_LIMIT:
+        _EXPANDED.clear()
+    _EXPANDED[(id(template), key)] = (template, tree)
+    return tree
+
+
+# (template id, metric) -> (template, tree); the template is held so its id cannot be
+# reused while the entry lives.
+_EXPANDED: dict[tuple[int, str], tuple[Template, expr.Node]] = {}
+_USED: dict[tuple[int, str], tuple[Template, frozenset[str]]] = {}
+_EXPANDED_LIMIT = 4096
 
 
 def calculate(

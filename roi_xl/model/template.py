@@ -9,6 +9,7 @@ good as a built-in one. Every error names the file, the line and the problem.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 import tomllib
@@ -354,8 +355,12 @@ def load_file(path: Path) -> Template:
 # ------------------------------------------------------------------ parsing
 
 
+@functools.lru_cache(maxsize=32)
 def parse_template(source: str, path: str = "<template>") -> Template:
-    """Parse and validate template text; ``path`` is only used in messages."""
+    """Parse and validate template text; ``path`` is only used in messages.
+
+    Cached on the text itself (a Template is immutable): reading hundreds of workbooks made
+    from one template parses it once, and the writer's per-template caches keep hitting."""
     try:
         data = tomllib.loads(source)
     except tomllib.TOMLDecodeError as exc:

@@ -137,7 +137,18 @@ def _results_needed(timeline: Timeline, wanted: Collection[str] | None) -> set[s
 def _recursive_row(
     key: str, node: expr.Node, env: dict[str, object], period: np.ndarray
 ) -> expr.Evaluated:
-    """A row that uses its own earlier months (LAG(row, n), n >= 1): month after month."""
+    """A row that uses its own earlier months (LAG(row, n), n >= 1): month after month.
+
+    The parts of its formula that do not use the row are evaluated once, before the months,
+    and stand in the tree as names: each month then repeats only the arithmetic around the
+    row's own earlier values (the same operations on the same numbers, so the same results).
+    """
+    env = dict(env)
+    node = _hoisted(node, key, env)
+    lags: dict[int, str] = {}
+    column_node = _with_lags_named(node, key, lags)
+    if column_node is not None:
+        return _month_by_month(column_node, lags, env, period)
     current = _broadcast(expr.Evaluated.of(0.0), period)
     for month in range(period.size):
         env[key] = current
@@ -151,6 +162,95 @@ def _recursive_row(
         errors[..., month] = step.errors[..., month]
         current = expr.Evaluated(values, errors)
     return current
+
+
+def _with_lags_named(node: expr.Node, key: str, lags: dict[int, str]) -> expr.Node | None:
+    """The tree with each ``LAG(key, n)`` (n a whole number of months, at least 1) replaced by
+    a name, kept in ``lags`` by n; None when the row is used in any other way, or the tree
+    calls anything that is not element by element (a period or business function)."""
+    if isinstance(node, expr.Num):
+        return node
+    if isinstance(node, expr.Ref):
+        return None if node.name == key else node
+    if isinstance(node, expr.Unary):
+        operand = _with_lags_named(node.operand, key, lags)
+        return None if operand is None else expr.Unary(node.op, operand)
+    if isinstance(node, (expr.Binary, expr.Compare)):
+        left = _with_lags_named(node.left, key, lags)
+        right = _with_lags_named(node.right, key, lags)
+        if left is None or right is None:
+            return None
+        return type(node)(node.op, left, right)
+    assert isinstance(node, expr.Call)
+    if node.name == "LAG":
+        target, lag = node.args
+        whole = isinstance(lag, expr.Num) and lag.value >= 1 and lag.value == int(lag.value)
+        if not (whole and isinstance(target, expr.Ref) and target.name == key):
+            return None
+        n = int(lag.value)  # type: ignore[union-attr]
+        return expr.Ref(lags.setdefault(n, f"\x00lag{n}"))
+    if node.name not in expr.BUILTINS:
+        return None
+    args = [_with_lags_named(arg, key, lags) for arg in node.args]
+    if any(arg is None for arg in args):
+        return None
+    return expr.Call(node.name, tuple(args))  # type: ignore[arg-type]
+
+
+def _month_by_month(
+    node: expr.Node, lags: dict[int, str], env: dict[str, object], period: np.ndarray
+) -> expr.Evaluated:
+    """The row evaluated one month column at a time, each ``LAG(row, n)`` read from the months
+    already filled: what LAG gives there (the value n months earlier, 0 before month n + 1)."""
+    parts = {
+        name: expr.Evaluated.of(env[name]) for name in expr.names(node) if name not in lags.values()
+    }
+    shape = np.broadcast_shapes(
+        period.shape,
+        *(np.shape(p.values) for p in parts.values()),
+        *(np.shape(p.errors) for p in parts.values()),
+    )
+    values = np.zeros(shape)
+    errors = np.zeros(shape, dtype=np.int8)
+    local: dict[str, object] = {}
+    for month in range(period.size):
+        for name, part in parts.items():
+            local[name] = expr.Evaluated(_column(part.values, month), _column(part.errors, month))
+        for n, name in lags.items():
+            if month >= n:
+                local[name] = expr.Evaluated(
+                    values[..., month - n : month - n + 1], errors[..., month - n : month - n + 1]
+                )
+            else:
+                local[name] = expr.Evaluated.of(0.0)
+        step = expr.evaluate(node, local, FUNCTIONS)
+        values[..., month] = np.broadcast_to(step.values, (*shape[:-1], 1))[..., 0]
+        errors[..., month] = np.broadcast_to(step.errors, (*shape[:-1], 1))[..., 0]
+    return expr.Evaluated(values, errors)
+
+
+def _column(array: np.ndarray, month: int) -> np.ndarray:
+    """One month's column of an array whose last axis is the months (or broadcasts over it)."""
+    return array[..., month : month + 1] if np.ndim(array) and np.shape(array)[-1] != 1 else array
+
+
+def _hoisted(node: expr.Node, key: str, env: dict[str, object]) -> expr.Node:
+    """``node`` with each largest subtree that does not use ``key`` evaluated into ``env``
+    and replaced by a name for its value."""
+    if isinstance(node, (expr.Num, expr.Ref)):
+        return node
+    if key not in expr.names(node):
+        name = f"\x00part{len(env)}"  # no template name holds a NUL
+        env[name] = expr.evaluate(node, env, FUNCTIONS)
+        return expr.Ref(name)
+    if isinstance(node, expr.Unary):
+        return expr.Unary(node.op, _hoisted(node.operand, key, env))
+    if isinstance(node, expr.Binary):
+        return expr.Binary(node.op, _hoisted(node.left, key, env), _hoisted(node.right, key, env))
+    if isinstance(node, expr.Compare):
+        return expr.Compare(node.op, _hoisted(node.left, key, env), _hoisted(node.right, key, env))
+    assert isinstance(node, expr.Call)
+    return expr.Call(node.name, tuple(_hoisted(arg, key, env) for arg in node.args))
 
 
 def _broadcast(value: expr.Evaluated, period: np.ndarray) -> expr.Evaluated:

@@ -84,9 +84,14 @@ def write_solver(
                 _candidate(program, rows, k, step, tolerance),
                 fmt,
             )
-            at_candidate = expr.substitute(roi, {rows.driver: program.ref(row, CANDIDATE)})
             write_cell(
-                ctx, ws, program, (row, RESULT), at_candidate, metric_format(ctx, plan.metric)
+                ctx,
+                ws,
+                program,
+                (row, RESULT),
+                roi,  # at the candidate
+                metric_format(ctx, plan.metric),
+                (rows.driver, program.ref(row, CANDIDATE)),
             )
 
 
@@ -213,8 +218,8 @@ def write_break_even(
         )
         be = cell(row, BREAK_EVEN)
         _change(ctx, ws, row, candidate if solved else None, today)
-        at_break_even = expr.substitute(roi, {rows.driver: program.ref(last, CANDIDATE, True)})
-        formula, value = program.define(row, ROI_CHECK, at_break_even)
+        at_break_even = (rows.driver, program.ref(last, CANDIDATE, True))
+        formula, value = program.define(row, ROI_CHECK, roi, at_break_even)
         write_arranging_formula(
             ctx,
             ws,
@@ -232,11 +237,12 @@ def write_break_even(
             )
             ws.write_string(companion_row, UNIT, ctx.locale.unit(companion.unit), s.get("unit"))
             now = write_cell(ctx, ws, program, (companion_row, TODAY), expr.Ref(key), cfmt)
-            moved = expr.substitute(
+            formula, value = program.define(
+                companion_row,
+                BREAK_EVEN,
                 engine.expanded(ctx.template, key),
-                {rows.driver: program.ref(last, CANDIDATE, True)},
+                (rows.driver, program.ref(last, CANDIDATE, True)),
             )
-            formula, value = program.define(companion_row, BREAK_EVEN, moved)
             write_arranging_formula(
                 ctx,
                 ws,

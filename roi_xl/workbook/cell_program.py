@@ -8,7 +8,8 @@ already defined.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TypeVar
 
 from roi_xl.model import expr
 from roi_xl.model.engine import Value
@@ -40,11 +41,23 @@ class CellProgram:
         self._env[name] = self._cells[(row, col)]
         return expr.Ref(name)
 
-    def define(self, row: int, col: int, node: expr.Node) -> tuple[str, Value]:
-        """Evaluate ``node`` into the cell; return its formula text and value."""
-        value = expr.evaluate_scalar(node, self._env, FUNCTIONS)
+    def define(
+        self, row: int, col: int, node: expr.Node, moved: tuple[str, expr.Ref] | None = None
+    ) -> tuple[str, Value]:
+        """Evaluate ``node`` into the cell; return its formula text and value.
+
+        ``moved`` = (name, source): ``name`` stands for the cell ``source`` in this cell, as if
+        substituted into the tree. The tree itself is left as it is, so a template's tree
+        (a metric written out) renders from the cache in every cell and workbook."""
+        env: Mapping[str, Value] = self._env
+        references: Mapping[str, str] = self._references
+        if moved is not None:
+            name, source = moved
+            env = _Replaced(env, name, env[source.name])
+            references = _Replaced(references, name, references[source.name])
+        value = expr.evaluate_scalar(node, env, FUNCTIONS)
         self._cells[(row, col)] = value
-        return expr.to_excel(node, self._references, FUNCTIONS), value
+        return expr.to_excel(node, references, FUNCTIONS), value
 
     def define_across(
         self,
@@ -57,7 +70,8 @@ class CellProgram:
 
         Evaluated once over all the cells (numpy, element by element, as each
         cell alone would be), then rendered cell by cell: the flexed ROIs of a
-        row cost one evaluation instead of six.
+        row cost one evaluation instead of six. ``name`` may be a name the tree already
+        uses (an input): in these cells it means the source instead.
         """
         env = dict(self._env)
         env[name] = expr.stacked([self._env[source.name] for source in sources])
@@ -65,8 +79,8 @@ class CellProgram:
         written = []
         for (row, col), source, value in zip(cells, sources, values, strict=True):
             self._cells[(row, col)] = value
-            tree = expr.substitute(node, {name: source})
-            written.append((expr.to_excel(tree, self._references, FUNCTIONS), value))
+            references = _Replaced(self._references, name, self._references[source.name])
+            written.append((expr.to_excel(node, references, FUNCTIONS), value))
         return written
 
     def constant(self, row: int, col: int, value: float) -> None:
@@ -75,3 +89,29 @@ class CellProgram:
 
     def value(self, row: int, col: int) -> Value:
         return self._cells[(row, col)]
+
+
+_V = TypeVar("_V")
+
+
+class _Replaced(Mapping[str, _V]):
+    """A mapping with one name's entry replaced, without copying the rest."""
+
+    __slots__ = ("_base", "_name", "_value")
+
+    def __init__(self, base: Mapping[str, _V], name: str, value: _V) -> None:
+        self._base, self._name, self._value = base, name, value
+
+    def __getitem__(self, key: str) -> _V:
+        return self._value if key == self._name else self._base[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key == self._name or key in self._base
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._base
+        if self._name not in self._base:
+            yield self._name
+
+    def __len__(self) -> int:
+        return len(self._base) + (self._name not in self._base)

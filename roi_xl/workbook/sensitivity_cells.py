@@ -58,9 +58,11 @@ def write_cell(
     at: tuple[int, int],
     node: expr.Node,
     fmt: str,
+    moved: tuple[str, expr.Ref] | None = None,
 ) -> Value:
-    """Evaluate ``node`` into cell ``at`` and write it as a formula with that value cached."""
-    formula, value = program.define(*at, node)
+    """Evaluate ``node`` into cell ``at`` and write it as a formula with that value cached
+    (``moved``: a name standing for another cell, see ``CellProgram.define``)."""
+    formula, value = program.define(*at, node, moved)
     ctx.formula(ws, *at, formula, ctx.styles.get("formula", fmt), value)
     return value
 

@@ -50,8 +50,6 @@ from roi_xl.workbook.sensitivity_layout import (
     SensitivityLayout,
 )
 
-MOVED = "@moved"  # stands for the moved input's cell in the ROI tree of a row
-
 
 def write_sensitivity(ctx: Context) -> dict[str, Value | str]:
     """Write the sheet; return each key driver's break-even as shown, for the Dashboard."""
@@ -133,9 +131,8 @@ def _write_moves(
             )
         cells = [(row, FIRST_RESULT + index) for index in range(len(MOVES))]
         moved = [program.ref(row, FIRST_MOVE + index) for index in range(len(MOVES))]
-        flexed = expr.substitute(roi, {key: expr.Ref(MOVED)})
         for at, (formula, value) in zip(
-            cells, program.define_across(cells, flexed, MOVED, moved), strict=True
+            cells, program.define_across(cells, roi, key, moved), strict=True
         ):
             ctx.formula(ws, *at, formula, s.get("formula", roi_fmt), value)
         results = [program.ref(row, FIRST_RESULT + i) for i in range(len(MOVES))]

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from math import isfinite
+from typing import NamedTuple
 
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
@@ -28,6 +30,8 @@ from xlsxwriter.worksheet import (
     re_dynamic_function,
 )
 from xlsxwriter.xmlwriter import xml_escapes
+
+from roi_xl.model.excel_errors import ERROR_TEXTS, from_text
 
 # Every name XlsxWriter's dynamic-function substitutions look for, each followed by "(".
 # SINGLE is matched after any non-space character, as XlsxWriter's own pattern does.
@@ -150,3 +154,102 @@ def _plain(formula: str) -> bool:
         or formula.startswith("{")
         or formula.endswith("}")
     )
+
+
+class ReferenceCell(NamedTuple):
+    """A cell as the generator writes it: its formula (or None), its value and number format
+    (a named tuple: a workbook holds about 16,000, made on every read)."""
+
+    formula: str | None
+    value: object
+    number_format: str | int = "General"  # XlsxWriter's code, or the index of a built-in one
+
+
+class ReferenceWorksheet(FastWorksheet):
+    """A worksheet never written to a file: each formula, number, text and formatted blank
+    cell is stored as the reader's ``ReferenceCell`` directly, in XlsxWriter's own table
+    (so in its order), without the shared strings and cell tuples a file needs. Anything
+    else (dates, array formulas, a number that is not finite...) is stored by XlsxWriter."""
+
+    def write_formula_run(
+        self,
+        row: int,
+        first_col: int,
+        formulas: Sequence[str],
+        cell_format: Format,
+        values: Sequence[float | str],
+    ) -> None:
+        last_col = first_col + len(formulas) - 1
+        if self._check_dimensions(row, first_col) or self._check_dimensions(row, last_col):
+            raise IndexError(f"row {row}, columns {first_col}-{last_col}: outside the sheet")
+        cells = self.table[row]
+        number_format = _number_format(cell_format)
+        for col, formula, value in zip(
+            range(first_col, last_col + 1), formulas, values, strict=True
+        ):
+            stored = _PREPARED.get(formula)
+            if stored is None or self.use_future_functions or value.__class__ is str:
+                self._write_formula(row, col, formula, cell_format, value)
+            else:
+                cells[col] = ReferenceCell(stored, value, number_format)
+
+    def _write_formula(
+        self,
+        row: int,
+        col: int,
+        formula: str,
+        cell_format: Format | None = None,
+        value: object = 0,
+    ) -> int:
+        stored = _PREPARED.get(formula)
+        if stored is None or self.use_future_functions:
+            if (
+                not formula
+                or re_dynamic_function.search(formula)
+                or (formula.startswith("{") and formula.endswith("}"))
+            ):
+                return super()._write_formula(row, col, formula, cell_format, value)
+            stored = self._prepare_formula(formula)
+            if not self.use_future_functions and _plain(formula):
+                if len(_PREPARED) >= _PREPARED_LIMIT:
+                    _PREPARED.clear()
+                    _CLEAN.clear()
+                _PREPARED[formula] = stored
+        if self._check_dimensions(row, col):
+            return -1
+        if value.__class__ is str and value in ERROR_TEXTS:
+            value = from_text(value)  # type: ignore[arg-type]
+        self.table[row][col] = ReferenceCell(stored, value, _number_format(cell_format))
+        return 0
+
+    def _write_number(
+        self, row: int, col: int, number: float, cell_format: Format | None = None
+    ) -> int:
+        if type(number) not in (float, int) or not isfinite(number):
+            return super()._write_number(row, col, number, cell_format)
+        if self._check_dimensions(row, col):
+            return -1
+        self.table[row][col] = ReferenceCell(None, number, _number_format(cell_format))
+        return 0
+
+    def _write_string(
+        self, row: int, col: int, string: str, cell_format: Format | None = None
+    ) -> int:
+        if self._check_dimensions(row, col):
+            return -1
+        self.table[row][col] = ReferenceCell(None, None, _number_format(cell_format))
+        return 0
+
+    def _write_blank(self, row: int, col: int, _: object, cell_format: Format | None = None) -> int:
+        if cell_format is None:
+            return 0  # as XlsxWriter: a blank cell without a format is not stored
+        if self._check_dimensions(row, col):
+            return -1
+        self.table[row][col] = ReferenceCell(None, None, _number_format(cell_format))
+        return 0
+
+
+def _number_format(cell_format: Format | None) -> str | int:
+    """The number format a cell of this format shows: XlsxWriter's code or a built-in index."""
+    code = getattr(cell_format, "num_format", 0) if cell_format is not None else 0
+    return code or "General"

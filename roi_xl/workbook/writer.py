@@ -39,7 +39,7 @@ from roi_xl.workbook.styles import Styles
 from roi_xl.workbook.text_width import WIDEST_PX, fit_columns
 from roi_xl.workbook.timeline_sheet import write_timeline
 from roi_xl.workbook.values import Grid, MonthFigures, WorkbookValues, compute_values
-from roi_xl.workbook.worksheet import FastWorksheet
+from roi_xl.workbook.worksheet import FastWorksheet, ReferenceCell, ReferenceWorksheet
 
 MAX_MONTHS = 60
 
@@ -92,15 +92,6 @@ def write_workbook(
 
 
 @dataclass(frozen=True)
-class ReferenceCell:
-    """A cell as the generator writes it: its formula (or None), its value and number format."""
-
-    formula: str | None
-    value: object
-    number_format: str | int = "General"  # XlsxWriter's code, or the index of a built-in one
-
-
-@dataclass(frozen=True)
 class Reference:
     """The workbook the generator would write, held in memory: what the reader compares with."""
 
@@ -114,12 +105,15 @@ def build_reference(template: Template, options: WorkbookOptions) -> Reference:
     """Lay out and compute the workbook without writing a file."""
     plan = _plan(template, options)
     workbook = xlsxwriter.Workbook(io.BytesIO(), _XLSXWRITER_OPTIONS)
-    _write_sheets(workbook, template, options, plan)
+    _write_sheets(workbook, template, options, plan, ReferenceWorksheet)
     cells: dict[str, dict[tuple[int, int], ReferenceCell]] = {}
     for worksheet in workbook.worksheets():
         sheet_cells = {}
         for row, columns in worksheet.table.items():
             for col, entry in columns.items():
+                if type(entry) is ReferenceCell:
+                    sheet_cells[(row, col)] = entry
+                    continue
                 formula = getattr(entry, "formula", None)
                 value = entry.value if formula is not None else getattr(entry, "number", None)
                 if isinstance(value, str) and value in ERROR_TEXTS:
@@ -198,7 +192,11 @@ def _write_sheets(
     plan: _Plan,
     worksheet_class: type[FastWorksheet] = FastWorksheet,
 ) -> None:
+    """Every sheet, names and properties. On ``ReferenceWorksheet`` sheets (never written to
+    a file) no column widths are fitted to the texts: they change widths and text wrapping
+    only, never a cell's formula, value or number format, and the sheets hold no texts."""
     layout = plan.layout
+    fit_widths = not issubclass(worksheet_class, ReferenceWorksheet)
     for name in layout.sheet_order:
         workbook.add_worksheet(name, worksheet_class=worksheet_class)
     ctx = Context(
@@ -222,7 +220,7 @@ def _write_sheets(
     if layout.channels:
         write_channels(ctx)
     write_checks(ctx)
-    for name in layout.sheet_order:  # widths from the texts written, wrapping the longest
+    for name in layout.sheet_order if fit_widths else ():  # widths from the texts, wrapping
         fit_columns(workbook.get_worksheet_by_name(name), ctx.styles.wrapped, WIDEST_PX)
     if options.lambdas:
         define_lambdas(workbook)

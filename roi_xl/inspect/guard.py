@@ -432,6 +432,8 @@ def _row_attributes(text: bytes, found: PartBytes) -> list[bytes]:
     where ``<row`` is: the pattern is tried there alone, resuming after each match."""
     if found.contains(b":row"):
         return _ROW.findall(text)
+    if not found.large:
+        return _PLAIN_ROW.findall(text)
     rows: list[bytes] = []
     position = 0
     for start in found.starts(b"<row"):

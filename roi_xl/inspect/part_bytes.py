@@ -32,6 +32,17 @@ _HIGH_NIBBLES, _LOW_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0), np.uint64(0x0F0F0F0
 _ZEROS, _SIXES = np.uint64(0x3030303030303030), np.uint64(0x0606060606060606)
 
 
+_SCRATCH: list[np.ndarray] = []  # two boolean buffers reused part after part
+
+
+def _buffers(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two boolean arrays of ``size`` to compare into: a fresh megabyte array per search
+    costs more in page faults than the comparison itself."""
+    if not _SCRATCH or _SCRATCH[0].size < size:
+        _SCRATCH[:] = [np.empty(size, dtype=bool), np.empty(size, dtype=bool)]
+    return _SCRATCH[0][:size], _SCRATCH[1][:size]
+
+
 class PartBytes:
     """One part's bytes, searched for literals; small parts use the plain bytes methods."""
 
@@ -39,7 +50,6 @@ class PartBytes:
         self.text = text
         self.size = len(text)
         self.large = self.size >= NUMPY_FROM
-        self._found: dict[int, np.ndarray] = {}
 
     @cached_property
     def _codes(self) -> np.ndarray:
@@ -62,27 +72,42 @@ class PartBytes:
         return bool(self._starts(literal).size)
 
     def _starts(self, literal: bytes) -> np.ndarray:
-        codes, last = self._codes, self.size - len(literal)
-        hits = self._positions(literal[0])
+        codes, size, last = self._codes, self.size, self.size - len(literal)
+        if last < 0:
+            return np.empty(0, dtype=np.intp)
+        if len(literal) == 1:
+            return np.flatnonzero(codes[:size] == literal[0])
+        if literal[0] == _LT:  # from the tags, found once
+            hits = self._tags[self._after_tags == literal[1]]
+        else:  # where the first two bytes are; most often nowhere, seen without listing them
+            pairs, second = _buffers(size - 1)
+            np.equal(codes[: size - 1], literal[0], out=pairs)
+            np.equal(codes[1:size], literal[1], out=second)
+            np.logical_and(pairs, second, out=pairs)
+            hits = np.flatnonzero(pairs) if pairs.any() else np.empty(0, dtype=np.intp)
         hits = hits[: np.searchsorted(hits, last, side="right")]
-        for offset in range(1, len(literal)):
+        for offset in range(2, len(literal)):
             if not hits.size:
                 break
             hits = hits[codes[hits + offset] == literal[offset]]
         return hits
 
-    def _positions(self, byte: int) -> np.ndarray:
-        """Where ``byte`` occurs, found once per byte and part."""
-        if byte not in self._found:
-            self._found[byte] = np.flatnonzero(self._codes[: self.size] == byte)
-        return self._found[byte]
+    @cached_property
+    def _tags(self) -> np.ndarray:
+        """Where every ``<`` is."""
+        found, _ = _buffers(self.size)
+        return np.flatnonzero(np.equal(self._codes[: self.size], _LT, out=found))
+
+    @cached_property
+    def _after_tags(self) -> np.ndarray:
+        """The byte after each ``<`` (0 after the last byte of the part)."""
+        return self._codes[self._tags + 1]
 
     def elements(self) -> int:
         """``text.count(b"<") - text.count(b"</")``: start and empty tags."""
         if not self.large:
             return self.text.count(b"<") - self.text.count(b"</")
-        tags = self._positions(_LT)
-        return int(tags.size - np.count_nonzero(self._codes[tags + 1] == _SLASH))
+        return int(self._tags.size - np.count_nonzero(self._after_tags == _SLASH))
 
     def plain_cells(self) -> tuple[int, int, int] | None:
         """Cells, largest column number and largest row number of a sheet part whose cells

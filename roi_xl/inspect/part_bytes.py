@@ -12,6 +12,7 @@ arrays. Each answer equals the guard's own pattern on the same bytes; where it c
 
 from __future__ import annotations
 
+import threading
 from functools import cached_property
 
 import numpy as np
@@ -32,15 +33,16 @@ _HIGH_NIBBLES, _LOW_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0), np.uint64(0x0F0F0F0
 _ZEROS, _SIXES = np.uint64(0x3030303030303030), np.uint64(0x0606060606060606)
 
 
-_SCRATCH: list[np.ndarray] = []  # two boolean buffers reused part after part
+_SCRATCH = threading.local()  # two boolean buffers per thread, reused part after part
 
 
 def _buffers(size: int) -> tuple[np.ndarray, np.ndarray]:
     """Two boolean arrays of ``size`` to compare into: a fresh megabyte array per search
     costs more in page faults than the comparison itself."""
-    if not _SCRATCH or _SCRATCH[0].size < size:
-        _SCRATCH[:] = [np.empty(size, dtype=bool), np.empty(size, dtype=bool)]
-    return _SCRATCH[0][:size], _SCRATCH[1][:size]
+    buffers = getattr(_SCRATCH, "buffers", None)
+    if buffers is None or buffers[0].size < size:
+        buffers = _SCRATCH.buffers = (np.empty(size, dtype=bool), np.empty(size, dtype=bool))
+    return buffers[0][:size], buffers[1][:size]
 
 
 class PartBytes:

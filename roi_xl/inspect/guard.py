@@ -66,6 +66,7 @@ _RANGE_ATTRIBUTE = re.compile(rb'\b(?:sqref|ref)\s*=\s*["\']([^"\']*)["\']')
 _RANGE_ELEMENT = re.compile(rb"<(?:\w+:)?sqref>([^<]*)<")
 _RANGE = re.compile(r"\$?([A-Z]{1,3})?\$?([0-9]{1,7})?(?::\$?([A-Z]{1,3})?\$?([0-9]{1,7})?)?")
 EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
+_LONGEST_RANGE = 40  # a range token is at most 25 characters ("$AAA$9999999:$AAA$9999999")
 
 
 class UnreadableFileError(RoiXlError):
@@ -508,9 +509,19 @@ def range_attributes(text: bytes, found: PartBytes | None = None) -> list[bytes]
     return ranges
 
 
-@lru_cache(maxsize=4096)
 def range_cells(token: str) -> int:
-    """The cells a range such as ``A1:C3``, ``$A:$A`` or ``2:5`` covers (0 if not a range)."""
+    """The cells a range such as ``A1:C3``, ``$A:$A`` or ``2:5`` covers (0 if not a range).
+    Workbooks repeat the same short ranges, so those are remembered; a long token (none is a
+    range) is not kept."""
+    return _short_range_cells(token) if len(token) <= _LONGEST_RANGE else _range_cells(token)
+
+
+@lru_cache(maxsize=4096)
+def _short_range_cells(token: str) -> int:
+    return _range_cells(token)
+
+
+def _range_cells(token: str) -> int:
     match = _RANGE.fullmatch(token.strip().upper())
     if not match or not any(match.groups()):
         return 0

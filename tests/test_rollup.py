@@ -12,11 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
 import pytest
+from xlsxwriter.worksheet import Worksheet
 
 from roi_xl.batch import BatchError, generate_batch, safe_file_part
 from roi_xl.demo import sample_actuals
@@ -590,3 +592,27 @@ def test_a_rollup_written_into_its_source_folder_is_not_read_back(tmp_path: Path
         tmp_path / "north.xlsx",
         tmp_path / "south.xlsx",
     ]
+
+
+def test_the_fast_worksheet_writes_the_rollup_xlsxwriter_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The roll-up's sheets go through the fast worksheet: every part of the file is byte
+    for byte the one XlsxWriter's own worksheet writes (but the creation time)."""
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    write(PHONING, sources / "north.xlsx", actuals=sample_actuals(PHONING))
+    write(PHONING, sources / "south.xlsx", scenario="prudent", overrides={"calls_made": 700.0})
+    write(CRM, sources / "crm-branch.xlsx", locale="fr-FR")
+    overwrite_roi(sources / "north.xlsx", sources / "script.xlsx")
+    (sources / "not-a-zip.xlsx").write_text("name,value\n", encoding="utf-8")
+    fast = rollup([sources], tmp_path / "fast.xlsx", workers=1)
+    monkeypatch.setattr("roi_xl.rollup.writer.FastWorksheet", Worksheet)
+    stock = rollup([sources], tmp_path / "stock.xlsx", workers=1)
+    assert (fast.files_read, len(fast.failures), fast.findings) == (4, 1, stock.findings)
+    assert fast.findings > 0
+    with zipfile.ZipFile(fast.output) as one, zipfile.ZipFile(stock.output) as other:
+        assert one.namelist() == other.namelist()
+        for name in one.namelist():
+            if name != "docProps/core.xml":
+                assert one.read(name) == other.read(name), name

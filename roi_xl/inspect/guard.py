@@ -14,11 +14,13 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from defusedxml import ElementTree as SafeXml
 
 from roi_xl.errors import RoiXlError
+from roi_xl.inspect.part_bytes import PartBytes
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_ENTRIES = 5_000
@@ -45,8 +47,10 @@ NS_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 _DANGEROUS = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
 _ROW = re.compile(rb"<(?:\w+:)?row\b([^>]*)>")
+_PLAIN_ROW = re.compile(rb"<row\b([^>]*)>")
 _ROW_NUMBER = re.compile(rb'\br="(\d+)"')
 _CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})(\d+)"')
+_PLAIN_CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})(\d+)"')
 _CELL_OR_ROW_START = re.compile(rb"<(?:\w+:)?(?:c|row)[\s>/]")
 _EXTERNAL_LINK = re.compile(r"xl/externalLinks/[^/]+\.xml")
 _ENCODING = re.compile(rb'encoding="([^"]+)"')
@@ -55,12 +59,14 @@ _ERROR_CELL = re.compile(
 )
 _VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
 _CELL_START = re.compile(rb"<(?:\w+:)?c[\s>/]")
+_PLAIN_CELL_START = re.compile(rb"<c[\s>/]")
 _SST = re.compile(rb"<(?:\w+:)?sst\b([^>]*)>")
 _COUNT_ATTRIBUTE = re.compile(rb'\b((?:unique)?[cC]ount)\s*=\s*["\']\s*([^"\']*)["\']')
 _RANGE_ATTRIBUTE = re.compile(rb'\b(?:sqref|ref)\s*=\s*["\']([^"\']*)["\']')
 _RANGE_ELEMENT = re.compile(rb"<(?:\w+:)?sqref>([^<]*)<")
 _RANGE = re.compile(r"\$?([A-Z]{1,3})?\$?([0-9]{1,7})?(?::\$?([A-Z]{1,3})?\$?([0-9]{1,7})?)?")
 EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
+_LONGEST_RANGE = 40  # a range token is at most 25 characters ("$AAA$9999999:$AAA$9999999")
 
 
 class UnreadableFileError(RoiXlError):
@@ -383,29 +389,27 @@ def _check_encoding(path: Path, part: str, head: bytes) -> None:
 def _scan_text(
     path: Path, part: str, text: bytes, sheet: SheetPart | None, totals: _Totals
 ) -> None:
-    if any(marker in text for marker in _DANGEROUS):
+    found = PartBytes(text)
+    if found.contains(b"<!") and any(marker in text for marker in _DANGEROUS):
         raise UnreadableFileError(
             f"{path}: part {part} declares XML entities (a DOCTYPE); refusing it as unsafe"
         )
-    _check_counts(path, part, text, totals)
+    _check_counts(path, part, text, totals, found)
     if sheet is None:
         return
-    totals.cells += len(_CELL_START.findall(text))
+    cells, columns, last_row = found.plain_cells() or _cells(text)
+    totals.cells += cells
     if totals.cells > MAX_CELLS:
         raise UnreadableFileError(
             f"{path}: sheet '{sheet.name}' brings the workbook past {MAX_CELLS:,} cells; a "
             "roi_xl workbook has a few thousand: is this the right file?"
         )
     rows = sheet.rows
-    for attributes in _ROW.findall(text):
+    for attributes in _row_attributes(text, found):
         number = _ROW_NUMBER.search(attributes)
         rows = rows + 1 if number is None else max(rows + 1, int(number.group(1)))
-    references = _CELL_REF.findall(text)
-    if references:
-        columns = {letters for letters, _ in references}
-        sheet.columns = max(sheet.columns, *map(_column_number, columns))
-        rows = max(rows, *map(int, {digits for _, digits in references}))
-    sheet.rows = rows
+    sheet.columns = max(sheet.columns, columns)
+    sheet.rows = rows = max(rows, last_row)
     if sheet.rows > MAX_SHEET_ROWS:
         raise UnreadableFileError(
             f"{path}: sheet '{sheet.name}' has more than {MAX_SHEET_ROWS:,} rows; a roi_xl "
@@ -417,24 +421,55 @@ def _scan_text(
             f"{sheet.columns:,} columns; a roi_xl workbook is far smaller (limit "
             f"{MAX_SHEET_CELLS:,} cells): clear the far-away cells or check this is the right file"
         )
-    if b't="e"' not in text:  # every error cell carries it: skip the costly pattern
+    if not found.contains(b't="e"'):  # every error cell carries it: skip the costly pattern
         return
     for match in _ERROR_CELL.finditer(text):
         value = _VALUE.search(match.group(2))
         sheet.error_cells[match.group(1).decode()] = value.group(1).decode() if value else "#N/A"
 
 
-def _check_counts(path: Path, part: str, text: bytes, totals: _Totals) -> None:
+def _row_attributes(text: bytes, found: PartBytes) -> list[bytes]:
+    """What ``_ROW.findall`` gives. Without a prefixed row tag, a match can only start
+    where ``<row`` is: the pattern is tried there alone, resuming after each match."""
+    if found.contains(b":row"):
+        return _ROW.findall(text)
+    if not found.large:
+        return _PLAIN_ROW.findall(text)
+    rows: list[bytes] = []
+    position = 0
+    for start in found.starts(b"<row"):
+        match = _PLAIN_ROW.match(text, start) if start >= position else None
+        if match:
+            rows.append(match.group(1))
+            position = match.end()
+    return rows
+
+
+def _cells(text: bytes) -> tuple[int, int, int]:
+    """Cells, largest column number and largest row number, by the patterns (0 if none);
+    without a prefixed cell tag, patterns that start with a literal find the same."""
+    prefixed = b":c" in text
+    references = (_CELL_REF if prefixed else _PLAIN_CELL_REF).findall(text)
+    letters = {letters for letters, _ in references}
+    digits = {digits for _, digits in references}
+    return (
+        len((_CELL_START if prefixed else _PLAIN_CELL_START).findall(text)),
+        max(map(_column_number, letters), default=0),
+        max(map(int, digits), default=0),
+    )
+
+
+def _check_counts(path: Path, part: str, text: bytes, totals: _Totals, found: PartBytes) -> None:
     """What readers trust and allocate or expand: the number of elements, a shared-string
     table's declared counts, and every range a part declares (merged cells, hyperlinks,
     conditional formats, data validations, the sheet's dimension...)."""
-    totals.elements += text.count(b"<") - text.count(b"</")
+    totals.elements += found.elements()
     if totals.elements > MAX_ELEMENTS:
         raise UnreadableFileError(
             f"{path}: part {part} brings the package past {MAX_ELEMENTS:,} XML elements; a "
             "roi_xl workbook has far fewer: is this the right file?"
         )
-    for match in _SST.finditer(text) if b"sst" in text else ():
+    for match in _SST.finditer(text) if found.contains(b"sst") else ():
         for name, value in _COUNT_ATTRIBUTE.findall(match.group(1)):
             if not value.strip().isdigit() or int(value) > MAX_STRINGS:
                 declared = value[:20].decode(errors="replace")
@@ -442,9 +477,9 @@ def _check_counts(path: Path, part: str, text: bytes, totals: _Totals) -> None:
                     f"{path}: part {part} declares {name.decode()}={declared!r} shared strings "
                     f"(limit {MAX_STRINGS:,}); refusing a forged count"
                 )
-    elements = _RANGE_ELEMENT.findall(text) if b"sqref>" in text else []
-    for found in (*range_attributes(text), *elements):
-        for token in found.decode("utf-8", errors="replace").split():
+    elements = _RANGE_ELEMENT.findall(text) if found.contains(b"sqref>") else []
+    for declared in (*range_attributes(text, found), *elements):
+        for token in declared.decode("utf-8", errors="replace").split():
             area = range_cells(token)
             totals.range_cells += area
             if area > MAX_RANGE_CELLS or totals.range_cells > MAX_RANGES_CELLS:
@@ -455,27 +490,38 @@ def _check_counts(path: Path, part: str, text: bytes, totals: _Totals) -> None:
                 )
 
 
-def range_attributes(text: bytes) -> list[bytes]:
+def range_attributes(text: bytes, found: PartBytes | None = None) -> list[bytes]:
     """What ``_RANGE_ATTRIBUTE.findall`` returns, found faster: every match holds the bytes
     ``ref`` at its start (``ref=``) or two bytes in (``sqref=``), so the pattern is only
     tried there, left to right, resuming after each match as findall does."""
-    found: list[bytes] = []
+    ranges: list[bytes] = []
     position = 0
-    while True:
-        index = text.find(b"ref", position)
-        if index < 0:
-            return found
+    for index in (found or PartBytes(text)).starts(b"ref"):
+        if index < position:
+            continue
         match = _RANGE_ATTRIBUTE.match(text, index - 2) if index - 2 >= position else None
         match = match or _RANGE_ATTRIBUTE.match(text, index)
         if match is None:
             position = index + 1
             continue
-        found.append(match.group(1))
+        ranges.append(match.group(1))
         position = match.end()
+    return ranges
 
 
 def range_cells(token: str) -> int:
-    """The cells a range such as ``A1:C3``, ``$A:$A`` or ``2:5`` covers (0 if not a range)."""
+    """The cells a range such as ``A1:C3``, ``$A:$A`` or ``2:5`` covers (0 if not a range).
+    Workbooks repeat the same short ranges, so those are remembered; a long token (none is a
+    range) is not kept."""
+    return _short_range_cells(token) if len(token) <= _LONGEST_RANGE else _range_cells(token)
+
+
+@lru_cache(maxsize=4096)
+def _short_range_cells(token: str) -> int:
+    return _range_cells(token)
+
+
+def _range_cells(token: str) -> int:
     match = _RANGE.fullmatch(token.strip().upper())
     if not match or not any(match.groups()):
         return 0

@@ -153,6 +153,7 @@ def rollup(
     report = RollupReport(output=output, audit=audit, workers=workers)
     portfolios: dict[str, Portfolio] = {}
     currencies: dict[str, tuple[str, str]] = {}  # template -> its sheet's currency, first file
+    symbols: dict[str, str] = {}  # locale -> its currency symbol, each locale file read once
     begin = time.perf_counter()
     with Spool() as spool:
         results = _read_all(files, workers, audit, supplied)
@@ -162,7 +163,9 @@ def rollup(
             if isinstance(result, Failure):
                 report.failures.append(result)
                 continue
-            currency = load_locale(result.locale).currency_symbol
+            if result.locale not in symbols:
+                symbols[result.locale] = load_locale(result.locale).currency_symbol
+            currency = symbols[result.locale]
             first = currencies.setdefault(result.template, (currency, result.path))
             if currency != first[0]:
                 report.failures.append(_other_currency(result, currency, *first))

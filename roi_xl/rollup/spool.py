@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -62,7 +62,7 @@ class Spool:
     def add(self, template: str, row: Row, findings: list[Finding]) -> None:
         if template not in self._rows:
             self._rows[template] = self._open(f"rows-{len(self._rows)}")
-        self._rows[template].write(json.dumps(asdict(row)) + "\n")
+        self._rows[template].write(json.dumps(vars(row)) + "\n")  # fields of plain values
         for finding in findings:
             line = {"path": row.path, "template": template, "finding": finding.to_dict()}
             self._findings.write(json.dumps(line) + "\n")

@@ -23,6 +23,7 @@ from roi_xl.rollup.styles import Styles
 from roi_xl.rollup.summary import ROLLUP_PROPERTY, Failure
 from roi_xl.rollup.template_sheet import write_template_sheet
 from roi_xl.workbook.printing import print_setup
+from roi_xl.workbook.worksheet import FastWorksheet
 from roi_xl.workbook.writer import check_target
 
 OVERVIEW, FINDINGS = "Overview", "Findings"
@@ -72,9 +73,11 @@ def write_rollup(
     with replacing(output) as temporary:
         workbook = xlsxwriter.Workbook(str(temporary), _OPTIONS)
         styles = Styles(workbook)
-        overview = workbook.add_worksheet(OVERVIEW)
-        pages = [workbook.add_worksheet(sheet.name) for sheet in sheets]
-        findings = workbook.add_worksheet(FINDINGS)
+        overview = workbook.add_worksheet(OVERVIEW, worksheet_class=FastWorksheet)
+        pages = [
+            workbook.add_worksheet(sheet.name, worksheet_class=FastWorksheet) for sheet in sheets
+        ]
+        findings = workbook.add_worksheet(FINDINGS, worksheet_class=FastWorksheet)
         subtitle = (
             f"Made by roi_xl {__version__} on {dt.date.today().isoformat()}, {audit_level} audit. "
             f"{len(failures)} file(s) could not be read: see {FINDINGS}."

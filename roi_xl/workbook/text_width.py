@@ -8,6 +8,7 @@ table lacks (accented letters, narrow no-break spaces) count as 8 px, on the wid
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 
 from xlsxwriter.format import Format
@@ -23,6 +24,7 @@ WIDEST_PX = 0  # columns keep the width their sheet prints at: a longer label wr
 DEFAULT_PX = 64  # a column never sized: 8.43 characters
 
 
+@functools.lru_cache(maxsize=65_536)  # a sheet's texts come back in every workbook
 def text_px(text: str, size: float = 10, bold: bool = False) -> float:
     """The width of ``text`` in pixels (96 dpi), with the cell's inner margin."""
     widest = max((xl_pixel_width(line) for line in text.split("\n")), default=0)

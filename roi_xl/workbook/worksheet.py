@@ -145,6 +145,29 @@ class FastWorksheet(Worksheet):
             return
         super()._write_cell(row, col, cell)
 
+    def _calculate_spans(self) -> None:
+        """XlsxWriter's spans (each block of 16 rows: its first and last column used), from
+        each row's first and last cell instead of a look-up of every column of every row."""
+        rows, cols = (self.dim_rowmin, self.dim_rowmax), (self.dim_colmin, self.dim_colmax)
+        if self.comments or None in rows or None in cols:
+            super()._calculate_spans()
+            return
+        blocks: dict[int, tuple[int, int]] = {}
+        for row, cells in self.table.items():
+            if not cells or not rows[0] <= row <= rows[1]:
+                continue
+            first, last = min(cells), max(cells)
+            if first < cols[0] or last > cols[1]:
+                super()._calculate_spans()
+                return
+            block = blocks.get(row // 16)
+            if block is not None:
+                first, last = min(first, block[0]), max(last, block[1])
+            blocks[row // 16] = (first, last)
+        self.row_spans = {
+            index: f"{first + 1}:{last + 1}" for index, (first, last) in sorted(blocks.items())
+        }
+
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
         if (
             expand_future_functions

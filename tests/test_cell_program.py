@@ -62,12 +62,12 @@ def _with_cost() -> CellProgram:
 _ROI_OF_COST = expr.Call("ROI", (expr.Ref("price"), expr.Ref("cost")))
 
 
-def test_define_as_is_define_of_the_tree_with_the_reference_replaced() -> None:
+def test_a_moved_input_reads_as_the_tree_with_the_reference_replaced() -> None:
     replaced, standing = _with_cost(), _with_cost()
     for col in (2, 3):
         tree = expr.substitute(_ROI_OF_COST, {"cost": replaced.ref(6, col)})
         expected = replaced.define(7, col, tree)
-        found = standing.define_as(7, col, _ROI_OF_COST, "cost", standing.ref(6, col))
+        found = standing.define(7, col, _ROI_OF_COST, ("cost", standing.ref(6, col)))
         assert found == expected
         assert standing.value(7, col) == expected[1]
     assert found[0] == "('Inputs'!$F$8-D7)/D7"

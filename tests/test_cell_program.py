@@ -47,3 +47,41 @@ def test_stacked_keeps_errors_per_element() -> None:
     both = expr.stacked([3.0, DIV0])
     result = expr.evaluate(expr.Binary("+", expr.Ref("x"), expr.Num(1.0)), {"x": both}, FUNCTIONS)
     assert list(result.to_objects()) == [4.0, DIV0]
+
+
+def _with_cost() -> CellProgram:
+    cells = CellProgram(
+        {"price": "'Inputs'!$F$8", "cost": "'Inputs'!$F$9"}, {"price": 10.0, "cost": 4.0}
+    )
+    cells.constant(6, 2, 5.0)
+    cells.constant(6, 3, 0.0)
+    return cells
+
+
+# A parameter of ROI() is named "cost" too: the stand-in must replace the input only.
+_ROI_OF_COST = expr.Call("ROI", (expr.Ref("price"), expr.Ref("cost")))
+
+
+def test_a_moved_input_reads_as_the_tree_with_the_reference_replaced() -> None:
+    replaced, standing = _with_cost(), _with_cost()
+    for col in (2, 3):
+        tree = expr.substitute(_ROI_OF_COST, {"cost": replaced.ref(6, col)})
+        expected = replaced.define(7, col, tree)
+        found = standing.define(7, col, _ROI_OF_COST, ("cost", standing.ref(6, col)))
+        assert found == expected
+        assert standing.value(7, col) == expected[1]
+    assert found[0] == "('Inputs'!$F$8-D7)/D7"
+    assert found[1] == DIV0
+    # the name reads as before once the cell is defined
+    assert standing.define(8, 2, expr.Ref("cost")) == ("'Inputs'!$F$9", 4.0)
+
+
+def test_define_across_lets_an_input_stand_for_each_cell() -> None:
+    replaced, across = _with_cost(), _with_cost()
+    expected = [
+        replaced.define(7, col, expr.substitute(_ROI_OF_COST, {"cost": replaced.ref(6, col)}))
+        for col in (2, 3)
+    ]
+    sources = [across.ref(6, col) for col in (2, 3)]
+    assert across.define_across([(7, 2), (7, 3)], _ROI_OF_COST, "cost", sources) == expected
+    assert across.define(8, 2, expr.Ref("cost")) == ("'Inputs'!$F$9", 4.0)

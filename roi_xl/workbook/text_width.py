@@ -8,11 +8,12 @@ table lacks (accented letters, narrow no-break spaces) count as 8 px, on the wid
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable
 
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_pixel_width
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.worksheet import CellFormulaTuple, CellStringTuple, Worksheet
 
 BASE_SIZE = 11.0  # the table's font size
 BOLD = 1.07  # Calibri Bold is about 7 % wider
@@ -23,6 +24,7 @@ WIDEST_PX = 0  # columns keep the width their sheet prints at: a longer label wr
 DEFAULT_PX = 64  # a column never sized: 8.43 characters
 
 
+@functools.lru_cache(maxsize=65_536)  # a sheet's texts come back in every workbook
 def text_px(text: str, size: float = 10, bold: bool = False) -> float:
     """The width of ``text`` in pixels (96 dpi), with the cell's inner margin."""
     widest = max((xl_pixel_width(line) for line in text.split("\n")), default=0)
@@ -61,8 +63,14 @@ def fit_columns(ws: Worksheet, wrap: Callable[[Format], Format], cap_px: float) 
     }
     for row, cells in sorted(ws.table.items()):
         for col, entry in sorted(cells.items()):
-            text = _text(entry, strings)
-            fmt = getattr(entry, "format", None)
+            kind = type(entry)  # most cells are numbers and formulas with numbers: no text
+            if kind is CellStringTuple:
+                text = strings[entry.string]
+            elif kind is CellFormulaTuple and isinstance(entry.value, str):
+                text = entry.value
+            else:
+                continue
+            fmt = entry.format
             if not text or ((row, col) in covered and (row, col) not in merged):
                 continue
             size = float(fmt.font_size) if fmt is not None else BASE_SIZE
@@ -101,15 +109,6 @@ def fit_columns(ws: Worksheet, wrap: Callable[[Format], Format], cap_px: float) 
                 lines = -(-needed // max(room, 1.0))
                 height = ws.row_sizes.get(row, [20])[0] or 20  # pixels
                 ws.set_row(row, max(height * 0.75, 13.5 * lines))
-
-
-def _text(entry: object, strings: list[str]) -> str:
-    kind = entry.__class__.__name__
-    if kind == "String":
-        return strings[entry.string]  # type: ignore[attr-defined]
-    if kind == "Formula" and isinstance(entry.value, str):  # type: ignore[attr-defined]
-        return entry.value  # type: ignore[attr-defined]
-    return ""
 
 
 def _empty(entry: object) -> bool:

@@ -315,7 +315,7 @@ def _write_row(
         first,
         _month_formulas(pattern, first, last),
         style,
-        [_plain(value) for value in objects[: tl.months]],
+        [v if type(v) is float else _plain(v) for v in objects[: tl.months]],  # floats: most
     )
     if not item.is_flow:
         return

@@ -9,9 +9,11 @@ whenever that check fires, so the file is byte for byte what XlsxWriter writes.
 
 The same holds for the two commonest cells, a formula with a number cached and
 a number, both with a format: they are written in one step, and any other cell
-(or one whose text needs XML escapes) goes through XlsxWriter's own code. Runs
-of formulas along a row (the Timeline's months) are stored without the checks
-``write_formula`` repeats for each cell, once a formula has passed them.
+(or one whose text needs XML escapes) goes through XlsxWriter's own code. A
+formula that has passed ``write_formula``'s checks once is stored again without
+them (the same formulas come back along a row, in every month's tab and in every
+workbook of a batch), and runs of formulas along a row (the Timeline's months)
+are stored in one go.
 """
 
 from __future__ import annotations
@@ -96,17 +98,31 @@ class FastWorksheet(Worksheet):
         ):
             stored = _PREPARED.get(formula)
             if stored is None or self.use_future_functions or self.constant_memory:
-                self.write_formula(row, col, formula, cell_format, value)
-                if not self.use_future_functions and _plain(formula):
-                    if len(_PREPARED) >= _PREPARED_LIMIT:
-                        _PREPARED.clear()
-                        _CLEAN.clear()
-                    stored = self.table[row][col].formula
-                    _PREPARED[formula] = stored
-                    if not xml_escapes.search(stored):
-                        _CLEAN.add(stored)
+                self._write_formula(row, col, formula, cell_format, value)
             else:
                 cells[col] = _new_tuple(CellFormulaTuple, (stored, cell_format, value))
+
+    def _write_formula(
+        self,
+        row: int,
+        col: int,
+        formula: str,
+        cell_format: Format | None = None,
+        value: object = 0,
+    ) -> int:
+        """XlsxWriter's own, except that a formula it has stored unchanged before (but for
+        its "=") is stored again without its checks: a workbook's formulas repeat across its
+        rows and across the workbooks of a batch."""
+        stored = _PREPARED.get(formula)
+        if stored is None or self.use_future_functions or self.constant_memory:
+            result = super()._write_formula(row, col, formula, cell_format, value)
+            if result == 0 and not self.use_future_functions and _plain(formula):
+                _remember(formula, self.table[row][col].formula)
+            return result
+        if self._check_dimensions(row, col):
+            return -1
+        self.table[row][col] = _new_tuple(CellFormulaTuple, (stored, cell_format, value))
+        return 0
 
     def _write_cell(self, row: int, col: int, cell: object) -> None:
         kind = type(cell)
@@ -129,6 +145,29 @@ class FastWorksheet(Worksheet):
             return
         super()._write_cell(row, col, cell)
 
+    def _calculate_spans(self) -> None:
+        """XlsxWriter's spans (each block of 16 rows: its first and last column used), from
+        each row's first and last cell instead of a look-up of every column of every row."""
+        rows, cols = (self.dim_rowmin, self.dim_rowmax), (self.dim_colmin, self.dim_colmax)
+        if self.comments or None in rows or None in cols:
+            super()._calculate_spans()
+            return
+        blocks: dict[int, tuple[int, int]] = {}
+        for row, cells in self.table.items():
+            if not cells or not rows[0] <= row <= rows[1]:
+                continue
+            first, last = min(cells), max(cells)
+            if first < cols[0] or last > cols[1]:
+                super()._calculate_spans()
+                return
+            block = blocks.get(row // 16)
+            if block is not None:
+                first, last = min(first, block[0]), max(last, block[1])
+            blocks[row // 16] = (first, last)
+        self.row_spans = {
+            index: f"{first + 1}:{last + 1}" for index, (first, last) in sorted(blocks.items())
+        }
+
     def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
         if (
             expand_future_functions
@@ -143,6 +182,16 @@ class FastWorksheet(Worksheet):
         if formula.endswith("}"):
             formula = formula[:-1]
         return formula
+
+
+def _remember(formula: str, stored: str) -> None:
+    """Keep how ``formula`` is stored, and whether it needs XML escapes."""
+    if len(_PREPARED) >= _PREPARED_LIMIT:
+        _PREPARED.clear()
+        _CLEAN.clear()
+    _PREPARED[formula] = stored
+    if not xml_escapes.search(stored):
+        _CLEAN.add(stored)
 
 
 def _plain(formula: str) -> bool:

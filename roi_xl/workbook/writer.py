@@ -86,9 +86,21 @@ def write_workbook(
     workbook = xlsxwriter.Workbook(package, _XLSXWRITER_OPTIONS)
     _write_sheets(workbook, template, options, plan, worksheet_class)
     workbook.close()
+    _release(workbook)
     with replacing(target) as temporary:
         temporary.write_bytes(package.getbuffer())
     return target
+
+
+def _release(workbook: xlsxwriter.Workbook) -> None:
+    """Drop the sheets' cells once the file is assembled. A sheet and its workbook refer to
+    each other, so without this the cells (tens of thousands of tuples) would wait for the
+    garbage collector, whose passes over them cost a batch a tenth of its time; emptied
+    here, reference counting frees them at once."""
+    for worksheet in workbook.worksheets():
+        worksheet.table.clear()
+        worksheet.row_info.clear()
+        worksheet.col_info.clear()
 
 
 @dataclass(frozen=True)

@@ -260,10 +260,7 @@ class ReferenceWorksheet(FastWorksheet):
                 return super()._write_formula(row, col, formula, cell_format, value)
             stored = self._prepare_formula(formula)
             if not self.use_future_functions and _plain(formula):
-                if len(_PREPARED) >= _PREPARED_LIMIT:
-                    _PREPARED.clear()
-                    _CLEAN.clear()
-                _PREPARED[formula] = stored
+                _remember(formula, stored)
         if self._check_dimensions(row, col):
             return -1
         if value.__class__ is str and value in ERROR_TEXTS:

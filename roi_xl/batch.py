@@ -35,6 +35,7 @@ from roi_xl.model.template import MAX_HORIZON_MONTHS, SCENARIOS, Template
 from roi_xl.model.timeline import TimelineValues
 from roi_xl.overrides import parse_number
 from roi_xl.workbook import WorkbookOptions, write_workbook
+from roi_xl.workbook.package import PartCache
 from roi_xl.workbook.skeleton import SplicingWorksheet
 from roi_xl.workbook.writer import MAX_MONTHS, stored_inputs
 
@@ -329,6 +330,7 @@ def _write_all(
 
 CHUNK = 25  # workbooks a worker computes together
 _WORKER_TEMPLATE: list[Template] = []
+_PARTS = PartCache()  # the parts of the workbook this worker wrote last
 
 
 def _receive_template(template: Template) -> None:
@@ -374,7 +376,12 @@ def _write_each(jobs: list[_Job]) -> list[float | str]:
         begin = time.perf_counter()
         try:
             write_workbook(
-                template, jobs[index].path, jobs[index].options, computed, SplicingWorksheet
+                template,
+                jobs[index].path,
+                jobs[index].options,
+                computed,
+                SplicingWorksheet,
+                _PARTS,
             )
             outcomes[index] = shared + time.perf_counter() - begin
         except (RoiXlError, OSError) as exc:

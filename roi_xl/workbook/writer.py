@@ -34,6 +34,7 @@ from roi_xl.workbook.inputs_sheet import write_inputs
 from roi_xl.workbook.lambdas import define_lambdas
 from roi_xl.workbook.layout import Layout, build_layout
 from roi_xl.workbook.monthly_sheets import write_month
+from roi_xl.workbook.package import PartCache, PartsWorkbook, zip_parts
 from roi_xl.workbook.sensitivity_sheet import write_sensitivity
 from roi_xl.workbook.styles import Styles
 from roi_xl.workbook.text_width import WIDEST_PX, fit_columns
@@ -72,20 +73,27 @@ def write_workbook(
     options: WorkbookOptions,
     timelines: Mapping[str, TimelineValues] | None = None,
     worksheet_class: type[FastWorksheet] = FastWorksheet,
+    parts: PartCache | None = None,
 ) -> Path:
     """Write ``template`` to ``path`` as an .xlsx workbook and return the path.
 
     ``timelines`` are the scenarios' timelines of exactly these options when a batch has
     computed them already (many workbooks in one pass); otherwise they are computed here.
     A batch passes the ``worksheet_class`` that splices numbers into skeletons of its sheets
-    (same file, written faster from the second workbook of a shape on)."""
+    (same file, written faster from the second workbook of a shape on), and the ``parts``
+    of the workbook written before, so the zip deflates only the parts that changed."""
     target = Path(path)
     check_target(target, options.force)
     plan = _plan(template, options, timelines)
     package = io.BytesIO()  # assembled in memory, so a failing disk leaves no open zip behind
-    workbook = xlsxwriter.Workbook(package, _XLSXWRITER_OPTIONS)
+    if parts is None:
+        workbook = xlsxwriter.Workbook(package, _XLSXWRITER_OPTIONS)
+    else:
+        workbook = PartsWorkbook(io.BytesIO(), _XLSXWRITER_OPTIONS)
     _write_sheets(workbook, template, options, plan, worksheet_class)
     workbook.close()
+    if isinstance(workbook, PartsWorkbook) and parts is not None:
+        zip_parts(workbook, parts, package)
     _release(workbook)
     with replacing(target) as temporary:
         temporary.write_bytes(package.getbuffer())

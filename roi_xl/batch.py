@@ -35,9 +35,8 @@ from roi_xl.model.template import MAX_HORIZON_MONTHS, SCENARIOS, Template
 from roi_xl.model.timeline import TimelineValues
 from roi_xl.overrides import parse_number
 from roi_xl.workbook import WorkbookOptions, write_workbook
-from roi_xl.workbook.package import PartCache
 from roi_xl.workbook.skeleton import SplicingWorksheet
-from roi_xl.workbook.writer import MAX_MONTHS, stored_inputs
+from roi_xl.workbook.writer import MAX_MONTHS, Reuse, stored_inputs
 
 Progress = Callable[[int, int, str], None]  # files done, files in all, the file just written
 NAME, OWNER = "name", "owner"
@@ -330,7 +329,7 @@ def _write_all(
 
 CHUNK = 25  # workbooks a worker computes together
 _WORKER_TEMPLATE: list[Template] = []
-_PARTS = PartCache()  # the parts of the workbook this worker wrote last
+_REUSE = Reuse()  # what this worker keeps from one workbook to the next
 
 
 def _receive_template(template: Template) -> None:
@@ -381,7 +380,7 @@ def _write_each(jobs: list[_Job]) -> list[float | str]:
                 jobs[index].options,
                 computed,
                 SplicingWorksheet,
-                _PARTS,
+                _REUSE,
             )
             outcomes[index] = shared + time.perf_counter() - begin
         except (RoiXlError, OSError) as exc:

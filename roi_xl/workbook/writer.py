@@ -37,7 +37,7 @@ from roi_xl.workbook.monthly_sheets import write_month
 from roi_xl.workbook.package import PartCache, PartsWorkbook, zip_parts
 from roi_xl.workbook.sensitivity_sheet import write_sensitivity
 from roi_xl.workbook.styles import Styles
-from roi_xl.workbook.text_width import WIDEST_PX, fit_columns
+from roi_xl.workbook.text_width import WIDEST_PX, ColumnFits, fit_columns
 from roi_xl.workbook.timeline_sheet import write_timeline
 from roi_xl.workbook.values import Grid, MonthFigures, WorkbookValues, compute_values
 from roi_xl.workbook.worksheet import FastWorksheet, ReferenceCell, ReferenceWorksheet
@@ -73,27 +73,27 @@ def write_workbook(
     options: WorkbookOptions,
     timelines: Mapping[str, TimelineValues] | None = None,
     worksheet_class: type[FastWorksheet] = FastWorksheet,
-    parts: PartCache | None = None,
+    reuse: Reuse | None = None,
 ) -> Path:
     """Write ``template`` to ``path`` as an .xlsx workbook and return the path.
 
     ``timelines`` are the scenarios' timelines of exactly these options when a batch has
     computed them already (many workbooks in one pass); otherwise they are computed here.
     A batch passes the ``worksheet_class`` that splices numbers into skeletons of its sheets
-    (same file, written faster from the second workbook of a shape on), and the ``parts``
-    of the workbook written before, so the zip deflates only the parts that changed."""
+    (same file, written faster from the second workbook of a shape on), and what it
+    ``reuse``s from the workbooks written before (the same file again)."""
     target = Path(path)
     check_target(target, options.force)
     plan = _plan(template, options, timelines)
     package = io.BytesIO()  # assembled in memory, so a failing disk leaves no open zip behind
-    if parts is None:
+    if reuse is None:
         workbook = xlsxwriter.Workbook(package, _XLSXWRITER_OPTIONS)
     else:
         workbook = PartsWorkbook(io.BytesIO(), _XLSXWRITER_OPTIONS)
-    _write_sheets(workbook, template, options, plan, worksheet_class)
+    _write_sheets(workbook, template, options, plan, worksheet_class, reuse and reuse.fits)
     workbook.close()
-    if isinstance(workbook, PartsWorkbook) and parts is not None:
-        zip_parts(workbook, parts, package)
+    if isinstance(workbook, PartsWorkbook) and reuse is not None:
+        zip_parts(workbook, reuse.parts, package)
     _release(workbook)
     with replacing(target) as temporary:
         temporary.write_bytes(package.getbuffer())
@@ -109,6 +109,15 @@ def _release(workbook: xlsxwriter.Workbook) -> None:
         worksheet.table.clear()
         worksheet.row_info.clear()
         worksheet.col_info.clear()
+
+
+@dataclass
+class Reuse:
+    """What a batch's worker carries from one workbook to the next, each bounded: the parts
+    of the zip it wrote last, and how each sheet shape met had its columns fitted."""
+
+    parts: PartCache = field(default_factory=PartCache)
+    fits: ColumnFits = field(default_factory=ColumnFits)
 
 
 @dataclass(frozen=True)
@@ -211,6 +220,7 @@ def _write_sheets(
     options: WorkbookOptions,
     plan: _Plan,
     worksheet_class: type[FastWorksheet] = FastWorksheet,
+    fits: ColumnFits | None = None,
 ) -> None:
     """Every sheet, names and properties. On ``ReferenceWorksheet`` sheets (never written to
     a file) no column widths are fitted to the texts: they change widths and text wrapping
@@ -241,7 +251,7 @@ def _write_sheets(
         write_channels(ctx)
     write_checks(ctx)
     for name in layout.sheet_order if fit_widths else ():  # widths from the texts, wrapping
-        fit_columns(workbook.get_worksheet_by_name(name), ctx.styles.wrapped, WIDEST_PX)
+        fit_columns(workbook.get_worksheet_by_name(name), ctx.styles.wrapped, WIDEST_PX, fits)
     if options.lambdas:
         define_lambdas(workbook)
     _set_properties(workbook, template, options, plan.start, plan.locale.code)

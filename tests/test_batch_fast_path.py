@@ -200,6 +200,7 @@ def test_spliced_sheets_are_the_sheets_written_alone(
     _spliced_and_alone(model, locale, {key: 700.0}, tmp_path, 1, reuse)
     assert fresh_skeletons["spliced"] > 0  # the same shapes, other numbers
     assert reuse.parts.reused > 0  # styles, theme, workbook.xml... copied deflated
+    assert reuse.parts.strings_reused == 1  # the same labels: the same shared strings XML
     assert reuse.fits.replayed > 0  # the same texts in the same cells
     assert skeleton.SECTION_STATS["reused"] > 0  # the same conditional formats
     _spliced_and_alone(model, locale, {key: 50.0}, tmp_path, 2, reuse)
@@ -213,6 +214,7 @@ def test_spliced_sheets_are_the_sheets_written_alone(
         _spliced_and_alone(model, locale, _random_row(model, rng), tmp_path, number, reuse)
     assert fresh_skeletons["plain"] == 0
     assert reuse.parts.deflated > 0 and reuse.fits.fitted > 0
+    assert 0 < len(reuse.parts.strings) <= package.KEPT_STRINGS
 
 
 def test_a_skeleton_failing_its_check_is_not_used(

@@ -11,6 +11,7 @@ parts, once inflated, are exactly XlsxWriter's.
 
 from __future__ import annotations
 
+import io
 import struct
 import zipfile
 import zlib
@@ -18,12 +19,14 @@ from typing import IO
 
 import xlsxwriter
 from xlsxwriter.packager import Packager
+from xlsxwriter.sharedstrings import SharedStrings, SharedStringTable
 
 LEVEL = 1  # zlib's fastest: the parts compress to about a fifth all the same
 _DEFLATED = 8
 _VERSION = 20  # 2.0: deflate
 _DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01, as XlsxWriter dates its parts
 _LIMIT = 0xFFFFFFFF - 1  # beyond, a part would need zip64: left to XlsxWriter
+KEPT_STRINGS = 16  # shared string tables whose XML a process keeps
 _LOCAL = struct.Struct("<4s5H3L2H")
 _CENTRAL = struct.Struct("<4s6H3L5H2L")
 _END = struct.Struct("<4s4H2LH")
@@ -43,12 +46,16 @@ class _Part:
 
 class PartCache:
     """The parts of the workbook written last, by name: a process keeps one per name, so
-    what it holds does not grow with the rows. ``reused`` and ``deflated`` count parts."""
+    what it holds does not grow with the rows. ``reused`` and ``deflated`` count parts.
+    The shared strings' XML is also kept, by the strings it holds (``KEPT_STRINGS`` tables
+    at most): a batch's workbooks mostly hold the same labels."""
 
     def __init__(self) -> None:
         self.parts: dict[str, _Part] = {}
         self.reused = 0
         self.deflated = 0
+        self.strings: dict[tuple[object, ...], str] = {}
+        self.strings_reused = 0
 
     def part(self, name: str, data: bytes) -> _Part:
         """``data`` under ``name``, deflated once for as long as it comes back the same."""
@@ -64,9 +71,27 @@ class PartCache:
 class _KeepingPackager(Packager):
     """XlsxWriter's packager, its assembled parts handed over instead of zipped."""
 
-    def __init__(self, kept: list[tuple[IO, str, bool]]) -> None:
+    def __init__(self, kept: list[tuple[IO, str, bool]], cache: PartCache) -> None:
         super().__init__()
         self._kept = kept
+        self._cache = cache
+
+    def _write_shared_strings_file(self) -> None:
+        """XlsxWriter's shared strings part, made from nothing but the strings (in the order
+        of their indices) and how often cells use them: the same XML for the same table."""
+        table = self.workbook.str_table
+        if not table.count:
+            return
+        key = (table.count, table.unique_count, tuple(table.string_array))
+        text = self._cache.strings.get(key)
+        if text is None:
+            text = _assembled(table)
+            if len(self._cache.strings) >= KEPT_STRINGS:
+                self._cache.strings.clear()
+            self._cache.strings[key] = text
+        else:
+            self._cache.strings_reused += 1
+        self._filename("xl/sharedStrings.xml").write(text)
 
     def _create_package(self) -> list[tuple[IO, str, bool]]:
         self._kept.extend(super()._create_package())
@@ -76,12 +101,23 @@ class _KeepingPackager(Packager):
 class PartsWorkbook(xlsxwriter.Workbook):
     """An XlsxWriter workbook (``in_memory``) whose parts, once closed, are in ``parts``."""
 
-    def __init__(self, filename: IO[bytes], options: dict[str, object]) -> None:
+    def __init__(self, filename: IO[bytes], options: dict[str, object], cache: PartCache) -> None:
         super().__init__(filename, options)
         self.parts: list[tuple[IO, str, bool]] = []
+        self._cache = cache
 
     def _get_packager(self) -> Packager:
-        return _KeepingPackager(self.parts)
+        return _KeepingPackager(self.parts, self._cache)
+
+
+def _assembled(table: SharedStringTable) -> str:
+    """The shared strings part as XlsxWriter writes it."""
+    handle = io.StringIO()
+    strings = SharedStrings()
+    strings.string_table = table
+    strings._set_xml_writer(handle)
+    strings._assemble_xml_file()
+    return handle.getvalue()
 
 
 def zip_parts(workbook: PartsWorkbook, cache: PartCache, out: IO[bytes]) -> None:

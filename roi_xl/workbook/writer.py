@@ -89,7 +89,7 @@ def write_workbook(
     if reuse is None:
         workbook = xlsxwriter.Workbook(package, _XLSXWRITER_OPTIONS)
     else:
-        workbook = PartsWorkbook(io.BytesIO(), _XLSXWRITER_OPTIONS)
+        workbook = PartsWorkbook(io.BytesIO(), _XLSXWRITER_OPTIONS, reuse.parts)
     _write_sheets(workbook, template, options, plan, worksheet_class, reuse and reuse.fits)
     workbook.close()
     if isinstance(workbook, PartsWorkbook) and reuse is not None:

@@ -107,17 +107,36 @@ def fit_columns(
 
 def _shape(ws: Worksheet, cap_px: float, texts: list[tuple[int, int, Any, str]]) -> tuple[Any, ...]:
     """Everything the fitting of ``ws`` reads: its texts with their formats' sizes, weights,
-    wrapping and alignment, the cells filled (and blank), merges and the widths before."""
+    wrapping and alignment and the empty cells they may run on into, merges and the widths
+    before."""
+    covered = _covered(ws)
     return (
         cap_px,
         ws.dim_colmax,
         tuple(map(tuple, ws.merge)),
         tuple((col, info.width, info.hidden) for col, info in sorted(ws.col_info.items())),
         tuple(
-            (row, tuple(cells), tuple(map(type, cells.values()))) for row, cells in ws.table.items()
+            (row, col, text, _looks(entry.format), _run(ws, row, col, covered))
+            for row, col, entry, text in texts
         ),
-        tuple((row, col, text, _looks(entry.format)) for row, col, entry, text in texts),
     )
+
+
+def _covered(ws: Worksheet) -> set[tuple[int, int]]:
+    """The cells of the merged ranges."""
+    return {
+        (r, c) for r1, c1, r2, c2 in ws.merge for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
+    }
+
+
+def _run(ws: Worksheet, row: int, col: int, covered: set[tuple[int, int]]) -> int:
+    """The first column right of ``col`` that is filled or merged (past the last when none):
+    how far a text in ``col`` may run on, as the fitting sees it."""
+    cells = ws.table[row]
+    right = col + 1
+    while right <= ws.dim_colmax and _empty(cells.get(right)) and (row, right) not in covered:
+        right += 1
+    return right
 
 
 def _looks(fmt: Format | None) -> tuple[Any, ...] | None:
@@ -141,9 +160,7 @@ def _fit(
         _take(ws, wrap, step)
 
     merged = {(r1, c1): (c1, c2) for r1, c1, _r2, c2 in ws.merge}
-    covered = {
-        (r, c) for r1, c1, r2, c2 in ws.merge for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
-    }
+    covered = _covered(ws)
     for row, col, entry, text in texts:
         cells = ws.table[row]
         fmt = entry.format

@@ -215,6 +215,7 @@ def test_spliced_sheets_are_the_sheets_written_alone(
     assert fresh_skeletons["plain"] == 0
     assert reuse.parts.deflated > 0 and reuse.fits.fitted > 0
     assert 0 < len(reuse.parts.strings) <= package.KEPT_STRINGS
+    assert len(reuse.layouts) == 1  # one template, locale and period: one layout for all
 
 
 def test_a_skeleton_failing_its_check_is_not_used(

@@ -43,6 +43,7 @@ from roi_xl.workbook.values import Grid, MonthFigures, WorkbookValues, compute_v
 from roi_xl.workbook.worksheet import FastWorksheet, ReferenceCell, ReferenceWorksheet
 
 MAX_MONTHS = 60
+KEPT_LAYOUTS = 8  # layouts a batch's worker keeps
 
 
 class OutputExistsError(RoiXlError):
@@ -84,7 +85,7 @@ def write_workbook(
     ``reuse``s from the workbooks written before (the same file again)."""
     target = Path(path)
     check_target(target, options.force)
-    plan = _plan(template, options, timelines)
+    plan = _plan(template, options, timelines, reuse)
     package = io.BytesIO()  # assembled in memory, so a failing disk leaves no open zip behind
     if reuse is None:
         workbook = xlsxwriter.Workbook(package, _XLSXWRITER_OPTIONS)
@@ -118,6 +119,22 @@ class Reuse:
 
     parts: PartCache = field(default_factory=PartCache)
     fits: ColumnFits = field(default_factory=ColumnFits)
+    # The locale and layout of a template, locale, start and period: every row of a batch
+    # shares them, and the layout keeps the reference maps its cells ask for.
+    layouts: dict[tuple[object, ...], tuple[Locale, Layout]] = field(default_factory=dict)
+
+    def layout(
+        self, template: Template, code: str, start: dt.date, months: int
+    ) -> tuple[Locale, Layout]:
+        """The locale ``code`` and the layout built from it, made once."""
+        key = (id(template), template.key, template.digest, code, start, months)
+        known = self.layouts.get(key)
+        if known is None:
+            if len(self.layouts) >= KEPT_LAYOUTS:
+                self.layouts.clear()
+            locale = load_locale(code)
+            known = self.layouts[key] = (locale, build_layout(template, locale, start, months))
+        return known
 
 
 @dataclass(frozen=True)
@@ -176,17 +193,22 @@ def _plan(
     template: Template,
     options: WorkbookOptions,
     timelines: Mapping[str, TimelineValues] | None = None,
+    reuse: Reuse | None = None,
 ) -> _Plan:
-    """Check the options, lay the workbook out and compute every value."""
+    """Check the options, lay the workbook out (or take the layout ``reuse`` has) and compute
+    every value."""
     if options.scenario not in SCENARIOS:
         raise InputError(f"unknown scenario '{options.scenario}' (choose {', '.join(SCENARIOS)})")
     if not 1 <= options.months <= MAX_MONTHS:
         raise InputError(f"--months must be between 1 and {MAX_MONTHS}; got {options.months}")
-    locale = load_locale(options.locale)
     created = options.created or dt.date.today()
     start = options.start or created.replace(day=1)
+    if reuse is None:
+        locale = load_locale(options.locale)
+        layout = build_layout(template, locale, start, options.months)
+    else:
+        locale, layout = reuse.layout(template, options.locale, start, options.months)
     scenario_inputs = stored_inputs(template, options)
-    layout = build_layout(template, locale, start, options.months)
     values = compute_values(
         template,
         scenario_inputs,

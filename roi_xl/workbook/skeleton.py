@@ -9,7 +9,9 @@ attributes). Each workbook whose sheet has that shape gets its numbers spliced
 into the holes, formatted as XlsxWriter formats them. A value-dependent number
 format gives another shape, hence another skeleton; a shape never met is
 written by XlsxWriter itself, and kept only when splicing that workbook's own
-numbers into it gives the very text XlsxWriter wrote.
+numbers into it gives the very text XlsxWriter wrote. A sheet's conditional
+formats and data validations, made from nothing but their options, are written
+as they were for equal options.
 """
 
 from __future__ import annotations

@@ -7,7 +7,10 @@ alone from the same inputs, on every template and locale, with random inputs
 (values at the ranges' bounds included); and a batch file must audit clean.
 The splicing is also followed in this process: a sheet met again is spliced, a
 number format that depends on a value gives another skeleton, and a skeleton
-that fails its check is not used.
+that fails its check is not used. So is what a batch's worker carries from one
+workbook to the next: zip parts copied already deflated, columns fitted by
+replaying the steps of their sheet's shape, conditional formats and data
+validations written as before; each checked on a hit and on a miss.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import datetime as dt
 import random
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -28,8 +32,10 @@ from roi_xl.locale import LOCALES
 from roi_xl.model import engine
 from roi_xl.model import template as templates
 from roi_xl.model.template import SCENARIOS, Template
-from roi_xl.workbook import WorkbookOptions, skeleton, write_workbook
+from roi_xl.workbook import WorkbookOptions, package, skeleton, text_width, write_workbook
+from roi_xl.workbook.package import PartCache
 from roi_xl.workbook.skeleton import SplicingWorksheet
+from roi_xl.workbook.writer import Reuse
 
 ROWS = 6  # random rows per case, beside one with the template's defaults
 
@@ -144,23 +150,38 @@ def fresh_skeletons(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     monkeypatch.setattr(skeleton, "_SKELETONS", {})
     monkeypatch.setattr(skeleton, "_UNSPLICEABLE", set())
     monkeypatch.setattr(skeleton, "_KEPT", {"chars": 0})
+    monkeypatch.setattr(skeleton, "_SECTIONS", {})
+    monkeypatch.setattr(skeleton, "SECTION_STATS", {"reused": 0, "written": 0})
     stats = {"spliced": 0, "made": 0, "plain": 0, "dropped": 0}
     monkeypatch.setattr(skeleton, "STATS", stats)
     return stats
 
 
 def _spliced_and_alone(
-    model: Template, locale: str, row: dict[str, float], folder: Path, number: int
+    model: Template,
+    locale: str,
+    row: dict[str, float],
+    folder: Path,
+    number: int,
+    reuse: Reuse | None = None,
 ) -> None:
     options = WorkbookOptions(locale=locale, overrides=row, start=dt.date(2026, 3, 1))
     spliced = write_workbook(
-        model, folder / f"spliced-{number}.xlsx", options, worksheet_class=SplicingWorksheet
+        model,
+        folder / f"spliced-{number}.xlsx",
+        options,
+        worksheet_class=SplicingWorksheet,
+        reuse=reuse,
     )
     alone = write_workbook(model, folder / f"alone-{number}.xlsx", options)
     spliced_parts, alone_parts = _parts(spliced), _parts(alone)
     assert list(spliced_parts) == list(alone_parts)
     for part, content in alone_parts.items():
         assert spliced_parts[part] == content, f"row {number}: {part} differs"
+    if reuse is not None:
+        with zipfile.ZipFile(spliced) as written:
+            assert written.testzip() is None  # every part's CRC checks out
+            assert {i.compress_type for i in written.infolist()} == {zipfile.ZIP_DEFLATED}
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -171,21 +192,30 @@ def test_spliced_sheets_are_the_sheets_written_alone(
     model = templates.load(name)
     key = _switching_input(model)
     rng = random.Random(f"splice-{name}-{locale}")
-    _spliced_and_alone(model, locale, {key: 500.0}, tmp_path, 0)
+    reuse = Reuse()
+    _spliced_and_alone(model, locale, {key: 500.0}, tmp_path, 0, reuse)
     made = fresh_skeletons["made"]
     assert made > 0 and fresh_skeletons["spliced"] == 0  # every sheet met for the first time
-    _spliced_and_alone(model, locale, {key: 700.0}, tmp_path, 1)
+    assert reuse.parts.reused == 0 and reuse.fits.replayed == 0  # nothing to reuse yet
+    _spliced_and_alone(model, locale, {key: 700.0}, tmp_path, 1, reuse)
     assert fresh_skeletons["spliced"] > 0  # the same shapes, other numbers
-    _spliced_and_alone(model, locale, {key: 50.0}, tmp_path, 2)
+    assert reuse.parts.reused > 0  # styles, theme, workbook.xml... copied deflated
+    assert reuse.parts.strings_reused == 1  # the same labels: the same shared strings XML
+    assert reuse.fits.replayed > 0  # the same texts in the same cells
+    assert skeleton.SECTION_STATS["reused"] > 0  # the same conditional formats
+    _spliced_and_alone(model, locale, {key: 50.0}, tmp_path, 2, reuse)
     assert fresh_skeletons["made"] > made  # the input's finer format: another skeleton
     made = fresh_skeletons["made"]
     spliced = fresh_skeletons["spliced"]
-    _spliced_and_alone(model, locale, {key: 51.0}, tmp_path, 3)
+    _spliced_and_alone(model, locale, {key: 51.0}, tmp_path, 3, reuse)
     assert fresh_skeletons["made"] == made  # that pattern again: every sheet spliced
     assert fresh_skeletons["spliced"] > spliced
     for number in range(4, 7):
-        _spliced_and_alone(model, locale, _random_row(model, rng), tmp_path, number)
+        _spliced_and_alone(model, locale, _random_row(model, rng), tmp_path, number, reuse)
     assert fresh_skeletons["plain"] == 0
+    assert reuse.parts.deflated > 0 and reuse.fits.fitted > 0
+    assert 0 < len(reuse.parts.strings) <= package.KEPT_STRINGS
+    assert len(reuse.layouts) == 1  # one template, locale and period: one layout for all
 
 
 def test_a_skeleton_failing_its_check_is_not_used(
@@ -215,3 +245,69 @@ def test_skeletons_kept_stay_within_their_budget(
         _spliced_and_alone(model, "en-US", {key: value}, tmp_path, number)
         assert 0 < skeleton._KEPT["chars"] <= budget
     assert fresh_skeletons["dropped"] > 0 and fresh_skeletons["plain"] == 0
+
+
+def test_a_part_is_copied_deflated_only_while_it_comes_back_the_same() -> None:
+    cache = PartCache()
+    first = cache.part("xl/styles.xml", b"<styleSheet/>")
+    assert cache.part("xl/styles.xml", b"<styleSheet/>") is first
+    assert (cache.reused, cache.deflated) == (1, 1)
+    changed = cache.part("xl/styles.xml", b"<styleSheet></styleSheet>")
+    assert changed is not first and (cache.reused, cache.deflated) == (1, 2)
+    assert zlib.decompress(changed.deflated, -zlib.MAX_WBITS) == b"<styleSheet></styleSheet>"
+    assert changed.crc == zlib.crc32(b"<styleSheet></styleSheet>")
+    assert len(cache.parts) == 1  # one part kept per name, however many workbooks
+
+
+def test_a_package_too_large_for_a_plain_zip_goes_through_zipfile(
+    tmp_path: Path, fresh_skeletons: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A part past the zip's 4 GiB fields (here: past a lowered limit) needs zip64, which the
+    batch's own zip does not write: the package is zipped by zipfile, the parts the same."""
+    monkeypatch.setattr(package, "_LIMIT", 1_000)
+    model = templates.load("crm")
+    written = []
+    monkeypatch.setattr(package, "_write_zip", _spying(package._write_zip, written))
+    _spliced_and_alone(model, "en-US", {}, tmp_path, 0, Reuse())
+    assert written == [False]
+
+
+def _spying(function, outcomes: list[object]):  # type: ignore[no-untyped-def]
+    def spy(*args: object) -> object:
+        outcomes.append(function(*args))
+        return outcomes[-1]
+
+    return spy
+
+
+def test_column_fits_are_replayed_for_a_shape_met_and_made_again_for_another(
+    tmp_path: Path, fresh_skeletons: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sheet of a shape fitted before takes the same steps; another shape (other texts:
+    another locale) is fitted anew. The steps are kept for at most KEPT_FITS shapes: a
+    process meeting more starts again, and every file stays the one written alone."""
+    model = templates.load("phoning-b2b")
+    reuse = Reuse()
+    _spliced_and_alone(model, "fr-FR", {}, tmp_path, 0, reuse)
+    sheets = reuse.fits.fitted
+    assert sheets > 0 and reuse.fits.replayed == 0
+    _spliced_and_alone(model, "fr-FR", {"calls_made": 8100.0}, tmp_path, 1, reuse)
+    assert (reuse.fits.fitted, reuse.fits.replayed) == (sheets, sheets)
+    _spliced_and_alone(model, "en-US", {}, tmp_path, 2, reuse)
+    assert reuse.fits.fitted > sheets  # English labels: other shapes
+    monkeypatch.setattr(text_width, "KEPT_FITS", 4)
+    bounded = Reuse()
+    for number in (3, 4):
+        _spliced_and_alone(model, "en-US", {}, tmp_path, number, bounded)
+        assert 0 < len(bounded.fits.steps) <= 4
+
+
+def test_section_keys_tell_apart_what_is_written_apart() -> None:
+    frozen = skeleton._frozen
+    written = [1, 1.0, True, "1", 0.0, -0.0, None, [1], (1,), {"value": 1}, {"value": 1.0}]
+    keys = [frozen(value) for value in written]
+    assert None not in keys
+    assert len(set(keys)) == len(written)
+    assert frozen({"a": 1, "b": 2}) != frozen({"b": 2, "a": 1})  # written in their order
+    assert frozen({"format": object()}) is None  # not a plain value: never reused
+    assert frozen([{"value": 2}]) == frozen([{"value": 2}])

@@ -9,13 +9,15 @@ attributes). Each workbook whose sheet has that shape gets its numbers spliced
 into the holes, formatted as XlsxWriter formats them. A value-dependent number
 format gives another shape, hence another skeleton; a shape never met is
 written by XlsxWriter itself, and kept only when splicing that workbook's own
-numbers into it gives the very text XlsxWriter wrote.
+numbers into it gives the very text XlsxWriter wrote. A sheet's conditional
+formats and data validations, made from nothing but their options, are written
+as they were for equal options.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
@@ -33,6 +35,10 @@ _KEPT = {"chars": 0}
 _UNSPLICEABLE_KEPT = 64
 # Sheets written each way in this process, and the times the skeletons kept were dropped.
 STATS = {"spliced": 0, "made": 0, "plain": 0, "dropped": 0}
+# Conditional formats and data validations, as XML, by the options they were written from.
+_SECTIONS: dict[Hashable, str] = {}
+_SECTIONS_KEPT = 512
+SECTION_STATS = {"reused": 0, "written": 0}
 
 
 class SplicingWorksheet(FastWorksheet):
@@ -53,6 +59,34 @@ class SplicingWorksheet(FastWorksheet):
             return
         STATS["spliced"] += 1
         self.fh.write(_splice(pieces, numbers))
+
+    def _write_conditional_formats(self) -> None:
+        self._write_section("conditional", self.cond_formats, super()._write_conditional_formats)
+
+    def _write_data_validations(self) -> None:
+        self._write_section("validations", self.validations, super()._write_data_validations)
+
+    def _write_section(self, kind: str, options: object, write: Callable[[], None]) -> None:
+        """Write a section made only from ``options`` (XlsxWriter's own dicts and lists of
+        plain values) as written before for equal options, else as XlsxWriter writes it."""
+        key = _frozen((kind, self.use_future_functions, options))
+        text = _SECTIONS.get(key) if key is not None else None
+        if text is not None:
+            SECTION_STATS["reused"] += 1
+            self.fh.write(text)
+            return
+        handle, self.fh = self.fh, io.StringIO()
+        try:
+            write()
+            text = self.fh.getvalue()
+        finally:
+            self.fh = handle
+        self.fh.write(text)
+        SECTION_STATS["written"] += 1
+        if key is not None:
+            if len(_SECTIONS) >= _SECTIONS_KEPT:
+                _SECTIONS.clear()
+            _SECTIONS[key] = text
 
     def _shape(self) -> tuple[tuple[Hashable, ...], list[str]]:
         """Everything the row writer reads except the numbers; and the numbers as text."""
@@ -152,6 +186,33 @@ def number_text(cell: object) -> str | None:
         return None
     if kind is CellNumberTuple and cell.format is not None:  # type: ignore[attr-defined]
         return f"{cell.number:.16G}"  # type: ignore[attr-defined]
+    return None
+
+
+_PLAIN_TYPES = (str, int, bool, type(None))
+
+
+def _frozen(value: object) -> Hashable | None:
+    """``value`` (dicts, lists and tuples of plain values) as a key equal only for values
+    written alike: each value with its type (1, 1.0 and True are equal in Python, not in
+    XML), a float as its repr (0.0 and -0.0), dicts in their order; None for anything else,
+    which is then never reused."""
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return (kind, value)
+    if kind is float:
+        return (kind, repr(value))
+    if kind is dict:
+        items = []
+        for key, item in value.items():  # type: ignore[attr-defined]
+            frozen = _frozen(item)
+            if frozen is None or type(key) is not str:
+                return None
+            items.append((key, frozen))
+        return (kind, tuple(items))
+    if kind is list or kind is tuple:
+        frozen_items = tuple(map(_frozen, value))  # type: ignore[call-overload]
+        return None if None in frozen_items else (kind, frozen_items)
     return None
 
 

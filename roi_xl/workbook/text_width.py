@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_pixel_width
@@ -50,65 +51,189 @@ def fitted(
     return min(max(width_for(texts, size, bold), minimum), maximum)
 
 
-def fit_columns(ws: Worksheet, wrap: Callable[[Format], Format], cap_px: float) -> None:
+Step = tuple[
+    Any, ...
+]  # what fitting did to a sheet: ("widen", col, px, cap), ("wrap", row, col)...
+KEPT_FITS = 256  # sheet shapes whose fitting a process remembers
+
+
+class ColumnFits:
+    """The fitting of each sheet shape met, as the steps it took: a batch's sheets of one
+    shape hold the same texts in the same cells, so their columns are fitted the same way.
+    What the fitting reads (texts, their formats, which cells are filled, merges, the
+    widths before) is the shape; a process keeps at most ``KEPT_FITS`` of them."""
+
+    def __init__(self) -> None:
+        self.steps: dict[tuple[Any, ...], list[Step]] = {}
+        self.replayed = 0
+        self.fitted = 0
+
+
+def fit_columns(
+    ws: Worksheet,
+    wrap: Callable[[Format], Format],
+    cap_px: float,
+    fits: ColumnFits | None = None,
+) -> None:
     """Widen each column of ``ws`` until every text it holds shows whole, after the sheet is
     written: a text may run on into empty cells to its right, as Excel and LibreOffice show
     it. A column is never widened past ``cap_px`` (or its own width when wider) except to
     hold a single word: a text that still does not fit wraps there, its row made tall
-    enough for its lines."""
+    enough for its lines. With ``fits``, a sheet of a shape fitted before takes the same
+    steps without measuring its texts again."""
     strings = sorted(ws.str_table.string_table, key=ws.str_table.string_table.__getitem__)
-    merged = {(r1, c1): (c1, c2) for r1, c1, _r2, c2 in ws.merge}
-    covered = {
+    texts = [
+        (row, col, entry, text)
+        for row, cells in sorted(ws.table.items())
+        for col, entry, text in _texts(cells, strings)
+    ]
+    if fits is None:
+        _fit(ws, wrap, cap_px, texts, None)
+        return
+    shape = _shape(ws, cap_px, texts)
+    steps = fits.steps.get(shape)
+    if steps is not None:
+        fits.replayed += 1
+        for step in steps:
+            _take(ws, wrap, step)
+        return
+    steps = []
+    _fit(ws, wrap, cap_px, texts, steps)
+    if len(fits.steps) >= KEPT_FITS:
+        fits.steps.clear()
+    fits.steps[shape] = steps
+    fits.fitted += 1
+
+
+def _shape(ws: Worksheet, cap_px: float, texts: list[tuple[int, int, Any, str]]) -> tuple[Any, ...]:
+    """Everything the fitting of ``ws`` reads: its texts with their formats' sizes, weights,
+    wrapping and alignment and the empty cells they may run on into, merges and the widths
+    before."""
+    covered = _covered(ws)
+    return (
+        cap_px,
+        ws.dim_colmax,
+        tuple(map(tuple, ws.merge)),
+        tuple((col, info.width, info.hidden) for col, info in sorted(ws.col_info.items())),
+        tuple(
+            (row, col, text, _looks(entry.format), _run(ws, row, col, covered))
+            for row, col, entry, text in texts
+        ),
+    )
+
+
+def _covered(ws: Worksheet) -> set[tuple[int, int]]:
+    """The cells of the merged ranges."""
+    return {
         (r, c) for r1, c1, r2, c2 in ws.merge for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
     }
-    for row, cells in sorted(ws.table.items()):
-        for col, entry in sorted(cells.items()):
-            kind = type(entry)  # most cells are numbers and formulas with numbers: no text
-            if kind is CellStringTuple:
-                text = strings[entry.string]
-            elif kind is CellFormulaTuple and isinstance(entry.value, str):
-                text = entry.value
-            else:
-                continue
-            fmt = entry.format
-            if not text or ((row, col) in covered and (row, col) not in merged):
-                continue
-            size = float(fmt.font_size) if fmt is not None else BASE_SIZE
-            bold = bool(fmt.bold) if fmt is not None else False
-            if fmt is not None and fmt.text_wrap:
-                needed = max(text_px(word, size, bold) for word in text.split())
-                _widen(ws, col, needed, needed)  # a word is never cut
-                continue
-            first, last = merged.get((row, col), (col, col))
-            needed = text_px(text, size, bold)
-            room = sum(_px(ws, c) for c in range(first, last + 1))
-            if (row, col) not in merged and (fmt is None or fmt.text_h_align in (0, 1)):
-                right = col + 1
-                while (
-                    right <= ws.dim_colmax
-                    and _empty(cells.get(right))
-                    and (row, right) not in covered
-                ):
-                    room += _px(ws, right)
-                    right += 1
-                if right > ws.dim_colmax:
-                    continue  # runs on into the empty columns after the last
-            if needed <= room:
-                continue
-            target = last  # the column that grows: the text's own, or its range's last
-            grown = _px(ws, target) + needed - room
-            if grown <= max(cap_px, _px(ws, target)):
-                _widen(ws, target, grown, grown)
-            elif fmt is not None:
-                if (row, col) not in merged:
-                    _widen(ws, col, cap_px, cap_px)
-                    longest = max(text_px(word, size, bold) for word in text.split())
-                    _widen(ws, col, longest, longest)  # a word is never cut
-                    room = _px(ws, col)
-                ws.table[row][col] = entry._replace(format=wrap(fmt))
-                lines = -(-needed // max(room, 1.0))
-                height = ws.row_sizes.get(row, [20])[0] or 20  # pixels
-                ws.set_row(row, max(height * 0.75, 13.5 * lines))
+
+
+def _run(ws: Worksheet, row: int, col: int, covered: set[tuple[int, int]]) -> int:
+    """The first column right of ``col`` that is filled or merged (past the last when none):
+    how far a text in ``col`` may run on, as the fitting sees it."""
+    cells = ws.table[row]
+    right = col + 1
+    while right <= ws.dim_colmax and _empty(cells.get(right)) and (row, right) not in covered:
+        right += 1
+    return right
+
+
+def _looks(fmt: Format | None) -> tuple[Any, ...] | None:
+    if fmt is None:
+        return None
+    return (fmt.font_size, fmt.bold, fmt.text_wrap, fmt.text_h_align)
+
+
+def _fit(
+    ws: Worksheet,
+    wrap: Callable[[Format], Format],
+    cap_px: float,
+    texts: list[tuple[int, int, Any, str]],
+    steps: list[Step] | None,
+) -> None:
+    """The fitting itself; each change it makes is also added to ``steps``."""
+
+    def take(step: Step) -> None:
+        if steps is not None:
+            steps.append(step)
+        _take(ws, wrap, step)
+
+    merged = {(r1, c1): (c1, c2) for r1, c1, _r2, c2 in ws.merge}
+    covered = _covered(ws)
+    for row, col, entry, text in texts:
+        cells = ws.table[row]
+        fmt = entry.format
+        if not text or ((row, col) in covered and (row, col) not in merged):
+            continue
+        size = float(fmt.font_size) if fmt is not None else BASE_SIZE
+        bold = bool(fmt.bold) if fmt is not None else False
+        if fmt is not None and fmt.text_wrap:
+            needed = max(text_px(word, size, bold) for word in text.split())
+            take(("widen", col, needed, needed))  # a word is never cut
+            continue
+        first, last = merged.get((row, col), (col, col))
+        needed = text_px(text, size, bold)
+        room = sum(_px(ws, c) for c in range(first, last + 1))
+        if (row, col) not in merged and (fmt is None or fmt.text_h_align in (0, 1)):
+            right = col + 1
+            while (
+                right <= ws.dim_colmax and _empty(cells.get(right)) and (row, right) not in covered
+            ):
+                room += _px(ws, right)
+                right += 1
+            if right > ws.dim_colmax:
+                continue  # runs on into the empty columns after the last
+        if needed <= room:
+            continue
+        target = last  # the column that grows: the text's own, or its range's last
+        grown = _px(ws, target) + needed - room
+        if grown <= max(cap_px, _px(ws, target)):
+            take(("widen", target, grown, grown))
+        elif fmt is not None:
+            if (row, col) not in merged:
+                take(("widen", col, cap_px, cap_px))
+                longest = max(text_px(word, size, bold) for word in text.split())
+                take(("widen", col, longest, longest))  # a word is never cut
+                room = _px(ws, col)
+            take(("wrap", row, col))
+            take(("lines", row, -(-needed // max(room, 1.0))))
+
+
+def _take(ws: Worksheet, wrap: Callable[[Format], Format], step: Step) -> None:
+    """Make one change to ``ws``: widen a column, wrap a cell's text, or make a row tall
+    enough for the lines its text wraps into."""
+    kind, first, second = step[0], step[1], step[2]
+    if kind == "widen":
+        _widen(ws, first, second, step[3])
+    elif kind == "wrap":
+        entry = ws.table[first][second]
+        ws.table[first][second] = entry._replace(format=wrap(entry.format))
+    else:
+        height = ws.row_sizes.get(first, [20])[0] or 20  # pixels
+        ws.set_row(first, max(height * 0.75, 13.5 * second))
+
+
+def _texts(
+    cells: dict[int, Any], strings: list[str]
+) -> list[tuple[int, CellStringTuple | CellFormulaTuple, str]]:
+    """A row's cells holding a text, by column, with their texts: most cells are numbers and
+    formulas with numbers, so they are passed over in one comprehension."""
+    found = [
+        (col, entry)
+        for col, entry in cells.items()
+        if (kind := type(entry)) is CellStringTuple
+        or (kind is CellFormulaTuple and isinstance(entry.value, str))
+    ]
+    found.sort(key=_first)
+    return [
+        (col, entry, strings[entry.string] if type(entry) is CellStringTuple else entry.value)
+        for col, entry in found
+    ]
+
+
+def _first(pair: tuple[int, object]) -> int:
+    return pair[0]
 
 
 def _empty(entry: object) -> bool:

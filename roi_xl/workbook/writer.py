@@ -34,14 +34,16 @@ from roi_xl.workbook.inputs_sheet import write_inputs
 from roi_xl.workbook.lambdas import define_lambdas
 from roi_xl.workbook.layout import Layout, build_layout
 from roi_xl.workbook.monthly_sheets import write_month
+from roi_xl.workbook.package import PartCache, PartsWorkbook, zip_parts
 from roi_xl.workbook.sensitivity_sheet import write_sensitivity
 from roi_xl.workbook.styles import Styles
-from roi_xl.workbook.text_width import WIDEST_PX, fit_columns
+from roi_xl.workbook.text_width import WIDEST_PX, ColumnFits, fit_columns
 from roi_xl.workbook.timeline_sheet import write_timeline
 from roi_xl.workbook.values import Grid, MonthFigures, WorkbookValues, compute_values
 from roi_xl.workbook.worksheet import FastWorksheet, ReferenceCell, ReferenceWorksheet
 
 MAX_MONTHS = 60
+KEPT_LAYOUTS = 8  # layouts a batch's worker keeps
 
 
 class OutputExistsError(RoiXlError):
@@ -72,20 +74,27 @@ def write_workbook(
     options: WorkbookOptions,
     timelines: Mapping[str, TimelineValues] | None = None,
     worksheet_class: type[FastWorksheet] = FastWorksheet,
+    reuse: Reuse | None = None,
 ) -> Path:
     """Write ``template`` to ``path`` as an .xlsx workbook and return the path.
 
     ``timelines`` are the scenarios' timelines of exactly these options when a batch has
     computed them already (many workbooks in one pass); otherwise they are computed here.
     A batch passes the ``worksheet_class`` that splices numbers into skeletons of its sheets
-    (same file, written faster from the second workbook of a shape on)."""
+    (same file, written faster from the second workbook of a shape on), and what it
+    ``reuse``s from the workbooks written before (the same file again)."""
     target = Path(path)
     check_target(target, options.force)
-    plan = _plan(template, options, timelines)
+    plan = _plan(template, options, timelines, reuse)
     package = io.BytesIO()  # assembled in memory, so a failing disk leaves no open zip behind
-    workbook = xlsxwriter.Workbook(package, _XLSXWRITER_OPTIONS)
-    _write_sheets(workbook, template, options, plan, worksheet_class)
+    if reuse is None:
+        workbook = xlsxwriter.Workbook(package, _XLSXWRITER_OPTIONS)
+    else:
+        workbook = PartsWorkbook(io.BytesIO(), _XLSXWRITER_OPTIONS, reuse.parts)
+    _write_sheets(workbook, template, options, plan, worksheet_class, reuse and reuse.fits)
     workbook.close()
+    if isinstance(workbook, PartsWorkbook) and reuse is not None:
+        zip_parts(workbook, reuse.parts, package)
     _release(workbook)
     with replacing(target) as temporary:
         temporary.write_bytes(package.getbuffer())
@@ -101,6 +110,31 @@ def _release(workbook: xlsxwriter.Workbook) -> None:
         worksheet.table.clear()
         worksheet.row_info.clear()
         worksheet.col_info.clear()
+
+
+@dataclass
+class Reuse:
+    """What a batch's worker carries from one workbook to the next, each bounded: the parts
+    of the zip it wrote last, and how each sheet shape met had its columns fitted."""
+
+    parts: PartCache = field(default_factory=PartCache)
+    fits: ColumnFits = field(default_factory=ColumnFits)
+    # The locale and layout of a template, locale, start and period: every row of a batch
+    # shares them, and the layout keeps the reference maps its cells ask for.
+    layouts: dict[tuple[object, ...], tuple[Locale, Layout]] = field(default_factory=dict)
+
+    def layout(
+        self, template: Template, code: str, start: dt.date, months: int
+    ) -> tuple[Locale, Layout]:
+        """The locale ``code`` and the layout built from it, made once."""
+        key = (id(template), template.key, template.digest, code, start, months)
+        known = self.layouts.get(key)
+        if known is None:
+            if len(self.layouts) >= KEPT_LAYOUTS:
+                self.layouts.clear()
+            locale = load_locale(code)
+            known = self.layouts[key] = (locale, build_layout(template, locale, start, months))
+        return known
 
 
 @dataclass(frozen=True)
@@ -159,17 +193,22 @@ def _plan(
     template: Template,
     options: WorkbookOptions,
     timelines: Mapping[str, TimelineValues] | None = None,
+    reuse: Reuse | None = None,
 ) -> _Plan:
-    """Check the options, lay the workbook out and compute every value."""
+    """Check the options, lay the workbook out (or take the layout ``reuse`` has) and compute
+    every value."""
     if options.scenario not in SCENARIOS:
         raise InputError(f"unknown scenario '{options.scenario}' (choose {', '.join(SCENARIOS)})")
     if not 1 <= options.months <= MAX_MONTHS:
         raise InputError(f"--months must be between 1 and {MAX_MONTHS}; got {options.months}")
-    locale = load_locale(options.locale)
     created = options.created or dt.date.today()
     start = options.start or created.replace(day=1)
+    if reuse is None:
+        locale = load_locale(options.locale)
+        layout = build_layout(template, locale, start, options.months)
+    else:
+        locale, layout = reuse.layout(template, options.locale, start, options.months)
     scenario_inputs = stored_inputs(template, options)
-    layout = build_layout(template, locale, start, options.months)
     values = compute_values(
         template,
         scenario_inputs,
@@ -203,6 +242,7 @@ def _write_sheets(
     options: WorkbookOptions,
     plan: _Plan,
     worksheet_class: type[FastWorksheet] = FastWorksheet,
+    fits: ColumnFits | None = None,
 ) -> None:
     """Every sheet, names and properties. On ``ReferenceWorksheet`` sheets (never written to
     a file) no column widths are fitted to the texts: they change widths and text wrapping
@@ -233,7 +273,7 @@ def _write_sheets(
         write_channels(ctx)
     write_checks(ctx)
     for name in layout.sheet_order if fit_widths else ():  # widths from the texts, wrapping
-        fit_columns(workbook.get_worksheet_by_name(name), ctx.styles.wrapped, WIDEST_PX)
+        fit_columns(workbook.get_worksheet_by_name(name), ctx.styles.wrapped, WIDEST_PX, fits)
     if options.lambdas:
         define_lambdas(workbook)
     _set_properties(workbook, template, options, plan.start, plan.locale.code)

@@ -1,0 +1,180 @@
+"""The zip of a batch's workbooks, written here from the parts XlsxWriter assembles.
+
+XlsxWriter deflates every part of every workbook at zlib's default level. In a
+batch most parts come back unchanged from one workbook to the next (styles,
+theme, content types, relationships, workbook.xml, drawings, properties, the
+sheets without numbers): a part equal to the one met last under its name is
+copied from its compressed bytes, and only the parts that changed are deflated,
+at a faster level. The file is a plain zip (deflate, no data descriptors); the
+parts, once inflated, are exactly XlsxWriter's.
+"""
+
+from __future__ import annotations
+
+import io
+import struct
+import zipfile
+import zlib
+from typing import IO
+
+import xlsxwriter
+from xlsxwriter.packager import Packager
+from xlsxwriter.sharedstrings import SharedStrings, SharedStringTable
+
+LEVEL = 1  # zlib's fastest: the parts compress to about a fifth all the same
+_DEFLATED = 8
+_VERSION = 20  # 2.0: deflate
+_DOS_DATE = (0 << 9) | (1 << 5) | 1  # 1980-01-01, as XlsxWriter dates its parts
+_LIMIT = 0xFFFFFFFF - 1  # beyond, a part would need zip64: left to XlsxWriter
+KEPT_STRINGS = 16  # shared string tables whose XML a process keeps
+_LOCAL = struct.Struct("<4s5H3L2H")
+_CENTRAL = struct.Struct("<4s6H3L5H2L")
+_END = struct.Struct("<4s4H2LH")
+
+
+class _Part:
+    """A part as last met under its name: its text, and that text deflated."""
+
+    __slots__ = ("crc", "data", "deflated")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
+        self.deflated = compressor.compress(data) + compressor.flush()
+        self.crc = zlib.crc32(data)
+
+
+class PartCache:
+    """The parts of the workbook written last, by name: a process keeps one per name, so
+    what it holds does not grow with the rows. ``reused`` and ``deflated`` count parts.
+    The shared strings' XML is also kept, by the strings it holds (``KEPT_STRINGS`` tables
+    at most): a batch's workbooks mostly hold the same labels."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, _Part] = {}
+        self.reused = 0
+        self.deflated = 0
+        self.strings: dict[tuple[object, ...], str] = {}
+        self.strings_reused = 0
+
+    def part(self, name: str, data: bytes) -> _Part:
+        """``data`` under ``name``, deflated once for as long as it comes back the same."""
+        known = self.parts.get(name)
+        if known is not None and known.data == data:
+            self.reused += 1
+            return known
+        self.deflated += 1
+        known = self.parts[name] = _Part(data)
+        return known
+
+
+class _KeepingPackager(Packager):
+    """XlsxWriter's packager, its assembled parts handed over instead of zipped."""
+
+    def __init__(self, kept: list[tuple[IO, str, bool]], cache: PartCache) -> None:
+        super().__init__()
+        self._kept = kept
+        self._cache = cache
+
+    def _write_shared_strings_file(self) -> None:
+        """XlsxWriter's shared strings part, made from nothing but the strings (in the order
+        of their indices) and how often cells use them: the same XML for the same table."""
+        table = self.workbook.str_table
+        if not table.count:
+            return
+        key = (table.count, table.unique_count, tuple(table.string_array))
+        text = self._cache.strings.get(key)
+        if text is None:
+            text = _assembled(table)
+            if len(self._cache.strings) >= KEPT_STRINGS:
+                self._cache.strings.clear()
+            self._cache.strings[key] = text
+        else:
+            self._cache.strings_reused += 1
+        self._filename("xl/sharedStrings.xml").write(text)
+
+    def _create_package(self) -> list[tuple[IO, str, bool]]:
+        self._kept.extend(super()._create_package())
+        return []  # XlsxWriter zips nothing; the parts go to ``zip_parts``
+
+
+class PartsWorkbook(xlsxwriter.Workbook):
+    """An XlsxWriter workbook (``in_memory``) whose parts, once closed, are in ``parts``."""
+
+    def __init__(self, filename: IO[bytes], options: dict[str, object], cache: PartCache) -> None:
+        super().__init__(filename, options)
+        self.parts: list[tuple[IO, str, bool]] = []
+        self._cache = cache
+
+    def _get_packager(self) -> Packager:
+        return _KeepingPackager(self.parts, self._cache)
+
+
+def _assembled(table: SharedStringTable) -> str:
+    """The shared strings part as XlsxWriter writes it."""
+    handle = io.StringIO()
+    strings = SharedStrings()
+    strings.string_table = table
+    strings._set_xml_writer(handle)
+    strings._assemble_xml_file()
+    return handle.getvalue()
+
+
+def zip_parts(workbook: PartsWorkbook, cache: PartCache, out: IO[bytes]) -> None:
+    """Write the closed ``workbook``'s parts to ``out`` as an .xlsx zip, in XlsxWriter's
+    order (a package too large for a zip without zip64 is zipped by ``zipfile``)."""
+    named = []
+    for handle, name, is_binary in workbook.parts:
+        value = handle.getvalue()
+        named.append((name, value if is_binary else value.encode("utf-8")))
+    if not _write_zip(
+        [(name.encode("utf-8"), cache.part(name, data)) for name, data in named], out
+    ):
+        out.seek(0)
+        out.truncate()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as package:
+            for name, data in named:
+                info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                package.writestr(info, data)
+
+
+def _write_zip(entries: list[tuple[bytes, _Part]], out: IO[bytes]) -> bool:
+    """The zip of ``entries``; False, nothing written, when it would need zip64."""
+    if any(len(part.data) > _LIMIT or len(part.deflated) > _LIMIT for _, part in entries):
+        return False
+    chunks: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    for name, part in entries:
+        sizes = (part.crc, len(part.deflated), len(part.data), len(name))
+        header = _LOCAL.pack(b"PK\x03\x04", _VERSION, 0, _DEFLATED, 0, _DOS_DATE, *sizes, 0)
+        central.append(
+            _CENTRAL.pack(
+                b"PK\x01\x02",
+                _VERSION,
+                _VERSION,
+                0,
+                _DEFLATED,
+                0,
+                _DOS_DATE,
+                *sizes,
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + name
+        )
+        chunks += (header, name, part.deflated)
+        offset += len(header) + len(name) + len(part.deflated)
+    directory = b"".join(central)
+    if offset > _LIMIT or len(entries) > 0xFFFF:
+        return False
+    end = _END.pack(b"PK\x05\x06", 0, 0, len(entries), len(entries), len(directory), offset, 0)
+    out.write(b"".join(chunks))
+    out.write(directory)
+    out.write(end)
+    return True

@@ -1,0 +1,115 @@
+"""What the package guard learnt of a part, remembered by the part's bytes.
+
+Workbooks of one roll-up share most of their parts byte for byte (styles, theme, shared
+strings, relationships, drawings), and their sheets differ only in the numbers cached in
+their ``<v>`` elements. The guard's judgement of a part read whole depends on its bytes,
+plus the counts that earlier parts left; and none of it depends on the text of a ``<v>``
+element that is a plain number (``[-+.0-9eE]*`` between ``<v>`` and the next ``<``), as
+long as the part holds no error cell (``t="e"``, whose value the guard reads):
+
+- that text holds no ``<``, ``>``, quote, space, ``:`` or letter but ``e``/``E``, and it
+  sits between the ``>`` that ends ``<v>`` and a ``<``; every pattern of the guard but the
+  error cells' either starts at a ``<`` and cannot run past a ``>`` (tags, cells, rows,
+  the shared-string table, ``<sqref>``), or needs a letter, quote or ``<`` of its own
+  there (``ref="``, ``<!``, ``:c``, ``t="e"``);
+- a declared range (``ref="..."``) whose quotes enclose such a text makes a token that
+  holds the ``>`` of ``<v>``, which is no range (0 cells) whatever the number.
+
+So a part whose bytes, numbers taken out, equal those of a part already judged safe adds
+what it added then, without being scanned again. The bytes themselves are compared, never
+a size or checksum the file gives (those only pick the candidate); an answer that could now
+cross a limit is left to the scan, so every refusal and its message stay the scan's own.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+_NUMBER = np.zeros(256, dtype=bool)  # the bytes of a plain number: [-+.0-9eE]
+_NUMBER[list(b"0123456789.eE+-")] = True
+_LONGEST = 28  # a longer text stays in the bytes compared (a number has at most 24)
+_PAD = bytes(_LONGEST + 3)
+_OPEN_V = int.from_bytes(b"<v", "little")
+_LT, _GT = ord("<"), ord(">")
+_SEARCHED = 64 * 1024  # below this size, bytes.find tells first whether a <v> is there
+
+
+def without_numbers(data: bytes) -> bytes:
+    """``data`` without the text of each ``<v>`` element that is a plain number: what
+    ``re.sub(rb"<v>[-+.0-9eE]*(?=<)", b"<v>", data)`` gives (numbers of fewer than
+    ``_LONGEST`` bytes; a longer one stays)."""
+    size = len(data)
+    if size < _SEARCHED and b"<v>" not in data:
+        return data
+    codes = np.frombuffer(data + _PAD, dtype=np.uint8)
+    half = (size + 1) // 2
+    even = np.flatnonzero(codes[: 2 * half].view("<u2") == _OPEN_V) * 2
+    odd = np.flatnonzero(codes[1 : 1 + 2 * half].view("<u2") == _OPEN_V) * 2 + 1
+    opens = np.concatenate((even, odd))
+    first = opens[codes[opens + 2] == _GT] + 3  # where the text of each <v> begins
+    window = sliding_window_view(codes, _LONGEST)[first]
+    length = np.argmax(window == _LT, axis=1)  # up to the next "<" (0: none, or empty)
+    while True:
+        taken = length > 0
+        first, length = first[taken], length[taken]
+        if not first.size:
+            return data
+        offsets = np.cumsum(length) - length
+        gone = np.arange(int(length.sum())) + np.repeat(first - offsets, length)
+        wrong = ~_NUMBER[codes[gone]]
+        if not wrong.any():
+            break
+        # a text that is not a plain number stays
+        length[np.searchsorted(offsets, np.flatnonzero(wrong), side="right") - 1] = 0
+    kept = np.ones(size, dtype=bool)
+    kept[gone] = False
+    return codes[:size][kept].tobytes()
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What one safe part adds: to the package's counts, and for a sheet its used area."""
+
+    data: bytes  # the part's bytes, numbers taken out where that is allowed
+    elements: int
+    range_cells: int
+    cells: int
+    rows: int
+    columns: int
+    error_cells: tuple[tuple[str, str], ...]
+
+
+class JudgedParts:
+    """The most recently used judgements, up to ``max_bytes`` of parts held."""
+
+    def __init__(self, max_bytes: int, max_part: int) -> None:
+        self.max_bytes = max_bytes
+        self.max_part = max_part  # larger parts differ from file to file: not kept
+        self.held = 0
+        self._items: OrderedDict[tuple[bool, int, int], Judgement] = OrderedDict()
+
+    def find(self, is_sheet: bool, data: bytes, checksum: int) -> Judgement | None:
+        """The judgement of a part of exactly these bytes, read as a sheet or not
+        (``checksum``: of ``data``, only to pick the candidate)."""
+        key = (is_sheet, len(data), checksum)
+        found = self._items.get(key)
+        if found is None or found.data != data:
+            return None
+        self._items.move_to_end(key)
+        return found
+
+    def keep(self, is_sheet: bool, checksum: int, judgement: Judgement) -> None:
+        size = len(judgement.data)
+        if size > self.max_part or size > self.max_bytes:
+            return
+        key = (is_sheet, size, checksum)
+        old = self._items.pop(key, None)
+        self.held += size - (len(old.data) if old else 0)
+        self._items[key] = judgement
+        while self.held > self.max_bytes:
+            _, dropped = self._items.popitem(last=False)
+            self.held -= len(dropped.data)

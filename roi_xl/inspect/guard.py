@@ -437,8 +437,7 @@ def _scan_whole(
     _check_encoding(path, info.filename, data)
     is_sheet = sheet is not None
     bare = without_numbers(data)
-    checksum = info.CRC if bare is data else zlib.crc32(bare)
-    known = _JUDGED.find(is_sheet, bare, checksum)
+    known = _JUDGED.find(is_sheet, bare)
     if (
         known is not None
         and totals.elements + known.elements <= MAX_ELEMENTS
@@ -454,8 +453,8 @@ def _scan_whole(
         return
     before = dataclasses.replace(totals)
     may_hold_errors = _scan_text(path, info.filename, data, sheet, totals)
-    if may_hold_errors and bare is not data:  # an error cell's value is read: keep it all
-        bare, checksum = data, info.CRC
+    if may_hold_errors:  # an error cell's value is read: only the same bytes are alike
+        bare = data
     judgement = Judgement(
         bare,
         elements=totals.elements - before.elements,
@@ -465,7 +464,7 @@ def _scan_whole(
         columns=sheet.columns if sheet else 0,
         error_cells=tuple(sheet.error_cells.items()) if sheet else (),
     )
-    _JUDGED.keep(is_sheet, checksum, judgement)
+    _JUDGED.keep(is_sheet, judgement)
 
 
 _JUDGED = JudgedParts(max_bytes=8 * 1024 * 1024, max_part=CHUNK)

@@ -27,7 +27,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 _NUMBER = np.zeros(256, dtype=bool)  # the bytes of a plain number: [-+.0-9eE]
 _NUMBER[list(b"0123456789.eE+-")] = True
@@ -36,6 +36,7 @@ _PAD = bytes(_LONGEST + 3)
 _OPEN_V = int.from_bytes(b"<v", "little")
 _LT, _GT = ord("<"), ord(">")
 _SEARCHED = 64 * 1024  # below this size, bytes.find tells first whether a <v> is there
+_SAME_SIZE = 64  # judgements kept of parts of one role and size
 
 
 def without_numbers(data: bytes) -> bytes:
@@ -51,7 +52,7 @@ def without_numbers(data: bytes) -> bytes:
     odd = np.flatnonzero(codes[1 : 1 + 2 * half].view("<u2") == _OPEN_V) * 2 + 1
     opens = np.concatenate((even, odd))
     first = opens[codes[opens + 2] == _GT] + 3  # where the text of each <v> begins
-    window = sliding_window_view(codes, _LONGEST)[first]
+    window = as_strided(codes, (size + 1, _LONGEST), (1, 1), writeable=False)[first]
     length = np.argmax(window == _LT, axis=1)  # up to the next "<" (0: none, or empty)
     while True:
         taken = length > 0
@@ -88,28 +89,30 @@ class JudgedParts:
 
     def __init__(self, max_bytes: int, max_part: int) -> None:
         self.max_bytes = max_bytes
-        self.max_part = max_part  # larger parts differ from file to file: not kept
+        self.max_part = max_part
         self.held = 0
-        self._items: OrderedDict[tuple[bool, int, int], Judgement] = OrderedDict()
+        # by role (sheet or not) and size: parts of one size are few (a year's month sheets)
+        self._items: OrderedDict[tuple[bool, int], list[Judgement]] = OrderedDict()
 
-    def find(self, is_sheet: bool, data: bytes, checksum: int) -> Judgement | None:
-        """The judgement of a part of exactly these bytes, read as a sheet or not
-        (``checksum``: of ``data``, only to pick the candidate)."""
-        key = (is_sheet, len(data), checksum)
-        found = self._items.get(key)
-        if found is None or found.data != data:
-            return None
-        self._items.move_to_end(key)
-        return found
+    def find(self, is_sheet: bool, data: bytes) -> Judgement | None:
+        """The judgement of a part of exactly these bytes, read as a sheet or not."""
+        key = (is_sheet, len(data))
+        for judgement in self._items.get(key, ()):
+            if judgement.data == data:
+                self._items.move_to_end(key)
+                return judgement
+        return None
 
-    def keep(self, is_sheet: bool, checksum: int, judgement: Judgement) -> None:
+    def keep(self, is_sheet: bool, judgement: Judgement) -> None:
         size = len(judgement.data)
         if size > self.max_part or size > self.max_bytes:
             return
-        key = (is_sheet, size, checksum)
-        old = self._items.pop(key, None)
-        self.held += size - (len(old.data) if old else 0)
-        self._items[key] = judgement
+        same_size = self._items.setdefault((is_sheet, size), [])
+        self._items.move_to_end((is_sheet, size))
+        same_size.append(judgement)
+        self.held += size
+        if len(same_size) > _SAME_SIZE:
+            self.held -= len(same_size.pop(0).data)
         while self.held > self.max_bytes:
             _, dropped = self._items.popitem(last=False)
-            self.held -= len(dropped.data)
+            self.held -= sum(len(j.data) for j in dropped)

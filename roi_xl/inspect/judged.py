@@ -23,6 +23,7 @@ cross a limit is left to the scan, so every refusal and its message stay the sca
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ _PAD = bytes(_LONGEST + 3)
 _OPEN_V = int.from_bytes(b"<v", "little")
 _LT, _GT = ord("<"), ord(">")
 _SEARCHED = 64 * 1024  # below this size, bytes.find tells first whether a <v> is there
+_SCRATCH = threading.local()
 _SAME_SIZE = 64  # judgements kept of parts of one role and size
 
 
@@ -46,11 +48,14 @@ def without_numbers(data: bytes) -> bytes:
     size = len(data)
     if size < _SEARCHED and b"<v>" not in data:
         return data
-    codes = np.frombuffer(data + _PAD, dtype=np.uint8)
+    codes, flags = _scratch(size + len(_PAD))
+    codes[:size] = np.frombuffer(data, dtype=np.uint8)
+    codes[size:] = 0
     half = (size + 1) // 2
-    even = np.flatnonzero(codes[: 2 * half].view("<u2") == _OPEN_V) * 2
-    odd = np.flatnonzero(codes[1 : 1 + 2 * half].view("<u2") == _OPEN_V) * 2 + 1
-    opens = np.concatenate((even, odd))
+    pairs = flags[:half]
+    even = np.flatnonzero(np.equal(codes[: 2 * half].view("<u2"), _OPEN_V, out=pairs)) * 2
+    odd = np.flatnonzero(np.equal(codes[1 : 1 + 2 * half].view("<u2"), _OPEN_V, out=pairs))
+    opens = np.concatenate((even, odd * 2 + 1))
     first = opens[codes[opens + 2] == _GT] + 3  # where the text of each <v> begins
     window = as_strided(codes, (size + 1, _LONGEST), (1, 1), writeable=False)[first]
     length = np.argmax(window == _LT, axis=1)  # up to the next "<" (0: none, or empty)
@@ -60,15 +65,26 @@ def without_numbers(data: bytes) -> bytes:
         if not first.size:
             return data
         offsets = np.cumsum(length) - length
-        gone = np.arange(int(length.sum())) + np.repeat(first - offsets, length)
+        gone = np.arange(int(offsets[-1] + length[-1]), dtype=np.intp)
+        gone += np.repeat(first - offsets, length)
         wrong = ~_NUMBER[codes[gone]]
         if not wrong.any():
             break
         # a text that is not a plain number stays
         length[np.searchsorted(offsets, np.flatnonzero(wrong), side="right") - 1] = 0
-    kept = np.ones(size, dtype=bool)
+    kept = flags[:size]
+    kept[:] = True
     kept[gone] = False
     return codes[:size][kept].tobytes()
+
+
+def _scratch(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """A byte and a boolean array of at least ``size``, reused part after part: a fresh
+    megabyte array costs more in page faults than the work done in it."""
+    buffers = getattr(_SCRATCH, "buffers", None)
+    if buffers is None or buffers[0].size < size:
+        buffers = _SCRATCH.buffers = (np.empty(size, dtype=np.uint8), np.empty(size, dtype=bool))
+    return buffers[0][:size], buffers[1][:size]
 
 
 @dataclass(frozen=True)

@@ -269,10 +269,10 @@ def _parse(
     data = _read_bounded(path, archive, part)
     if read is not None:
         read[part] = data
-    return parsed(path, part, data)
+    return _parsed(path, part, data)
 
 
-def parsed(path: Path, part: str, data: bytes) -> SafeXml.Element:
+def _parsed(path: Path, part: str, data: bytes) -> SafeXml.Element:
     """``data`` parsed with entities refused; a tree is shared by every part of the same
     bytes (workbooks of one template repeat their workbook, relationship and property parts),
     so it is never to be changed."""
@@ -351,7 +351,7 @@ def custom_properties(path: Path, source: zipfile.ZipFile | PackageScan) -> dict
         names: Collection[str] = source.names
 
         def read(part: str) -> SafeXml.Element:
-            return parsed(path, part, source.read(path, part))
+            return _parsed(path, part, source.read(path, part))
     else:
         names = set(source.namelist())
 

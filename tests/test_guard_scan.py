@@ -13,13 +13,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
+import re
 import zipfile
+import zlib
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from roi_xl.inspect import guard, part_bytes
+from roi_xl.inspect.judged import JudgedParts, without_numbers
 from roi_xl.inspect.part_bytes import PartBytes
 from roi_xl.model import template as templates
 from roi_xl.workbook import WorkbookOptions, write_workbook
@@ -155,6 +158,7 @@ def test_references_read_as_arrays_give_the_patterns_largest_row_and_column(
 def test_the_whole_scan_is_the_same_read_as_arrays_or_by_the_patterns(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(guard, "_JUDGED", JudgedParts(0, 0))  # every part scanned both ways
     for path in _workbooks(tmp_path):
         monkeypatch.setattr(part_bytes, "NUMPY_FROM", 0)
         arrays = guard.scan(path)
@@ -162,3 +166,111 @@ def test_the_whole_scan_is_the_same_read_as_arrays_or_by_the_patterns(
         patterns = guard.scan(path)
         assert arrays == patterns, path.name
         assert any(sheet.error_cells for sheet in arrays.sheets) == (path.name == "errors.xlsx")
+
+
+# ------------------------------------------------------------------ parts remembered
+
+NUMBERS = [b"", b"0", b"1", b"12.5", b"-3.25E-05", b"1e+300", b"7" * 27, b"8" * 28, b"+.e-"]
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+@pytest.fixture(autouse=True)
+def _nothing_remembered(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with an empty memory of judged parts (it keeps what the test adds)."""
+    monkeypatch.setattr(guard, "_JUDGED", JudgedParts(8 << 20, guard.CHUNK))
+
+
+def _numbers_changed(text: bytes, rng: random.Random) -> bytes:
+    """``text`` with the plain number after each ``<v>`` replaced by another one."""
+    return NUMBER_TEXT.sub(lambda _: b"<v>" + rng.choice(NUMBERS[:-2]), text)
+
+
+NUMBER_TEXT = re.compile(rb"<v>[-+.0-9eE]{0,27}(?=<)")
+
+
+def _outcome(text: bytes, is_sheet: bool, name: str = SHEET) -> object:
+    """What scanning ``text`` as one part read whole adds, or the refusal's message."""
+    info = zipfile.ZipInfo(name)
+    info.CRC = zlib.crc32(text)
+    sheet = guard.SheetPart("Sheet1", name, "visible") if is_sheet else None
+    totals = guard._Totals()
+    try:
+        guard._scan_whole(Path("book.xlsx"), info, text, sheet, totals)
+    except guard.UnreadableFileError as exc:
+        return str(exc)
+    return totals, sheet
+
+
+def _tricky_sheet(rng: random.Random) -> bytes:
+    pieces = [*PIECES, b"<v>", b"</v>", b'<c r="B7"><v>', b"</v></c>", b' ref="', b'"']
+    pieces += [b"<v>" + number + b"<" for number in NUMBERS]
+    return b"".join(rng.choices(pieces, k=rng.randint(0, 60)))
+
+
+def test_numbers_taken_out_are_those_the_pattern_finds(tmp_path: Path) -> None:
+    rng = random.Random(5)
+    texts = _parts(_workbooks(tmp_path)) + [_tricky_sheet(rng) for _ in range(4000)]
+    changed = 0
+    for text in texts:
+        bare = without_numbers(text)
+        assert bare == NUMBER_TEXT.sub(b"<v>", text), text[:80]
+        changed += bare != text
+    assert changed > 1000
+
+
+def test_a_part_whose_numbers_alone_differ_is_judged_alike(tmp_path: Path) -> None:
+    """What the guard's memory assumes: the numbers of <v> elements change no answer, on
+    the generated sheets and on random tricky bytes, read as a sheet or as another part
+    (except a sheet that may hold error cells, whose values the guard reads)."""
+    rng = random.Random(6)
+    texts = _parts(_workbooks(tmp_path)) + [_tricky_sheet(rng) for _ in range(3000)]
+    compared = 0
+    for text in texts:
+        other = _numbers_changed(text, rng)
+        if other == text:
+            continue
+        assert without_numbers(other) == without_numbers(text)
+        for is_sheet in (False, True) if b't="e"' not in text else (False,):
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(guard, "_JUDGED", JudgedParts(0, 0))  # scanned, never replayed
+                assert _outcome(other, is_sheet) == _outcome(text, is_sheet), text[:80]
+            compared += 1
+    assert compared > 1000
+
+
+def test_a_remembered_part_adds_what_its_scan_adds(tmp_path: Path) -> None:
+    """Each part scanned after a part of the same bytes but its numbers gives what it gives
+    scanned alone, error cells included; and the memory is used."""
+    rng = random.Random(7)
+    texts = _parts(_workbooks(tmp_path)) + [_tricky_sheet(rng) for _ in range(2000)]
+    texts.append(b'<sheetData><row r="2"><c r="C2" t="e"><v>1</v></c></row></sheetData>')
+    found = 0
+    for text in texts:
+        for is_sheet in (False, True):
+            other = _numbers_changed(text, rng)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(guard, "_JUDGED", JudgedParts(0, 0))
+                alone = _outcome(other, is_sheet)
+            _outcome(text, is_sheet)  # judged, and remembered if safe
+            found += guard._JUDGED.find(is_sheet, without_numbers(other)) is not None
+            assert _outcome(other, is_sheet) == alone, text[:80]
+    assert found > 1000
+
+
+def test_a_remembered_part_that_would_cross_a_limit_is_scanned_for_its_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _workbooks(tmp_path)[0]
+    first = guard.scan(path)
+    assert guard.scan(path) == first  # the second time from memory
+    monkeypatch.setattr(guard, "MAX_ELEMENTS", 2_000)
+    remembered = _refusal(path)
+    monkeypatch.setattr(guard, "_JUDGED", JudgedParts(0, 0))
+    assert _refusal(path) == remembered
+    assert "XML elements" in remembered
+
+
+def _refusal(path: Path) -> str:
+    with pytest.raises(guard.UnreadableFileError) as refused:
+        guard.scan(path)
+    return str(refused.value)

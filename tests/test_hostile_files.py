@@ -40,6 +40,8 @@ from typing import IO
 
 import pytest
 
+from roi_xl.inspect import guard
+from roi_xl.inspect.judged import JudgedParts
 from roi_xl.model import template
 from roi_xl.workbook import WorkbookOptions, write_workbook
 
@@ -705,3 +707,28 @@ def _size(path: Path) -> str:
     if not path.is_file():
         return "-"
     return f"{path.stat().st_size / 1024:.0f} KiB"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_the_guard_answers_alike_with_parts_remembered(
+    case: Case,
+    corpus: Callable[[Case], Path],
+    valid_workbook: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The guard remembers the parts it judged safe (most hostile files here share them
+    with the valid workbook): each file is answered alike by a guard that has just read
+    the valid workbook and by one that remembers nothing."""
+    path = corpus(case)
+    monkeypatch.setattr(guard, "_JUDGED", JudgedParts(0, 0))
+    alone = _guard_answer(path)
+    monkeypatch.setattr(guard, "_JUDGED", JudgedParts(8 << 20, guard.CHUNK))
+    guard.scan(valid_workbook)
+    assert _guard_answer(path) == alone
+
+
+def _guard_answer(path: Path) -> object:
+    try:
+        return guard.scan(path)
+    except Exception as exc:  # the refusal, whatever its type, with its message
+        return type(exc).__name__, str(exc)

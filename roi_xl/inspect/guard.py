@@ -10,9 +10,11 @@ give: which cells hold Excel error values, hidden sheets, external links.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import zipfile
 import zlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -20,6 +22,7 @@ from pathlib import Path, PurePosixPath
 from defusedxml import ElementTree as SafeXml
 
 from roi_xl.errors import RoiXlError
+from roi_xl.inspect.judged import JudgedParts, Judgement, without_numbers
 from roi_xl.inspect.part_bytes import PartBytes
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -38,6 +41,7 @@ MAX_RANGE_CELLS = 100_000  # one range a sheet declares (merged cells, hyperlink
 MAX_RANGES_CELLS = 500_000  # all declared ranges together, which openpyxl may expand
 MAX_CARRY = 8 * 1024 * 1024  # an unfinished tag longer than this is not a spreadsheet
 CHUNK = 1024 * 1024
+KEPT_BYTES = 16 * 1024 * 1024  # parts handed on to the readers (a roi_xl workbook: ~1.5 MiB)
 
 OLE2_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 ZIP_MAGIC = b"PK\x03\x04"
@@ -99,9 +103,21 @@ class PackageScan:
     sheets: list[SheetPart]
     external_links: list[str]
     has_macros: bool
+    names: frozenset[str] = frozenset()  # the package's entries
+    # The parts the scan read whole, as it inflated them, so the readers after it need not
+    # open and inflate them again; up to KEPT_BYTES in all, the others are read from the file.
+    parts: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     def sheet(self, name: str) -> SheetPart | None:
         return next((s for s in self.sheets if s.name == name), None)
+
+    def read(self, path: Path, part: str) -> bytes:
+        """A part's bytes: as the scan kept them, or read again with the same limits."""
+        data = self.parts.get(part)
+        if data is None:
+            with zipfile.ZipFile(path) as archive:
+                data = _read_bounded(path, archive, part)
+        return data
 
 
 def scan(path: Path) -> PackageScan:
@@ -170,16 +186,26 @@ def _scan_archive(path: Path, archive: zipfile.ZipFile) -> PackageScan:
             )
     names = _check_entry_names(path, infos)
     _check_package_kind(path, archive, names)
-    sheets = _sheet_parts(path, archive)
+    read: dict[str, bytes] = {}  # the parts read whole so far
+    sheets = _sheet_parts(path, archive, names, read)
     if len(sheets) > MAX_SHEETS:
         raise UnreadableFileError(
             f"{path}: {len(sheets):,} sheets; a roi_xl workbook has at most 70 (limit {MAX_SHEETS})"
         )
     by_part = {sheet.part: sheet for sheet in sheets}
     totals = _Totals()
+    kept: dict[str, bytes] = {}
+    held = 0
     for info in infos:
         if info.filename.endswith((".xml", ".rels", ".vml")):
-            _scan_part(path, archive, info, by_part.get(info.filename), totals)
+            whole = read.get(info.filename) if info.file_size <= CHUNK else None
+            if whole is not None and len(whole) <= CHUNK:
+                _scan_whole(path, info, whole, by_part.get(info.filename), totals)
+            else:
+                whole = _scan_part(path, archive, info, by_part.get(info.filename), totals)
+            if whole is not None and held + len(whole) <= KEPT_BYTES:
+                kept[info.filename] = whole
+                held += len(whole)
     grid = sum(sheet.rows * sheet.columns for sheet in sheets)
     if grid > MAX_GRID_CELLS:
         raise UnreadableFileError(
@@ -189,7 +215,7 @@ def _scan_archive(path: Path, archive: zipfile.ZipFile) -> PackageScan:
         )
     external = sorted(n for n in names if _EXTERNAL_LINK.fullmatch(n))
     macros = any(n.lower().endswith("vbaproject.bin") for n in names)
-    return PackageScan(sheets=sheets, external_links=external, has_macros=macros)
+    return PackageScan(sheets, external, macros, frozenset(names), kept)
 
 
 def _check_entry_names(path: Path, infos: list[zipfile.ZipInfo]) -> set[str]:
@@ -236,12 +262,35 @@ def _head(archive: zipfile.ZipFile, part: str, size: int = 200) -> bytes:
         return stream.read(size)
 
 
-def _parse(path: Path, archive: zipfile.ZipFile, part: str) -> SafeXml.Element:
+def _parse(
+    path: Path, archive: zipfile.ZipFile, part: str, read: dict[str, bytes] | None = None
+) -> SafeXml.Element:
+    """A part parsed (its bytes left in ``read``); never to be changed by the caller."""
     data = _read_bounded(path, archive, part)
-    try:
-        return SafeXml.fromstring(data)
-    except Exception as exc:  # defusedxml raises several types for hostile or broken XML
-        raise UnreadableFileError(f"{path}: part {part} is not valid XML ({exc})") from None
+    if read is not None:
+        read[part] = data
+    return _parsed(path, part, data)
+
+
+def _parsed(path: Path, part: str, data: bytes) -> SafeXml.Element:
+    """``data`` parsed with entities refused; a tree is shared by every part of the same
+    bytes (workbooks of one template repeat their workbook, relationship and property parts),
+    so it is never to be changed."""
+    tree = _TREES.get(data) if len(data) <= _TREE_BYTES else None
+    if tree is None:
+        try:
+            tree = SafeXml.fromstring(data)
+        except Exception as exc:  # defusedxml raises several types for hostile or broken XML
+            raise UnreadableFileError(f"{path}: part {part} is not valid XML ({exc})") from None
+        if len(data) <= _TREE_BYTES:
+            if len(_TREES) >= _TREES_KEPT:
+                _TREES.clear()
+            _TREES[data] = tree
+    return tree
+
+
+_TREES: dict[bytes, SafeXml.Element] = {}
+_TREES_KEPT, _TREE_BYTES = 64, 64 * 1024
 
 
 def _read_bounded(path: Path, archive: zipfile.ZipFile, part: str) -> bytes:
@@ -256,12 +305,15 @@ def _read_bounded(path: Path, archive: zipfile.ZipFile, part: str) -> bytes:
     return data
 
 
-def _sheet_parts(path: Path, archive: zipfile.ZipFile) -> list[SheetPart]:
-    """Sheet names, their XML parts and visibility, from workbook.xml and its relationships."""
-    workbook = _parse(path, archive, "xl/workbook.xml")
+def _sheet_parts(
+    path: Path, archive: zipfile.ZipFile, names: set[str], read: dict[str, bytes]
+) -> list[SheetPart]:
+    """Sheet names, their XML parts and visibility, from workbook.xml and its relationships
+    (whose bytes are left in ``read`` for the scan)."""
+    workbook = _parse(path, archive, "xl/workbook.xml", read)
     targets: dict[str, str] = {}
-    if "xl/_rels/workbook.xml.rels" in archive.namelist():
-        rels = _parse(path, archive, "xl/_rels/workbook.xml.rels")
+    if "xl/_rels/workbook.xml.rels" in names:
+        rels = _parse(path, archive, "xl/_rels/workbook.xml.rels", read)
         for rel in rels.iter(f"{NS_PKG_REL}Relationship"):
             target = rel.get("Target", "")
             if target.startswith("/"):
@@ -288,24 +340,35 @@ _CUSTOM_REL = (
 )
 
 
-def custom_properties(path: Path, archive: zipfile.ZipFile) -> dict[str, str]:
+def custom_properties(path: Path, source: zipfile.ZipFile | PackageScan) -> dict[str, str]:
     """The package's custom document properties (roi_xl records its template and period there).
 
     The part is found through the package relationships, as Office does, and
-    read with the same size and entity limits as every other part.
+    read with the same size and entity limits as every other part: from the open
+    ``source`` archive, or from the parts a scan of the package kept.
     """
-    names = set(archive.namelist())
+    if isinstance(source, PackageScan):
+        names: Collection[str] = source.names
+
+        def read(part: str) -> SafeXml.Element:
+            return _parsed(path, part, source.read(path, part))
+    else:
+        names = set(source.namelist())
+
+        def read(part: str) -> SafeXml.Element:
+            return _parse(path, source, part)
+
     part = "docProps/custom.xml"
     if "_rels/.rels" in names:
-        for rel in _parse(path, archive, "_rels/.rels").iter(f"{NS_PKG_REL}Relationship"):
+        for rel in read("_rels/.rels").iter(f"{NS_PKG_REL}Relationship"):
             if rel.get("Type", "") == _CUSTOM_REL:
                 part = part_name(rel.get("Target", ""))
                 break
     if part not in names:
         return {}
-    root = _parse(path, archive, part)
     return {
-        node.get("name", ""): "".join(node.itertext()) for node in root.iter(f"{NS_CUSTOM}property")
+        node.get("name", ""): "".join(node.itertext())
+        for node in read(part).iter(f"{NS_CUSTOM}property")
     }
 
 
@@ -327,9 +390,10 @@ def _scan_part(
     info: zipfile.ZipInfo,
     sheet: SheetPart | None,
     totals: _Totals,
-) -> None:
+) -> bytes | None:
     """Stream one XML part: refuse entity declarations and foreign encodings; for a sheet,
-    measure its used area and note its error cells.
+    measure its used area and note its error cells. Returns the part's bytes when it was
+    read whole.
 
     A part of at most one chunk (nearly all of them) is read whole and scanned at
     once. A larger one is read chunk by chunk, each processed up to its last
@@ -341,9 +405,8 @@ def _scan_part(
         if info.file_size <= CHUNK:
             whole = stream.read(CHUNK + 1)
             if len(whole) <= CHUNK:  # the size the directory gives is not trusted
-                _check_encoding(path, info.filename, whole)
-                _scan_text(path, info.filename, whole, sheet, totals)
-                return
+                _scan_whole(path, info, whole, sheet, totals)
+                return whole
             carry, first = whole, False
             _check_encoding(path, info.filename, whole)
         while True:
@@ -360,6 +423,51 @@ def _scan_part(
                 raise UnreadableFileError(f"{path}: part {info.filename} is not a valid sheet")
             _scan_text(path, info.filename, ready, sheet, totals)
     _scan_text(path, info.filename, carry, sheet, totals)
+    return None
+
+
+def _scan_whole(
+    path: Path, info: zipfile.ZipInfo, data: bytes, sheet: SheetPart | None, totals: _Totals
+) -> None:
+    """Scan a part read whole, or add what a part of the same bytes (numbers aside, see
+    ``roi_xl.inspect.judged``) added when it was judged safe.
+
+    A remembered judgement is only replayed when no count can cross its limit now; else
+    the part is scanned, so a refusal is always the scan's own, with its own message."""
+    _check_encoding(path, info.filename, data)
+    is_sheet = sheet is not None
+    bare = without_numbers(data)
+    known = _JUDGED.find(is_sheet, bare)
+    if (
+        known is not None
+        and totals.elements + known.elements <= MAX_ELEMENTS
+        and totals.range_cells + known.range_cells <= MAX_RANGES_CELLS
+        and totals.cells + known.cells <= MAX_CELLS
+    ):
+        totals.elements += known.elements
+        totals.range_cells += known.range_cells
+        totals.cells += known.cells
+        if sheet is not None:
+            sheet.rows, sheet.columns = known.rows, known.columns
+            sheet.error_cells = dict(known.error_cells)
+        return
+    before = dataclasses.replace(totals)
+    may_hold_errors = _scan_text(path, info.filename, data, sheet, totals)
+    if may_hold_errors:  # an error cell's value is read: only the same bytes are alike
+        bare = data
+    judgement = Judgement(
+        bare,
+        elements=totals.elements - before.elements,
+        range_cells=totals.range_cells - before.range_cells,
+        cells=totals.cells - before.cells,
+        rows=sheet.rows if sheet else 0,
+        columns=sheet.columns if sheet else 0,
+        error_cells=tuple(sheet.error_cells.items()) if sheet else (),
+    )
+    _JUDGED.keep(is_sheet, judgement)
+
+
+_JUDGED = JudgedParts(max_bytes=8 * 1024 * 1024, max_part=CHUNK)
 
 
 def _last_boundary(buffer: bytes, is_sheet: bool) -> int:
@@ -388,7 +496,9 @@ def _check_encoding(path: Path, part: str, head: bytes) -> None:
 
 def _scan_text(
     path: Path, part: str, text: bytes, sheet: SheetPart | None, totals: _Totals
-) -> None:
+) -> bool:
+    """Scan some text of a part; True when it is a sheet's that may hold error cells
+    (their values were then read)."""
     found = PartBytes(text)
     if found.contains(b"<!") and any(marker in text for marker in _DANGEROUS):
         raise UnreadableFileError(
@@ -396,7 +506,7 @@ def _scan_text(
         )
     _check_counts(path, part, text, totals, found)
     if sheet is None:
-        return
+        return False
     cells, columns, last_row = found.plain_cells() or _cells(text)
     totals.cells += cells
     if totals.cells > MAX_CELLS:
@@ -422,10 +532,11 @@ def _scan_text(
             f"{MAX_SHEET_CELLS:,} cells): clear the far-away cells or check this is the right file"
         )
     if not found.contains(b't="e"'):  # every error cell carries it: skip the costly pattern
-        return
+        return False
     for match in _ERROR_CELL.finditer(text):
         value = _VALUE.search(match.group(2))
         sheet.error_cells[match.group(1).decode()] = value.group(1).decode() if value else "#N/A"
+    return True
 
 
 def _row_attributes(text: bytes, found: PartBytes) -> list[bytes]:

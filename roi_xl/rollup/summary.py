@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,8 +119,7 @@ def _from_full_read(read: WorkbookRead) -> FileSummary:
 
 def _fast_read(path: Path, supplied: Template | None) -> FileSummary:
     package = scan(path)
-    with zipfile.ZipFile(path) as archive:
-        properties = custom_properties(path, archive)
+    properties = custom_properties(path, package)
     if ROLLUP_PROPERTY in properties:
         raise UnreadableFileError(f"{path}: a roi_xl roll-up, not a model workbook; skipped")
     model = _model(path, properties, supplied)

@@ -1,0 +1,134 @@
+"""What the package guard learnt of a part, remembered by the part's bytes.
+
+Workbooks of one roll-up share most of their parts byte for byte (styles, theme, shared
+strings, relationships, drawings), and their sheets differ only in the numbers cached in
+their ``<v>`` elements. The guard's judgement of a part read whole depends on its bytes,
+plus the counts that earlier parts left; and none of it depends on the text of a ``<v>``
+element that is a plain number (``[-+.0-9eE]*`` between ``<v>`` and the next ``<``), as
+long as the part holds no error cell (``t="e"``, whose value the guard reads):
+
+- that text holds no ``<``, ``>``, quote, space, ``:`` or letter but ``e``/``E``, and it
+  sits between the ``>`` that ends ``<v>`` and a ``<``; every pattern of the guard but the
+  error cells' either starts at a ``<`` and cannot run past a ``>`` (tags, cells, rows,
+  the shared-string table, ``<sqref>``), or needs a letter, quote or ``<`` of its own
+  there (``ref="``, ``<!``, ``:c``, ``t="e"``);
+- a declared range (``ref="..."``) whose quotes enclose such a text makes a token that
+  holds the ``>`` of ``<v>``, which is no range (0 cells) whatever the number.
+
+So a part whose bytes, numbers taken out, equal those of a part already judged safe adds
+what it added then, without being scanned again. The bytes themselves are compared, never
+a size or checksum the file gives (those only pick the candidate); an answer that could now
+cross a limit is left to the scan, so every refusal and its message stay the scan's own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+_NUMBER = np.zeros(256, dtype=bool)  # the bytes of a plain number: [-+.0-9eE]
+_NUMBER[list(b"0123456789.eE+-")] = True
+_LONGEST = 28  # a longer text stays in the bytes compared (a number has at most 24)
+_PAD = bytes(_LONGEST + 3)
+_OPEN_V = int.from_bytes(b"<v", "little")
+_LT, _GT = ord("<"), ord(">")
+_SEARCHED = 64 * 1024  # below this size, bytes.find tells first whether a <v> is there
+_SCRATCH = threading.local()
+_SAME_SIZE = 64  # judgements kept of parts of one role and size
+
+
+def without_numbers(data: bytes) -> bytes:
+    """``data`` without the text of each ``<v>`` element that is a plain number: what
+    ``re.sub(rb"<v>[-+.0-9eE]*(?=<)", b"<v>", data)`` gives (numbers of fewer than
+    ``_LONGEST`` bytes; a longer one stays)."""
+    size = len(data)
+    if size < _SEARCHED and b"<v>" not in data:
+        return data
+    codes, flags = _scratch(size + len(_PAD))
+    codes[:size] = np.frombuffer(data, dtype=np.uint8)
+    codes[size:] = 0
+    half = (size + 1) // 2
+    pairs = flags[:half]
+    even = np.flatnonzero(np.equal(codes[: 2 * half].view("<u2"), _OPEN_V, out=pairs)) * 2
+    odd = np.flatnonzero(np.equal(codes[1 : 1 + 2 * half].view("<u2"), _OPEN_V, out=pairs))
+    opens = np.concatenate((even, odd * 2 + 1))
+    first = opens[codes[opens + 2] == _GT] + 3  # where the text of each <v> begins
+    window = as_strided(codes, (size + 1, _LONGEST), (1, 1), writeable=False)[first]
+    length = np.argmax(window == _LT, axis=1)  # up to the next "<" (0: none, or empty)
+    while True:
+        taken = length > 0
+        first, length = first[taken], length[taken]
+        if not first.size:
+            return data
+        offsets = np.cumsum(length) - length
+        gone = np.arange(int(offsets[-1] + length[-1]), dtype=np.intp)
+        gone += np.repeat(first - offsets, length)
+        wrong = ~_NUMBER[codes[gone]]
+        if not wrong.any():
+            break
+        # a text that is not a plain number stays
+        length[np.searchsorted(offsets, np.flatnonzero(wrong), side="right") - 1] = 0
+    kept = flags[:size]
+    kept[:] = True
+    kept[gone] = False
+    return codes[:size][kept].tobytes()
+
+
+def _scratch(size: int) -> tuple[np.ndarray, np.ndarray]:
+    """A byte and a boolean array of at least ``size``, reused part after part: a fresh
+    megabyte array costs more in page faults than the work done in it."""
+    buffers = getattr(_SCRATCH, "buffers", None)
+    if buffers is None or buffers[0].size < size:
+        buffers = _SCRATCH.buffers = (np.empty(size, dtype=np.uint8), np.empty(size, dtype=bool))
+    return buffers[0][:size], buffers[1][:size]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What one safe part adds: to the package's counts, and for a sheet its used area."""
+
+    data: bytes  # the part's bytes, numbers taken out where that is allowed
+    elements: int
+    range_cells: int
+    cells: int
+    rows: int
+    columns: int
+    error_cells: tuple[tuple[str, str], ...]
+
+
+class JudgedParts:
+    """The most recently used judgements, up to ``max_bytes`` of parts held."""
+
+    def __init__(self, max_bytes: int, max_part: int) -> None:
+        self.max_bytes = max_bytes
+        self.max_part = max_part
+        self.held = 0
+        # by role (sheet or not) and size: parts of one size are few (a year's month sheets)
+        self._items: OrderedDict[tuple[bool, int], list[Judgement]] = OrderedDict()
+
+    def find(self, is_sheet: bool, data: bytes) -> Judgement | None:
+        """The judgement of a part of exactly these bytes, read as a sheet or not."""
+        key = (is_sheet, len(data))
+        for judgement in self._items.get(key, ()):
+            if judgement.data == data:
+                self._items.move_to_end(key)
+                return judgement
+        return None
+
+    def keep(self, is_sheet: bool, judgement: Judgement) -> None:
+        size = len(judgement.data)
+        if size > self.max_part or size > self.max_bytes:
+            return
+        same_size = self._items.setdefault((is_sheet, size), [])
+        self._items.move_to_end((is_sheet, size))
+        same_size.append(judgement)
+        self.held += size
+        if len(same_size) > _SAME_SIZE:
+            self.held -= len(same_size.pop(0).data)
+        while self.held > self.max_bytes:
+            _, dropped = self._items.popitem(last=False)
+            self.held -= sum(len(j.data) for j in dropped)

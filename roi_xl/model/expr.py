@@ -898,8 +898,11 @@ def irr(flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for _ in range(200):
         middle = (low + high) / 2
         same = sign_of_present_value(middle) == sign_low
-        low = np.where(same, middle, low)
-        high = np.where(same, high, middle)
+        new_low = np.where(same, middle, low)
+        new_high = np.where(same, high, middle)
+        if np.array_equal(new_low, low) and np.array_equal(new_high, high):
+            break  # down to the last bit: every further step would leave both as they are
+        low, high = new_low, new_high
     rate = (low + high) / 2
     return np.where(bracketed, rate, np.nan), bracketed
 

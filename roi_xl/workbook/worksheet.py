@@ -214,11 +214,21 @@ class ReferenceCell(NamedTuple):
     number_format: str | int = "General"  # XlsxWriter's code, or the index of a built-in one
 
 
+def _ignored(*args: object, **kwargs: object) -> int:
+    """A worksheet method whose effect a reference does not hold."""
+    return 0
+
+
 class ReferenceWorksheet(FastWorksheet):
     """A worksheet never written to a file: each formula, number, text and formatted blank
     cell is stored as the reader's ``ReferenceCell`` directly, in XlsxWriter's own table
     (so in its order), without the shared strings and cell tuples a file needs. Anything
-    else (dates, array formulas, a number that is not finite...) is stored by XlsxWriter."""
+    else (dates, array formulas, a number that is not finite...) is stored by XlsxWriter.
+    What a reference never holds (validations, conditional formats, widths, charts,
+    printing, protection) is not even built: it is compared cell by cell and name by name."""
+
+    conditional_format = data_validation = freeze_panes = insert_chart = _ignored
+    protect = set_column = set_footer = set_row = _ignored
 
     def write_formula_run(
         self,

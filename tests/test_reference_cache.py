@@ -22,6 +22,7 @@ from test_reference_build import _typed, assert_same_reference
 from roi_xl.demo import missed_call_grid, sample_actuals
 from roi_xl.model import engine, expr, timeline
 from roi_xl.model import template as templates
+from roi_xl.model.excel_errors import DIV0
 from roi_xl.model.functions import FUNCTIONS
 from roi_xl.model.template import MAX_HORIZON_MONTHS, SCENARIOS, Template
 from roi_xl.workbook import (
@@ -198,3 +199,35 @@ def test_irr_stops_only_where_every_further_step_changes_nothing() -> None:
         rates, exists = expr.irr(flows)
         expected = _irr_every_step(flows)
         assert np.array_equal(rates[exists], expected[exists])
+
+
+def test_a_timeline_row_holding_errors_refills_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No built-in template's timeline rows give errors for inputs within their bounds, so
+    errors are put into one row of each scenario: the frame's refill must write them as the
+    sheet does (the error in its months, the first error in the totals)."""
+    model = templates.load("phone-system")
+    options = WorkbookOptions(locale="en-US", start=START, months=12)
+    build_reference(model, options)  # keeps the frame
+    compute_many = timeline.compute_many
+    assert model.timeline is not None
+    flow = next(row.key for row in model.timeline.rows if row.is_flow)
+
+    def with_errors(*args: object, **kwargs: object) -> list[timeline.TimelineValues]:
+        computed = compute_many(*args, **kwargs)  # type: ignore[arg-type]
+        for index, one in enumerate(computed):
+            row = one.rows[flow]
+            errors = np.array(np.broadcast_to(row.errors, row.values.shape))
+            errors[5 + index * 13 : 9 + index * 13] = DIV0.code
+            one.rows[flow] = expr.Evaluated(row.values, errors)
+        return computed
+
+    monkeypatch.setattr(timeline, "compute_many", with_errors)
+    filled = []
+    fill = timeline_frame.fill
+    monkeypatch.setattr(
+        timeline_frame, "fill", lambda *args: filled.append(fill(*args)) or filled[-1]
+    )
+    assert_same_reference(model, options)
+    assert filled == [True]
+    cells = build_reference(model, options).cells["Timeline"]
+    assert any(cell.value == DIV0 for cell in cells.values())

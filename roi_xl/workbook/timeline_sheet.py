@@ -20,7 +20,7 @@ from roi_xl.model.functions import FUNCTIONS
 from roi_xl.model.template import SCENARIOS, Timeline, TimelineResult, TimelineRow
 from roi_xl.model.timeline import TimelineValues
 from roi_xl.workbook import timeline_frame
-from roi_xl.workbook.context import Context
+from roi_xl.workbook.context import Context, made_once
 from roi_xl.workbook.layout import SCENARIO_COLS, column_name, sheet_ref
 from roi_xl.workbook.layout import cell as a1
 from roi_xl.workbook.printing import print_areas
@@ -147,7 +147,7 @@ def _summary_cell(
     scenario: str,
     col: int,
 ) -> tuple[str, object]:
-    formula = _made_once(
+    formula = made_once(
         ctx,
         ("summary", scenario, result.key, col),
         lambda: _summary_formula(ctx, timeline, tl, result, scenario, col),
@@ -359,29 +359,9 @@ def _month_formulas(pattern: str, first: int, last: int) -> tuple[str, ...]:
     )
 
 
-# (template id, locale, sheet names, what) -> (template, formula); the template is held so
-# its id cannot be reused while the entry lives.
-_MADE: dict[tuple[object, ...], tuple[object, str]] = {}
-_MADE_LIMIT = 20_000
-
-
-def _made_once(ctx: Context, what: tuple[object, ...], make: Callable[[], str]) -> str:
-    """A formula of the sheet, the same for every workbook of one template, locale and period
-    (which the sheet names spell): rendered for the first, then reused."""
-    key = (id(ctx.template), ctx.locale.code, tuple(ctx.layout.sheet_order), *what)
-    cached = _MADE.get(key)
-    if cached is not None and cached[0] is ctx.template:
-        return cached[1]
-    if len(_MADE) >= _MADE_LIMIT:
-        _MADE.clear()
-    formula = make()
-    _MADE[key] = (ctx.template, formula)
-    return formula
-
-
 def _row_pattern(ctx: Context, tl: TimelineLayout, scenario: str, item: TimelineRow) -> str:
     """The row's formula with the month column left as a placeholder."""
-    return _made_once(
+    return made_once(
         ctx, ("row", scenario, item.key), lambda: _render_pattern(ctx, tl, scenario, item)
     )
 

@@ -68,6 +68,7 @@ def _uncached(
     """The reference built with nothing kept from before, and nothing kept after."""
     with monkeypatch.context() as patch:
         patch.setattr(timeline_frame, "_FRAMES", {})
+        patch.setattr(timeline_frame, "_SEEN", {})
         patch.setattr(sensitivity_cells, "_MADE", {})
         patch.setattr(timeline_frame, "fill", lambda *args: False)
         patch.setattr(timeline, "SCALAR_SETS", 0)
@@ -89,12 +90,15 @@ def test_the_cached_reference_is_the_uncached_one(
         return filled[-1]
 
     monkeypatch.setattr(timeline_frame, "fill", spied)
-    for options in _draws(model, locale, 3):
+    monkeypatch.setattr(timeline_frame, "_FRAMES", {})
+    monkeypatch.setattr(timeline_frame, "_SEEN", {})
+    for options in _draws(model, locale, 4):
         cached = build_reference(model, options)
         uncached = _uncached(model, options, monkeypatch)
         assert _flat(cached) == _flat(uncached)
         assert cached.names == uncached.names
-    assert filled[1:] == [True] * 3  # every draw after the first came from the frame
+    # the first two written (the frame kept the second time), every later one refilled
+    assert filled == [False, False, True, True, True]
 
 
 @pytest.mark.parametrize("name", templates.builtin_names())
@@ -107,15 +111,21 @@ def test_the_reference_from_a_frame_is_the_written_workbook(name: str) -> None:
 def test_the_kept_frames_and_programs_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(timeline_frame, "_FRAMES", {})
     monkeypatch.setattr(timeline_frame, "_FRAMES_LIMIT", 3)
+    monkeypatch.setattr(timeline_frame, "_SEEN", {})
+    monkeypatch.setattr(timeline_frame, "_SEEN_LIMIT", 4)
     monkeypatch.setattr(sensitivity_cells, "_MADE", {})
     monkeypatch.setattr(sensitivity_cells, "_MADE_LIMIT", 2)
     model = templates.load("crm")
-    for month in range(1, 6):
-        build_reference(model, WorkbookOptions(start=dt.date(2026, month, 1), months=3))
+    for month in range(1, 7):
+        options = WorkbookOptions(start=dt.date(2026, month, 1), months=3)
+        build_reference(model, options)
+        assert dt.date(2026, month, 1) not in [key[-1] for key in timeline_frame._FRAMES]
+        build_reference(model, options)  # met twice: kept
         assert len(timeline_frame._FRAMES) <= 3
+        assert len(timeline_frame._SEEN) <= 4
         assert len(sensitivity_cells._MADE) <= 2
     assert [key[-1] for key in timeline_frame._FRAMES] == [
-        dt.date(2026, month, 1) for month in (3, 4, 5)
+        dt.date(2026, month, 1) for month in (4, 5, 6)
     ]  # the oldest dropped first
 
 
@@ -207,6 +217,7 @@ def test_a_timeline_row_holding_errors_refills_as_written(monkeypatch: pytest.Mo
     sheet does (the error in its months, the first error in the totals)."""
     model = templates.load("phone-system")
     options = WorkbookOptions(locale="en-US", start=START, months=12)
+    build_reference(model, options)
     build_reference(model, options)  # keeps the frame
     compute_many = timeline.compute_many
     assert model.timeline is not None

@@ -69,9 +69,11 @@ _Key = tuple[object, ...]
 
 # (template id, locale, sheet names, start) -> (template, frame); the template is held so
 # its id cannot be reused while the entry lives. A frame holds one sheet's cells (a few
-# megabytes at most), so only the last few are kept.
+# hundred kilobytes), so only the last few are kept.
 _FRAMES: dict[_Key, tuple[Template, list[_Entry]]] = {}
-_FRAMES_LIMIT = 16
+_FRAMES_LIMIT = 8
+_SEEN: dict[_Key, None] = {}  # keys met once, in the order met
+_SEEN_LIMIT = 64
 
 
 def frame_key(ctx: Context, start: dt.date) -> _Key:
@@ -89,8 +91,15 @@ def fill(ctx: Context, ws: ReferenceWorksheet, key: _Key, summary: Summary) -> b
 
 
 def keep(ctx: Context, ws: ReferenceWorksheet, key: _Key, summary: Summary) -> None:
-    """Keep the sheet just written as a frame, if refilling it gives back every cell in its
-    place and order (anything unexpected, and the sheet is simply written every time)."""
+    """Keep the sheet just written as a frame, the second time its key comes (making and
+    checking a frame costs a fraction of a write: a key met once, such as each workbook of
+    a roll-up of many periods, does not pay it), if refilling it gives back every cell in
+    its place and order (anything unexpected, and the sheet is simply written every time)."""
+    if key not in _SEEN:
+        if len(_SEEN) >= _SEEN_LIMIT:
+            del _SEEN[next(iter(_SEEN))]  # the oldest
+        _SEEN[key] = None
+        return
     frame = _frame(ctx, ws)
     if frame is None or _as_dicts(_cells(ctx, frame, summary)) != _as_dicts(ws.table):
         return

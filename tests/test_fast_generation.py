@@ -177,6 +177,7 @@ def test_fast_generation_is_byte_identical_to_the_plain_path(
     monkeypatch.setattr(expr, "evaluate_scalar", _numpy_scalar)
     monkeypatch.setattr(expr, "compile_scalar", _numpy_compiled)
     monkeypatch.setattr(sensitivity_cells, "_MADE", {})  # nothing compiled before
+    monkeypatch.setattr(engine, "_COMPILED", {})
     monkeypatch.setattr(timeline, "SCALAR_SETS", 0)  # recursive rows through numpy
     plain = write_workbook(model, tmp_path / "plain.xlsx", options)
     fast_parts, plain_parts = _parts(fast), _parts(plain)

@@ -2,9 +2,9 @@
 
 The reader's reference refills the Timeline from a frame kept per template, locale, period
 and start; cell programs keep each cell's formula and compiled tree per template and
-layout; a few timelines' recursive rows are computed on plain floats; IRR's bisection
-stops once settled. Each is held here to what the uncached, numpy way gives, on random
-inputs, and the caches are held to their bounds.
+layout, and the engine each template's metrics compiled; a few timelines' recursive rows
+are computed on plain floats; IRR's bisection stops once settled. Each is held here to
+what the uncached, numpy way gives, on random inputs, and the caches to their bounds.
 """
 
 from __future__ import annotations
@@ -70,6 +70,7 @@ def _uncached(
         patch.setattr(timeline_frame, "_FRAMES", {})
         patch.setattr(timeline_frame, "_SEEN", {})
         patch.setattr(sensitivity_cells, "_MADE", {})
+        patch.setattr(engine, "_COMPILED", {})
         patch.setattr(timeline_frame, "fill", lambda *args: False)
         patch.setattr(timeline, "SCALAR_SETS", 0)
         patch.setattr(expr, "compile_scalar", _numpy_compiled)
@@ -242,3 +243,28 @@ def test_a_timeline_row_holding_errors_refills_as_written(monkeypatch: pytest.Mo
     assert filled == [True]
     cells = build_reference(model, options).cells["Timeline"]
     assert any(cell.value == DIV0 for cell in cells.values())
+
+
+def test_the_engine_compiled_is_the_engine_evaluated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "_COMPILED", {})
+    monkeypatch.setattr(engine, "_COMPILED_LIMIT", 2)
+    for name in templates.builtin_names():
+        model = templates.load(name)
+        rng = random.Random(f"{name}-engine")
+        for _ in range(10):
+            inputs = {
+                **engine.scenario_inputs(model, "realistic", {}),
+                **_random_inputs(model, rng),
+            }
+            for key in rng.sample(sorted(inputs), 2):
+                inputs[key] = 0.0
+            env: dict[str, object] = dict(inputs)
+            expected = {}
+            for metric in model.metrics:
+                env[metric.key] = expected[metric.key] = expr.evaluate_scalar(
+                    metric.node, env, FUNCTIONS
+                )
+            found = engine.compute(model, inputs)
+            assert list(found) == list(expected)
+            assert [repr(v) for v in found.values()] == [repr(v) for v in expected.values()]
+        assert len(engine._COMPILED) <= 2

@@ -6,6 +6,7 @@ translate them on screen. A locale changes what people read, never formula text.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -59,6 +60,11 @@ def load_locale(code: str) -> Locale:
     """The locale named ``code``; refuses unknown codes with the list of known ones."""
     if code not in LOCALES:
         raise InputError(f"unknown locale '{code}' (choose {', '.join(LOCALES)})")
+    return _load(code)
+
+
+@functools.cache  # one per known locale: writing and reading a workbook each need one
+def _load(code: str) -> Locale:
     raw = resources.files("roi_xl").joinpath("locales", f"{code}.toml").read_text("utf-8")
     data = tomllib.loads(raw)
     language = data["language"]

@@ -21,12 +21,12 @@ from xlsxwriter.worksheet import Worksheet
 from roi_xl.demo import missed_call_grid, sample_actuals
 from roi_xl.errors import ExpressionError
 from roi_xl.locale import LOCALES
-from roi_xl.model import engine, expr
+from roi_xl.model import engine, expr, timeline
 from roi_xl.model import template as templates
 from roi_xl.model.excel_errors import DIV0, NUM
 from roi_xl.model.functions import FUNCTIONS
 from roi_xl.model.template import Template
-from roi_xl.workbook import WorkbookOptions, write_workbook
+from roi_xl.workbook import WorkbookOptions, sensitivity_cells, write_workbook
 from roi_xl.workbook import writer as writer_module
 from roi_xl.workbook.worksheet import FastWorksheet
 
@@ -60,6 +60,10 @@ def test_formula_preparation_matches_xlsxwriter(formula: str, future: bool) -> N
 
 def _numpy_scalar(node: expr.Node, env: dict, functions: dict | None = None) -> object:
     return expr.evaluate(node, env, functions).scalar()
+
+
+def _numpy_compiled(node: expr.Node, functions: dict | None = None) -> object:
+    return lambda env: _numpy_scalar(node, env, functions)
 
 
 SCALAR_CASES = [
@@ -171,6 +175,10 @@ def test_fast_generation_is_byte_identical_to_the_plain_path(
     plain_options = {k: v for k, v in writer_module._XLSXWRITER_OPTIONS.items() if k != "in_memory"}
     monkeypatch.setattr(writer_module, "_XLSXWRITER_OPTIONS", plain_options)
     monkeypatch.setattr(expr, "evaluate_scalar", _numpy_scalar)
+    monkeypatch.setattr(expr, "compile_scalar", _numpy_compiled)
+    monkeypatch.setattr(sensitivity_cells, "_MADE", {})  # nothing compiled before
+    monkeypatch.setattr(engine, "_COMPILED", {})
+    monkeypatch.setattr(timeline, "SCALAR_SETS", 0)  # recursive rows through numpy
     plain = write_workbook(model, tmp_path / "plain.xlsx", options)
     fast_parts, plain_parts = _parts(fast), _parts(plain)
     assert list(fast_parts) == list(plain_parts)

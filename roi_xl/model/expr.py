@@ -508,6 +508,98 @@ def evaluate_scalar(
         return evaluate(node, env, functions).scalar()
 
 
+def compile_scalar(
+    node: Node, functions: Mapping[str, Macro] | None = None
+) -> Callable[[Mapping], float | ExcelError]:
+    """``node`` made once into plain-Python closures: ``evaluate_scalar`` of the same tree
+    and functions for any environment, the same values and errors, a few times faster.
+
+    Worth it for a tree evaluated again and again (a cell of every workbook of a
+    template): the tree is walked once here instead of at every evaluation. An array in
+    the environment hands the whole tree to :func:`evaluate`, as ``evaluate_scalar`` does.
+    """
+    functions = functions or {}
+    run = _compiled(node, functions)
+
+    def evaluate_compiled(env: Mapping) -> float | ExcelError:
+        try:
+            return run(env)
+        except _NotScalar:
+            return evaluate(node, env, functions).scalar()
+
+    return evaluate_compiled
+
+
+_Compiled = Callable[[Mapping], "float | ExcelError"]
+
+
+def _compiled(node: Node, functions: Mapping[str, Macro]) -> _Compiled:
+    """One closure per node, each doing what ``_scalar`` does for that node."""
+    kind = type(node)
+    if kind is Num:
+        number = node.value  # type: ignore[union-attr]
+        return lambda env: number
+    if kind is Ref:
+        return _compiled_ref(node.name)  # type: ignore[union-attr]
+    if kind is Unary:
+        operand = _compiled(node.operand, functions)  # type: ignore[union-attr]
+        if node.op == "+":  # type: ignore[union-attr]
+            return operand
+
+        def negate(env: Mapping) -> float | ExcelError:
+            value = operand(env)
+            return value if value.__class__ is ExcelError else -value  # type: ignore[operator]
+
+        return negate
+    if kind is Binary or kind is Compare:
+        left = _compiled(node.left, functions)  # type: ignore[union-attr]
+        right = _compiled(node.right, functions)  # type: ignore[union-attr]
+        op = node.op  # type: ignore[union-attr]
+        if kind is Compare:
+            compare = _SCALAR_COMPARE[op]
+
+            def compared(env: Mapping) -> float | ExcelError:
+                a, b = left(env), right(env)
+                if a.__class__ is ExcelError:
+                    return a
+                if b.__class__ is ExcelError:
+                    return b
+                return 1.0 if compare(a, b) else 0.0  # type: ignore[arg-type]
+
+            return compared
+
+        def binary(env: Mapping) -> float | ExcelError:
+            a, b = left(env), right(env)
+            if a.__class__ is ExcelError:
+                return a
+            if b.__class__ is ExcelError:
+                return b
+            return _scalar_binary(op, a, b)  # type: ignore[arg-type]
+
+        return binary
+    if kind is Call:
+        name = node.name  # type: ignore[union-attr]
+        args = [_compiled(arg, functions) for arg in node.args]  # type: ignore[union-attr]
+        if name in BUILTINS:
+            return lambda env: _scalar_builtin(name, [arg(env) for arg in args])
+        if name in functions:
+            macro = functions[name]
+            body = _compiled(macro.body, functions)
+            params = macro.param_names
+            return lambda env: body(dict(zip(params, [arg(env) for arg in args], strict=True)))
+    return lambda env: _scalar(node, env, functions)  # anything else, as evaluate_scalar
+
+
+def _compiled_ref(name: str) -> _Compiled:
+    def ref(env: Mapping) -> float | ExcelError:
+        if name not in env:
+            raise ExpressionError(f"no value given for '{name}'")
+        value = env[name]
+        return value if value.__class__ is float else _scalar_of(value)
+
+    return ref
+
+
 class _NotScalar(Exception):
     """A value in the environment is not a single number or error."""
 
@@ -806,8 +898,11 @@ def irr(flows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for _ in range(200):
         middle = (low + high) / 2
         same = sign_of_present_value(middle) == sign_low
-        low = np.where(same, middle, low)
-        high = np.where(same, high, middle)
+        new_low = np.where(same, middle, low)
+        new_high = np.where(same, high, middle)
+        if np.array_equal(new_low, low) and np.array_equal(new_high, high):
+            break  # down to the last bit: every further step would leave both as they are
+        low, high = new_low, new_high
     rate = (low + high) / 2
     return np.where(bracketed, rate, np.nan), bracketed
 

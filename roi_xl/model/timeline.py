@@ -8,17 +8,19 @@ workbook writes the same rows as formulas identical across the month columns.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from roi_xl.model import expr
-from roi_xl.model.excel_errors import ExcelError
+from roi_xl.model.excel_errors import ALL_ERROR_CODES, ExcelError
 from roi_xl.model.functions import FUNCTIONS
 from roi_xl.model.template import Template, Timeline
 
 Value = float | ExcelError
+SCALAR_SETS = 8  # up to this many timelines at once, recursive rows go in plain Python
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,8 @@ def _month_by_month(
         *(np.shape(p.values) for p in parts.values()),
         *(np.shape(p.errors) for p in parts.values()),
     )
+    if math.prod(shape[:-1]) <= SCALAR_SETS and _elementwise_exactly(node):
+        return _month_by_month_scalar(node, lags, parts, shape)
     values = np.zeros(shape)
     errors = np.zeros(shape, dtype=np.int8)
     local: dict[str, object] = {}
@@ -227,6 +231,60 @@ def _month_by_month(
         values[..., month] = np.broadcast_to(step.values, (*shape[:-1], 1))[..., 0]
         errors[..., month] = np.broadcast_to(step.errors, (*shape[:-1], 1))[..., 0]
     return expr.Evaluated(values, errors)
+
+
+def _month_by_month_scalar(
+    node: expr.Node,
+    lags: dict[int, str],
+    parts: dict[str, expr.Evaluated],
+    shape: tuple[int, ...],
+) -> expr.Evaluated:
+    """``_month_by_month`` for a few timelines at once (the three scenarios of a workbook):
+    each month of each timeline evaluated on plain floats by the tree compiled once, where
+    numpy would spend more on each operation's overhead than on its arithmetic. The same
+    IEEE operations on the same numbers, the same errors (an error's value is never read)."""
+    sets, months = math.prod(shape[:-1]), shape[-1]
+    run = expr.compile_scalar(node)
+    columns = {name: _as_objects(part, shape, sets, months) for name, part in parts.items()}
+    results: list[list[Value]] = [[0.0] * months for _ in range(sets)]
+    for month in range(months):
+        for index in range(sets):
+            local: dict[str, Value] = {name: rows[index][month] for name, rows in columns.items()}
+            done = results[index]
+            for n, name in lags.items():
+                local[name] = done[month - n] if month >= n else 0.0
+            done[month] = run(local)
+    values = [[math.nan if v.__class__ is ExcelError else v for v in row] for row in results]
+    errors = [[v.code if v.__class__ is ExcelError else 0 for v in row] for row in results]  # type: ignore[union-attr]
+    return expr.Evaluated(
+        np.array(values, dtype=float).reshape(shape),
+        np.array(errors, dtype=np.int8).reshape(shape),
+    )
+
+
+def _as_objects(
+    part: expr.Evaluated, shape: tuple[int, ...], sets: int, months: int
+) -> list[list[Value]]:
+    """A value broadcast to ``shape``, as rows of floats and Excel errors (one per set)."""
+    values = np.broadcast_to(part.values, shape).reshape(sets, months).tolist()
+    errors = np.broadcast_to(part.errors, shape).reshape(sets, months).tolist()
+    return [
+        [ALL_ERROR_CODES[code] if code else value for value, code in zip(vs, es, strict=True)]
+        for vs, es in zip(values, errors, strict=True)
+    ]
+
+
+def _elementwise_exactly(node: expr.Node) -> bool:
+    """Whether plain-Python floats give exactly numpy's results for this tree: only the
+    four operations, comparisons, IF, MIN, MAX and ABS (power and ROUND go through numpy,
+    whose results on arrays may differ from one number's in the last digit)."""
+    if isinstance(node, (expr.Num, expr.Ref)):
+        return True
+    if isinstance(node, expr.Binary) and node.op == "^":
+        return False
+    if isinstance(node, expr.Call) and node.name not in ("IF", "MIN", "MAX", "ABS"):
+        return False
+    return all(_elementwise_exactly(child) for child in expr.children(node))
 
 
 def _column(array: np.ndarray, month: int) -> np.ndarray:

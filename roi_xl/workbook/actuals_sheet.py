@@ -12,7 +12,8 @@ import datetime as dt
 from roi_xl.model import expr
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.functions import FUNCTIONS
-from roi_xl.workbook.context import Context
+from roi_xl.model.template import MonthlyKpi
+from roi_xl.workbook.context import Context, made_once
 from roi_xl.workbook.layout import (
     LABEL_COL,
     MONTH_ACTUAL_COL,
@@ -207,12 +208,23 @@ def _write_kpis(ctx: Context, ws) -> None:
         ws.write_string(row, UNIT_COL, ctx.locale.unit(kpi.unit), s.get("unit"))
         for col, column_values in columns:
             style = s.get("formula_bold" if col == a.ytd_col else "formula", fmt)
-            formula = guarded_formula(kpi.node, column_refs(ctx, col, local_rows), live)
+            formula = _kpi_formula(ctx, kpi, col, local_rows, live)
             ctx.formula(ws, row, col, formula, style, column_values[kpi.key])
         _write_variance(
             ctx, ws, row, fmt, (values.ytd_kpis[kpi.key], values.plan_ytd_kpis[kpi.key]), kpi.good
         )
         ws.write_string(row, a.key_col, kpi.key, s.get("key"))
+
+
+def _kpi_formula(
+    ctx: Context, kpi: MonthlyKpi, col: int, rows: dict[str, int], live: dict[str, str]
+) -> str:
+    """A KPI of one column, the same in every workbook of a layout: rendered once."""
+    return made_once(
+        ctx,
+        ("actuals kpi", kpi.key, col),
+        lambda: guarded_formula(kpi.node, column_refs(ctx, col, rows), live),
+    )
 
 
 def _write_variance(

@@ -8,8 +8,8 @@ already defined.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import NamedTuple, TypeVar
 
 from roi_xl.model import expr
 from roi_xl.model.engine import Value
@@ -17,13 +17,33 @@ from roi_xl.model.functions import FUNCTIONS
 from roi_xl.workbook.layout import cell
 
 
-class CellProgram:
-    """The evaluated cells of one sheet, with the references their formulas use."""
+class Made(NamedTuple):
+    """A cell's tree as last defined, its formula and its tree made into closures."""
 
-    def __init__(self, references: Mapping[str, str], values: Mapping[str, Value]) -> None:
+    node: expr.Node
+    moved: tuple[str, expr.Ref] | None
+    formula: str
+    run: Callable[[Mapping[str, Value]], Value]
+
+
+class CellProgram:
+    """The evaluated cells of one sheet, with the references their formulas use.
+
+    ``made`` keeps each cell's formula and compiled tree from one program to the next: a
+    sheet of one template and layout defines the same trees in the same cells (with the
+    same references) in every workbook, only the values differ. A cell whose tree or
+    moved input is not the one kept is rendered and compiled again."""
+
+    def __init__(
+        self,
+        references: Mapping[str, str],
+        values: Mapping[str, Value],
+        made: dict[tuple[int, int], Made] | None = None,
+    ) -> None:
         self._references = dict(references)
         self._env: dict[str, Value] = dict(values)
         self._cells: dict[tuple[int, int], Value] = {}
+        self._made = {} if made is None else made
 
     def name(self, name: str, reference: str, value: Value) -> expr.Ref:
         """Give a cell of another sheet a name trees can use (a scenario column, a bound)."""
@@ -50,14 +70,20 @@ class CellProgram:
         substituted into the tree. The tree itself is left as it is, so a template's tree
         (a metric written out) renders from the cache in every cell and workbook."""
         env: Mapping[str, Value] = self._env
-        references: Mapping[str, str] = self._references
         if moved is not None:
-            name, source = moved
-            env = _Replaced(env, name, env[source.name])
-            references = _Replaced(references, name, references[source.name])
-        value = expr.evaluate_scalar(node, env, FUNCTIONS)
+            env = _Replaced(env, moved[0], env[moved[1].name])
+        made = self._made.get((row, col))
+        if made is None or not (made.node is node or made.node == node) or made.moved != moved:
+            references: Mapping[str, str] = self._references
+            if moved is not None:
+                name, source = moved
+                references = _Replaced(references, name, references[source.name])
+            formula = expr.to_excel(node, references, FUNCTIONS)
+            made = Made(node, moved, formula, expr.compile_scalar(node, FUNCTIONS))
+            self._made[(row, col)] = made
+        value = made.run(env)
         self._cells[(row, col)] = value
-        return expr.to_excel(node, references, FUNCTIONS), value
+        return made.formula, value
 
     def define_across(
         self,
@@ -68,20 +94,13 @@ class CellProgram:
     ) -> list[tuple[str, Value]]:
         """One tree in several cells, ``name`` standing for ``sources[i]`` in cell i.
 
-        Evaluated once over all the cells (numpy, element by element, as each
-        cell alone would be), then rendered cell by cell: the flexed ROIs of a
-        row cost one evaluation instead of six. ``name`` may be a name the tree already
-        uses (an input): in these cells it means the source instead.
+        Each cell evaluated as it alone would be (``define`` with ``moved``): ``name`` may be
+        a name the tree already uses (an input); in these cells it means the source instead.
         """
-        env = dict(self._env)
-        env[name] = expr.stacked([self._env[source.name] for source in sources])
-        values = expr.evaluate(node, env, FUNCTIONS).to_objects()
-        written = []
-        for (row, col), source, value in zip(cells, sources, values, strict=True):
-            self._cells[(row, col)] = value
-            references = _Replaced(self._references, name, self._references[source.name])
-            written.append((expr.to_excel(node, references, FUNCTIONS), value))
-        return written
+        return [
+            self.define(row, col, node, (name, source))
+            for (row, col), source in zip(cells, sources, strict=True)
+        ]
 
     def constant(self, row: int, col: int, value: float) -> None:
         """A number typed in the sheet (a step, a tolerance) that trees refer to."""

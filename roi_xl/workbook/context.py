@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from xlsxwriter.format import Format
@@ -119,6 +119,26 @@ class Context:
         worksheet.write_formula_run(
             row, first_col, ["=" + f for f in formulas], style, [cached(v) for v in values]
         )
+
+
+# (template id, locale, sheet names, what) -> (template, formula); the template is held so
+# its id cannot be reused while the entry lives.
+_MADE: dict[tuple[object, ...], tuple[object, str]] = {}
+_MADE_LIMIT = 20_000
+
+
+def made_once(ctx: Context, what: tuple[object, ...], make: Callable[[], str]) -> str:
+    """A formula the same for every workbook of one template, locale and period (which the
+    sheet names spell), ``what`` saying which: rendered for the first, then reused."""
+    key = (id(ctx.template), ctx.locale.code, tuple(ctx.layout.sheet_order), *what)
+    kept = _MADE.get(key)
+    if kept is not None and kept[0] is ctx.template:
+        return kept[1]
+    if len(_MADE) >= _MADE_LIMIT:
+        _MADE.clear()
+    formula = make()
+    _MADE[key] = (ctx.template, formula)
+    return formula
 
 
 def cached(value: Cell | None) -> float | str:

@@ -11,8 +11,8 @@ import datetime as dt
 
 from roi_xl.model import expr
 from roi_xl.model.functions import FUNCTIONS
-from roi_xl.model.template import MonthlyCheck
-from roi_xl.workbook.context import Context
+from roi_xl.model.template import MonthlyCheck, MonthlyField, MonthlyKpi
+from roi_xl.workbook.context import Context, made_once
 from roi_xl.workbook.layout import (
     HEATMAP_FIRST_COL,
     HEATMAP_LABEL_COL,
@@ -122,7 +122,6 @@ def write_month(ctx: Context, index: int) -> None:
     _write_complete(ctx, ws, month)
     texts = [t["label"], t["unit"], t["value"], t["plan"], t["comment"], t["key"]]
     ctx.headers(ws, MONTH_FIRST_ROW - 1, texts)
-    live = layout.live_refs()
     plan_values = ctx.values.plans
     for item in monthly.fields:
         row = rows.field_rows[item.key]
@@ -159,7 +158,7 @@ def write_month(ctx: Context, index: int) -> None:
                 ws,
                 row,
                 MONTH_PLAN_COL,
-                expr.to_excel(item.plan, live, FUNCTIONS),
+                _plan_formula(ctx, item),
                 s.get("formula", fmt),
                 plan_values[item.key],
             )
@@ -222,8 +221,6 @@ def _write_kpis(ctx: Context, ws, month: MonthValues) -> None:
     if first is None:
         return
     ws.merge_range(first - 1, LABEL_COL, first - 1, MONTH_KEY_COL, t["kpis"], s.get("section"))
-    live = ctx.layout.live_refs()
-    local_rows = {**rows.field_rows, **rows.kpi_rows}
     for kpi in ctx.template.monthly.kpis:
         row = rows.kpi_rows[kpi.key]
         fmt = s.format_for(kpi.kind, ctx.values.plan_kpis[kpi.key])
@@ -233,8 +230,7 @@ def _write_kpis(ctx: Context, ws, month: MonthValues) -> None:
             (MONTH_ACTUAL_COL, month.kpis[kpi.key]),
             (MONTH_PLAN_COL, ctx.values.plan_kpis[kpi.key]),
         ):
-            formula = guarded_formula(kpi.node, column_refs(ctx, col, local_rows), live)
-            ctx.formula(ws, row, col, formula, s.get("formula", fmt), value)
+            ctx.formula(ws, row, col, _kpi_formula(ctx, kpi, col), s.get("formula", fmt), value)
         ws.write_string(row, MONTH_KEY_COL, kpi.key, s.get("key"))
 
 
@@ -250,8 +246,6 @@ def _write_checks(ctx: Context, ws, month: MonthValues) -> None:
     ws.merge_range(
         first - 1, LABEL_COL, first - 1, MONTH_KEY_COL, t["month_checks"], s.get("section")
     )
-    live = ctx.layout.live_refs()
-    local = column_refs(ctx, MONTH_ACTUAL_COL, {**rows.field_rows, **rows.kpi_rows})
     for check in ctx.template.monthly.checks:
         row = rows.check_rows[check.key]
         ws.write_string(row, LABEL_COL, check.label[ctx.language], s.get("label"))
@@ -259,7 +253,7 @@ def _write_checks(ctx: Context, ws, month: MonthValues) -> None:
             ws,
             row,
             MONTH_ACTUAL_COL,
-            check_formula(check, local, live),
+            _check_formula(ctx, check),
             s.get("check"),
             month.checks[check.key],
         )
@@ -267,6 +261,37 @@ def _write_checks(ctx: Context, ws, month: MonthValues) -> None:
     for row in check_rows.values():
         for rule in s.conditional_check():
             ws.conditional_format(row, MONTH_ACTUAL_COL, row, MONTH_ACTUAL_COL, rule)
+
+
+def _plan_formula(ctx: Context, item: MonthlyField) -> str:
+    """A figure's plan, the same in every month's tab and every workbook of a layout."""
+    return made_once(
+        ctx,
+        ("month plan", item.key),
+        lambda: expr.to_excel(item.plan, ctx.layout.live_refs(), FUNCTIONS),  # type: ignore[arg-type]
+    )
+
+
+def _kpi_formula(ctx: Context, kpi: MonthlyKpi, col: int) -> str:
+    """A KPI of one column, the same in every month's tab and every workbook of a layout."""
+
+    def make() -> str:
+        rows = ctx.layout.monthly
+        local = column_refs(ctx, col, {**rows.field_rows, **rows.kpi_rows})
+        return guarded_formula(kpi.node, local, ctx.layout.live_refs())
+
+    return made_once(ctx, ("month kpi", kpi.key, col), make)
+
+
+def _check_formula(ctx: Context, check: MonthlyCheck) -> str:
+    """A month's check, the same in every month's tab and every workbook of a layout."""
+
+    def make() -> str:
+        rows = ctx.layout.monthly
+        local = column_refs(ctx, MONTH_ACTUAL_COL, {**rows.field_rows, **rows.kpi_rows})
+        return check_formula(check, local, ctx.layout.live_refs())
+
+    return made_once(ctx, ("month check", check.key), make)
 
 
 def heatmap_range(ctx: Context) -> str:

@@ -6,17 +6,26 @@ from xlsxwriter.worksheet import Worksheet
 
 from roi_xl.model import expr
 from roi_xl.model.engine import Value
-from roi_xl.workbook.cell_program import CellProgram
+from roi_xl.model.template import Template
+from roi_xl.workbook.cell_program import CellProgram, Made
 from roi_xl.workbook.context import Context, cached
 from roi_xl.workbook.layout import MAX_COL, MIN_COL, SCENARIO_COLS, cell, sheet_ref
 from roi_xl.workbook.sensitivity_layout import LABEL
+
+# (template id, locale, sheet names) -> (template, each cell's formula and compiled tree):
+# the sheet's trees and references depend on these only, never on the inputs. The template
+# is held so its id cannot be reused while the entry lives; a few hundred cells an entry.
+_MADE: dict[tuple[object, ...], tuple[Template, dict[tuple[int, int], Made]]] = {}
+_MADE_LIMIT = 32
 
 
 def sensitivity_program(ctx: Context) -> CellProgram:
     """Live inputs and metrics by name, plus each input's prudent and optimistic values and
     bounds on the Inputs sheet."""
     layout, values = ctx.layout, ctx.values
-    program = CellProgram(layout.live_refs(), {**values.live_inputs, **values.live_outputs})
+    program = CellProgram(
+        layout.live_refs(), {**values.live_inputs, **values.live_outputs}, _made(ctx)
+    )
     for item in ctx.template.inputs:
         row = layout.input_rows[item.key]
         for scenario in ("prudent", "optimistic"):
@@ -28,6 +37,19 @@ def sensitivity_program(ctx: Context) -> CellProgram:
         program.name(f"min:{item.key}", inputs_cell(ctx, row, MIN_COL), item.minimum)
         program.name(f"max:{item.key}", inputs_cell(ctx, row, MAX_COL), item.maximum)
     return program
+
+
+def _made(ctx: Context) -> dict[tuple[int, int], Made]:
+    """The formulas and compiled trees kept for this template and layout."""
+    key = (id(ctx.template), ctx.locale.code, tuple(ctx.layout.sheet_order))
+    kept = _MADE.get(key)
+    if kept is not None and kept[0] is ctx.template:
+        return kept[1]
+    if len(_MADE) >= _MADE_LIMIT:
+        del _MADE[next(iter(_MADE))]  # the oldest
+    made: dict[tuple[int, int], Made] = {}
+    _MADE[key] = (ctx.template, made)
+    return made
 
 
 def inputs_cell(ctx: Context, row: int, col: int) -> str:

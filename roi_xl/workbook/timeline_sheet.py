@@ -15,16 +15,16 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 
-import numpy as np
-
 from roi_xl.model import expr
 from roi_xl.model.functions import FUNCTIONS
 from roi_xl.model.template import SCENARIOS, Timeline, TimelineResult, TimelineRow
 from roi_xl.model.timeline import TimelineValues
-from roi_xl.workbook.context import Context
+from roi_xl.workbook import timeline_frame
+from roi_xl.workbook.context import Context, made_once
 from roi_xl.workbook.layout import SCENARIO_COLS, column_name, sheet_ref
 from roi_xl.workbook.layout import cell as a1
 from roi_xl.workbook.printing import print_areas
+from roi_xl.workbook.timeline_frame import plain, total
 from roi_xl.workbook.timeline_layout import (
     MONTHS_PER_YEAR,
     SUMMARY_COLS,
@@ -38,6 +38,7 @@ from roi_xl.workbook.timeline_layout import (
     TL_UNIT_COL,
     TimelineLayout,
 )
+from roi_xl.workbook.worksheet import ReferenceWorksheet
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 HERE, LEFT = "\x01", "\x02"  # the month column being written, and the one before it
@@ -51,6 +52,11 @@ def write_timeline(ctx: Context, start: dt.date) -> None:
         return
     ws = ctx.sheet(name)
     tl = ctx.layout.timeline
+    key = timeline_frame.frame_key(ctx, start)
+    summary = functools.partial(summary_value, ctx, timeline)
+    if isinstance(ws, ReferenceWorksheet) and timeline_frame.fill(ctx, ws, key, summary):
+        _define_outputs(ctx, timeline, tl)  # the cells from the frame, the names as written
+        return
     s, t = ctx.styles, ctx.locale
     ws.set_column(TL_LABEL_COL, TL_LABEL_COL, 50)
     ws.set_column(TL_UNIT_COL, TL_UNIT_COL, 9)
@@ -83,6 +89,8 @@ def write_timeline(ctx: Context, start: dt.date) -> None:
     ctx.print_setup(ws)
     ws.repeat_columns(TL_LABEL_COL, TL_UNIT_COL)
     ctx.protect(ws)
+    if isinstance(ws, ReferenceWorksheet):
+        timeline_frame.keep(ctx, ws, key, summary)
 
 
 # ------------------------------------------------------------- the summary
@@ -119,9 +127,15 @@ def _write_summary(ctx: Context, timeline: Timeline, tl: TimelineLayout) -> None
             s.get("formula_bold", s.format_for(result.kind, typical)),
             live_value,
         )
+    _define_outputs(ctx, timeline, tl)
+
+
+def _define_outputs(ctx: Context, timeline: Timeline, tl: TimelineLayout) -> None:
+    """The out_ name of each result: its Live column."""
+    for result in timeline.results:
+        target = a1(tl.summary_rows[result.key], SUMMARY_LIVE_COL, True, True)
         ctx.workbook.define_name(
-            f"out_{result.key}",
-            "=" + sheet_ref(ctx.layout.timeline_sheet or "", a1(row, SUMMARY_LIVE_COL, True, True)),
+            f"out_{result.key}", "=" + sheet_ref(ctx.layout.timeline_sheet or "", target)
         )
 
 
@@ -133,7 +147,7 @@ def _summary_cell(
     scenario: str,
     col: int,
 ) -> tuple[str, object]:
-    formula = _made_once(
+    formula = made_once(
         ctx,
         ("summary", scenario, result.key, col),
         lambda: _summary_formula(ctx, timeline, tl, result, scenario, col),
@@ -315,13 +329,13 @@ def _write_row(
         first,
         _month_formulas(pattern, first, last),
         style,
-        [v if type(v) is float else _plain(v) for v in objects[: tl.months]],  # floats: most
+        [v if type(v) is float else plain(v) for v in objects[: tl.months]],  # floats: most
     )
     if not item.is_flow:
         return
     span = f"{a1(row, TL_FIRST_MONTH_COL, col_abs=True)}:{a1(row, tl.last_month_col, col_abs=True)}"
     ctx.formula(
-        ws, row, TL_TOTAL_COL, f"SUM({span})", s.get("formula_bold", number_format), _total(objects)
+        ws, row, TL_TOTAL_COL, f"SUM({span})", s.get("formula_bold", number_format), total(objects)
     )
     years = (
         a1(tl.year_row, TL_FIRST_MONTH_COL, True, True)
@@ -332,7 +346,7 @@ def _write_row(
         col = tl.first_year_col + year - 1
         criterion = a1(tl.period_row, col, row_abs=True)
         in_year = objects[(year - 1) * MONTHS_PER_YEAR : year * MONTHS_PER_YEAR]
-        ctx.formula(ws, row, col, f"SUMIF({years},{criterion},{span})", style, _total(in_year))
+        ctx.formula(ws, row, col, f"SUMIF({years},{criterion},{span})", style, total(in_year))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -345,29 +359,9 @@ def _month_formulas(pattern: str, first: int, last: int) -> tuple[str, ...]:
     )
 
 
-# (template id, locale, sheet names, what) -> (template, formula); the template is held so
-# its id cannot be reused while the entry lives.
-_MADE: dict[tuple[object, ...], tuple[object, str]] = {}
-_MADE_LIMIT = 20_000
-
-
-def _made_once(ctx: Context, what: tuple[object, ...], make: Callable[[], str]) -> str:
-    """A formula of the sheet, the same for every workbook of one template, locale and period
-    (which the sheet names spell): rendered for the first, then reused."""
-    key = (id(ctx.template), ctx.locale.code, tuple(ctx.layout.sheet_order), *what)
-    cached = _MADE.get(key)
-    if cached is not None and cached[0] is ctx.template:
-        return cached[1]
-    if len(_MADE) >= _MADE_LIMIT:
-        _MADE.clear()
-    formula = make()
-    _MADE[key] = (ctx.template, formula)
-    return formula
-
-
 def _row_pattern(ctx: Context, tl: TimelineLayout, scenario: str, item: TimelineRow) -> str:
     """The row's formula with the month column left as a placeholder."""
-    return _made_once(
+    return made_once(
         ctx, ("row", scenario, item.key), lambda: _render_pattern(ctx, tl, scenario, item)
     )
 
@@ -419,15 +413,3 @@ def _row_name(call: expr.Call) -> str:
     target = call.args[0]
     assert isinstance(target, expr.Ref)  # the template builder checked it
     return target.name
-
-
-def _plain(value: object) -> object:
-    return float(value) if isinstance(value, (float, np.floating)) else value
-
-
-def _total(values: np.ndarray) -> object:
-    """SUM as Excel does it: the first error met, else the sum."""
-    for value in values:
-        if not isinstance(value, (float, np.floating)):
-            return value
-    return float(np.sum(np.asarray(values, dtype=float)))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from math import isfinite
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
@@ -214,11 +214,42 @@ class ReferenceCell(NamedTuple):
     number_format: str | int = "General"  # XlsxWriter's code, or the index of a built-in one
 
 
+def _ignored(*args: object, **kwargs: object) -> int:
+    """A worksheet method whose effect a reference does not hold."""
+    return 0
+
+
 class ReferenceWorksheet(FastWorksheet):
     """A worksheet never written to a file: each formula, number, text and formatted blank
     cell is stored as the reader's ``ReferenceCell`` directly, in XlsxWriter's own table
     (so in its order), without the shared strings and cell tuples a file needs. Anything
-    else (dates, array formulas, a number that is not finite...) is stored by XlsxWriter."""
+    else (dates, array formulas, a number that is not finite...) is stored by XlsxWriter.
+    What a reference never holds (validations, conditional formats, widths, charts,
+    printing, protection) is not even built: it is compared cell by cell and name by name."""
+
+    conditional_format = data_validation = freeze_panes = insert_chart = _ignored
+    protect = set_column = set_footer = set_row = _ignored
+
+    # The writers address cells by row and column: past XlsxWriter's A1-notation wrapper.
+    def write_formula(self, row: int | str, *args: Any, **kwargs: Any) -> int:
+        if row.__class__ is int:
+            return self._write_formula(row, *args, **kwargs)  # type: ignore[arg-type]
+        return super().write_formula(row, *args, **kwargs)  # type: ignore[arg-type]
+
+    def write_number(self, row: int | str, *args: Any, **kwargs: Any) -> int:
+        if row.__class__ is int:
+            return self._write_number(row, *args, **kwargs)  # type: ignore[arg-type]
+        return super().write_number(row, *args, **kwargs)  # type: ignore[arg-type]
+
+    def write_string(self, row: int | str, *args: Any, **kwargs: Any) -> int:
+        if row.__class__ is int:
+            return self._write_string(row, *args, **kwargs)  # type: ignore[arg-type]
+        return super().write_string(row, *args, **kwargs)  # type: ignore[arg-type]
+
+    def write_blank(self, row: int | str, *args: Any, **kwargs: Any) -> int:
+        if row.__class__ is int:
+            return self._write_blank(row, *args, **kwargs)  # type: ignore[arg-type]
+        return super().write_blank(row, *args, **kwargs)  # type: ignore[arg-type]
 
     def write_formula_run(
         self,

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 import xlsxwriter
@@ -156,6 +157,9 @@ def build_reference(template: Template, options: WorkbookOptions) -> Reference:
     for worksheet in workbook.worksheets():
         sheet_cells = {}
         for row, columns in worksheet.table.items():
+            if set(map(type, columns.values())) == _ONLY_REFERENCE_CELLS:  # most rows, at C speed
+                sheet_cells.update(zip(zip(repeat(row), columns), columns.values(), strict=True))
+                continue
             for col, entry in columns.items():
                 if type(entry) is ReferenceCell:
                     sheet_cells[(row, col)] = entry
@@ -170,6 +174,9 @@ def build_reference(template: Template, options: WorkbookOptions) -> Reference:
         cells[worksheet.get_name()] = sheet_cells
     names = {name: target for name, scope, target, _ in workbook.defined_names if scope == -1}
     return Reference(layout=plan.layout, values=plan.values, cells=cells, names=names)
+
+
+_ONLY_REFERENCE_CELLS = {ReferenceCell}
 
 
 @dataclass(frozen=True)

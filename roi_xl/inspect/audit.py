@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import math
 import re
+from operator import itemgetter
 from typing import Any
 
 from openpyxl.formula import Tokenizer
@@ -534,15 +535,15 @@ def _extra_formulas(
     """
     if not expected_cells:
         return
-    last_row = max(row for row, _ in expected_cells) + 1
-    last_col = max(col for _, col in expected_cells) + 1
+    last_row = max(expected_cells)[0] + 1
+    last_col = max(map(itemgetter(1), expected_cells)) + 1
+    cells = worksheet.cells
     added = [
         (row, col, value)
-        for (row, col), (value, _) in worksheet.cells.items()
+        for row, col in cells.keys() - expected_cells.keys()
         if row < last_row
         and col < last_col
-        and (row, col) not in expected_cells
-        and isinstance(value, str)
+        and isinstance(value := cells[row, col][0], str)
         and value.startswith("=")
     ]
     for row, col, value in sorted(added):  # row by row

@@ -15,7 +15,6 @@ splits them. The package guard has already checked the file is safe to parse.
 
 from __future__ import annotations
 
-import functools
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -55,6 +54,8 @@ _GLOBAL_SKIPPED = ("_xlnm.Print_Titles", "_xlnm.Print_Area", "_xlnm._FilterDatab
 _TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 _STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 GENERAL = "General"
+Key = tuple[int, int]  # zero-based (row, column)
+Cell = tuple[Any, str]  # the value as openpyxl gives it, and the number format
 
 
 @dataclass
@@ -62,7 +63,7 @@ class FormulaSheet:
     """One worksheet: each written cell's value as openpyxl gives it, and its number format."""
 
     title: str
-    cells: dict[tuple[int, int], tuple[Any, str]] = field(default_factory=dict)  # 0-based
+    cells: dict[Key, Cell] = field(default_factory=dict)
     defined_names: dict[str, str] = field(default_factory=dict)  # sheet-level name -> target
 
     def value(self, row: int, col: int) -> Any:
@@ -187,6 +188,12 @@ class _Styles:
     dates: set[int]
     durations: set[int]
     epoch: Any
+    by_text: dict[str, str] = field(init=False)  # s="3" -> its format; s absent -> the first
+
+    def __post_init__(self) -> None:
+        by_text = {str(index): code for index, code in enumerate(self.formats)}
+        by_text[""] = self.formats[0]
+        object.__setattr__(self, "by_text", by_text)
 
 
 def _defined_names(workbook: Any, sheets: list[FormulaSheet]) -> dict[str, str]:
@@ -364,14 +371,18 @@ _ANY_CELL = re.compile(r"<c[\s>/]")
 # A cell as XlsxWriter, Excel and LibreOffice write it: r, then s and t, then a formula
 # and a value; any other spelling sends the whole part to the handlers.
 _PLAIN_CELL = re.compile(
-    r'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]{1,9})")?(?: t="([a-zA-Z]{1,9})")?'
+    r'<c r="([A-Z]{1,3}[0-9]{1,7})"(?: s="([0-9]{1,9})")?(?: t="([a-zA-Z]{1,9})")?'
     r"(?:/>|>(?:(<f)((?: [^<>]*?)?)(?:/>|>([^<]*)</f>))?(?:<v>([^<]*)</v>)?</c>)"
 )
 _PLAIN_MERGE = re.compile(r"<mergeCell\b([^>]*?)/?>")
 _ATTRIBUTE = re.compile(r"\s+([\w:]+)\s*=\s*(?:\"([^\"<&\t\n]*)\"|'([^'<&\t\n]*)')")
 _ESCAPE = re.compile(r"&(lt|gt|amp|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);")
 _ESCAPED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_NAMED_ESCAPES = tuple(
+    (f"&{name};", _ESCAPED[name]) for name in ("lt", "gt", "quot", "apos", "amp")
+)
 _DEFAULT_MAIN = 'xmlns="' + NS_MAIN[1:-1] + '"'
+_Cell = tuple[str, str, str, str, str, str, str]
 
 
 def _read_plain(text: str, reader: _SheetReader) -> None:
@@ -390,34 +401,54 @@ def _read_plain(text: str, reader: _SheetReader) -> None:
         raise _NotPlain  # none, or empty (<sheetData/>), or twice: the handlers judge
     body = text[first:last]
     cells = _PLAIN_CELL.findall(body)
-    if len(cells) != len(_ANY_CELL.findall(body)):
+    # Every "<c" opening a plain cell settles it at once; else count the cells as such.
+    if len(cells) != body.count("<c") and len(cells) != len(_ANY_CELL.findall(body)):
         raise _NotPlain
-    formats = reader.styles.formats
-    by_text = {str(index): code for index, code in enumerate(formats)}  # s="3" -> its format
-    by_text[""] = formats[0]
-    store = reader.sheet.cells
-    for letters, digits, style_text, kind, has_formula, f_attrs, f_text, raw in cells:
-        value: Any
-        if has_formula and not f_attrs:  # a plain formula, by far the commonest cell
-            value = "=" + (_unescape(f_text) if "&" in f_text else f_text)
-        elif has_formula:
-            value = reader.formula_value(
-                _attributes(f_attrs), "=" + _unescape(f_text), letters + digits
-            )
-        else:
-            style = int(style_text) if style_text else 0
-            value = reader.typed_value(kind or "n", style, _unescape(raw) or None)
-        number_format = by_text.get(style_text)
-        if number_format is None:  # an index outside the table, or spelled "03"
-            number_format = formats[int(style_text)]
-        store[(int(digits) - 1, _column(letters) - 1)] = (value, number_format)
+    _typed_cells(cells, reader)
     for merge in _PLAIN_MERGE.finditer(text, last):
         ref = _attributes(merge.group(1).rstrip("/")).get("ref")
         if ref is not None:
             reader.merges.append(ref)
 
 
-@functools.lru_cache(maxsize=1024)
+def _typed_cells(cells: list[_Cell], reader: _SheetReader) -> None:
+    """Each cell in turn, its value then its format (a damaged one refused with the message
+    the first damaged cell gives)."""
+    formats = reader.styles.formats
+    by_text = reader.styles.by_text
+    store = reader.sheet.cells
+    for ref, style_text, kind, has_formula, f_attrs, f_text, raw in cells:
+        value: Any
+        if has_formula and not f_attrs:  # a plain formula, by far the commonest cell
+            value = "=" + (_unescape(f_text) if "&" in f_text else f_text)
+        elif has_formula:
+            value = reader.formula_value(_attributes(f_attrs), "=" + _unescape(f_text), ref)
+        else:
+            style = int(style_text) if style_text else 0
+            value = reader.typed_value(kind or "n", style, _unescape(raw) or None)
+        number_format = by_text.get(style_text)
+        if number_format is None:  # an index outside the table, or spelled "03"
+            number_format = formats[int(style_text)]
+        store[_PLACES[ref]] = (value, number_format)
+
+
+class _Places(dict[str, Key]):
+    """Zero-based (row, column) of each A1 reference met, worked out once per process
+    (bounded: a workbook of a template uses the same few thousand)."""
+
+    LIMIT = 200_000
+
+    def __missing__(self, ref: str) -> Key:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        letters = ref.rstrip("0123456789")
+        place = self[ref] = (int(ref[len(letters) :]) - 1, _column(letters) - 1)
+        return place
+
+
+_PLACES = _Places()
+
+
 def _column(letters: str) -> int:
     number = 0
     for letter in letters:
@@ -441,10 +472,17 @@ def _attributes(text: str) -> dict[str, str]:
 
 
 def _unescape(text: str) -> str:
-    """XML's five named escapes and character references decoded, as a parser does."""
+    """XML's five named escapes and character references decoded, as a parser does: the
+    named ones by plain replacement when there is no character reference ("&amp;" last,
+    so "&amp;lt;" stays "&lt;")."""
     if "&" not in text:
         return text
-    return _ESCAPE.sub(_escaped, text)
+    if "&#" in text:
+        return _ESCAPE.sub(_escaped, text)
+    for escape, character in _NAMED_ESCAPES:
+        if escape in text:
+            text = text.replace(escape, character)
+    return text
 
 
 def _escaped(match: re.Match[str]) -> str:

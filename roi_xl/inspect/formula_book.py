@@ -369,12 +369,13 @@ class _NotPlain(Exception):
 
 _ANY_CELL = re.compile(r"<c[\s>/]")
 # A cell as XlsxWriter, Excel and LibreOffice write it: r, then s and t, then a formula
-# and a value; any other spelling sends the whole part to the handlers. (Possessive
-# quantifiers: what follows each can never match what it took, so they only spare the
-# engine its backtracking marks.)
+# and a value; any other spelling sends the whole part to the handlers. A formula's cached
+# value is matched but not captured, and quantifiers are possessive where what follows can
+# never match what they took: the substrings taken, not the matching, are what costs.
 _PLAIN_CELL = re.compile(
     r'<c r="([A-Z]{1,3}+[0-9]{1,7}+)"(?: s="([0-9]{1,9}+)")?+(?: t="([a-zA-Z]{1,9}+)")?+'
-    r"(?:/>|>(?:(<f)((?: [^<>]*?)?)(?:/>|>([^<]*+)</f>))?(?:<v>([^<]*+)</v>)?</c>)"
+    r"(?:/>|>(?:<(f)((?: [^<>]*?)?)(?:/>|>([^<]*+)</f>)(?:<v>[^<]*+</v>)?|(?:<v>([^<]*+)</v>)?)"
+    r"</c>)"
 )
 _PLAIN_MERGE = re.compile(r"<mergeCell\b([^>]*?)/?>")
 _ATTRIBUTE = re.compile(r"\s+([\w:]+)\s*=\s*(?:\"([^\"<&\t\n]*)\"|'([^'<&\t\n]*)')")

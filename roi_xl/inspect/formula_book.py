@@ -189,11 +189,13 @@ class _Styles:
     durations: set[int]
     epoch: Any
     by_text: dict[str, str] = field(init=False)  # s="3" -> its format; s absent -> the first
+    settled: dict[_Cell, tuple[Key, Cell]] = field(init=False)  # see _typed_cells
 
     def __post_init__(self) -> None:
         by_text = {str(index): code for index, code in enumerate(self.formats)}
         by_text[""] = self.formats[0]
         object.__setattr__(self, "by_text", by_text)
+        object.__setattr__(self, "settled", _settled_for(self.formats))
 
 
 def _defined_names(workbook: Any, sheets: list[FormulaSheet]) -> dict[str, str]:
@@ -415,12 +417,23 @@ def _read_plain(text: str, reader: _SheetReader) -> None:
 
 
 def _typed_cells(cells: list[_Cell], reader: _SheetReader) -> None:
-    """Each cell in turn, its value then its format (a damaged one refused with the message
-    the first damaged cell gives)."""
+    """Each cell's value and format, those already settled for this table of formats
+    taken as they are (all at once when every cell of the sheet is one of them)."""
+    settled = reader.styles.settled
+    known = list(map(settled.get, cells))
+    store = reader.sheet.cells
+    if None not in known:
+        store.update(known)  # in document order: of two cells at one place, the last stands
+        return
+    if len(settled) > _SETTLED_CELLS:
+        settled.clear()
     formats = reader.styles.formats
     by_text = reader.styles.by_text
-    store = reader.sheet.cells
-    for ref, style_text, kind, has_formula, f_attrs, f_text, raw in cells:
+    for match, hit in zip(cells, known, strict=True):
+        if hit is not None:
+            store[hit[0]] = hit[1]
+            continue
+        ref, style_text, kind, has_formula, f_attrs, f_text, raw = match
         value: Any
         if has_formula and not f_attrs:  # a plain formula, by far the commonest cell
             value = "=" + (_unescape(f_text) if "&" in f_text else f_text)
@@ -432,7 +445,29 @@ def _typed_cells(cells: list[_Cell], reader: _SheetReader) -> None:
         number_format = by_text.get(style_text)
         if number_format is None:  # an index outside the table, or spelled "03"
             number_format = formats[int(style_text)]
-        store[_PLACES[ref]] = (value, number_format)
+        place = _PLACES[ref]
+        store[place] = cell = (value, number_format)
+        if not f_attrs and (has_formula or not raw):  # read from its own text alone
+            settled[match] = (place, cell)
+
+
+# Cells read from their own text alone (a plain formula, whose cached value the pattern
+# does not take, or an empty cell), by table of number formats: workbooks of one template
+# repeat them by the thousand. Bounded (about half a kilobyte a cell): four tables of at
+# most thirty thousand cells, a workbook of twelve months holding fourteen thousand.
+_SETTLED: dict[tuple[str, ...], dict[_Cell, tuple[Key, Cell]]] = {}
+_SETTLED_TABLES = 4
+_SETTLED_CELLS = 30_000
+
+
+def _settled_for(formats: list[str]) -> dict[_Cell, tuple[Key, Cell]]:
+    key = tuple(formats)
+    settled = _SETTLED.get(key)
+    if settled is None:
+        if len(_SETTLED) >= _SETTLED_TABLES:
+            del _SETTLED[next(iter(_SETTLED))]  # the oldest table
+        settled = _SETTLED[key] = {}
+    return settled
 
 
 class _Places(dict[str, Key]):

@@ -474,7 +474,7 @@ class _Places(dict[str, Key]):
     """Zero-based (row, column) of each A1 reference met, worked out once per process
     (bounded: a workbook of a template uses the same few thousand)."""
 
-    LIMIT = 200_000
+    LIMIT = 100_000
 
     def __missing__(self, ref: str) -> Key:
         if len(self) >= self.LIMIT:

@@ -128,9 +128,11 @@ def edited(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, tu
         xml = package.read(part).decode()
     for key in model.metric_keys:
         ref = cell(layout.metric_rows[key], col)
-        body = cell_element(xml, ref).group("body") or ""
+        element = cell_element(xml, ref)
+        body = element.group("body") or ""
         number = re.search(r"<v>([^<]*)</v>", body)
-        if "<f>" in body and number and abs(float(number.group(1))) > 1 and "t=" not in body:
+        numeric = " t=" not in element.group("attrs")  # a number, not a text result
+        if "<f>" in body and number and numeric and abs(float(number.group(1))) > 1:
             with_numbers.append(ref)
     formula, fmt, stale, typed, near = with_numbers[:5]
 

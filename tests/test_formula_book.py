@@ -216,6 +216,20 @@ def test_plain_patterns_and_xml_handlers_agree(
     assert [view(read_formula_book(p, scan(p))) for p in paths] == plain
 
 
+def test_cells_kept_from_earlier_workbooks_read_as_a_first_reading(tmp_path: Path) -> None:
+    """Plain formulas and empty cells, once read, are kept per table of number formats: a
+    workbook read after others of its template reads exactly as with nothing kept."""
+    paths = _workbooks("crm", "en-US", tmp_path)
+    first = []
+    for path in paths:
+        formula_book._SETTLED.clear()
+        first.append(view(read_formula_book(path, scan(path))))
+    for path in paths:
+        read_formula_book(path, scan(path))
+    assert any(formula_book._SETTLED.values())
+    assert [view(read_formula_book(path, scan(path))) for path in paths] == first
+
+
 # --------------------------------------------------------------- a hand-built package
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -334,6 +348,41 @@ def test_shared_formulas_and_plain_cells_of_a_hand_built_file_read_as_openpyxl(
     assert shared.value(5, 5) is None  # covered by a merge
     assert book.sheets["Other"].defined_names == {"Local": "Other!$B$2"}
     assert book.names == {"Rate": "Shared!$A$2"}
+
+
+def test_a_cell_written_twice_keeps_its_last_spelling_once_its_cells_are_kept(
+    tmp_path: Path,
+) -> None:
+    """Two cells at one place: the later one stands, as openpyxl reads it, also when both
+    were kept from an earlier reading of the same cells."""
+    body = (
+        '<row r="1"><c r="A1"><f>1+1</f></c><c r="B1" s="1"/><c r="A1"><f>2+2</f></c>'
+        '<c r="A01"><f>3+3</f></c></row>'
+    )
+    path = _package(tmp_path / "twice.xlsx", {"Twice": _sheet(body)})
+    for _ in range(2):  # the second reading finds every cell kept
+        assert_reads_as_openpyxl(path)
+        assert read_formula_book(path, scan(path)).sheets["Twice"].value(0, 0) == "=3+3"
+
+
+def test_only_what_a_cell_says_itself_is_kept_between_workbooks(tmp_path: Path) -> None:
+    """Two packages with the same number formats and the same cell texts, but other shared
+    strings: a text cell is read from each file's own table, never from what was kept."""
+    body = (
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1"><f>A1&amp;"x"</f><v>1</v></c>'
+        '<c r="C1" s="1"/><c r="D1" s="1"><v>45000</v></c></row>'
+    )
+    first = _package(tmp_path / "first.xlsx", {"Sheet": _sheet(body)})
+    second = tmp_path / "second.xlsx"
+    with zipfile.ZipFile(first) as source, zipfile.ZipFile(second, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/sharedStrings.xml":
+                data = data.replace(b"plain &amp; text", b"other words")
+            target.writestr(item, data)
+    for path in (first, second, first):
+        assert_reads_as_openpyxl(path)
+    assert read_formula_book(second, scan(second)).sheets["Sheet"].value(0, 0) == "other words"
 
 
 # --------------------------------------------------------------- saved by LibreOffice

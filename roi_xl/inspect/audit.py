@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import math
 import re
+from operator import itemgetter
 from typing import Any
 
 from openpyxl.formula import Tokenizer
@@ -63,6 +64,7 @@ RULE_ORDER = {
         ]
     )
 }
+_BLANK = (None, GENERAL)  # an absent cell: empty, in the General format
 STALE_SHARE = 0.5  # above this share of empty cached values, the file was never recalculated
 MAX_PER_RULE_AND_SHEET = 25
 _QUOTED_SHEET = re.compile(r"'((?:[^']|'')+)'!")
@@ -453,42 +455,48 @@ def _check_sheet(
     found_cells = worksheet.cells
     grid = loaded.values.get(actual)
     rows = len(grid) if grid is not None else 0
+    values_wanted = compare_values and not redirected
     compared = 0
-    for (row, col), expected in expected_cells.items():
-        written = found_cells.get((row, col))
-        found, found_format = (None, GENERAL) if written is None else written
-        key = (found_format, expected.number_format)
-        ok = format_ok.get(key)
-        if ok is None:
-            ok = format_ok[key] = integrity.displays_as(
-                loaded, found_format, expected.number_format
-            )
-        if not ok:
-            integrity.check_number_format(
-                loaded, actual, cell(row, col), found_format, expected.number_format
-            )
+    for place, expected in expected_cells.items():
+        found, found_format = found_cells.get(place, _BLANK)
+        expected_format = expected.number_format
+        if found_format != expected_format:  # a format always displays as itself
+            key = (found_format, expected_format)
+            ok = format_ok.get(key)
+            if ok is None:
+                ok = format_ok[key] = integrity.displays_as(loaded, found_format, expected_format)
+            if not ok:
+                integrity.check_number_format(
+                    loaded, actual, cell(*place), found_format, expected_format
+                )
         formula = expected.formula
         if formula is None:
             if isinstance(found, str) and found.startswith("="):
-                integrity.check_value_cell(loaded, actual, cell(row, col), found)
+                integrity.check_value_cell(loaded, actual, cell(*place), found)
             continue
         if isinstance(found, str) and found[1:] == formula and found.startswith("="):
             if hard_coded_numbers(found):
-                _hard_coded(loaded, actual, cell(row, col), found)
-        elif _formula(loaded, actual, cell(row, col), found, "=" + formula):
+                _hard_coded(loaded, actual, cell(*place), found)
+        elif _formula(loaded, actual, cell(*place), found, "=" + formula):
             continue  # overwritten: no value to compare
-        if redirected or not compare_values or expected.value in (None, ""):
+        if not values_wanted:
+            continue
+        value = expected.value
+        if type(value) is float:
+            row, col = place
+            if row < rows and col < len(grid[row]):  # type: ignore[index]
+                shown_value = grid[row][col]  # type: ignore[index]
+                kind = type(shown_value)
+                if (kind is float or kind is int) and (
+                    shown_value == value  # as math.isclose's own first test
+                    or math.isclose(shown_value, value, rel_tol=1e-9, abs_tol=1e-9)
+                ):
+                    compared += 1
+                    continue
+        elif value in (None, ""):
             continue
         compared += 1
-        value = expected.value
-        if row < rows and col < len(grid[row]) and type(value) is float:  # type: ignore[index]
-            shown_value = grid[row][col]  # type: ignore[index]
-            kind = type(shown_value)
-            if (kind is float or kind is int) and math.isclose(
-                shown_value, value, rel_tol=1e-9, abs_tol=1e-9
-            ):
-                continue
-        finding = _value(loaded, sheet, actual, row, col, value)
+        finding = _value(loaded, sheet, actual, *place, value)
         if finding:
             stale.append(finding)
     return compared
@@ -534,15 +542,15 @@ def _extra_formulas(
     """
     if not expected_cells:
         return
-    last_row = max(row for row, _ in expected_cells) + 1
-    last_col = max(col for _, col in expected_cells) + 1
+    last_row = max(expected_cells)[0] + 1
+    last_col = max(map(itemgetter(1), expected_cells)) + 1
+    cells = worksheet.cells
     added = [
         (row, col, value)
-        for (row, col), (value, _) in worksheet.cells.items()
+        for row, col in cells.keys() - expected_cells.keys()
         if row < last_row
         and col < last_col
-        and (row, col) not in expected_cells
-        and isinstance(value, str)
+        and isinstance(value := cells[row, col][0], str)
         and value.startswith("=")
     ]
     for row, col, value in sorted(added):  # row by row

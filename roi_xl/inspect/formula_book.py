@@ -15,7 +15,6 @@ splits them. The package guard has already checked the file is safe to parse.
 
 from __future__ import annotations
 
-import functools
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -55,6 +54,8 @@ _GLOBAL_SKIPPED = ("_xlnm.Print_Titles", "_xlnm.Print_Area", "_xlnm._FilterDatab
 _TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 _STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 GENERAL = "General"
+Key = tuple[int, int]  # zero-based (row, column)
+Cell = tuple[Any, str]  # the value as openpyxl gives it, and the number format
 
 
 @dataclass
@@ -62,7 +63,7 @@ class FormulaSheet:
     """One worksheet: each written cell's value as openpyxl gives it, and its number format."""
 
     title: str
-    cells: dict[tuple[int, int], tuple[Any, str]] = field(default_factory=dict)  # 0-based
+    cells: dict[Key, Cell] = field(default_factory=dict)
     defined_names: dict[str, str] = field(default_factory=dict)  # sheet-level name -> target
 
     def value(self, row: int, col: int) -> Any:
@@ -187,6 +188,14 @@ class _Styles:
     dates: set[int]
     durations: set[int]
     epoch: Any
+    by_text: dict[str, str] = field(init=False)  # s="3" -> its format; s absent -> the first
+    settled: dict[_Cell, tuple[Key, Cell]] = field(init=False)  # see _typed_cells
+
+    def __post_init__(self) -> None:
+        by_text = {str(index): code for index, code in enumerate(self.formats)}
+        by_text[""] = self.formats[0]
+        object.__setattr__(self, "by_text", by_text)
+        object.__setattr__(self, "settled", _settled_for(self.formats))
 
 
 def _defined_names(workbook: Any, sheets: list[FormulaSheet]) -> dict[str, str]:
@@ -362,16 +371,23 @@ class _NotPlain(Exception):
 
 _ANY_CELL = re.compile(r"<c[\s>/]")
 # A cell as XlsxWriter, Excel and LibreOffice write it: r, then s and t, then a formula
-# and a value; any other spelling sends the whole part to the handlers.
+# and a value; any other spelling sends the whole part to the handlers. A formula's cached
+# value is matched but not captured, and quantifiers are possessive where what follows can
+# never match what they took: the substrings taken, not the matching, are what costs.
 _PLAIN_CELL = re.compile(
-    r'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]{1,9})")?(?: t="([a-zA-Z]{1,9})")?'
-    r"(?:/>|>(?:(<f)((?: [^<>]*?)?)(?:/>|>([^<]*)</f>))?(?:<v>([^<]*)</v>)?</c>)"
+    r'<c r="([A-Z]{1,3}+[0-9]{1,7}+)"(?: s="([0-9]{1,9}+)")?+(?: t="([a-zA-Z]{1,9}+)")?+'
+    r"(?:/>|>(?:<(f)((?: [^<>]*?)?)(?:/>|>([^<]*+)</f>)(?:<v>[^<]*+</v>)?|(?:<v>([^<]*+)</v>)?)"
+    r"</c>)"
 )
 _PLAIN_MERGE = re.compile(r"<mergeCell\b([^>]*?)/?>")
 _ATTRIBUTE = re.compile(r"\s+([\w:]+)\s*=\s*(?:\"([^\"<&\t\n]*)\"|'([^'<&\t\n]*)')")
 _ESCAPE = re.compile(r"&(lt|gt|amp|quot|apos|#[0-9]+|#x[0-9A-Fa-f]+);")
 _ESCAPED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_NAMED_ESCAPES = tuple(
+    (f"&{name};", _ESCAPED[name]) for name in ("lt", "gt", "quot", "apos", "amp")
+)
 _DEFAULT_MAIN = 'xmlns="' + NS_MAIN[1:-1] + '"'
+_Cell = tuple[str, str, str, str, str, str, str]
 
 
 def _read_plain(text: str, reader: _SheetReader) -> None:
@@ -390,34 +406,87 @@ def _read_plain(text: str, reader: _SheetReader) -> None:
         raise _NotPlain  # none, or empty (<sheetData/>), or twice: the handlers judge
     body = text[first:last]
     cells = _PLAIN_CELL.findall(body)
-    if len(cells) != len(_ANY_CELL.findall(body)):
+    # Every "<c" opening a plain cell settles it at once; else count the cells as such.
+    if len(cells) != body.count("<c") and len(cells) != len(_ANY_CELL.findall(body)):
         raise _NotPlain
-    formats = reader.styles.formats
-    by_text = {str(index): code for index, code in enumerate(formats)}  # s="3" -> its format
-    by_text[""] = formats[0]
-    store = reader.sheet.cells
-    for letters, digits, style_text, kind, has_formula, f_attrs, f_text, raw in cells:
-        value: Any
-        if has_formula and not f_attrs:  # a plain formula, by far the commonest cell
-            value = "=" + (_unescape(f_text) if "&" in f_text else f_text)
-        elif has_formula:
-            value = reader.formula_value(
-                _attributes(f_attrs), "=" + _unescape(f_text), letters + digits
-            )
-        else:
-            style = int(style_text) if style_text else 0
-            value = reader.typed_value(kind or "n", style, _unescape(raw) or None)
-        number_format = by_text.get(style_text)
-        if number_format is None:  # an index outside the table, or spelled "03"
-            number_format = formats[int(style_text)]
-        store[(int(digits) - 1, _column(letters) - 1)] = (value, number_format)
+    _typed_cells(cells, reader)
     for merge in _PLAIN_MERGE.finditer(text, last):
         ref = _attributes(merge.group(1).rstrip("/")).get("ref")
         if ref is not None:
             reader.merges.append(ref)
 
 
-@functools.lru_cache(maxsize=1024)
+def _typed_cells(cells: list[_Cell], reader: _SheetReader) -> None:
+    """Each cell's value and format, those already settled for this table of formats
+    taken as they are (all at once when every cell of the sheet is one of them)."""
+    settled = reader.styles.settled
+    known = list(map(settled.get, cells))
+    store = reader.sheet.cells
+    if None not in known:
+        store.update(known)  # in document order: of two cells at one place, the last stands
+        return
+    if len(settled) > _SETTLED_CELLS:
+        settled.clear()
+    formats = reader.styles.formats
+    by_text = reader.styles.by_text
+    for match, hit in zip(cells, known, strict=True):
+        if hit is not None:
+            store[hit[0]] = hit[1]
+            continue
+        ref, style_text, kind, has_formula, f_attrs, f_text, raw = match
+        value: Any
+        if has_formula and not f_attrs:  # a plain formula, by far the commonest cell
+            value = "=" + (_unescape(f_text) if "&" in f_text else f_text)
+        elif has_formula:
+            value = reader.formula_value(_attributes(f_attrs), "=" + _unescape(f_text), ref)
+        else:
+            style = int(style_text) if style_text else 0
+            value = reader.typed_value(kind or "n", style, _unescape(raw) or None)
+        number_format = by_text.get(style_text)
+        if number_format is None:  # an index outside the table, or spelled "03"
+            number_format = formats[int(style_text)]
+        place = _PLACES[ref]
+        store[place] = cell = (value, number_format)
+        if not f_attrs and (has_formula or not raw):  # read from its own text alone
+            settled[match] = (place, cell)
+
+
+# Cells read from their own text alone (a plain formula, whose cached value the pattern
+# does not take, or an empty cell), by table of number formats: workbooks of one template
+# repeat them by the thousand. Bounded (about half a kilobyte a cell): four tables of at
+# most thirty thousand cells, a workbook of twelve months holding fourteen thousand.
+_SETTLED: dict[tuple[str, ...], dict[_Cell, tuple[Key, Cell]]] = {}
+_SETTLED_TABLES = 4
+_SETTLED_CELLS = 30_000
+
+
+def _settled_for(formats: list[str]) -> dict[_Cell, tuple[Key, Cell]]:
+    key = tuple(formats)
+    settled = _SETTLED.get(key)
+    if settled is None:
+        if len(_SETTLED) >= _SETTLED_TABLES:
+            del _SETTLED[next(iter(_SETTLED))]  # the oldest table
+        settled = _SETTLED[key] = {}
+    return settled
+
+
+class _Places(dict[str, Key]):
+    """Zero-based (row, column) of each A1 reference met, worked out once per process
+    (bounded: a workbook of a template uses the same few thousand)."""
+
+    LIMIT = 100_000
+
+    def __missing__(self, ref: str) -> Key:
+        if len(self) >= self.LIMIT:
+            self.clear()
+        letters = ref.rstrip("0123456789")
+        place = self[ref] = (int(ref[len(letters) :]) - 1, _column(letters) - 1)
+        return place
+
+
+_PLACES = _Places()
+
+
 def _column(letters: str) -> int:
     number = 0
     for letter in letters:
@@ -441,10 +510,17 @@ def _attributes(text: str) -> dict[str, str]:
 
 
 def _unescape(text: str) -> str:
-    """XML's five named escapes and character references decoded, as a parser does."""
+    """XML's five named escapes and character references decoded, as a parser does: the
+    named ones by plain replacement when there is no character reference ("&amp;" last,
+    so "&amp;lt;" stays "&lt;")."""
     if "&" not in text:
         return text
-    return _ESCAPE.sub(_escaped, text)
+    if "&#" in text:
+        return _ESCAPE.sub(_escaped, text)
+    for escape, character in _NAMED_ESCAPES:
+        if escape in text:
+            text = text.replace(escape, character)
+    return text
 
 
 def _escaped(match: re.Match[str]) -> str:

@@ -240,7 +240,7 @@ def _sheet_names(loaded: LoadedWorkbook, reference: Reference) -> set[str]:
 
 def _extra_names(loaded: LoadedWorkbook, reference: Reference, found: dict[str, str]) -> None:
     known = {name.upper() for name in reference.names}
-    lambdas = {name.upper(): lambda_formula(f).lstrip("=") for name, f in FUNCTIONS.items()}
+    lambdas = _lambda_texts()
     for key, target in sorted(found.items()):
         if key in known or key.startswith("_XLNM."):
             continue
@@ -257,6 +257,13 @@ def _extra_names(loaded: LoadedWorkbook, reference: Reference, found: dict[str, 
                 "no model formula should use it.",
             )
         )
+
+
+@functools.cache
+def _lambda_texts() -> dict[str, str]:
+    """Each business function's name (upper-cased) and the LAMBDA the generator defines it
+    as, without "=": worked out once, not on every read."""
+    return {name.upper(): lambda_formula(f).lstrip("=") for name, f in FUNCTIONS.items()}
 
 
 def _same_text(left: str, right: str) -> bool:

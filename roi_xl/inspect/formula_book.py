@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,10 +103,16 @@ def read_formula_book(path: Path, package: PackageScan) -> FormulaBook:
 
 def _read(path: Path, archive: zipfile.ZipFile, package: PackageScan) -> FormulaBook:
     names = set(archive.namelist())
-    workbook = SafeXml.fromstring(archive.read("xl/workbook.xml"))
-    strings = _shared_strings(archive, _strings_part(archive))
+
+    def read(part: str) -> bytes:
+        """The part as the guard inflated it, or from the archive when it kept none."""
+        data = package.parts.get(part)
+        return archive.read(part) if data is None else data
+
+    workbook = SafeXml.fromstring(read("xl/workbook.xml"))
+    strings = _shared_strings(read, _strings_part(read))
     styles_part = "xl/styles.xml" if "xl/styles.xml" in names else None  # where openpyxl looks
-    formats, dates, durations = _cell_formats(archive, styles_part)
+    formats, dates, durations = _cell_formats(read, styles_part)
     properties_node = workbook.find(f"{NS_MAIN}workbookPr")
     date1904 = properties_node is not None and properties_node.get("date1904", "") in (
         "1",
@@ -118,27 +125,27 @@ def _read(path: Path, archive: zipfile.ZipFile, package: PackageScan) -> Formula
         if part.part not in names:
             continue
         sheet = FormulaSheet(part.name)
-        _read_sheet(archive.read(part.part), sheet, strings, styles)
+        _read_sheet(read(part.part), sheet, strings, styles)
         sheets[part.name] = sheet
     global_names = _defined_names(workbook, list(sheets.values()))
-    return FormulaBook(sheets, global_names, custom_properties(path, archive))
+    return FormulaBook(sheets, global_names, custom_properties(path, package))
 
 
-def _strings_part(archive: zipfile.ZipFile) -> str | None:
+def _strings_part(read: Callable[[str], bytes]) -> str | None:
     """The shared-string table, found as openpyxl finds it: through the content types."""
-    types = SafeXml.fromstring(archive.read("[Content_Types].xml"))
+    types = SafeXml.fromstring(read("[Content_Types].xml"))
     for item in types.iter(f"{_TYPES}Override"):
         if item.get("ContentType") == _STRINGS_TYPE:
             return item.get("PartName", "")[1:]
     return None
 
 
-def _shared_strings(archive: zipfile.ZipFile, part: str | None) -> list[str]:
+def _shared_strings(read: Callable[[str], bytes], part: str | None) -> list[str]:
     """The shared-string table: each item's plain text and runs, phonetic runs left out."""
     if part is None:
         return []
     texts: list[str] = []
-    for item in SafeXml.fromstring(archive.read(part)).iter(f"{NS_MAIN}si"):
+    for item in SafeXml.fromstring(read(part)).iter(f"{NS_MAIN}si"):
         texts.append(_text_content(item).replace("x005F_", ""))
     return texts
 
@@ -157,12 +164,12 @@ def _text_content(node: Any) -> str:
 
 
 def _cell_formats(
-    archive: zipfile.ZipFile, part: str | None
+    read: Callable[[str], bytes], part: str | None
 ) -> tuple[list[str], set[int], set[int]]:
     """Each cell style's number format, and which styles show dates or durations."""
     if part is None:
         return [GENERAL], set(), set()
-    root = SafeXml.fromstring(archive.read(part))
+    root = SafeXml.fromstring(read(part))
     custom = {}
     numbers = root.find(f"{NS_MAIN}numFmts")
     for item in [] if numbers is None else numbers.findall(f"{NS_MAIN}numFmt"):

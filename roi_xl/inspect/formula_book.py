@@ -16,7 +16,6 @@ splits them. The package guard has already checked the file is safe to parse.
 from __future__ import annotations
 
 import re
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,21 +92,19 @@ class FormulaBook:
 def read_formula_book(path: Path, package: PackageScan) -> FormulaBook:
     """The formula view of ``path`` (already scanned); UnreadableFileError when damaged."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            return _read(path, archive, package)
+        return _read(path, package)
     except RoiXlError:
         raise
     except Exception as exc:  # damaged XML, a bad index or reference: as openpyxl refuses
         raise UnreadableFileError(f"{path}: the workbook cannot be opened ({exc})") from None
 
 
-def _read(path: Path, archive: zipfile.ZipFile, package: PackageScan) -> FormulaBook:
-    names = set(archive.namelist())
+def _read(path: Path, package: PackageScan) -> FormulaBook:
+    """Every part as the guard inflated it (read again, within its limits, if it kept none)."""
+    names = package.names
 
     def read(part: str) -> bytes:
-        """The part as the guard inflated it, or from the archive when it kept none."""
-        data = package.parts.get(part)
-        return archive.read(part) if data is None else data
+        return package.read(path, part)
 
     workbook = SafeXml.fromstring(read("xl/workbook.xml"))
     strings = _shared_strings(read, _strings_part(read))

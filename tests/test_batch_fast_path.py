@@ -28,6 +28,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 import xlsxwriter
 from xlsxwriter.worksheet import CellFormulaTuple
@@ -517,8 +518,9 @@ def test_a_run_is_read_cell_by_cell_once_its_row_changed(
 def test_a_row_frame_gives_its_formats_in_the_order_its_cells_first_use_them() -> None:
     """The file numbers formats as its cells first use them: a flow row's total (its own
     format) comes before its months."""
+    columns = skeleton.RunColumns((3, 5, 6))
     frame = timeline_runs._RowFrame(
-        templates.load("crm"), skeleton.RunColumns((3, 5, 6)), ("a", "b", "c"), (1, 0, 0), None
+        templates.load("crm"), columns, ("a", "b", "c"), (1, 0, 0), None, None
     )
     month, total = object(), object()
     assert frame.used((month, total)) == (total, month)  # type: ignore[arg-type]
@@ -529,3 +531,20 @@ def test_a_run_s_columns_must_ascend() -> None:
     with pytest.raises(ValueError, match="ascend"):
         skeleton.RunColumns((3, 2))
     assert skeleton.RunColumns((1, 2)).token != skeleton.RunColumns((1, 2)).token
+
+
+def test_numbers_known_as_text_are_written_as_the_row_writer_writes_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """0.0 and -0.0 are one key of a dict, two texts in a file: a row with a -0.0 month is
+    written out value by value. What is kept stays within its bound."""
+    monkeypatch.setattr(timeline_runs, "_KNOWN_TEXTS", timeline_runs._Texts())
+    monkeypatch.setattr(timeline_runs, "_TEXTS_LIMIT", 4)
+    texts = timeline_runs._texts
+    plain = np.array([0.0, 1.5, 0.0, 1e16, float("nan")])
+    assert texts(plain, plain.tolist()) == ["0.0", "1.5", "0.0", "1e+16", "nan"]
+    signed = np.array([-0.0, 1.5, 0.0])
+    assert texts(signed, signed.tolist()) == ["-0.0", "1.5", "0.0"]
+    for value in range(10):
+        assert texts(np.array([value + 0.25]), [value + 0.25]) == [f"{value + 0.25}"]
+        assert 0 < len(timeline_runs._KNOWN_TEXTS) <= 4

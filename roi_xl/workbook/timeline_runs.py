@@ -36,13 +36,14 @@ _float_text = float.__repr__  # a float as the row writer writes it (f"{value}")
 class _RowFrame:
     """A row's formula cells: their columns (with the token standing for the frame in a
     sheet's shape), the formula each stores, which of the row's formats each has, and the
-    values of a row that never changes (None for a block row)."""
+    values of a row that never changes and their texts (None for a block row)."""
 
     template: Template  # held, so that its id (in the key) is not reused while kept
     columns: RunColumns
     formulas: tuple[str, ...]
     slots: tuple[int, ...]
     fixed: list[float] | None
+    texts: list[str] | None  # the fixed values as text
 
     def used(self, formats: Formats) -> Formats:
         """The formats the cells use, in the order the cells first use them: the order in
@@ -90,11 +91,14 @@ def put(
         or (numbers is None) is (frame.fixed is None)
     ):
         return False
-    values = frame.fixed if numbers is None else _block_values(numbers, len(frame.formulas))
-    if values is None:
-        return False
-    cells, texts = _made(frame, values, formats)
-    ws.put_run(row, frame.columns, cells, texts, frame.used(formats))
+    if numbers is None:
+        values, texts = frame.fixed, frame.texts
+    else:
+        values = _block_values(numbers, len(frame.formulas))
+        if values is None:
+            return False
+        texts = _texts(numbers, values)
+    ws.put_run(row, frame.columns, _made(frame, values, formats), texts, frame.used(formats))
     STATS["put"] += 1
     return True
 
@@ -126,8 +130,10 @@ def keep(
     if values is None:
         return
     formulas = tuple(cell.formula for cell in written)
-    frame = _RowFrame(template, RunColumns(cols), formulas, slots, fixed)
-    made, texts = _made(frame, values, formats)
+    texts = list(map(_float_text, values))
+    kept_texts = texts if fixed is not None else None
+    frame = _RowFrame(template, RunColumns(cols), formulas, slots, fixed, kept_texts)
+    made = _made(frame, values, formats)
     if not all(map(_same, made, written)):
         return
     if len(_FRAMES) >= _FRAMES_LIMIT:
@@ -168,10 +174,32 @@ def _block_values(numbers: np.ndarray, cells: int) -> list[float] | None:
     return [float(numbers.sum()), *numbers.tolist(), *years]
 
 
-def _made(
-    frame: _RowFrame, values: list[float], formats: Formats
-) -> tuple[list[CellFormulaTuple], list[str]]:
-    """The row's cells from its frame and ``values``, and their numbers as text."""
+def _made(frame: _RowFrame, values: list[float], formats: Formats) -> list[CellFormulaTuple]:
+    """The row's cells from its frame and ``values``."""
     styles = map(formats.__getitem__, frame.slots)
-    cells = list(map(_new_cell, zip(frame.formulas, styles, values, strict=True)))
-    return cells, list(map(_float_text, values))
+    return list(map(_new_cell, zip(frame.formulas, styles, values, strict=True)))
+
+
+class _Texts(dict[float, str]):
+    """Floats as the row writer writes them, each worked out once: most of a Timeline's
+    numbers are zeros, and the same few values come back along its rows. Bounded: a
+    process starts again past ``_TEXTS_LIMIT`` values."""
+
+    def __missing__(self, value: float) -> str:
+        if len(self) >= _TEXTS_LIMIT:
+            self.clear()
+        text = self[value] = _float_text(value)
+        return text
+
+
+_TEXTS_LIMIT = 65_536
+_KNOWN_TEXTS = _Texts()
+
+
+def _texts(numbers: np.ndarray, values: list[float]) -> list[str]:
+    """``values`` (a block row's, from its months ``numbers``) as text. 0.0 and -0.0 are
+    one key of a dict and two texts, so a row with a -0.0 month is written out value by
+    value (its sums cannot be -0.0 otherwise: a sum is -0.0 only of -0.0s)."""
+    if (np.signbit(numbers) & (numbers == 0)).any():
+        return list(map(_float_text, values))
+    return list(map(_KNOWN_TEXTS.__getitem__, values))

@@ -548,3 +548,19 @@ def test_numbers_known_as_text_are_written_as_the_row_writer_writes_them(
     for value in range(10):
         assert texts(np.array([value + 0.25]), [value + 0.25]) == [f"{value + 0.25}"]
         assert 0 < len(timeline_runs._KNOWN_TEXTS) <= 4
+
+
+def test_timeline_frames_kept_stay_within_their_bound(
+    tmp_path: Path,
+    fresh_skeletons: dict[str, int],
+    fresh_frames: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fewer frames allowed than a Timeline has rows: the process starts again each time it
+    reaches the bound, and every file is still the one written alone."""
+    monkeypatch.setattr(timeline_runs, "_FRAMES_LIMIT", 40)
+    model = templates.load("phone-system")
+    for number in range(3):
+        _spliced_and_alone(model, "fr-FR", {}, tmp_path, number, Reuse())
+        assert 0 < len(timeline_runs._FRAMES) <= 40
+    assert fresh_frames["kept"] > _timeline_rows(model)  # kept again after each new start

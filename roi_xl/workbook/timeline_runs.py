@@ -51,10 +51,10 @@ class _RowFrame:
         return tuple(formats[slot] for slot in dict.fromkeys(self.slots))
 
 
-# Key -> the frame of that row; a Timeline has up to a few hundred rows of formulas, so a
-# few Timelines' worth are kept.
+# Key -> the frame of that row. A Timeline has about a hundred rows of formulas: dozens of
+# Timelines' worth are kept, and a process meeting more starts again.
 _FRAMES: dict[Key, _RowFrame] = {}
-_FRAMES_LIMIT = 1024
+_FRAMES_LIMIT = 4096
 # Rows put in from a frame, and frames kept, in this process.
 STATS = {"put": 0, "kept": 0}
 

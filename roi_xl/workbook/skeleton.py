@@ -310,16 +310,23 @@ def _frozen(value: object) -> Hashable | None:
         return (kind, value)
     if kind is float:
         return (kind, repr(value))
+    # Below, a plain item is frozen in place: most items are, and they are many.
     if kind is dict:
         items = []
         for key, item in value.items():  # type: ignore[attr-defined]
-            frozen = _frozen(item)
+            item_kind = type(item)
+            frozen = (item_kind, item) if item_kind in _PLAIN_TYPES else _frozen(item)
             if frozen is None or type(key) is not str:
                 return None
             items.append((key, frozen))
         return (kind, tuple(items))
     if kind is list or kind is tuple:
-        frozen_items = tuple(map(_frozen, value))  # type: ignore[call-overload]
+        frozen_items = tuple(
+            [
+                (item_kind, item) if (item_kind := type(item)) in _PLAIN_TYPES else _frozen(item)
+                for item in value  # type: ignore[attr-defined]
+            ]
+        )
         return None if None in frozen_items else (kind, frozen_items)
     return None
 

@@ -315,13 +315,22 @@ def _write_block(ctx: Context, timeline: Timeline, tl: TimelineLayout, scenario:
         s.get("section"),
     )
     values = ctx.values.timelines[scenario]
+    # What a block row's formulas depend on, beside the row: never the inputs.
+    key = (id(ctx.template), ctx.locale.code, tuple(ctx.layout.sheet_order), scenario)
     for item in timeline.rows:
-        _write_row(ctx, tl, scenario, item, values)
+        _write_row(ctx, tl, scenario, item, values, (*key, item.key))
 
 
 def _write_row(
-    ctx: Context, tl: TimelineLayout, scenario: str, item: TimelineRow, values: TimelineValues
+    ctx: Context,
+    tl: TimelineLayout,
+    scenario: str,
+    item: TimelineRow,
+    values: TimelineValues,
+    key: tuple[object, ...],
 ) -> None:
+    """One block row: its texts, then its formulas with their values; in a batch's sheet,
+    from the frame kept under ``key`` when there is one."""
     ws = ctx.sheet(ctx.layout.timeline_sheet or "")
     s, t = ctx.styles, ctx.locale
     rows = tl.rows[scenario]
@@ -344,18 +353,15 @@ def _write_row(
     ws.write_string(row, TL_KEY_COL, item.key, s.get("key"))
     style = s.get("formula_bold" if bold else "formula", number_format)
     formats = (style, s.get("formula_bold", number_format))  # the months' and years', the total's
-    key = (id(ctx.template), ctx.locale.code, tuple(ctx.layout.sheet_order), scenario, item.key)
     if spliced is not None and numbers is not None:
         if timeline_runs.put(ctx.template, spliced, key, row, numbers, formats):
             return
         objects = numbers.astype(object)
     _write_row_cells(ctx, tl, scenario, item, row, objects, formats)
     if spliced is not None and numbers is not None:
-        cols = (TL_TOTAL_COL,) if item.is_flow else ()
-        cols += tuple(range(tl.month_col(1), tl.month_col(tl.months) + 1))
-        cols += (
-            tuple(range(tl.first_year_col, tl.first_year_col + tl.years)) if item.is_flow else ()
-        )
+        months = tuple(range(tl.month_col(1), tl.month_col(tl.months) + 1))
+        years = tuple(range(tl.first_year_col, tl.first_year_col + tl.years))
+        cols = (TL_TOTAL_COL, *months, *years) if item.is_flow else months
         timeline_runs.keep(ctx.template, spliced, key, row, cols, numbers, formats)
 
 

@@ -13,8 +13,9 @@ holding an error value is written as always.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
-from functools import partial
+from itertools import repeat
 from operator import is_
 
 import numpy as np
@@ -28,7 +29,7 @@ from roi_xl.workbook.timeline_layout import MONTHS_PER_YEAR
 
 Key = tuple[object, ...]  # what a row's formulas (and a fixed row's values) depend on
 Formats = tuple[Format, ...]  # the formats a row's cells use, each cell one of them
-_new_cell = partial(tuple.__new__, CellFormulaTuple)  # a cell from a 3-tuple, in C
+_CELLS = repeat(CellFormulaTuple)  # with tuple.__new__: a cell from a 3-tuple, in C
 _float_text = float.__repr__  # a float as the row writer writes it (f"{value}")
 
 
@@ -45,10 +46,14 @@ class _RowFrame:
     fixed: list[float] | None
     texts: list[str] | None  # the fixed values as text
 
+    @functools.cached_property
+    def _first_used(self) -> tuple[int, ...]:
+        return tuple(dict.fromkeys(self.slots))
+
     def used(self, formats: Formats) -> Formats:
         """The formats the cells use, in the order the cells first use them: the order in
         which the row writer gives formats their indices in the file."""
-        return tuple(formats[slot] for slot in dict.fromkeys(self.slots))
+        return tuple(map(formats.__getitem__, self._first_used))
 
 
 # Key -> the frame of that row. A Timeline has about a hundred rows of formulas: dozens of
@@ -177,7 +182,7 @@ def _block_values(numbers: np.ndarray, cells: int) -> list[float] | None:
 def _made(frame: _RowFrame, values: list[float], formats: Formats) -> list[CellFormulaTuple]:
     """The row's cells from its frame and ``values``."""
     styles = map(formats.__getitem__, frame.slots)
-    return list(map(_new_cell, zip(frame.formulas, styles, values, strict=True)))
+    return list(map(tuple.__new__, _CELLS, zip(frame.formulas, styles, values, strict=True)))
 
 
 class _Texts(dict[float, str]):

@@ -10,32 +10,51 @@ number format that depends on a value gives another skeleton, and a skeleton
 that fails its check is not used. So is what a batch's worker carries from one
 workbook to the next: zip parts copied already deflated, columns fitted by
 replaying the steps of their sheet's shape, conditional formats and data
-validations written as before; each checked on a hit and on a miss.
+validations written as before; each checked on a hit and on a miss. And so
+are the Timeline's rows of formulas, made from a frame of their first workbook
+and standing in the sheet's shape as one token each: on every template, both
+locales and several periods, for a row holding an error value (written as
+always), a frame failing its check, and a row changed after it was put in.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import random
 import re
 import zipfile
 import zlib
 from pathlib import Path
 
+import numpy as np
 import pytest
+import xlsxwriter
+from xlsxwriter.worksheet import CellFormulaTuple
 
+from roi_xl import batch
 from roi_xl.batch import generate_batch
 from roi_xl.errors import InputError
 from roi_xl.inspect.reader import read_workbook
 from roi_xl.locale import LOCALES
 from roi_xl.model import engine
 from roi_xl.model import template as templates
+from roi_xl.model.excel_errors import DIV0
+from roi_xl.model.expr import Evaluated
 from roi_xl.model.template import SCENARIOS, Template
-from roi_xl.workbook import WorkbookOptions, package, skeleton, text_width, write_workbook
+from roi_xl.model.timeline import TimelineValues
+from roi_xl.workbook import (
+    WorkbookOptions,
+    package,
+    skeleton,
+    text_width,
+    timeline_runs,
+    write_workbook,
+)
 from roi_xl.workbook.package import PartCache
 from roi_xl.workbook.skeleton import SplicingWorksheet
-from roi_xl.workbook.writer import Reuse
+from roi_xl.workbook.writer import Reuse, stored_inputs
 
 ROWS = 6  # random rows per case, beside one with the template's defaults
 
@@ -164,16 +183,21 @@ def _spliced_and_alone(
     folder: Path,
     number: int,
     reuse: Reuse | None = None,
+    months: int = 12,
+    timelines: dict[str, TimelineValues] | None = None,
 ) -> None:
-    options = WorkbookOptions(locale=locale, overrides=row, start=dt.date(2026, 3, 1))
+    options = WorkbookOptions(
+        locale=locale, overrides=row, start=dt.date(2026, 3, 1), months=months
+    )
     spliced = write_workbook(
         model,
         folder / f"spliced-{number}.xlsx",
         options,
+        timelines,
         worksheet_class=SplicingWorksheet,
         reuse=reuse,
     )
-    alone = write_workbook(model, folder / f"alone-{number}.xlsx", options)
+    alone = write_workbook(model, folder / f"alone-{number}.xlsx", options, timelines)
     spliced_parts, alone_parts = _parts(spliced), _parts(alone)
     assert list(spliced_parts) == list(alone_parts)
     for part, content in alone_parts.items():
@@ -311,3 +335,232 @@ def test_section_keys_tell_apart_what_is_written_apart() -> None:
     assert frozen({"a": 1, "b": 2}) != frozen({"b": 2, "a": 1})  # written in their order
     assert frozen({"format": object()}) is None  # not a plain value: never reused
     assert frozen([{"value": 2}]) == frozen([{"value": 2}])
+
+
+@pytest.fixture
+def fresh_frames(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """No Timeline row frame yet in this process; the counts of rows put in and kept."""
+    monkeypatch.setattr(timeline_runs, "_FRAMES", {})
+    stats = {"put": 0, "kept": 0}
+    monkeypatch.setattr(timeline_runs, "STATS", stats)
+    return stats
+
+
+def _timeline_rows(model: Template) -> int:
+    """The Timeline's rows of formulas: each scenario's block rows and the 3 month headers."""
+    assert model.timeline is not None
+    return len(SCENARIOS) * len(model.timeline.rows) + 3
+
+
+@pytest.mark.parametrize("months", [3, 12, 36])
+@pytest.mark.parametrize("locale", LOCALES)
+@pytest.mark.parametrize("name", templates.builtin_names())
+def test_timeline_rows_from_frames_are_the_rows_written_alone(
+    name: str,
+    locale: str,
+    months: int,
+    tmp_path: Path,
+    fresh_skeletons: dict[str, int],
+    fresh_frames: dict[str, int],
+) -> None:
+    """The first workbook keeps a frame of every row (each checked), the next ones put every
+    row in from its frame (a hit), and every file is the one written alone."""
+    model = templates.load(name)
+    rng = random.Random(f"timeline-{name}-{locale}-{months}")
+    reuse = Reuse()
+    rows = _timeline_rows(model)
+    _spliced_and_alone(model, locale, {}, tmp_path, 0, reuse, months)
+    assert fresh_frames == {"put": 0, "kept": rows}
+    for number in range(1, 4):
+        _spliced_and_alone(model, locale, _random_row(model, rng), tmp_path, number, reuse, months)
+        assert fresh_frames == {"put": rows * number, "kept": rows}
+    assert fresh_skeletons["plain"] == 0 and fresh_skeletons["spliced"] > 0
+
+
+def test_timeline_frames_are_met_again_only_for_their_template_locale_and_period(
+    tmp_path: Path, fresh_skeletons: dict[str, int], fresh_frames: dict[str, int]
+) -> None:
+    """Another locale, period or template is a miss: its rows are written and kept anew."""
+    crm, phoning = templates.load("crm"), templates.load("phoning-b2b")
+    cases = [(crm, "en-US", 12), (crm, "fr-FR", 12), (crm, "en-US", 3), (phoning, "en-US", 12)]
+    kept = 0
+    for number, (model, locale, months) in enumerate(cases):
+        _spliced_and_alone(model, locale, {}, tmp_path, number, Reuse(), months)
+        kept += _timeline_rows(model)
+        assert fresh_frames == {"put": 0, "kept": kept}
+    _spliced_and_alone(crm, "fr-FR", {}, tmp_path, len(cases), Reuse(), 12)
+    assert fresh_frames == {"put": _timeline_rows(crm), "kept": kept}
+
+
+def _with_errors(model: Template, row: dict[str, float]) -> dict[str, TimelineValues]:
+    """The timelines of ``row``, with an error value in one month of a flow row and of a
+    stock row of the realistic scenario (as a division by zero would leave them)."""
+    options = WorkbookOptions(overrides=row, start=dt.date(2026, 3, 1))
+    timelines = batch._timelines(model, [stored_inputs(model, options)])[0]
+    assert timelines is not None and model.timeline is not None
+    flow = next(item.key for item in model.timeline.rows if item.is_flow)
+    stock = next(item.key for item in model.timeline.rows if not item.is_flow)
+    for key, month in ((flow, 4), (stock, 0)):
+        evaluated = timelines["realistic"].rows[key]
+        values, errors = evaluated.values.copy(), evaluated.errors.copy()
+        values.reshape(-1)[month], errors.reshape(-1)[month] = float("nan"), DIV0.code
+        timelines["realistic"].rows[key] = Evaluated(values, errors)
+    return timelines
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_timeline_row_holding_an_error_is_written_as_always(
+    locale: str, tmp_path: Path, fresh_skeletons: dict[str, int], fresh_frames: dict[str, int]
+) -> None:
+    """A row with an error value is not put in from its frame (its cells are written and
+    read one by one): the file is still the one written alone, before and after a frame."""
+    model = templates.load("phoning-b2b")
+    rows = _timeline_rows(model)
+    reuse = Reuse()
+    _spliced_and_alone(model, locale, {}, tmp_path, 0, reuse, timelines=_with_errors(model, {}))
+    assert fresh_frames == {"put": 0, "kept": rows - 2}  # no frame from a row with an error
+    _spliced_and_alone(model, locale, {}, tmp_path, 1, reuse)
+    assert fresh_frames == {"put": rows - 2, "kept": rows}  # the two rows kept now
+    row = {"calls_made": 9000.0}
+    _spliced_and_alone(model, locale, row, tmp_path, 2, reuse, timelines=_with_errors(model, row))
+    assert fresh_frames == {"put": 2 * rows - 4, "kept": rows}  # a hit, but for the 2 rows
+    assert fresh_skeletons["plain"] == 0
+
+
+def test_a_timeline_frame_failing_its_check_is_not_kept(
+    tmp_path: Path,
+    fresh_skeletons: dict[str, int],
+    fresh_frames: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Block rows made from their frame that would not be the rows written (here: a total
+    off by one) keep no frame: they are written every time, the files stay the same."""
+    made = timeline_runs._block_values
+
+    def off_by_one(numbers: object, cells: int) -> list[float] | None:
+        values = made(numbers, cells)  # type: ignore[arg-type]
+        return None if values is None else [values[0] + 1.0, *values[1:]]
+
+    monkeypatch.setattr(timeline_runs, "_block_values", off_by_one)
+    model = templates.load("crm")
+    for number in range(3):
+        _spliced_and_alone(model, "en-US", {}, tmp_path, number, Reuse())
+    assert fresh_frames == {"put": 2 * 3, "kept": 3}  # only the month headers' rows
+
+
+def _sheet_xml(worksheet_class: type, write: object) -> bytes:
+    """The first sheet's XML of a workbook whose one sheet ``write`` fills."""
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    worksheet = workbook.add_worksheet("Sheet1", worksheet_class=worksheet_class)
+    write(workbook, worksheet)  # type: ignore[operator]
+    workbook.close()
+    with zipfile.ZipFile(buffer) as written:
+        return written.read("xl/worksheets/sheet1.xml")
+
+
+@pytest.mark.parametrize("change", ["replaced", "added inside"])
+def test_a_run_is_read_cell_by_cell_once_its_row_changed(
+    change: str, fresh_skeletons: dict[str, int]
+) -> None:
+    """A run stands in the shape as its token only while its row holds its very cells and
+    nothing between them; else the row is read cell by cell. Either way the sheet is the
+    one XlsxWriter writes from the same cells, the formats numbered as it numbers them."""
+    columns = skeleton.RunColumns((2, 3, 5))
+
+    def cells(changed: bool) -> list[tuple[int, str, float, int]]:
+        """Column, formula, value and which format (0: bold, the first used; 1: plain)."""
+        final = [(2, "=B5*2", 1.5, 0), (3, "=C5+1", -0.0, 1), (5, "=D5", 7.25, 1)]
+        if changed and change == "replaced":
+            final[0] = (2, "=B5*2", 2.5, 0)
+        if changed and change == "added inside":
+            final.append((4, "=E5", 3.0, 1))
+        return final
+
+    def formats(workbook: xlsxwriter.Workbook) -> tuple[object, object]:
+        return (
+            workbook.add_format({"num_format": "0.00", "bold": True}),
+            workbook.add_format({"num_format": "0.000"}),
+        )
+
+    def splicing(changed: bool):  # type: ignore[no-untyped-def]
+        def write(workbook: xlsxwriter.Workbook, worksheet: SplicingWorksheet) -> None:
+            styles = formats(workbook)
+            run = cells(False)
+            made = [CellFormulaTuple(f[1:], styles[i], value) for _, f, value, i in run]
+            worksheet.put_run(4, columns, made, [f"{v}" for _, _, v, _ in run], styles)
+            if changed and change == "replaced":
+                worksheet.write_formula(4, 2, "=B5*2", styles[0], 2.5)
+            if changed and change == "added inside":
+                worksheet.write_formula(4, 4, "=E5", styles[1], 3.0)
+
+        return write
+
+    def plain(changed: bool):  # type: ignore[no-untyped-def]
+        def write(workbook: xlsxwriter.Workbook, worksheet: object) -> None:
+            styles = formats(workbook)
+            for col, formula, value, index in sorted(cells(changed)):
+                worksheet.write_formula(4, col, formula, styles[index], value)  # type: ignore[attr-defined]
+
+        return write
+
+    same, changed = (_sheet_xml(xlsxwriter.worksheet.Worksheet, plain(c)) for c in (False, True))
+    assert b'<c r="C5" s="1">' in same  # the formats numbered as the cells first use them
+    assert b'<c r="D5" s="2"><f>C5+1</f><v>-0.0</v></c>' in same
+    assert _sheet_xml(SplicingWorksheet, splicing(False)) == same
+    assert fresh_skeletons["made"] == 1
+    assert _sheet_xml(SplicingWorksheet, splicing(True)) == changed  # not the kept skeleton
+    assert fresh_skeletons["made"] == 2
+    assert _sheet_xml(SplicingWorksheet, splicing(False)) == same
+    assert fresh_skeletons["spliced"] == 1
+
+
+def test_a_row_frame_gives_its_formats_in_the_order_its_cells_first_use_them() -> None:
+    """The file numbers formats as its cells first use them: a flow row's total (its own
+    format) comes before its months."""
+    columns = skeleton.RunColumns((3, 5, 6))
+    frame = timeline_runs._RowFrame(
+        templates.load("crm"), columns, ("a", "b", "c"), (1, 0, 0), None, None
+    )
+    month, total = object(), object()
+    assert frame.used((month, total)) == (total, month)  # type: ignore[arg-type]
+    assert frame.used((month, month)) == (month, month)  # type: ignore[arg-type]
+
+
+def test_a_run_s_columns_must_ascend() -> None:
+    with pytest.raises(ValueError, match="ascend"):
+        skeleton.RunColumns((3, 2))
+    assert skeleton.RunColumns((1, 2)).token != skeleton.RunColumns((1, 2)).token
+
+
+def test_numbers_known_as_text_are_written_as_the_row_writer_writes_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """0.0 and -0.0 are one key of a dict, two texts in a file: a row with a -0.0 month is
+    written out value by value. What is kept stays within its bound."""
+    monkeypatch.setattr(timeline_runs, "_KNOWN_TEXTS", timeline_runs._Texts())
+    monkeypatch.setattr(timeline_runs, "_TEXTS_LIMIT", 4)
+    texts = timeline_runs._texts
+    plain = np.array([0.0, 1.5, 0.0, 1e16, float("nan")])
+    assert texts(plain, plain.tolist()) == ["0.0", "1.5", "0.0", "1e+16", "nan"]
+    signed = np.array([-0.0, 1.5, 0.0])
+    assert texts(signed, signed.tolist()) == ["-0.0", "1.5", "0.0"]
+    for value in range(10):
+        assert texts(np.array([value + 0.25]), [value + 0.25]) == [f"{value + 0.25}"]
+        assert 0 < len(timeline_runs._KNOWN_TEXTS) <= 4
+
+
+def test_timeline_frames_kept_stay_within_their_bound(
+    tmp_path: Path,
+    fresh_skeletons: dict[str, int],
+    fresh_frames: dict[str, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Fewer frames allowed than a Timeline has rows: the process starts again each time it
+    reaches the bound, and every file is still the one written alone."""
+    monkeypatch.setattr(timeline_runs, "_FRAMES_LIMIT", 40)
+    model = templates.load("phone-system")
+    for number in range(3):
+        _spliced_and_alone(model, "fr-FR", {}, tmp_path, number, Reuse())
+        assert 0 < len(timeline_runs._FRAMES) <= 40
+    assert fresh_frames["kept"] > _timeline_rows(model)  # kept again after each new start

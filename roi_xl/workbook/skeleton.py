@@ -12,16 +12,26 @@ written by XlsxWriter itself, and kept only when splicing that workbook's own
 numbers into it gives the very text XlsxWriter wrote. A sheet's conditional
 formats and data validations, made from nothing but their options, are written
 as they were for equal options.
+
+A writer that knows a row's cells before they are stored (the Timeline's block
+rows, whose formulas are the same in every workbook of a batch) puts them in as
+a run: its cells, their numbers as text and a token standing for their columns
+and formulas. The shape then holds the token and the formats' indices instead
+of one entry per cell, and the numbers are taken as they are, as long as the
+row still holds those very cells when the sheet is written.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Hashable
+import itertools
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from operator import is_
 
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
-from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, RowInfo
+from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, RowInfo
 
 from roi_xl.workbook.worksheet import FastWorksheet
 
@@ -41,12 +51,71 @@ _SECTIONS_KEPT = 512
 SECTION_STATS = {"reused": 0, "written": 0}
 
 
+_TOKENS = itertools.count()  # a run's token is never given twice in a process
+
+
+class RunColumns:
+    """The columns of a run (ascending) and its token: with the indices of the run's
+    formats, the token stands for all the row writer reads of its cells but their numbers.
+    One is made for each set of columns, formulas and use of the formats."""
+
+    __slots__ = ("col_set", "cols", "token")
+
+    def __init__(self, cols: tuple[int, ...]) -> None:
+        if not cols or list(cols) != sorted(set(cols)):
+            raise ValueError(f"a run's columns must ascend: {cols}")
+        self.cols = cols
+        self.col_set = frozenset(cols)
+        self.token = next(_TOKENS)
+
+
+@dataclass(frozen=True)
+class Run:
+    """Cells of one row put in together: their columns, the cells themselves, their numbers
+    as the row writer writes them, and the formats they use (in the order they first use
+    them)."""
+
+    columns: RunColumns
+    cells: list[CellFormulaTuple]
+    numbers: list[str]
+    formats: tuple[Format, ...]
+
+
 class SplicingWorksheet(FastWorksheet):
     """A FastWorksheet whose cell XML comes from a skeleton of its shape when there is one."""
 
     _marking = False
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: dict[int, Run] = {}
+
+    def put_run(
+        self,
+        row: int,
+        columns: RunColumns,
+        cells: list[CellFormulaTuple],
+        numbers: Sequence[str],
+        formats: tuple[Format, ...],
+    ) -> None:
+        """Store ``cells`` (formulas with a format and a float cached, ``numbers`` their
+        values as text) in the ``columns`` of ``row``: their token and ``formats`` (in the
+        order the cells first use them, the order the file numbers them in) stand for them
+        in the sheet's shape. The caller vouches that one ``columns`` always comes with the
+        same formulas and use of its formats."""
+        cols = columns.cols
+        if self._check_dimensions(row, cols[0]) or self._check_dimensions(row, cols[-1]):
+            raise IndexError(f"row {row}, columns {cols[0]}-{cols[-1]}: outside the sheet")
+        self.table[row].update(zip(cols, cells, strict=True))
+        self.runs[row] = Run(columns, cells, list(numbers), formats)
+
     def _write_rows(self) -> None:
+        try:
+            self._write_spliced()
+        finally:
+            self.runs.clear()  # their cells are written: nothing keeps them alive longer
+
+    def _write_spliced(self) -> None:
         if self.constant_memory or self.comments:
             STATS["plain"] += 1
             super()._write_rows()
@@ -99,9 +168,8 @@ class SplicingWorksheet(FastWorksheet):
             tuple((col, _index(info.column_format)) for col, info in sorted(self.col_info.items())),
         ]
         numbers: list[str] = []
-        table, row_info, spans = self.table, self.row_info, self.row_spans
-        add, add_number = shape.append, numbers.append
-        # number_text, written out: this loop meets every cell of every sheet
+        table, row_info, spans, runs = self.table, self.row_info, self.row_spans, self.runs
+        add = shape.append
         for row in range(self.dim_rowmin, self.dim_rowmax + 1):
             info = row_info.get(row)
             cells = table.get(row)
@@ -110,22 +178,16 @@ class SplicingWorksheet(FastWorksheet):
             add(("row", row, spans.get(row // 16), info and _row(info)))
             if not cells:
                 continue
-            for col in sorted(cells):
-                cell = cells[col]
-                kind = type(cell)
-                if kind is CellFormulaTuple:
-                    formula, style, value = cell
-                    if style is not None and type(value) is float:
-                        add_number(f"{value}")
-                        add(("hole", col, style._get_xf_index(), formula))
-                        continue
-                elif kind is CellNumberTuple:
-                    number, style = cell
-                    if style is not None:
-                        add_number(f"{number:.16G}")
-                        add(("hole", col, style._get_xf_index(), None))
-                        continue
-                add(("cell", col, kind.__name__, *_plain(cell)))
+            run = runs.get(row)
+            around = _around(cells, run) if run is not None else None
+            if run is None or around is None:
+                _walk(cells, sorted(cells), shape, numbers)
+                continue
+            before, after = around
+            _walk(cells, before, shape, numbers)
+            add(("run", run.columns.token, *[style._get_xf_index() for style in run.formats]))
+            numbers.extend(run.numbers)
+            _walk(cells, after, shape, numbers)
         return tuple(shape), numbers
 
     def _make(self, shape: tuple[Hashable, ...], numbers: list[str]) -> None:
@@ -175,6 +237,52 @@ class SplicingWorksheet(FastWorksheet):
         )
 
 
+def _around(cells: dict[int, object], run: Run) -> tuple[list[int], list[int]] | None:
+    """The row's other columns before the run and after it, when the row still holds the
+    run's very cells and no other cell stands between its first and last; else None (the
+    row is then read cell by cell)."""
+    columns = run.columns
+    if not all(map(is_, map(cells.get, columns.cols), run.cells)):
+        return None
+    others = cells.keys() - columns.col_set
+    if not others:
+        return [], []
+    first, last = columns.cols[0], columns.cols[-1]
+    before = sorted(col for col in others if col < first)
+    after = sorted(col for col in others if col > last)
+    if len(before) + len(after) != len(others):
+        return None
+    return before, after
+
+
+def _walk(
+    cells: dict[int, object], cols: list[int], shape: list[Hashable], numbers: list[str]
+) -> None:
+    """Add the shape of the cells in ``cols`` (ascending) and their numbers: number_text
+    written out, as this loop meets most cells of every sheet."""
+    add, add_number = shape.append, numbers.append
+    for col in cols:
+        cell = cells[col]
+        kind = type(cell)
+        if kind is CellFormulaTuple:
+            formula, style, value = cell
+            if style is not None and type(value) is float:
+                add_number(f"{value}")
+                add(("hole", col, style._get_xf_index(), formula))
+                continue
+        elif kind is CellNumberTuple:
+            number, style = cell
+            if style is not None:
+                add_number(f"{number:.16G}")
+                add(("hole", col, style._get_xf_index(), None))
+                continue
+        elif kind is CellStringTuple:  # _plain's entry, without its generic walk
+            string, style = cell
+            add(("cell", col, "String", string, None if style is None else style._get_xf_index()))
+            continue
+        add(("cell", col, kind.__name__, *_plain(cell)))
+
+
 def number_text(cell: object) -> str | None:
     """A cell's number as the row writer writes it, for a formula with a number cached and a
     number, both with a format; None for any other cell (its value is part of the shape)."""
@@ -202,16 +310,23 @@ def _frozen(value: object) -> Hashable | None:
         return (kind, value)
     if kind is float:
         return (kind, repr(value))
+    # Below, a plain item is frozen in place: most items are, and they are many.
     if kind is dict:
         items = []
         for key, item in value.items():  # type: ignore[attr-defined]
-            frozen = _frozen(item)
+            item_kind = type(item)
+            frozen = (item_kind, item) if item_kind in _PLAIN_TYPES else _frozen(item)
             if frozen is None or type(key) is not str:
                 return None
             items.append((key, frozen))
         return (kind, tuple(items))
     if kind is list or kind is tuple:
-        frozen_items = tuple(map(_frozen, value))  # type: ignore[call-overload]
+        frozen_items = tuple(
+            [
+                (item_kind, item) if (item_kind := type(item)) in _PLAIN_TYPES else _frozen(item)
+                for item in value  # type: ignore[attr-defined]
+            ]
+        )
         return None if None in frozen_items else (kind, frozen_items)
     return None
 

@@ -15,15 +15,19 @@ import datetime as dt
 import functools
 from collections.abc import Callable
 
+import numpy as np
+from xlsxwriter.format import Format
+
 from roi_xl.model import expr
 from roi_xl.model.functions import FUNCTIONS
 from roi_xl.model.template import SCENARIOS, Timeline, TimelineResult, TimelineRow
 from roi_xl.model.timeline import TimelineValues
-from roi_xl.workbook import timeline_frame
+from roi_xl.workbook import timeline_frame, timeline_runs
 from roi_xl.workbook.context import Context, made_once
 from roi_xl.workbook.layout import SCENARIO_COLS, column_name, sheet_ref
 from roi_xl.workbook.layout import cell as a1
 from roi_xl.workbook.printing import print_areas
+from roi_xl.workbook.skeleton import SplicingWorksheet
 from roi_xl.workbook.timeline_frame import plain, total
 from roi_xl.workbook.timeline_layout import (
     MONTHS_PER_YEAR,
@@ -243,7 +247,6 @@ def _absent_formula(text: str, horizon_ref: str) -> str:
 def _write_month_headers(ctx: Context, tl: TimelineLayout, start: dt.date) -> None:
     ws = ctx.sheet(ctx.layout.timeline_sheet or "")
     s, t = ctx.styles, ctx.locale
-    start_cell = a1(TL_START_ROW, TL_TOTAL_COL, True, True)
     for row, label in (
         (tl.period_row, t["timeline_period"]),
         (tl.date_row, t["timeline_date"]),
@@ -251,32 +254,44 @@ def _write_month_headers(ctx: Context, tl: TimelineLayout, start: dt.date) -> No
     ):
         ws.write_string(row, TL_LABEL_COL, label, s.get("label_bold"))
     ws.write_string(tl.date_row, TL_TOTAL_COL, t["timeline_total"], s.get("header"))
-    for period in range(1, tl.months + 1):
-        col = tl.month_col(period)
-        here, left = column_name(col), column_name(col - 1)
-        pr = tl.period_row + 1
-        ctx.formula(ws, tl.period_row, col, f"{left}{pr}+1", s.get("header"), float(period))
-        date = _add_months(start, period - 1)
-        ctx.formula(
-            ws,
-            tl.date_row,
-            col,
-            f"DATE(YEAR({start_cell}),MONTH({start_cell})+{here}{pr}-1,1)",
-            s.get("header", "month"),
-            float((date - EXCEL_EPOCH).days),
-        )
-        ctx.formula(
-            ws,
-            tl.year_row,
-            col,
-            f"INT(({here}{pr}-1)/{MONTHS_PER_YEAR})+1",
-            s.get("header"),
-            float((period - 1) // MONTHS_PER_YEAR + 1),
-        )
+    # The same in every workbook of a template, locale, period and start: a batch's sheet
+    # takes each row from its first workbook's.
+    spliced = ws if isinstance(ws, SplicingWorksheet) else None
+    cols = tuple(map(tl.month_col, range(1, tl.months + 1)))
+    for row, style in (
+        (tl.period_row, s.get("header")),
+        (tl.date_row, s.get("header", "month")),
+        (tl.year_row, s.get("header")),
+    ):
+        key = (*timeline_frame.frame_key(ctx, start), "months", row)
+        if spliced is not None and timeline_runs.put(
+            ctx.template, spliced, key, row, None, (style,)
+        ):
+            continue
+        for period, col in enumerate(cols, start=1):
+            formula, value = _month_header(tl, row, col, period, start)
+            ctx.formula(ws, row, col, formula, style, value)
+        if spliced is not None:
+            timeline_runs.keep(ctx.template, spliced, key, row, cols, None, (style,))
     for year in range(1, tl.years + 1):
         col = tl.first_year_col + year - 1
         ws.write_number(tl.period_row, col, year, s.get("header"))
         ws.write_string(tl.date_row, col, f"{t['timeline_year_label']} {year}", s.get("header"))
+
+
+def _month_header(
+    tl: TimelineLayout, row: int, col: int, period: int, start: dt.date
+) -> tuple[str, float]:
+    """The formula and value of a month header row (period, date or year) in ``col``."""
+    here, left, pr = column_name(col), column_name(col - 1), tl.period_row + 1
+    if row == tl.period_row:
+        return f"{left}{pr}+1", float(period)
+    if row == tl.date_row:
+        start_cell = a1(TL_START_ROW, TL_TOTAL_COL, True, True)
+        date = _add_months(start, period - 1)
+        formula = f"DATE(YEAR({start_cell}),MONTH({start_cell})+{here}{pr}-1,1)"
+        return formula, float((date - EXCEL_EPOCH).days)
+    return f"INT(({here}{pr}-1)/{MONTHS_PER_YEAR})+1", float((period - 1) // MONTHS_PER_YEAR + 1)
 
 
 def _add_months(start: dt.date, offset: int) -> dt.date:
@@ -300,19 +315,35 @@ def _write_block(ctx: Context, timeline: Timeline, tl: TimelineLayout, scenario:
         s.get("section"),
     )
     values = ctx.values.timelines[scenario]
+    # What a block row's formulas depend on, beside the row: never the inputs.
+    key = (id(ctx.template), ctx.locale.code, tuple(ctx.layout.sheet_order), scenario)
     for item in timeline.rows:
-        _write_row(ctx, tl, scenario, item, values)
+        _write_row(ctx, tl, scenario, item, values, (*key, item.key))
 
 
 def _write_row(
-    ctx: Context, tl: TimelineLayout, scenario: str, item: TimelineRow, values: TimelineValues
+    ctx: Context,
+    tl: TimelineLayout,
+    scenario: str,
+    item: TimelineRow,
+    values: TimelineValues,
+    key: tuple[object, ...],
 ) -> None:
+    """One block row: its texts, then its formulas with their values; in a batch's sheet,
+    from the frame kept under ``key`` when there is one."""
     ws = ctx.sheet(ctx.layout.timeline_sheet or "")
     s, t = ctx.styles, ctx.locale
     rows = tl.rows[scenario]
     row = rows[item.key]
-    objects = values.rows[item.key].to_objects().reshape(-1)
-    typical = next((v for v in objects if isinstance(v, float) and v), 0.0)
+    evaluated = values.rows[item.key]
+    # A batch's sheet: a row of plain numbers is made from the formulas of its first workbook.
+    spliced = ws if isinstance(ws, SplicingWorksheet) else None
+    numbers = timeline_runs.numbers_of(evaluated) if spliced is not None else None
+    if numbers is None:
+        objects = evaluated.to_objects().reshape(-1)
+        typical = next((v for v in objects if isinstance(v, float) and v), 0.0)
+    else:
+        typical = timeline_runs.typical(numbers)
     number_format = s.format_for(item.kind, float(typical))
     bold = item.key in (ctx.template.timeline.cash_flow, ctx.template.timeline.cumulative)  # type: ignore[union-attr]
     ws.write_string(
@@ -320,8 +351,33 @@ def _write_row(
     )
     ws.write_string(row, TL_UNIT_COL, t.unit(item.unit), s.get("unit"))
     ws.write_string(row, TL_KEY_COL, item.key, s.get("key"))
-    pattern = _row_pattern(ctx, tl, scenario, item)
     style = s.get("formula_bold" if bold else "formula", number_format)
+    formats = (style, s.get("formula_bold", number_format))  # the months' and years', the total's
+    if spliced is not None and numbers is not None:
+        if timeline_runs.put(ctx.template, spliced, key, row, numbers, formats):
+            return
+        objects = numbers.astype(object)
+    _write_row_cells(ctx, tl, scenario, item, row, objects, formats)
+    if spliced is not None and numbers is not None:
+        months = tuple(range(tl.month_col(1), tl.month_col(tl.months) + 1))
+        years = tuple(range(tl.first_year_col, tl.first_year_col + tl.years))
+        cols = (TL_TOTAL_COL, *months, *years) if item.is_flow else months
+        timeline_runs.keep(ctx.template, spliced, key, row, cols, numbers, formats)
+
+
+def _write_row_cells(
+    ctx: Context,
+    tl: TimelineLayout,
+    scenario: str,
+    item: TimelineRow,
+    row: int,
+    objects: np.ndarray,
+    formats: tuple[Format, Format],
+) -> None:
+    """A block row's formulas, each with its value: the months, the total and the years."""
+    ws = ctx.sheet(ctx.layout.timeline_sheet or "")
+    style, total_style = formats
+    pattern = _row_pattern(ctx, tl, scenario, item)
     first, last = tl.month_col(1), tl.month_col(tl.months)
     ctx.formula_run(
         ws,
@@ -334,9 +390,7 @@ def _write_row(
     if not item.is_flow:
         return
     span = f"{a1(row, TL_FIRST_MONTH_COL, col_abs=True)}:{a1(row, tl.last_month_col, col_abs=True)}"
-    ctx.formula(
-        ws, row, TL_TOTAL_COL, f"SUM({span})", s.get("formula_bold", number_format), total(objects)
-    )
+    ctx.formula(ws, row, TL_TOTAL_COL, f"SUM({span})", total_style, total(objects))
     years = (
         a1(tl.year_row, TL_FIRST_MONTH_COL, True, True)
         + ":"

@@ -10,11 +10,14 @@ number format that depends on a value gives another skeleton, and a skeleton
 that fails its check is not used. So is what a batch's worker carries from one
 workbook to the next: zip parts copied already deflated, columns fitted by
 replaying the steps of their sheet's shape, conditional formats and data
-validations written as before; each checked on a hit and on a miss. And so
-are the Timeline's rows of formulas, made from a frame of their first workbook
-and standing in the sheet's shape as one token each: on every template, both
-locales and several periods, for a row holding an error value (written as
-always), a frame failing its check, and a row changed after it was put in.
+validations written as before, charts written from a skeleton of their
+options with their cached values put in, the monthly tabs' frame and the
+Checks and Actuals sheets' texts made once per layout; each checked on a hit
+and on a miss. And so are the Timeline's rows of formulas, made from a frame of
+their first workbook and standing in the sheet's shape as one token each: on
+every template, both locales and several periods, for a row holding an error
+value (written as always), a frame failing its check, and a row changed after
+it was put in.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
 import random
 import re
 import zipfile
@@ -31,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xlsxwriter
+from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import CellFormulaTuple
 
 from roi_xl import batch
@@ -46,6 +51,10 @@ from roi_xl.model.template import SCENARIOS, Template
 from roi_xl.model.timeline import TimelineValues
 from roi_xl.workbook import (
     WorkbookOptions,
+    actuals_sheet,
+    chart_reuse,
+    checks_sheet,
+    monthly_sheets,
     package,
     skeleton,
     text_width,
@@ -564,3 +573,228 @@ def test_timeline_frames_kept_stay_within_their_bound(
         _spliced_and_alone(model, "fr-FR", {}, tmp_path, number, Reuse())
         assert 0 < len(timeline_runs._FRAMES) <= 40
     assert fresh_frames["kept"] > _timeline_rows(model)  # kept again after each new start
+
+
+@pytest.mark.parametrize(
+    ("name", "locale", "months"),
+    [
+        ("phoning-b2b", "en-US", 3),
+        ("phoning-b2b", "fr-FR", 36),
+        ("crm", "fr-FR", 12),
+        ("crm", "en-US", 3),
+        ("phone-system", "en-US", 36),
+        ("phone-system", "fr-FR", 12),
+    ],
+)
+def test_charts_from_skeletons_are_the_charts_written_alone(
+    name: str, locale: str, months: int, tmp_path: Path, fresh_skeletons: dict[str, int]
+) -> None:
+    """The first workbook's charts are written by XlsxWriter and kept as skeletons; the
+    next ones, of the same options with other numbers, are written from them; every file
+    is the one written alone."""
+    model = templates.load(name)
+    rng = random.Random(f"charts-{name}-{locale}-{months}")
+    reuse = Reuse()
+    _spliced_and_alone(model, locale, {}, tmp_path, 0, reuse, months)
+    charts = reuse.parts.charts
+    assert charts.written > 0 and charts.reused == 0 and charts.skeletons
+    for number in range(1, 4):
+        _spliced_and_alone(model, locale, _random_row(model, rng), tmp_path, number, reuse, months)
+    assert charts.reused > 0
+    assert not charts.refused
+
+
+def test_a_chart_of_other_options_is_written_anew(
+    tmp_path: Path, fresh_skeletons: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Other titles (another locale) or another period make other charts: written by
+    XlsxWriter, not from the skeletons kept; at most KEPT_CHARTS of them are kept."""
+    model = templates.load("phoning-b2b")
+    reuse = Reuse()
+    charts = reuse.parts.charts
+    _spliced_and_alone(model, "en-US", {}, tmp_path, 0, reuse)
+    written = charts.written
+    _spliced_and_alone(model, "fr-FR", {}, tmp_path, 1, reuse)
+    assert charts.written == 2 * written and charts.reused == 0
+    _spliced_and_alone(model, "fr-FR", {}, tmp_path, 2, reuse, months=24)
+    assert charts.written > 2 * written
+    monkeypatch.setattr(chart_reuse, "KEPT_CHARTS", 3)
+    bounded = Reuse()
+    for number, months in enumerate((12, 24, 12), start=3):
+        _spliced_and_alone(model, "en-US", {}, tmp_path, number, bounded, months)
+        assert 0 < len(bounded.parts.charts.skeletons) <= 3
+
+
+def test_a_chart_skeleton_failing_its_check_is_not_used(
+    tmp_path: Path, fresh_skeletons: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A mark that also stands in the chart's own text splits it wrongly: the skeleton is
+    refused, and the chart written by XlsxWriter, then and for those options again."""
+    monkeypatch.setattr(chart_reuse, "MARK", "<c:")
+    model = templates.load("crm")
+    reuse = Reuse()
+    for number in range(2):
+        _spliced_and_alone(model, "en-US", {}, tmp_path, number, reuse)
+    charts = reuse.parts.charts
+    assert charts.reused == 0 and not charts.skeletons and charts.refused
+    assert charts.written > 0
+
+
+def test_a_chart_number_written_past_its_mark_refuses_the_skeleton(
+    tmp_path: Path, fresh_skeletons: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Were a number written some other way than through its mark, the skeleton would keep
+    that chart's number as fixed text: the marked number's own value is a probe no cell
+    holds, so the check fails, the skeleton is refused and every file stays right."""
+    monkeypatch.setattr(chart_reuse._Marked, "__format__", lambda self, spec: repr(float(self)))
+    model = templates.load("phoning-b2b")
+    reuse = Reuse()
+    rng = random.Random("probe")
+    for number in range(2):
+        _spliced_and_alone(model, "en-US", _random_row(model, rng), tmp_path, number, reuse)
+    charts = reuse.parts.charts
+    assert not charts.skeletons and charts.refused and charts.reused == 0
+
+
+def test_chart_keys_tell_apart_what_is_written_apart() -> None:
+    """A number is a hole, and so is a text in a text series (a chart's labels sorted by
+    their values); anything else (an int, a text in a number series, a blank, an option)
+    is in the key."""
+    workbook = Workbook(io.BytesIO(), {"in_memory": True})
+    chart = workbook.add_chart({"type": "column"})
+    chart.add_series({"values": "=Sheet1!$A$1:$A$3"})
+    keys = []
+    for data in (
+        [1.0, 2.0, 3.0],
+        [4.0, 5.0, 6.0],
+        [1, 2.0, 3.0],
+        ["1", 2.0, 3.0],
+        [None, 2.0, 3.0],
+        ["2", 2.0, 3.0],
+    ):
+        chart.formula_data = [data]
+        keys.append(chart_reuse._key(chart))
+    assert keys[0][0] == keys[1][0] and keys[0][1] == ["1.0", "2.0", "3.0"]
+    assert len({key for key, _ in keys[1:]}) == 5
+    labels = []
+    for data in (["Win rate", "Calls & hours"], ["Calls & hours", "Win rate"]):
+        chart.formula_data = [data]
+        labels.append(chart_reuse._key(chart))
+    assert labels[0][0] == labels[1][0]  # the same chart, its labels in another order
+    assert labels[1][1] == ["Calls &amp; hours", "Win rate"]  # as XlsxWriter writes them
+    chart.set_title({"name": "Other"})
+    chart.formula_data = [[1.0, 2.0, 3.0]]
+    assert chart_reuse._key(chart)[0] != keys[0][0]
+    workbook.close()
+
+
+@pytest.mark.parametrize("deflater", ["isal", "zlib"])
+def test_parts_deflate_alike_with_either_deflater(
+    deflater: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ISA-L's deflate where installed, zlib's otherwise: both inflate to the part."""
+    if deflater == "zlib":
+        monkeypatch.setattr(package, "deflater", zlib)
+    else:
+        try:
+            from isal import isal_zlib
+        except ImportError:  # a dependency of roi_xl: CI has it; a platform without it, zlib
+            if os.environ.get("CI", "").lower() == "true":
+                raise
+            pytest.skip("isal is not installed (run scripts/setup.sh)")
+        assert package.deflater is isal_zlib  # installed with roi_xl: used
+    data = b"<c r='A1'><v>1.5</v></c>" * 5_000
+    part = package.PartCache().part("xl/worksheets/sheet1.xml", data)
+    assert zlib.decompress(part.deflated, -zlib.MAX_WBITS) == data
+    assert part.crc == zlib.crc32(data)
+    assert len(part.deflated) < len(data) // 10
+
+
+def test_monthly_formulas_are_rendered_once_per_layout(
+    tmp_path: Path, fresh_skeletons: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tabs' formulas are rendered for the first tab of a layout (36 tabs here) and
+    reused by the others and by the next workbook of that layout; another layout renders
+    its own; the files stay the ones written alone."""
+    rendered = []
+    original = monthly_sheets._plan_formula
+
+    def counting(ctx, item):  # type: ignore[no-untyped-def]
+        rendered.append(item.key)
+        return original(ctx, item)
+
+    monkeypatch.setattr(monthly_sheets, "_plan_formula", counting)
+    monkeypatch.setattr(monthly_sheets, "_LAYOUT_TEXTS", {})
+    model = templates.load("phoning-b2b")
+    planned = sum(1 for item in model.monthly.fields if item.plan is not None)
+    assert planned > 0
+    reuse = Reuse()
+    for number, (locale, months) in enumerate((("en-US", 36), ("en-US", 36), ("fr-FR", 3))):
+        options = WorkbookOptions(locale=locale, start=dt.date(2026, 3, 1), months=months)
+        path = tmp_path / f"batch-{number}.xlsx"
+        write_workbook(model, path, options, worksheet_class=SplicingWorksheet, reuse=reuse)
+        assert len(rendered) == (planned if number < 2 else 2 * planned)  # once per layout
+    _spliced_and_alone(model, "fr-FR", {"calls_made": 8100.0}, tmp_path, 3, reuse, months=3)
+
+
+def test_checks_and_actuals_texts_are_made_once_per_layout(
+    tmp_path: Path, fresh_skeletons: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Checks sheet's labels and formulas and the Actuals sheet's lines are made for the
+    first workbook of a layout and reused by the next; another layout (here another locale)
+    makes its own, and only the last layout's are kept."""
+    made: list[str] = []
+    for module, name in ((checks_sheet, "_check"), (actuals_sheet, "_field")):
+        original = getattr(module, name)
+
+        def counting(ctx, key, original=original, name=name):  # type: ignore[no-untyped-def]
+            made.append(name)
+            return original(ctx, key)
+
+        monkeypatch.setattr(module, name, counting)
+    monkeypatch.setattr(monthly_sheets, "_LAYOUT_TEXTS", {})
+    model = templates.load("crm")
+    reuse = Reuse()
+    rng = random.Random("layout-texts")
+
+    def batch_file(number: int, locale: str, row: dict[str, float]) -> None:
+        options = WorkbookOptions(locale=locale, overrides=row, start=dt.date(2026, 3, 1), months=3)
+        path = tmp_path / f"batch-{number}.xlsx"
+        write_workbook(model, path, options, worksheet_class=SplicingWorksheet, reuse=reuse)
+
+    batch_file(0, "fr-FR", {})
+    first = len(made)
+    assert first > 0
+    batch_file(1, "fr-FR", _random_row(model, rng))
+    assert len(made) == first  # the same layout: nothing made again
+    batch_file(2, "en-US", {})
+    assert len(made) == 2 * first  # another layout: its own texts
+    assert len(monthly_sheets._LAYOUT_TEXTS) == 1
+    # and the files are the ones written alone, texts made once or not
+    _spliced_and_alone(model, "en-US", _random_row(model, rng), tmp_path, 3, reuse, months=3)
+
+
+def test_validations_and_check_rules_are_stored_as_xlsxwriter_stores_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A validation or cell rule met before is stored as XlsxWriter stored it (a copy of its
+    own), a rule with its sheet's next priority; other options are XlsxWriter's again."""
+    monkeypatch.setattr(monthly_sheets, "_VALIDATIONS", {})
+    monkeypatch.setattr(monthly_sheets, "_RULES", {})
+    workbook = Workbook(io.BytesIO(), {"in_memory": True})
+    fast, plain = workbook.add_worksheet("fast"), workbook.add_worksheet("plain")
+    good = workbook.add_format({"bg_color": "#C6EFCE"})
+    options = {"validate": "integer", "criteria": ">=", "value": 0, "input_title": "Calls"}
+    for sheet_options in (options, options, {**options, "value": 0.0}):
+        monthly_sheets._validate(fast, 4, 2, 4, 2, sheet_options)
+        plain.data_validation(4, 2, 4, 2, sheet_options)
+    assert fast.validations == plain.validations
+    assert fast.validations[0] is not fast.validations[1]
+    assert len(monthly_sheets._VALIDATIONS) == 2  # 0 and 0.0 are written apart
+    for row in (5, 5, 6):
+        rule = {"type": "cell", "criteria": "==", "value": 0, "format": good}
+        monthly_sheets._conditional(fast, row, 2, rule)
+        plain.conditional_format(row, 2, row, 2, dict(rule))
+    assert fast.cond_formats == plain.cond_formats
+    assert fast.dxf_priority == plain.dxf_priority == 4
+    workbook.close()

@@ -8,11 +8,12 @@ plan to date), because a ratio of sums is the right year-to-date ratio.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from roi_xl.model import expr
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.model.functions import FUNCTIONS
-from roi_xl.model.template import MonthlyKpi
+from roi_xl.model.template import MonthlyField, MonthlyKpi
 from roi_xl.workbook.context import Context, made_once
 from roi_xl.workbook.layout import (
     LABEL_COL,
@@ -22,7 +23,7 @@ from roi_xl.workbook.layout import (
     cell,
     sheet_ref,
 )
-from roi_xl.workbook.monthly_sheets import column_refs, guarded_formula
+from roi_xl.workbook.monthly_sheets import column_refs, guarded_formula, layout_once
 from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.values import Cell
 
@@ -106,54 +107,34 @@ def _write_months_counted(ctx: Context, ws) -> None:
 def _write_fields(ctx: Context, ws) -> None:
     layout, values, s = ctx.layout, ctx.values, ctx.styles
     a = layout.actuals
-    live = layout.live_refs()
-    filled = cell(a.months_counted_row, a.ytd_col, row_abs=True)
-    counted = (
-        f"{cell(a.months_counted_row, _month_cols(ctx)[0], row_abs=True)}:"
-        f"{cell(a.months_counted_row, _month_cols(ctx)[-1], row_abs=True)}"
-    )
     for item in ctx.template.monthly.fields:
         row = a.field_rows[item.key]
         fmt = s.format_for(item.kind, values.plans[item.key])
-        ws.write_string(row, LABEL_COL, item.label[ctx.language], s.get("label"))
-        ws.write_string(row, UNIT_COL, ctx.locale.unit(item.unit), s.get("unit"))
-        source_row = layout.monthly.field_rows[item.key]
-        for i, col in enumerate(_month_cols(ctx)):
-            actual = cell(source_row, MONTH_ACTUAL_COL, col_abs=True)
-            source = sheet_ref(layout.month_sheets[i], actual)
+        texts = layout_once(ctx, ("actuals field", item.key), lambda item=item: _field(ctx, item))
+        ws.write_string(row, LABEL_COL, texts.label, s.get("label"))
+        ws.write_string(row, UNIT_COL, texts.unit, s.get("unit"))
+        for i, (col, formula) in enumerate(zip(_month_cols(ctx), texts.months, strict=True)):
             value = values.months[i].fields[item.key]
             ctx.formula(
-                ws,
-                row,
-                col,
-                f'IF({source}="","",{source})',
-                s.get("formula", fmt),
-                "" if value is None else value,
+                ws, row, col, formula, s.get("formula", fmt), "" if value is None else value
             )
-        months = f"{cell(row, _month_cols(ctx)[0])}:{cell(row, _month_cols(ctx)[-1])}"
         ctx.formula(
             ws,
             row,
             a.ytd_col,
-            _year_to_date(item.aggregate, months, counted),
+            texts.ytd,
             s.get("formula_bold", fmt),
             values.ytd_fields[item.key],
         )
-        if item.plan is not None:
+        if texts.plan is not None and texts.plan_ytd is not None:
             ctx.formula(
-                ws,
-                row,
-                a.plan_col,
-                expr.to_excel(item.plan, live, FUNCTIONS),
-                s.get("formula", fmt),
-                values.plans[item.key],
+                ws, row, a.plan_col, texts.plan, s.get("formula", fmt), values.plans[item.key]
             )
-            plan = cell(row, a.plan_col)
             ctx.formula(
                 ws,
                 row,
                 a.plan_ytd_col,
-                _plan_to_date(item.aggregate, plan, filled),
+                texts.plan_ytd,
                 s.get("formula", fmt),
                 values.plan_ytd_fields[item.key],
             )
@@ -166,6 +147,47 @@ def _write_fields(ctx: Context, ws) -> None:
             item.good,
         )
         ws.write_string(row, a.key_col, item.key, s.get("key"))
+
+
+@dataclass(frozen=True)
+class _Field:
+    """A month figure's line on the Actuals sheet, as every workbook of a layout has it."""
+
+    label: str
+    unit: str
+    months: list[str]  # a formula per month column
+    ytd: str
+    plan: str | None
+    plan_ytd: str | None
+
+
+def _field(ctx: Context, item: MonthlyField) -> _Field:
+    layout = ctx.layout
+    a = layout.actuals
+    row = a.field_rows[item.key]
+    filled = cell(a.months_counted_row, a.ytd_col, row_abs=True)
+    counted = (
+        f"{cell(a.months_counted_row, _month_cols(ctx)[0], row_abs=True)}:"
+        f"{cell(a.months_counted_row, _month_cols(ctx)[-1], row_abs=True)}"
+    )
+    source_row = layout.monthly.field_rows[item.key]
+    months = []
+    for i in range(len(_month_cols(ctx))):
+        source = sheet_ref(layout.month_sheets[i], cell(source_row, MONTH_ACTUAL_COL, col_abs=True))
+        months.append(f'IF({source}="","",{source})')
+    span = f"{cell(row, _month_cols(ctx)[0])}:{cell(row, _month_cols(ctx)[-1])}"
+    plan = plan_ytd = None
+    if item.plan is not None:
+        plan = expr.to_excel(item.plan, layout.live_refs(), FUNCTIONS)
+        plan_ytd = _plan_to_date(item.aggregate, cell(row, a.plan_col), filled)
+    return _Field(
+        item.label[ctx.language],
+        ctx.locale.unit(item.unit),
+        months,
+        _year_to_date(item.aggregate, span, counted),
+        plan,
+        plan_ytd,
+    )
 
 
 def _year_to_date(aggregate: str, months: str, counted: str) -> str:

@@ -16,6 +16,7 @@ from roi_xl.workbook.layout import (
     cell,
     sheet_ref,
 )
+from roi_xl.workbook.monthly_sheets import layout_once
 
 VALUE_COL, DETAIL_COL, KEY_COL = 1, 2, 3
 
@@ -30,7 +31,7 @@ def write_checks(ctx: Context) -> None:
     ctx.heading(ws, "checks")
     ctx.headers(ws, 3, [t["check"], t["status"], t["check_month"], t["key"]])
     for name, row in layout.check_rows:
-        label, formula = _check(ctx, name)
+        label, formula = layout_once(ctx, ("check", name), lambda name=name: _check(ctx, name))
         ws.write_string(row, 0, label, s.get("label"))
         ctx.formula(ws, row, VALUE_COL, formula, s.get("check"), ctx.values.checks[name])
         if name.startswith("month:"):
@@ -108,10 +109,6 @@ def _month_check_refs(ctx: Context, key: str) -> list[str]:
 def _write_failing_months(ctx: Context, ws: Worksheet, row: int, key: str) -> None:
     """The tabs of the months that break monthly check ``key``, e.g. "2026-02, 2026-05"."""
     names = ctx.layout.month_sheets
-    parts = [
-        f'IF({ref}=1,"{name} ","")'
-        for ref, name in zip(_month_check_refs(ctx, key), names, strict=True)
-    ]
     failing = []
     for name, month in zip(names, ctx.values.months, strict=True):
         broken = month.heatmap_check if key == "heatmap" else month.checks[key]
@@ -121,10 +118,19 @@ def _write_failing_months(ctx: Context, ws: Worksheet, row: int, key: str) -> No
         ws,
         row,
         DETAIL_COL,
-        f'SUBSTITUTE(TRIM({"&".join(parts)})," ",", ")',
+        layout_once(ctx, ("failing months", key), lambda: _failing_months(ctx, key)),
         ctx.styles.get("note"),
         ", ".join(failing),
     )
+
+
+def _failing_months(ctx: Context, key: str) -> str:
+    """The formula listing the tabs whose monthly check ``key`` is broken."""
+    parts = [
+        f'IF({ref}=1,"{name} ","")'
+        for ref, name in zip(_month_check_refs(ctx, key), ctx.layout.month_sheets, strict=True)
+    ]
+    return f'SUBSTITUTE(TRIM({"&".join(parts)})," ",", ")'
 
 
 def _name(ctx: Context, key: str) -> str:

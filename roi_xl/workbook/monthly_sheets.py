@@ -8,6 +8,12 @@ zeros in the Actuals sheet or the charts.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.worksheet import Worksheet
 
 from roi_xl.model import expr
 from roi_xl.model.functions import FUNCTIONS
@@ -31,6 +37,7 @@ from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.values import COMPLETE, MonthValues
 from roi_xl.workbook.wording import shorten
 
+T = TypeVar("T")
 MONTH_NAMES = {
     "en": [
         "January",
@@ -107,7 +114,7 @@ def write_month(ctx: Context, index: int) -> None:
     s, t = ctx.styles, ctx.locale
     month = ctx.values.months[index]
     monthly = ctx.template.monthly
-    rows = layout.monthly
+    frame = _frame(ctx)
     ws.set_column(LABEL_COL, LABEL_COL, 46)
     ws.set_column(UNIT_COL, UNIT_COL, 10)
     ws.set_column(MONTH_ACTUAL_COL, MONTH_PLAN_COL, 15)
@@ -119,57 +126,34 @@ def write_month(ctx: Context, index: int) -> None:
         0, MONTH_ACTUAL_COL, dt.datetime(date.year, date.month, 1), s.get("label", "date")
     )
     ws.write_string(1, 0, t["month_help"], s.get("subtitle"))
-    _write_complete(ctx, ws, month)
-    texts = [t["label"], t["unit"], t["value"], t["plan"], t["comment"], t["key"]]
-    ctx.headers(ws, MONTH_FIRST_ROW - 1, texts)
+    _write_complete(ctx, ws, month, frame)
+    ctx.headers(ws, MONTH_FIRST_ROW - 1, frame.headers)
     plan_values = ctx.values.plans
-    for item in monthly.fields:
-        row = rows.field_rows[item.key]
-        counted = item.kind == "count"  # people type whole numbers of calls, meetings, deals
-        fmt = "count" if counted else s.format_for(item.kind, plan_values[item.key])
-        ws.write_string(row, LABEL_COL, item.label[ctx.language], s.get("label"))
-        ws.write_string(row, UNIT_COL, ctx.locale.unit(item.unit), s.get("unit"))
+    label, unit, key, comment = s.get("label"), s.get("unit"), s.get("key"), s.get("input")
+    for item, field in zip(monthly.fields, frame.fields, strict=True):
+        row = field.row
+        fmt = "count" if field.counted else s.format_for(item.kind, plan_values[item.key])
+        ws.write_string(row, LABEL_COL, field.label, label)
+        ws.write_string(row, UNIT_COL, field.unit, unit)
         value = month.fields[item.key]
         if value is None:
             ws.write_blank(row, MONTH_ACTUAL_COL, None, s.get("input", fmt))
         else:
             ws.write_number(row, MONTH_ACTUAL_COL, value, s.get("input", fmt))
-        rule = t["count_message" if counted else "figure_message"].format(
-            unit=ctx.locale.unit(item.unit)
-        )
-        definition = item.help[ctx.language] + " " if item.help else ""
-        ws.data_validation(
-            row,
-            MONTH_ACTUAL_COL,
-            row,
-            MONTH_ACTUAL_COL,
-            {
-                "validate": "integer" if counted else "decimal",
-                "criteria": ">=",
-                "value": 0,
-                "input_title": shorten(item.label[ctx.language]),
-                "input_message": (definition + rule)[:255],
-                "error_title": shorten(item.label[ctx.language]),
-                "error_message": rule[:255],
-            },
-        )
-        if item.plan is not None:
+        _validate(ws, row, MONTH_ACTUAL_COL, row, MONTH_ACTUAL_COL, field.validation)
+        if field.plan is not None:
             ctx.formula(
-                ws,
-                row,
-                MONTH_PLAN_COL,
-                _plan_formula(ctx, item),
-                s.get("formula", fmt),
-                plan_values[item.key],
+                ws, row, MONTH_PLAN_COL, field.plan, s.get("formula", fmt), plan_values[item.key]
             )
-        ws.write_blank(row, MONTH_COMMENT_COL, None, s.get("input"))
-        ws.write_string(row, MONTH_KEY_COL, item.key, s.get("key"))
-    _write_kpis(ctx, ws, month)
-    _write_checks(ctx, ws, month)
+        ws.write_blank(row, MONTH_COMMENT_COL, None, comment)
+        ws.write_string(row, MONTH_KEY_COL, item.key, key)
+    _write_kpis(ctx, ws, month, frame)
+    _write_checks(ctx, ws, month, frame)
     if monthly.heatmap:
         _write_heatmap(ctx, ws, month)
     ws.freeze_panes(MONTH_FIRST_ROW, UNIT_COL + 1)
     ctx.print_setup(ws, (MONTH_FIRST_ROW - 1, MONTH_FIRST_ROW - 1))
+    rows = layout.monthly
     if monthly.heatmap:
         first = rows.heatmap_first_row
         assert first is not None and rows.heatmap_check_row is not None
@@ -183,7 +167,7 @@ def write_month(ctx: Context, index: int) -> None:
     ctx.protect(ws)
 
 
-def _write_complete(ctx: Context, ws, month: MonthValues) -> None:
+def _write_complete(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None:
     """The cell the sales lead sets once every figure of the month is in: until then the
     month shows on the Actuals sheet but stays out of the year to date and plan to date."""
     s, t = ctx.styles, ctx.locale
@@ -195,46 +179,30 @@ def _write_complete(ctx: Context, ws, month: MonthValues) -> None:
     else:
         ws.write_number(row, MONTH_ACTUAL_COL, month.complete, style)
     ws.write_string(row, MONTH_PLAN_COL, t["month_complete_hint"], s.get("note"))
-    ws.data_validation(
-        row,
-        MONTH_ACTUAL_COL,
-        row,
-        MONTH_ACTUAL_COL,
-        {
-            "validate": "integer",
-            "criteria": "between",
-            "minimum": 0,
-            "maximum": 1,
-            "input_title": shorten(t["month_complete"]),
-            "input_message": t["month_complete_message"][:255],
-            "error_title": shorten(t["month_complete"]),
-            "error_message": t["month_complete_message"][:255],
-        },
-    )
+    _validate(ws, row, MONTH_ACTUAL_COL, row, MONTH_ACTUAL_COL, frame.complete)
     ws.write_string(row, MONTH_KEY_COL, COMPLETE, s.get("key"))
 
 
-def _write_kpis(ctx: Context, ws, month: MonthValues) -> None:
+def _write_kpis(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None:
     s, t = ctx.styles, ctx.locale
     rows = ctx.layout.monthly
     first = min(rows.kpi_rows.values(), default=None)
     if first is None:
         return
     ws.merge_range(first - 1, LABEL_COL, first - 1, MONTH_KEY_COL, t["kpis"], s.get("section"))
-    for kpi in ctx.template.monthly.kpis:
-        row = rows.kpi_rows[kpi.key]
-        fmt = s.format_for(kpi.kind, ctx.values.plan_kpis[kpi.key])
-        ws.write_string(row, LABEL_COL, kpi.label[ctx.language], s.get("label"))
-        ws.write_string(row, UNIT_COL, ctx.locale.unit(kpi.unit), s.get("unit"))
-        for col, value in (
-            (MONTH_ACTUAL_COL, month.kpis[kpi.key]),
-            (MONTH_PLAN_COL, ctx.values.plan_kpis[kpi.key]),
-        ):
-            ctx.formula(ws, row, col, _kpi_formula(ctx, kpi, col), s.get("formula", fmt), value)
-        ws.write_string(row, MONTH_KEY_COL, kpi.key, s.get("key"))
+    label, unit, key = s.get("label"), s.get("unit"), s.get("key")
+    plan_kpis = ctx.values.plan_kpis
+    for kpi, line in zip(ctx.template.monthly.kpis, frame.kpis, strict=True):
+        row = line.row
+        style = s.get("formula", s.format_for(kpi.kind, plan_kpis[kpi.key]))
+        ws.write_string(row, LABEL_COL, line.label, label)
+        ws.write_string(row, UNIT_COL, line.unit, unit)
+        ctx.formula(ws, row, MONTH_ACTUAL_COL, line.actual, style, month.kpis[kpi.key])
+        ctx.formula(ws, row, MONTH_PLAN_COL, line.plan, style, plan_kpis[kpi.key])
+        ws.write_string(row, MONTH_KEY_COL, kpi.key, key)
 
 
-def _write_checks(ctx: Context, ws, month: MonthValues) -> None:
+def _write_checks(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None:
     s, t = ctx.styles, ctx.locale
     rows = ctx.layout.monthly
     check_rows = dict(rows.check_rows)
@@ -253,14 +221,154 @@ def _write_checks(ctx: Context, ws, month: MonthValues) -> None:
             ws,
             row,
             MONTH_ACTUAL_COL,
-            _check_formula(ctx, check),
+            frame.checks[check.key],
             s.get("check"),
             month.checks[check.key],
         )
         ws.write_string(row, MONTH_KEY_COL, check.key, s.get("key"))
     for row in check_rows.values():
         for rule in s.conditional_check():
-            ws.conditional_format(row, MONTH_ACTUAL_COL, row, MONTH_ACTUAL_COL, rule)
+            _conditional(ws, row, MONTH_ACTUAL_COL, rule)
+
+
+@dataclass(frozen=True)
+class _Field:
+    """A month figure's line, as every tab of a layout has it."""
+
+    row: int
+    label: str
+    unit: str
+    counted: bool  # people type whole numbers of calls, meetings, deals
+    validation: dict[str, object]
+    plan: str | None
+
+
+@dataclass(frozen=True)
+class _Kpi:
+    row: int
+    label: str
+    unit: str
+    actual: str  # the formulas of its two columns
+    plan: str
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """What every month's tab of a template, locale and layout holds alike: texts,
+    validations and formulas; a tab adds its month, its numbers and their formats."""
+
+    headers: list[str]
+    complete: dict[str, object]
+    fields: list[_Field]
+    kpis: list[_Kpi]
+    checks: dict[str, str]
+
+
+# What the sheets of the last template, locale and layout met keep (each held, so that their
+# ids name them), by what it is: formulas and labels made once for all its workbooks.
+_LAYOUT_TEXTS: dict[str, tuple[object, object, str, dict[object, Any]]] = {}
+
+
+def layout_once(ctx: Context, what: object, make: Callable[[], T]) -> T:
+    """``make()``, made once for the workbooks of a template, locale and layout (a batch's
+    rows, or the sheets of one workbook), ``what`` saying which."""
+    kept = _LAYOUT_TEXTS.get("layout")
+    if (
+        kept is None
+        or kept[0] is not ctx.template
+        or kept[1] is not ctx.layout
+        or kept[2] != ctx.locale.code
+    ):
+        kept = _LAYOUT_TEXTS["layout"] = (ctx.template, ctx.layout, ctx.locale.code, {})
+    made = kept[3]
+    if what not in made:
+        made[what] = make()
+    return made[what]
+
+
+def _frame(ctx: Context) -> _Frame:
+    """The tabs' frame, made once for all the tabs of a template, locale and layout."""
+    return layout_once(ctx, "monthly frame", lambda: _made_frame(ctx))
+
+
+def _made_frame(ctx: Context) -> _Frame:
+    t, language = ctx.locale, ctx.language
+    monthly, rows = ctx.template.monthly, ctx.layout.monthly
+    fields = []
+    for item in monthly.fields:
+        counted = item.kind == "count"
+        unit = t.unit(item.unit)
+        rule = t["count_message" if counted else "figure_message"].format(unit=unit)
+        definition = item.help[language] + " " if item.help else ""
+        validation: dict[str, object] = {
+            "validate": "integer" if counted else "decimal",
+            "criteria": ">=",
+            "value": 0,
+            "input_title": shorten(item.label[language]),
+            "input_message": (definition + rule)[:255],
+            "error_title": shorten(item.label[language]),
+            "error_message": rule[:255],
+        }
+        plan = _plan_formula(ctx, item) if item.plan is not None else None
+        row = rows.field_rows[item.key]
+        fields.append(_Field(row, item.label[language], unit, counted, validation, plan))
+    return _Frame(
+        headers=[t["label"], t["unit"], t["value"], t["plan"], t["comment"], t["key"]],
+        complete={
+            "validate": "integer",
+            "criteria": "between",
+            "minimum": 0,
+            "maximum": 1,
+            "input_title": shorten(t["month_complete"]),
+            "input_message": t["month_complete_message"][:255],
+            "error_title": shorten(t["month_complete"]),
+            "error_message": t["month_complete_message"][:255],
+        },
+        fields=fields,
+        kpis=[
+            _Kpi(
+                rows.kpi_rows[kpi.key],
+                kpi.label[language],
+                t.unit(kpi.unit),
+                _kpi_formula(ctx, kpi, MONTH_ACTUAL_COL),
+                _kpi_formula(ctx, kpi, MONTH_PLAN_COL),
+            )
+            for kpi in monthly.kpis
+        ],
+        checks={check.key: _check_formula(ctx, check) for check in monthly.checks},
+    )
+
+
+# Data validations as XlsxWriter stores them, by their range and options (each value with
+# its type: 0, 0.0 and False are written apart): the same on every tab and every workbook.
+_VALIDATIONS: dict[tuple[object, ...], dict[str, object]] = {}
+_VALIDATIONS_KEPT = 1_024
+
+
+def _validate(
+    ws: Worksheet, row: int, col: int, last_row: int, last_col: int, options: dict[str, object]
+) -> None:
+    """``ws.data_validation``, its checks and rewriting of the options done once for equal
+    ranges and options."""
+    key = (
+        row,
+        col,
+        last_row,
+        last_col,
+        ws.date_1904,
+        tuple((name, type(value), value) for name, value in options.items()),
+    )
+    kept = _VALIDATIONS.get(key)
+    if kept is not None:
+        ws.validations.append({**kept, "cells": [list(cells) for cells in kept["cells"]]})
+        return
+    before = len(ws.validations)
+    ws.data_validation(row, col, last_row, last_col, options)
+    if len(ws.validations) == before + 1:  # stored: what its options became
+        if len(_VALIDATIONS) >= _VALIDATIONS_KEPT:
+            _VALIDATIONS.clear()
+        stored = ws.validations[-1]
+        _VALIDATIONS[key] = {**stored, "cells": [list(cells) for cells in stored["cells"]]}
 
 
 def _plan_formula(ctx: Context, item: MonthlyField) -> str:
@@ -347,3 +455,32 @@ def _write_heatmap(ctx: Context, ws, month: MonthValues) -> None:
             "input_message": t["heatmap_help"][:255],
         },
     )
+
+
+# Cell rules as XlsxWriter stores them, by their cell and options (a format by its identity,
+# held here so that no other takes its id): the same on every tab of a workbook.
+_RULES: dict[tuple[object, ...], tuple[dict[str, object], object]] = {}
+_RULES_KEPT = 256
+
+
+def _conditional(ws: Worksheet, row: int, col: int, rule: dict[str, object]) -> None:
+    """``ws.conditional_format`` of a cell rule on one cell, its checks and rewriting of
+    the options done once for equal cells and options; each rule still takes the sheet's
+    next priority, as XlsxWriter gives it."""
+    if rule.get("type") != "cell" or ws.use_data_bars_2010:
+        ws.conditional_format(row, col, row, col, rule)
+        return
+    key = (row, col, tuple((name, type(value), id(value)) for name, value in rule.items()))
+    kept = _RULES.get(key)
+    if kept is not None and all(kept[1][name] is value for name, value in rule.items()):
+        stored = {**kept[0], "priority": ws.dxf_priority}
+        ws.dxf_priority += 1
+        ws.cond_formats.setdefault(xl_rowcol_to_cell(row, col), []).append(stored)
+        return
+    cell_range = xl_rowcol_to_cell(row, col)
+    before = len(ws.cond_formats.get(cell_range, ()))
+    ws.conditional_format(row, col, row, col, rule)
+    if len(ws.cond_formats.get(cell_range, ())) == before + 1:
+        if len(_RULES) >= _RULES_KEPT:
+            _RULES.clear()
+        _RULES[key] = (dict(ws.cond_formats[cell_range][-1]), dict(rule))

@@ -13,8 +13,14 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from xlsxwriter.format import Format
+from xlsxwriter.sharedstrings import SharedStringTable
 from xlsxwriter.utility import xl_pixel_width
-from xlsxwriter.worksheet import CellFormulaTuple, CellStringTuple, Worksheet
+from xlsxwriter.worksheet import (
+    CellBlankTuple,
+    CellFormulaTuple,
+    CellStringTuple,
+    Worksheet,
+)
 
 BASE_SIZE = 11.0  # the table's font size
 BOLD = 1.07  # Calibri Bold is about 7 % wider
@@ -81,7 +87,7 @@ def fit_columns(
     hold a single word: a text that still does not fit wraps there, its row made tall
     enough for its lines. With ``fits``, a sheet of a shape fitted before takes the same
     steps without measuring its texts again."""
-    strings = sorted(ws.str_table.string_table, key=ws.str_table.string_table.__getitem__)
+    strings = _strings(ws.str_table)
     texts = [
         (row, col, entry, text)
         for row, cells in sorted(ws.table.items())
@@ -108,18 +114,37 @@ def fit_columns(
 def _shape(ws: Worksheet, cap_px: float, texts: list[tuple[int, int, Any, str]]) -> tuple[Any, ...]:
     """Everything the fitting of ``ws`` reads: its texts with their formats' sizes, weights,
     wrapping and alignment and the empty cells they may run on into, merges and the widths
-    before."""
+    before. How far each text may run on is found here, in one pass: a sheet holds hundreds
+    of texts, and a few formats whose looks are read once."""
     covered = _covered(ws)
+    table, last = ws.table, ws.dim_colmax
+    looks: dict[int, tuple[Any, ...] | None] = {}  # by format: a sheet uses a few
+    found = []
+    for row, col, entry, text in texts:
+        fmt = entry.format
+        look = looks.get(id(fmt), _UNSEEN)
+        if look is _UNSEEN:
+            look = looks[id(fmt)] = _looks(fmt)
+        cells = table[row]
+        right = col + 1
+        while right <= last:
+            right_entry = cells.get(right)
+            if right_entry is not None and type(right_entry) is not CellBlankTuple:
+                break
+            if covered and (row, right) in covered:
+                break
+            right += 1
+        found.append((row, col, text, look, right))
     return (
         cap_px,
-        ws.dim_colmax,
+        last,
         tuple(map(tuple, ws.merge)),
         tuple((col, info.width, info.hidden) for col, info in sorted(ws.col_info.items())),
-        tuple(
-            (row, col, text, _looks(entry.format), _run(ws, row, col, covered))
-            for row, col, entry, text in texts
-        ),
+        tuple(found),
     )
+
+
+_UNSEEN = ()  # looks of a format not met yet
 
 
 def _covered(ws: Worksheet) -> set[tuple[int, int]]:
@@ -127,16 +152,6 @@ def _covered(ws: Worksheet) -> set[tuple[int, int]]:
     return {
         (r, c) for r1, c1, r2, c2 in ws.merge for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)
     }
-
-
-def _run(ws: Worksheet, row: int, col: int, covered: set[tuple[int, int]]) -> int:
-    """The first column right of ``col`` that is filled or merged (past the last when none):
-    how far a text in ``col`` may run on, as the fitting sees it."""
-    cells = ws.table[row]
-    right = col + 1
-    while right <= ws.dim_colmax and _empty(cells.get(right)) and (row, right) not in covered:
-        right += 1
-    return right
 
 
 def _looks(fmt: Format | None) -> tuple[Any, ...] | None:
@@ -155,6 +170,8 @@ def _fit(
     """The fitting itself; each change it makes is also added to ``steps``."""
 
     def take(step: Step) -> None:
+        if step[0] == "widen" and _px(ws, step[1]) >= step[2]:
+            return  # the column is wide enough already: nothing to do, now or on a replay
         if steps is not None:
             steps.append(step)
         _take(ws, wrap, step)
@@ -214,6 +231,18 @@ def _take(ws: Worksheet, wrap: Callable[[Format], Format], step: Step) -> None:
         ws.set_row(first, max(height * 0.75, 13.5 * second))
 
 
+def _strings(table: SharedStringTable) -> list[str]:
+    """The workbook's shared strings by index (the order they were added in), listed once
+    for all its sheets while the table does not grow."""
+    kept = _STRINGS.get("table")
+    if kept is None or kept[0] is not table or kept[1] != table.unique_count:
+        kept = _STRINGS["table"] = (table, table.unique_count, list(table.string_table))
+    return kept[2]
+
+
+_STRINGS: dict[str, tuple[SharedStringTable, int, list[str]]] = {}  # the last workbook's
+
+
 def _texts(
     cells: dict[int, Any], strings: list[str]
 ) -> list[tuple[int, CellStringTuple | CellFormulaTuple, str]]:
@@ -237,7 +266,7 @@ def _first(pair: tuple[int, object]) -> int:
 
 
 def _empty(entry: object) -> bool:
-    return entry is None or entry.__class__.__name__ == "Blank"
+    return entry is None or type(entry) is CellBlankTuple
 
 
 def _px(ws: Worksheet, col: int) -> float:

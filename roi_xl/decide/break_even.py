@@ -16,7 +16,8 @@ import numpy as np
 
 from roi_xl.decide.sensitivity import sensitivity
 from roi_xl.errors import InputError
-from roi_xl.model import engine
+from roi_xl.model import engine, expr
+from roi_xl.model.functions import FUNCTIONS
 from roi_xl.model.template import SCENARIOS, Template
 
 Curve = Callable[[np.ndarray], np.ndarray]
@@ -92,11 +93,7 @@ def break_even(
     except KeyError:
         raise InputError(f"'{driver}' is not an input of template '{model.key}'") from None
     base = {k: float(v) for k, v in inputs.items()}
-
-    def roi(values: np.ndarray) -> np.ndarray:
-        result = engine.compute_arrays(model, {**base, driver: values}, metric)[metric]
-        numbers = np.broadcast_to(result.values, values.shape).astype(float)
-        return np.where(np.broadcast_to(result.errors, values.shape) == 0, numbers, np.nan)
+    roi = _curve(model, metric, driver, base)
 
     grid = np.linspace(item.minimum, item.maximum, SCAN_POINTS)
     scanned = roi(grid)
@@ -114,6 +111,67 @@ def break_even(
         companions={key: at_root[key] for key in companions} if at_root else {},
         base_companions={key: at_base[key] for key in companions},
     )
+
+
+def _curve(model: Template, metric: str, driver: str, base: Mapping[str, float]) -> Curve:
+    """``metric`` as ``driver`` alone moves: NaN where it is an error.
+
+    Each part of the metric written out that does not move with the driver is worked out
+    once, on plain numbers, to what the engine gives it (``expr.compile_scalar``); only the
+    rest goes through numpy at each point, with the same operations on the same numbers
+    as the whole engine: the same curve, a fraction of the work per point."""
+    spine, parts = _split(model, metric, driver)
+    fixed: dict[str, engine.Value | np.ndarray] = {name: run(base) for name, run in parts}
+    fixed.update((name, base[name]) for name in expr.names(spine) if name in base)
+
+    def roi(values: np.ndarray) -> np.ndarray:
+        result = expr.evaluate(spine, {**fixed, driver: values}, FUNCTIONS)
+        numbers = np.broadcast_to(result.values, values.shape).astype(float)
+        return np.where(np.broadcast_to(result.errors, values.shape) == 0, numbers, np.nan)
+
+    return roi
+
+
+_Parts = tuple[tuple[str, Callable[[Mapping[str, float]], engine.Value]], ...]
+# (template id, metric, driver) -> (template, the moving tree, the fixed parts compiled);
+# the template is held so its id cannot be reused while the entry lives.
+_SPLIT: dict[tuple[int, str, str], tuple[Template, expr.Node, _Parts]] = {}
+_SPLIT_LIMIT = 256
+
+
+def _split(model: Template, metric: str, driver: str) -> tuple[expr.Node, _Parts]:
+    """The metric written out with each largest part the driver does not reach named
+    ``#0``, ``#1``..., and those parts compiled; made once per template, metric and driver."""
+    key = (id(model), metric, driver)
+    kept = _SPLIT.get(key)
+    if kept is not None and kept[0] is model:
+        return kept[1], kept[2]
+    parts: list[tuple[str, Callable[[Mapping[str, float]], engine.Value]]] = []
+
+    def moving(node: expr.Node) -> bool:
+        return driver in expr.names(node)
+
+    def cut(node: expr.Node) -> expr.Node:
+        if isinstance(node, (expr.Num, expr.Ref)):
+            return node
+        if not moving(node):
+            name = f"#{len(parts)}"
+            parts.append((name, expr.compile_scalar(node, FUNCTIONS)))
+            return expr.Ref(name)
+        if isinstance(node, expr.Unary):
+            return expr.Unary(node.op, cut(node.operand))
+        if isinstance(node, expr.Binary):
+            return expr.Binary(node.op, cut(node.left), cut(node.right))
+        if isinstance(node, expr.Compare):
+            return expr.Compare(node.op, cut(node.left), cut(node.right))
+        assert isinstance(node, expr.Call)
+        return expr.Call(node.name, tuple(cut(arg) for arg in node.args))
+
+    spine = cut(engine.expanded(model, metric))
+    if len(_SPLIT) >= _SPLIT_LIMIT:
+        _SPLIT.clear()
+    _SPLIT[key] = (model, spine, tuple(parts))
+    return spine, tuple(parts)
 
 
 def _constant_sign(scanned: np.ndarray) -> int:

@@ -225,17 +225,52 @@ def test_the_break_even_curve_equals_the_whole_engine(name: str) -> None:
     assert nans  # error values (as NaN) were compared too
 
 
-def test_a_curve_is_split_once_per_template_metric_and_driver() -> None:
+def test_a_metric_is_split_once_per_template_metric_and_driver() -> None:
     model = templates.load("crm")
     metric, driver = model.headline[0], "conversion_rate_current"
     break_even_module._SPLIT.clear()
-    spine, parts = break_even_module._split(model, metric, driver)
+    split = break_even_module.split_metric(model, metric, driver)
     assert len(break_even_module._SPLIT) == 1
-    assert break_even_module._split(model, metric, driver)[0] is spine  # a hit
-    assert driver in expr.names(spine) and parts  # the parts the driver does not reach
-    other = break_even_module._split(model, metric, "users")  # another driver: a miss
-    assert other[0] is not spine and len(break_even_module._SPLIT) == 2
+    assert break_even_module.split_metric(model, metric, driver) is split  # a hit
+    assert driver in expr.names(split.spine) and split.parts  # what the driver does not reach
+    assert split.curve is not None  # the headline compiles on arrays with errors as NaN
+    other = break_even_module.split_metric(model, metric, "users")  # another driver: a miss
+    assert other is not split and len(break_even_module._SPLIT) == 2
     stranger = templates.load("phoning-b2b")  # an entry held for another template: a miss
-    break_even_module._SPLIT[(id(model), metric, driver)] = (stranger, expr.Num(0.0), ())
-    assert break_even_module._split(model, metric, driver)[0] == spine
-    assert break_even_module._SPLIT[(id(model), metric, driver)][0] is model
+    break_even_module._SPLIT[(id(model), metric, driver)] = (stranger, other)
+    again = break_even_module.split_metric(model, metric, driver)
+    assert again is not other and again.spine == split.spine
+    assert break_even_module._SPLIT[(id(model), metric, driver)] == (model, again)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_split_metric_on_numbers_equals_the_whole_tree(name: str) -> None:
+    model = templates.load(name)
+    rng = random.Random(f"{name}-split")
+    whole = expr.compile_scalar(engine.expanded(model, model.headline[0]), FUNCTIONS)
+    for _ in range(20):
+        inputs = _random_inputs(model, rng)
+        for item in model.inputs:
+            split = break_even_module.split_metric(model, model.headline[0], item.key)
+            fixed = split.fixed(inputs)
+            for value in (inputs[item.key], item.minimum, item.maximum, 0.0):
+                expected = whole({**inputs, item.key: value})
+                assert _bits(split.run({**fixed, item.key: value})) == _bits(expected)
+
+
+@pytest.mark.parametrize("text", [*TREES.values(), "a / (b - 1) ^ 0.5", "IF(a < 0, 0, 1 / a)"])
+def test_errors_as_nan_match_the_engine_on_arrays(text: str) -> None:
+    node = expr.parse(text, FUNCTIONS)
+    compiled = break_even_module._nan_compiled(node)
+    if "ROUND" in text:
+        assert compiled is None  # the engine's own way is used
+        return
+    assert compiled is not None
+    a = np.array([1.5, -0.0, 0.0, 3.0, -2.0, 1e308, 2.0, -7.25, 0.5, 4.0])
+    b = np.array([0.0, 0.0, -0.0, 3.0, 1.0, 1e308, -1.0, 0.1, 1.0, -3.0])
+    with np.errstate(all="ignore"):
+        found = np.broadcast_to(compiled({"a": a, "b": b, "c": 2.0}), a.shape).astype(float)
+    engine_says = expr.evaluate(node, {"a": a, "b": b, "c": 2.0}, FUNCTIONS)
+    expected = np.where(engine_says.errors == 0, engine_says.values, np.nan)
+    assert _same_bits(found, np.broadcast_to(expected, a.shape).astype(float))
+    assert np.isnan(found).any() or text.startswith("IF(a > b")  # error values are met

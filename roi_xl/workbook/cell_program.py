@@ -93,6 +93,17 @@ class CellProgram:
         self._cells[(row, col)] = value
         return self._made_for(row, col, node, moved).formula
 
+    def kept(self, row: int, col: int, value: Value) -> str | None:
+        """``put`` where the cell's tree is the one it had in the last program of this
+        template and layout (a caller that defines each cell with a tree decided by these
+        alone): its formula as kept, without the tree being made and compared; None if the
+        cell has none kept yet."""
+        made = self._made.get((row, col))
+        if made is None:
+            return None
+        self._cells[(row, col)] = value
+        return made.formula
+
     def _made_for(
         self, row: int, col: int, node: expr.Node, moved: tuple[str, expr.Ref] | None
     ) -> Made:

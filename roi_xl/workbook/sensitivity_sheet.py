@@ -134,28 +134,36 @@ def _write_moves(
         ws.write_string(row, LABEL, item.label[ctx.language], s.get("label"))
         ws.write_string(row, UNIT, ctx.locale.unit(item.unit), s.get("unit"))
         write_cell(ctx, ws, program, (row, BASE), expr.Ref(key), fmt)
+        # Each cell's formula as kept from the last workbook of this template and layout
+        # (the trees here depend on nothing else), else made from its tree.
         style = s.get("formula", fmt)
         for step, move in enumerate(MOVES):
-            node = _moved(program, key, row, header, step, move)
-            value = moved[key][step]
-            formula = program.put(row, FIRST_MOVE + step, node, value)
-            ctx.formula(ws, row, FIRST_MOVE + step, formula, style, value)
+            col, value = FIRST_MOVE + step, moved[key][step]
+            formula = program.kept(row, col, value) or program.put(
+                row, col, _moved(program, key, row, header, step, move), value
+            )
+            ctx.formula(ws, row, col, formula, style, value)
         style = s.get("formula", roi_fmt)
         for step in steps:
-            value = results[key][step]
-            at_move = (key, program.ref(row, FIRST_MOVE + step))
-            formula = program.put(row, FIRST_RESULT + step, roi, value, at_move)
-            ctx.formula(ws, row, FIRST_RESULT + step, formula, style, value)
-        ends_of_row = tuple(program.ref(row, FIRST_RESULT + step) for step in steps)
-        for col, node, value in (
-            (LOWEST, expr.Call("MIN", ends_of_row), lowest[index]),
-            (HIGHEST, expr.Call("MAX", ends_of_row), highest[index]),
+            col, value = FIRST_RESULT + step, results[key][step]
+            formula = program.kept(row, col, value) or program.put(
+                row, col, roi, value, (key, program.ref(row, FIRST_MOVE + step))
+            )
+            ctx.formula(ws, row, col, formula, style, value)
+        for col, name, value in (
+            (LOWEST, "MIN", lowest[index]),
+            (HIGHEST, "MAX", highest[index]),
         ):
-            ctx.formula(ws, row, col, program.put(row, col, node, value), style, value)
-        swing: expr.Node = expr.Binary("-", program.ref(row, HIGHEST), program.ref(row, LOWEST))
-        if points:
-            swing = expr.Binary("*", swing, expr.Num(100.0))
-        formula = program.put(row, SWING, swing, swings[index])
+            formula = program.kept(row, col, value) or program.put(
+                row,
+                col,
+                expr.Call(name, tuple(program.ref(row, FIRST_RESULT + step) for step in steps)),
+                value,
+            )
+            ctx.formula(ws, row, col, formula, style, value)
+        formula = program.kept(row, SWING, swings[index]) or program.put(
+            row, SWING, _swing(program, row, points), swings[index]
+        )
         style = s.get("formula", change_format(roi_fmt))
         ctx.formula(ws, row, SWING, formula, style, swings[index])
         ws.write_string(row, MOVE_KEY, key, s.get("key"))
@@ -169,6 +177,12 @@ _LOWEST = expr.Call("MIN", tuple(expr.Ref(name) for name in _RESULT_NAMES))
 _HIGHEST = expr.Call("MAX", tuple(expr.Ref(name) for name in _RESULT_NAMES))
 _SWING = expr.Binary("-", expr.Ref("h"), expr.Ref("l"))
 _SWING_POINTS = expr.Binary("*", _SWING, expr.Num(100.0))
+
+
+def _swing(program: CellProgram, row: int, points: bool) -> expr.Node:
+    """Highest minus lowest; for a rate, in points."""
+    swing = expr.Binary("-", program.ref(row, HIGHEST), program.ref(row, LOWEST))
+    return expr.Binary("*", swing, expr.Num(100.0)) if points else swing
 
 
 def _moved_values(program: CellProgram, keys: list[str]) -> dict[str, list[Value]]:

@@ -49,6 +49,7 @@ from roi_xl.workbook.sensitivity_layout import (
     UNIT,
     SensitivityLayout,
 )
+from roi_xl.workbook.worksheet import ReferenceWorksheet
 
 
 def write_sensitivity(ctx: Context) -> dict[str, Value | str]:
@@ -329,7 +330,8 @@ def _write_tornado(
                 change_format(roi_fmt),
                 deviation,
             )
-    _tornado_chart(ctx, ws, plan, label, change_format(roi_fmt))
+    if not isinstance(ws, ReferenceWorksheet):  # a reference holds no charts
+        _tornado_chart(ctx, ws, plan, label, change_format(roi_fmt))
 
 
 def change_format(fmt: str) -> str:

@@ -17,6 +17,7 @@ import pytest
 from test_formula_book import _random_inputs
 
 from roi_xl.decide import break_even as break_even_module
+from roi_xl.decide import nan_arrays
 from roi_xl.decide.sensitivity import MOVES, SORT_DIGITS, STEPS, sort_keys
 from roi_xl.model import engine, expr
 from roi_xl.model import template as templates
@@ -261,7 +262,7 @@ def test_a_split_metric_on_numbers_equals_the_whole_tree(name: str) -> None:
 @pytest.mark.parametrize("text", [*TREES.values(), "a / (b - 1) ^ 0.5", "IF(a < 0, 0, 1 / a)"])
 def test_errors_as_nan_match_the_engine_on_arrays(text: str) -> None:
     node = expr.parse(text, FUNCTIONS)
-    compiled = break_even_module._nan_compiled(node)
+    compiled = nan_arrays.nan_compiled(node)
     if "ROUND" in text:
         assert compiled is None  # the engine's own way is used
         return
@@ -274,3 +275,27 @@ def test_errors_as_nan_match_the_engine_on_arrays(text: str) -> None:
     expected = np.where(engine_says.errors == 0, engine_says.values, np.nan)
     assert _same_bits(found, np.broadcast_to(expected, a.shape).astype(float))
     assert np.isnan(found).any() or text.startswith("IF(a > b")  # error values are met
+
+
+CLEAN = {"a": [1.5, 2.0, -3.0, 0.25, -0.0], "b": [0.5, 4.0, 1.0, -2.0, 3.0], "c": 2.0}
+
+
+@pytest.mark.parametrize("name", ["arithmetic", "choices", "business function", "power"])
+def test_without_errors_the_positions_go_through_the_nan_closures(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = expr.parse(TREES[name], FUNCTIONS)
+    size = len(CLEAN["a"])
+    expected = [
+        _scalar(node, {k: c if isinstance(c, float) else c[i] for k, c in CLEAN.items()})
+        for i in range(size)
+    ]
+    if name == "power":  # not exact: position by position, the engine never asked
+        assert [_bits(v) for v in evaluate_each(node, CLEAN, size)] == [_bits(v) for v in expected]
+        return
+
+    def refused(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the engine's error codes were not needed here")
+
+    monkeypatch.setattr(cell_program.expr, "evaluate", refused)
+    assert [_bits(v) for v in evaluate_each(node, CLEAN, size)] == [_bits(v) for v in expected]

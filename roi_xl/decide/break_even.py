@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from roi_xl.decide.nan_arrays import NanCurve, nan_compiled
 from roi_xl.decide.sensitivity import sensitivity
 from roi_xl.errors import InputError
 from roi_xl.model import engine, expr
@@ -154,7 +155,7 @@ class Split:
     spine: expr.Node
     parts: tuple[tuple[str, Callable[[Mapping[str, float]], engine.Value]], ...]
     run: Callable[[Mapping[str, object]], engine.Value]  # the spine compiled, on numbers
-    curve: _Curve | None  # the spine compiled on arrays, errors as NaN (None: not possible)
+    curve: NanCurve | None  # the spine compiled on arrays, errors as NaN (None: not possible)
 
     def fixed(self, inputs: Mapping[str, float]) -> dict[str, engine.Value]:
         """The parts' values and the spine's other inputs, for ``inputs``."""
@@ -194,114 +195,11 @@ def split_metric(model: Template, metric: str, driver: str) -> Split:
         return expr.Call(node.name, tuple(cut(arg) for arg in node.args))
 
     spine = cut(engine.expanded(model, metric))
-    split = Split(spine, tuple(parts), expr.compile_scalar(spine, FUNCTIONS), _nan_compiled(spine))
+    split = Split(spine, tuple(parts), expr.compile_scalar(spine, FUNCTIONS), nan_compiled(spine))
     if len(_SPLIT) >= _SPLIT_LIMIT:
         _SPLIT.clear()
     _SPLIT[key] = (model, split)
     return split
-
-
-_Curve = Callable[[Mapping[str, object]], object]  # arrays or numbers in, array or number out
-_COMPARE = {
-    "<": np.less,
-    "<=": np.less_equal,
-    ">": np.greater,
-    ">=": np.greater_equal,
-    "=": np.equal,
-    "<>": np.not_equal,
-}
-
-
-def _nan_compiled(node: expr.Node) -> _Curve | None:
-    """``node`` made into closures on numpy arrays with every error value as NaN: where
-    the engine gives an error, NaN; elsewhere the engine's number, by the same operation
-    on the same numbers. A solver needs only that, and it costs a few array operations per
-    node instead of the engine's error codes beside every value.
-
-    It holds because every error starts NaN or infinite here (a division by 0, an overflow,
-    0 to a power not above 0 is made NaN on the spot), NaN carries through arithmetic, MIN
-    and MAX, and comparisons and IF are made to carry it. None for a tree holding anything
-    else (ROUND, a period function): the engine's own way is used then."""
-    kind = type(node)
-    if kind is expr.Num:
-        number = node.value  # type: ignore[union-attr]
-        return lambda env: number
-    if kind is expr.Ref:
-        name = node.name  # type: ignore[union-attr]
-        return lambda env: env[name]
-    if kind is expr.Unary:
-        operand = _nan_compiled(node.operand)  # type: ignore[union-attr]
-        if operand is None or node.op == "+":  # type: ignore[union-attr]
-            return operand
-        return lambda env: np.negative(operand(env))
-    if kind is expr.Binary or kind is expr.Compare:
-        left = _nan_compiled(node.left)  # type: ignore[union-attr]
-        right = _nan_compiled(node.right)  # type: ignore[union-attr]
-        if left is None or right is None:
-            return None
-        return _nan_binary(kind is expr.Compare, node.op, left, right)  # type: ignore[union-attr]
-    if kind is not expr.Call:
-        return None
-    name = node.name  # type: ignore[union-attr]
-    args = [_nan_compiled(arg) for arg in node.args]  # type: ignore[union-attr]
-    if any(arg is None for arg in args):
-        return None
-    return _nan_call(name, args)  # type: ignore[arg-type]
-
-
-def _nan_binary(compare: bool, op: str, left: _Curve, right: _Curve) -> _Curve:
-    if compare:
-        test = _COMPARE[op]
-
-        def compared(env: Mapping[str, object]) -> object:
-            a, b = left(env), right(env)
-            unknown = np.isnan(a) | np.isnan(b)
-            return np.where(unknown, np.nan, test(a, b).astype(float))
-
-        return compared
-    operation = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}.get(op)
-
-    def arithmetic(env: Mapping[str, object]) -> object:
-        a, b = left(env), right(env)
-        if operation is None:  # a power: 0 to a power not above 0 is an error
-            value = np.where((np.equal(a, 0) & np.less_equal(b, 0)), np.nan, np.power(a, b))
-        else:
-            value = operation(a, b)
-        return np.where(np.isinf(value), np.nan, value)  # x/0 and overflows: errors
-
-    return arithmetic
-
-
-def _nan_call(name: str, args: list[_Curve]) -> _Curve | None:
-    if name == "IF":
-        condition, when_true, when_false = args
-
-        def chosen(env: Mapping[str, object]) -> object:
-            test = condition(env)
-            value = np.where(np.not_equal(test, 0), when_true(env), when_false(env))
-            return np.where(np.isnan(test), np.nan, value)
-
-        return chosen
-    if name in ("MIN", "MAX"):
-        pair = np.minimum if name == "MIN" else np.maximum
-
-        def reduced(env: Mapping[str, object]) -> object:
-            value = args[0](env)
-            for arg in args[1:]:
-                value = pair(value, arg(env))
-            return value
-
-        return reduced
-    if name == "ABS":
-        return lambda env: np.abs(args[0](env))
-    macro = FUNCTIONS.get(name)
-    if macro is None:
-        return None  # ROUND, a period function
-    body = _nan_compiled(macro.body)
-    if body is None:
-        return None
-    params = macro.param_names
-    return lambda env: body(dict(zip(params, [arg(env) for arg in args], strict=True)))
 
 
 def _constant_sign(scanned: np.ndarray) -> int:

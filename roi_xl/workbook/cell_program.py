@@ -13,6 +13,7 @@ from typing import NamedTuple, TypeVar
 
 import numpy as np
 
+from roi_xl.decide.nan_arrays import nan_compiled
 from roi_xl.model import expr
 from roi_xl.model.engine import Value
 from roi_xl.model.excel_errors import ALL_ERROR_CODES, ExcelError
@@ -166,6 +167,13 @@ def evaluate_each(node: expr.Node, columns: Mapping[str, Column], size: int) -> 
             for index in range(size)
         ]
     env = {name: _array(column) for name, column in columns.items()}
+    curve = nan_compiled(node)
+    if curve is not None and not any(isinstance(v, expr.Evaluated) for v in env.values()):
+        with np.errstate(all="ignore"):
+            found = np.broadcast_to(curve(env), (size,))
+        if not np.isnan(found).any():  # no error anywhere: the engine's very numbers
+            return found.astype(float).tolist()
+    env = {name: _evaluated(value) for name, value in env.items()}
     with np.errstate(all="ignore"):
         result = expr.evaluate(node, env, FUNCTIONS)
     values = np.broadcast_to(result.values, (size,)).tolist()
@@ -180,14 +188,15 @@ def _at(column: Column, index: int) -> Value:
     return column if isinstance(column, (float, ExcelError)) else column[index]
 
 
-def _array(column: Column) -> float | ExcelError | expr.Evaluated:
-    """A column as ``expr.evaluate`` takes it: a single value as it is, numbers as one array,
-    an error value as its code beside the numbers."""
-    if isinstance(column, (float, ExcelError)):
-        return column
-    if all(value.__class__ is float for value in column):
-        values = np.array(column, dtype=float)
-        return expr.Evaluated(values, np.zeros(values.shape, dtype=np.int8))
+def _array(column: Column) -> float | np.ndarray | expr.Evaluated:
+    """A column of numbers as one array (a single one as it is); one holding an error value
+    as ``expr.evaluate`` takes it, the errors' codes beside the numbers."""
+    if column.__class__ is float:
+        return column  # type: ignore[return-value]
+    if isinstance(column, ExcelError):
+        return expr.Evaluated.of(column)
+    if all(value.__class__ is float for value in column):  # type: ignore[union-attr]
+        return np.array(column, dtype=float)
     return expr.Evaluated(
         np.array([value if value.__class__ is float else np.nan for value in column]),
         np.array(
@@ -195,6 +204,12 @@ def _array(column: Column) -> float | ExcelError | expr.Evaluated:
             dtype=np.int8,
         ),
     )
+
+
+def _evaluated(value: float | np.ndarray | expr.Evaluated) -> float | expr.Evaluated:
+    if isinstance(value, np.ndarray):
+        return expr.Evaluated(value, np.zeros(value.shape, dtype=np.int8))
+    return value
 
 
 _EXACT_CALLS = frozenset({"IF", "MIN", "MAX", "ABS"})

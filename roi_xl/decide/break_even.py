@@ -14,9 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from roi_xl.decide.nan_arrays import NanCurve, nan_compiled
 from roi_xl.decide.sensitivity import sensitivity
 from roi_xl.errors import InputError
-from roi_xl.model import engine
+from roi_xl.model import engine, expr
+from roi_xl.model.excel_errors import ExcelError
+from roi_xl.model.functions import FUNCTIONS
 from roi_xl.model.template import SCENARIOS, Template
 
 Curve = Callable[[np.ndarray], np.ndarray]
@@ -92,11 +95,7 @@ def break_even(
     except KeyError:
         raise InputError(f"'{driver}' is not an input of template '{model.key}'") from None
     base = {k: float(v) for k, v in inputs.items()}
-
-    def roi(values: np.ndarray) -> np.ndarray:
-        result = engine.compute_arrays(model, {**base, driver: values}, metric)[metric]
-        numbers = np.broadcast_to(result.values, values.shape).astype(float)
-        return np.where(np.broadcast_to(result.errors, values.shape) == 0, numbers, np.nan)
+    roi = _curve(model, metric, driver, base)
 
     grid = np.linspace(item.minimum, item.maximum, SCAN_POINTS)
     scanned = roi(grid)
@@ -114,6 +113,93 @@ def break_even(
         companions={key: at_root[key] for key in companions} if at_root else {},
         base_companions={key: at_base[key] for key in companions},
     )
+
+
+def _curve(model: Template, metric: str, driver: str, base: Mapping[str, float]) -> Curve:
+    """``metric`` as ``driver`` alone moves: NaN where it is an error.
+
+    The metric's parts the driver does not reach are worked out once (``Split``); only the
+    rest goes through numpy at each point, with the same operations on the same numbers
+    as the whole engine: the same curve, a fraction of the work per point."""
+    split = split_metric(model, metric, driver)
+    fixed: dict[str, engine.Value | np.ndarray] = dict(split.fixed(base))
+    if split.curve is not None:
+        numbers = {k: np.nan if isinstance(v, ExcelError) else v for k, v in fixed.items()}
+        curve = split.curve
+
+        def on_numbers(values: np.ndarray) -> np.ndarray:
+            with np.errstate(all="ignore"):
+                found = curve({**numbers, driver: values})
+            return np.broadcast_to(found, values.shape).astype(float)
+
+        return on_numbers
+
+    def roi(values: np.ndarray) -> np.ndarray:
+        result = expr.evaluate(split.spine, {**fixed, driver: values}, FUNCTIONS)
+        numbers = np.broadcast_to(result.values, values.shape).astype(float)
+        return np.where(np.broadcast_to(result.errors, values.shape) == 0, numbers, np.nan)
+
+    return roi
+
+
+@dataclass(frozen=True)
+class Split:
+    """A metric written out (``engine.expanded``) as one input moves: each largest part the
+    input does not reach is named ``#0``, ``#1``... in ``spine`` and compiled in ``parts``.
+
+    Worked out once for given inputs (``fixed``), the parts give what the engine gives
+    them (``expr.compile_scalar``, the same values and errors); the spine then repeats only
+    the operations around the moving input, on the same numbers as the whole tree would:
+    a solver's many points, or a sheet's solver steps, for a fraction of the work."""
+
+    spine: expr.Node
+    parts: tuple[tuple[str, Callable[[Mapping[str, float]], engine.Value]], ...]
+    run: Callable[[Mapping[str, object]], engine.Value]  # the spine compiled, on numbers
+    curve: NanCurve | None  # the spine compiled on arrays, errors as NaN (None: not possible)
+
+    def fixed(self, inputs: Mapping[str, float]) -> dict[str, engine.Value]:
+        """The parts' values and the spine's other inputs, for ``inputs``."""
+        values: dict[str, engine.Value] = {name: run(inputs) for name, run in self.parts}
+        values.update((name, inputs[name]) for name in expr.names(self.spine) if name in inputs)
+        return values
+
+
+# (template id, metric, driver) -> (template, split); the template is held so its id
+# cannot be reused while the entry lives.
+_SPLIT: dict[tuple[int, str, str], tuple[Template, Split]] = {}
+_SPLIT_LIMIT = 256
+
+
+def split_metric(model: Template, metric: str, driver: str) -> Split:
+    """``metric`` split around ``driver``; made once per template, metric and driver."""
+    key = (id(model), metric, driver)
+    kept = _SPLIT.get(key)
+    if kept is not None and kept[0] is model:
+        return kept[1]
+    parts: list[tuple[str, Callable[[Mapping[str, float]], engine.Value]]] = []
+
+    def cut(node: expr.Node) -> expr.Node:
+        if isinstance(node, (expr.Num, expr.Ref)):
+            return node
+        if driver not in expr.names(node):
+            name = f"#{len(parts)}"
+            parts.append((name, expr.compile_scalar(node, FUNCTIONS)))
+            return expr.Ref(name)
+        if isinstance(node, expr.Unary):
+            return expr.Unary(node.op, cut(node.operand))
+        if isinstance(node, expr.Binary):
+            return expr.Binary(node.op, cut(node.left), cut(node.right))
+        if isinstance(node, expr.Compare):
+            return expr.Compare(node.op, cut(node.left), cut(node.right))
+        assert isinstance(node, expr.Call)
+        return expr.Call(node.name, tuple(cut(arg) for arg in node.args))
+
+    spine = cut(engine.expanded(model, metric))
+    split = Split(spine, tuple(parts), expr.compile_scalar(spine, FUNCTIONS), nan_compiled(spine))
+    if len(_SPLIT) >= _SPLIT_LIMIT:
+        _SPLIT.clear()
+    _SPLIT[key] = (model, split)
+    return split
 
 
 def _constant_sign(scanned: np.ndarray) -> int:

@@ -109,10 +109,15 @@ def sort_keys(swings: Sequence[engine.Value]) -> list[float]:
     largest = max(swings, default=0.0)
     if largest == 0:
         return [0.0] * len(swings)
-    rounded = expr.Call(
-        "ROUND", (expr.Binary("/", expr.Ref("s"), expr.Ref("m")), expr.Num(SORT_DIGITS))
-    )
-    return [float(expr.evaluate(rounded, {"s": v, "m": largest}).scalar()) for v in swings]
+    # All at once: ROUND's digits are one number here, and its other steps (products,
+    # rint, floor) round alike in numpy's array loops and one by one.
+    shares = expr.evaluate(_ROUNDED_SHARE, {"s": np.array(swings, dtype=float), "m": largest})
+    return np.broadcast_to(shares.values, (len(swings),)).astype(float).tolist()
+
+
+_ROUNDED_SHARE = expr.Call(
+    "ROUND", (expr.Binary("/", expr.Ref("s"), expr.Ref("m")), expr.Num(SORT_DIGITS))
+)
 
 
 def _moves(item: Input, value: float, scenarios: Mapping[str, Mapping[str, float]]) -> list[float]:

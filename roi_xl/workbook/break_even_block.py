@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from xlsxwriter.worksheet import Worksheet
 
+from roi_xl.decide.break_even import split_metric
 from roi_xl.model import engine, expr
 from roi_xl.model.engine import Value
 from roi_xl.workbook.cell_program import CellProgram
@@ -74,9 +75,14 @@ def write_solver(
             [item.label[ctx.language], t["solver_step"], t["solver_value"], t["roi_at_value"]],
         )
         fmt = input_format(ctx, rows.driver)
+        result_style = s.get("formula", metric_format(ctx, plan.metric))
+        # The ROI at each candidate: what the cell's tree gives, its parts the driver does
+        # not reach worked out once for all the steps.
+        split = split_metric(ctx.template, plan.metric, rows.driver)
+        local = split.fixed(ctx.values.live_inputs)
         for k, row in enumerate(rows.solver_rows):
             ws.write_number(row, STEP, k, s.get("unit"))
-            write_cell(
+            local[rows.driver] = write_cell(
                 ctx,
                 ws,
                 program,
@@ -84,15 +90,11 @@ def write_solver(
                 _candidate(program, rows, k, step, tolerance),
                 fmt,
             )
-            write_cell(
-                ctx,
-                ws,
-                program,
-                (row, RESULT),
-                roi,  # at the candidate
-                metric_format(ctx, plan.metric),
-                (rows.driver, program.ref(row, CANDIDATE)),
+            value = split.run(local)
+            formula = program.kept(row, RESULT, value) or program.put(
+                row, RESULT, roi, value, (rows.driver, program.ref(row, CANDIDATE))
             )
+            ctx.formula(ws, row, RESULT, formula, result_style, value)
 
 
 def _candidate(

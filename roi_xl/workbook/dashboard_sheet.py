@@ -27,6 +27,7 @@ from roi_xl.workbook.layout import (
 from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.sensitivity_layout import BREAK_EVEN
 from roi_xl.workbook.styles import NAVY
+from roi_xl.workbook.worksheet import ReferenceWorksheet
 
 LABEL, UNIT, FIRST = 0, 1, 2  # FIRST: the scenario columns share Calculations' letters (C, D, E)
 CHART_COL = 6
@@ -139,7 +140,8 @@ def _write_scenarios(ctx: Context, ws: Worksheet, row: int) -> int:
             ctx.formula(
                 ws, row, col, source, s.get("formula", fmt), ctx.values.outputs[scenario][key]
             )
-    _scenario_chart(ctx, ws, header_row, first_metric_row)
+    if not isinstance(ws, ReferenceWorksheet):  # a reference holds no charts
+        _scenario_chart(ctx, ws, header_row, first_metric_row)
     return row + 1
 
 
@@ -222,6 +224,8 @@ def _write_funnel(ctx: Context, ws: Worksheet, row: int) -> int:
         ws.write_string(row, LABEL, label, s.get("label"))
         fmt = s.format_for("count", values[key])
         ctx.formula(ws, row, FIRST, live[key], s.get("formula", fmt), values[key])
+    if isinstance(ws, ReferenceWorksheet):  # a reference holds no charts
+        return row + 1
     chart = ctx.workbook.add_chart({"type": "bar"})
     name = layout.dashboard
     chart_text.add_series(
@@ -277,6 +281,8 @@ def _write_monthly(ctx: Context, ws: Worksheet, row: int) -> int:
         value = ctx.values.months[i].fields[key]
         ctx.formula(ws, row, FIRST, actual, s.get("formula", fmt), "" if value is None else value)
         ctx.formula(ws, row, FIRST + 1, plan_ref, s.get("formula", fmt), ctx.values.plans[key])
+    if isinstance(ws, ReferenceWorksheet):  # a reference holds no charts
+        return row + 1
     chart = ctx.workbook.add_chart({"type": "column"})
     name = layout.dashboard
     for col, color in ((FIRST, "#2E75B6"), (FIRST + 1, "#BFBFBF")):

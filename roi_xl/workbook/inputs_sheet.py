@@ -25,6 +25,7 @@ from roi_xl.workbook.layout import (
 )
 from roi_xl.workbook.printing import wrapped_height
 from roi_xl.workbook.wording import range_text, shorten
+from roi_xl.workbook.worksheet import ReferenceWorksheet
 
 NOTE_WIDTH = 48  # notes wrap in a column a printed page can hold
 
@@ -129,13 +130,17 @@ def _write_input_row(ctx: Context, item: Input) -> None:
     )
     ws.write_number(row, MIN_COL, item.minimum, s.get("unit", number_format))
     ws.write_number(row, MAX_COL, item.maximum, s.get("unit", number_format))
-    note = _note_text(ctx, item)
+    # A reference holds a text cell's place and format, no text, height or validation.
+    reference = isinstance(ws, ReferenceWorksheet)
+    note = "" if reference else _note_text(ctx, item)
     ws.write_string(row, NOTE_COL, note, s.get("note_wrap"))
-    ws.set_row(row, wrapped_height(note, NOTE_WIDTH))
+    if not reference:
+        ws.set_row(row, wrapped_height(note, NOTE_WIDTH))
     ws.write_string(row, INPUT_KEY_COL, item.key, s.get("key"))
-    ws.data_validation(
-        row, SCENARIO_COLS["prudent"], row, SCENARIO_COLS["optimistic"], _validation(ctx, item)
-    )
+    if not reference:
+        ws.data_validation(
+            row, SCENARIO_COLS["prudent"], row, SCENARIO_COLS["optimistic"], _validation(ctx, item)
+        )
     ctx.workbook.define_name(
         f"in_{item.key}", f"='{ctx.layout.inputs}'!{cell(row, LIVE_COL, True, True)}"
     )

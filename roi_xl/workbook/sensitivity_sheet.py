@@ -17,7 +17,7 @@ from roi_xl.model.engine import Value
 from roi_xl.model.excel_errors import ExcelError
 from roi_xl.workbook import chart_text
 from roi_xl.workbook.break_even_block import write_break_even, write_solver
-from roi_xl.workbook.cell_program import CellProgram
+from roi_xl.workbook.cell_program import CellProgram, Column, evaluate_each
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import cell
 from roi_xl.workbook.printing import print_areas
@@ -49,6 +49,7 @@ from roi_xl.workbook.sensitivity_layout import (
     UNIT,
     SensitivityLayout,
 )
+from roi_xl.workbook.worksheet import ReferenceWorksheet
 
 
 def write_sensitivity(ctx: Context) -> dict[str, Value | str]:
@@ -117,33 +118,111 @@ def _write_moves(
     ):
         ws.write_string(header, col, text, s.get("header"))
     roi = engine.expanded(ctx.template, plan.metric)
-    swings: list[Value] = []
-    for key, row in plan.move_rows.items():
+    keys = list(plan.move_rows)
+    moved = _moved_values(program, keys)
+    results = _results(program, roi, moved)
+    ends = {name: [row[i] for row in results.values()] for i, name in enumerate(_RESULT_NAMES)}
+    lowest = evaluate_each(_LOWEST, ends, len(keys))
+    highest = evaluate_each(_HIGHEST, ends, len(keys))
+    points = roi_fmt == "percent"  # the change of a rate, in points
+    swings = evaluate_each(
+        _SWING_POINTS if points else _SWING, {"h": highest, "l": lowest}, len(keys)
+    )
+    steps = range(len(MOVES))
+    for index, (key, row) in enumerate(plan.move_rows.items()):
         item = ctx.template.input(key)
         fmt = input_format(ctx, key)
         ws.write_string(row, LABEL, item.label[ctx.language], s.get("label"))
         ws.write_string(row, UNIT, ctx.locale.unit(item.unit), s.get("unit"))
         write_cell(ctx, ws, program, (row, BASE), expr.Ref(key), fmt)
-        for index, move in enumerate(MOVES):
-            col = FIRST_MOVE + index
-            write_cell(
-                ctx, ws, program, (row, col), _moved(program, key, row, header, index, move), fmt
+        # Each cell's formula as kept from the last workbook of this template and layout
+        # (the trees here depend on nothing else), else made from its tree.
+        style = s.get("formula", fmt)
+        for step, move in enumerate(MOVES):
+            col, value = FIRST_MOVE + step, moved[key][step]
+            formula = program.kept(row, col, value) or program.put(
+                row, col, _moved(program, key, row, header, step, move), value
             )
-        cells = [(row, FIRST_RESULT + index) for index in range(len(MOVES))]
-        moved = [program.ref(row, FIRST_MOVE + index) for index in range(len(MOVES))]
-        for at, (formula, value) in zip(
-            cells, program.define_across(cells, roi, key, moved), strict=True
+            ctx.formula(ws, row, col, formula, style, value)
+        style = s.get("formula", roi_fmt)
+        for step in steps:
+            col, value = FIRST_RESULT + step, results[key][step]
+            formula = program.kept(row, col, value) or program.put(
+                row, col, roi, value, (key, program.ref(row, FIRST_MOVE + step))
+            )
+            ctx.formula(ws, row, col, formula, style, value)
+        for col, name, value in (
+            (LOWEST, "MIN", lowest[index]),
+            (HIGHEST, "MAX", highest[index]),
         ):
-            ctx.formula(ws, *at, formula, s.get("formula", roi_fmt), value)
-        results = [program.ref(row, FIRST_RESULT + i) for i in range(len(MOVES))]
-        write_cell(ctx, ws, program, (row, LOWEST), expr.Call("MIN", tuple(results)), roi_fmt)
-        write_cell(ctx, ws, program, (row, HIGHEST), expr.Call("MAX", tuple(results)), roi_fmt)
-        swing: expr.Node = expr.Binary("-", program.ref(row, HIGHEST), program.ref(row, LOWEST))
-        if roi_fmt == "percent":  # the change of a rate, in points
-            swing = expr.Binary("*", swing, expr.Num(100.0))
-        swings.append(write_cell(ctx, ws, program, (row, SWING), swing, change_format(roi_fmt)))
+            formula = program.kept(row, col, value) or program.put(
+                row,
+                col,
+                expr.Call(name, tuple(program.ref(row, FIRST_RESULT + step) for step in steps)),
+                value,
+            )
+            ctx.formula(ws, row, col, formula, style, value)
+        formula = program.kept(row, SWING, swings[index]) or program.put(
+            row, SWING, _swing(program, row, points), swings[index]
+        )
+        style = s.get("formula", change_format(roi_fmt))
+        ctx.formula(ws, row, SWING, formula, style, swings[index])
         ws.write_string(row, MOVE_KEY, key, s.get("key"))
     return _write_ranks(ctx, ws, plan, swings)
+
+
+# A row's trees with its cells as plain names, to evaluate every row at once: the same
+# operations in the same order as each cell's own tree.
+_RESULT_NAMES = tuple(f"r{index}" for index in range(len(MOVES)))
+_LOWEST = expr.Call("MIN", tuple(expr.Ref(name) for name in _RESULT_NAMES))
+_HIGHEST = expr.Call("MAX", tuple(expr.Ref(name) for name in _RESULT_NAMES))
+_SWING = expr.Binary("-", expr.Ref("h"), expr.Ref("l"))
+_SWING_POINTS = expr.Binary("*", _SWING, expr.Num(100.0))
+
+
+def _swing(program: CellProgram, row: int, points: bool) -> expr.Node:
+    """Highest minus lowest; for a rate, in points."""
+    swing = expr.Binary("-", program.ref(row, HIGHEST), program.ref(row, LOWEST))
+    return expr.Binary("*", swing, expr.Num(100.0)) if points else swing
+
+
+def _moved_values(program: CellProgram, keys: list[str]) -> dict[str, list[Value]]:
+    """Each input's value at each move, every input and step at once (``_moved``'s trees)."""
+    width = len(STEPS)
+    scaled = evaluate_each(
+        _SCALED,
+        {
+            "base": [program.named(key) for key in keys for _ in STEPS],
+            "step": list(STEPS) * len(keys),
+            "min": [program.named(f"min:{key}") for key in keys for _ in STEPS],
+            "max": [program.named(f"max:{key}") for key in keys for _ in STEPS],
+        },
+        width * len(keys),
+    )
+    return {
+        key: [
+            *scaled[index * width : (index + 1) * width],
+            *(program.named(f"{move}:{key}") for move in MOVES[width:]),
+        ]
+        for index, key in enumerate(keys)
+    }
+
+
+def _results(
+    program: CellProgram, roi: expr.Node, moved: dict[str, list[Value]]
+) -> dict[str, list[Value]]:
+    """The ROI at every move of every input at once, each input standing for its moved
+    value in its own row's cells (``define_across`` of a row, every row together)."""
+    width, keys = len(MOVES), list(moved)
+    columns: dict[str, Column] = {name: program.named(name) for name in expr.names(roi)}
+    for index, key in enumerate(keys):
+        if key not in columns:
+            continue  # an input the ROI does not use: every move gives the base ROI
+        column = [program.named(key)] * (width * len(keys))
+        column[index * width : (index + 1) * width] = moved[key]
+        columns[key] = column
+    flat = evaluate_each(roi, columns, width * len(keys))
+    return {key: flat[index * width : (index + 1) * width] for index, key in enumerate(keys)}
 
 
 def _moved(
@@ -155,9 +234,15 @@ def _moved(
         return expr.Ref(f"{move}:{key}")
     step = program.ref(header, FIRST_MOVE + index)
     base = program.ref(row, BASE, col_absolute=True)  # one R1C1 formula across the steps
+    return _step_tree(base, step, expr.Ref(f"min:{key}"), expr.Ref(f"max:{key}"))
+
+
+def _step_tree(base: expr.Node, step: expr.Node, low: expr.Node, high: expr.Node) -> expr.Node:
     scaled = expr.Binary("*", base, expr.Binary("+", expr.Num(1.0), step))
-    low = expr.Call("MAX", (scaled, expr.Ref(f"min:{key}")))
-    return expr.Call("MIN", (low, expr.Ref(f"max:{key}")))
+    return expr.Call("MIN", (expr.Call("MAX", (scaled, low)), high))
+
+
+_SCALED = _step_tree(expr.Ref("base"), expr.Ref("step"), expr.Ref("min"), expr.Ref("max"))
 
 
 def _write_ranks(
@@ -245,7 +330,8 @@ def _write_tornado(
                 change_format(roi_fmt),
                 deviation,
             )
-    _tornado_chart(ctx, ws, plan, label, change_format(roi_fmt))
+    if not isinstance(ws, ReferenceWorksheet):  # a reference holds no charts
+        _tornado_chart(ctx, ws, plan, label, change_format(roi_fmt))
 
 
 def change_format(fmt: str) -> str:

@@ -41,7 +41,7 @@ from roi_xl.inspect.guard import (
     UnreadableFileError,
     custom_properties,
 )
-from roi_xl.inspect.sheet_shapes import Draft, Grid, PlainCell
+from roi_xl.inspect.sheet_shapes import Draft, Grid, PlainCell, Shape
 
 _MAIN = NS_MAIN[1:-1] + "}"  # expat's "namespace}local" spelling
 _C, _F, _V, _ROW, _IS, _R, _T = (_MAIN + tag for tag in ("c", "f", "v", "row", "is", "r", "t"))
@@ -67,6 +67,9 @@ class FormulaSheet:
     title: str
     cells: dict[Key, Cell] = field(default_factory=dict)
     defined_names: dict[str, str] = field(default_factory=dict)  # sheet-level name -> target
+    # The shape it was read from (roi_xl.inspect.sheet_shapes), None when read in full: its
+    # cells are then the shape's, but for the numbers of its value cells.
+    shape: Shape | None = field(default=None, repr=False, compare=False)
 
     def value(self, row: int, col: int) -> Any:
         """The cell's formula (``"=..."``) or typed value; None when empty (zero-based)."""
@@ -129,7 +132,7 @@ def _read(path: Path, package: PackageScan) -> FormulaBook:
         split = package.numbers.get(part.part) if shared.token is not None else None
         reading = None if split is None else sheet_shapes.recall(key, split, typer)
         if reading is not None:
-            sheet.cells, grids[part.name] = reading.cells, reading.grid
+            sheet.cells, sheet.shape, grids[part.name] = reading.cells, reading.shape, reading.grid
             continue
         text = _read_sheet(read(part.part), sheet, strings, styles)
         if text is not None and split is not None and sheet_shapes.met_before(key):

@@ -68,6 +68,7 @@ class Reading:
 
     cells: dict[Key, Cell]
     grid: Grid
+    shape: Shape
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class Shape:
     rows: tuple[Picker, ...]  # each row of the values view, from floats + constants
     cells: dict[Key, Cell]  # the formula view
     typed: tuple[tuple[int, Key, int, str], ...]  # value cells: number, place, style, format
+    float_places: frozenset[Key]  # where the values view shows a number read as a float
 
     def read(self, numbers: list[bytes], typer: Typer) -> Reading | None:
         """Both views with these numbers; None when one cannot be read from them alone."""
@@ -96,7 +98,7 @@ class Shape:
         except ValueError:
             return None
         pool += self.constants
-        return Reading(cells, [list(row(pool)) for row in self.rows])
+        return Reading(cells, [list(row(pool)) for row in self.rows], self)
 
 
 @dataclass
@@ -182,13 +184,14 @@ def _shape(draft: Draft, grid: Grid) -> Shape | None:
     return Shape(
         bare=bare,
         count=len(numbers),
-        fixed=_picker(fixed),
-        fixed_texts=_picker(fixed)(numbers),
-        floats=_picker([slot for slot, _ in floats]),
+        fixed=picker(fixed),
+        fixed_texts=picker(fixed)(numbers),
+        floats=picker([slot for slot, _ in floats]),
         constants=(gathered := _gather(grid, [place for _, place in floats]))[0],
         rows=gathered[1],
         cells=dict(draft.cells),
         typed=tuple(typed),
+        float_places=frozenset(place for _, place in floats),
     )
 
 
@@ -232,11 +235,11 @@ def _gather(grid: Grid, variable: list[Key]) -> tuple[list[Any], tuple[Picker, .
                 index = first + len(constants)
                 constants.append(value)
             picked.append(index)
-        rows.append(_picker(picked))
+        rows.append(picker(picked))
     return constants, tuple(rows)
 
 
-def _picker(indices: Sequence[int]) -> Picker:
+def picker(indices: Sequence[int]) -> Picker:
     """What ``itemgetter(*indices)`` picks, always as a tuple (one index or none too)."""
     if len(indices) > 1:
         return itemgetter(*indices)

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import random
 import re
 import zipfile
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
+from openpyxl.formula import Tokenizer
 from test_audit_tampering import Edit, cell_element, chain, rewrite, sheet_parts
 
 from roi_xl.inspect import audit, checked_sheets, integrity, sheet_shapes
@@ -269,3 +272,49 @@ def test_each_edit_read_after_its_look_alikes_is_found_as_a_plain_comparison_fin
         "stale_value",
     }
     assert sum(planned) > 50  # most sheets of most reads were checked by a plan
+
+
+def tokenized_numbers(formula: str) -> tuple[float, ...]:
+    """``audit.hard_coded_numbers`` without its short cut: every formula tokenised."""
+    try:
+        tokens = Tokenizer(formula).items
+    except Exception:
+        return ()
+    numbers, calls = [], []
+    for token in tokens:
+        if token.type == "FUNC" and token.subtype == "OPEN":
+            calls.append([token.value.upper(), 0])
+        elif token.type == "FUNC" and token.subtype == "CLOSE" and calls:
+            calls.pop()
+        elif token.type == "SEP" and token.subtype == "ARG" and calls:
+            calls[-1][1] += 1
+        elif token.type == "OPERAND" and token.subtype == "NUMBER":
+            value = float(token.value)
+            guess = bool(calls) and calls[-1][0] == "IRR(" and calls[-1][1] == 1
+            if value not in audit.ALLOWED_NUMBERS and not guess:
+                numbers.append(value)
+    return tuple(numbers)
+
+
+def test_formulas_left_untokenised_hold_no_hard_coded_number(tmp_path: Path) -> None:
+    """The formulas whose numbers all stand plainly and are allowed are not tokenised: on
+    every formula of a workbook and on random tricky ones, the same numbers as tokenising."""
+    path = write_workbook(
+        template.load(TEMPLATE), tmp_path / "w.xlsx", WorkbookOptions(start=START, force=True)
+    )
+    book = openpyxl.load_workbook(path)
+    formulas = {
+        c.value for ws in book for row in ws.iter_rows() for c in row if isinstance(c.value, str)
+    }
+    pieces = ["1", "2", "12", "100", "0", "7", ".", "5", "E", "e", "+", "-", "*", "/", "(", ")"]
+    pieces += [",", ";", " ", "A", "$", "B1", "IRR(", "SUM(", "'S'!", "!", ":", '"x1"', "inf"]
+    pieces += ["NaN", "_", "1_0", "%", "{", "}", "^", "&", "<", ">", "\u0661", "\uff11", "#N/A"]
+    pieces += ["[", "]", "'", '"', "1E+3", "1e-2", "1:1", "@", "TRUE", "\t", "\n", "?", "1."]
+    rng = random.Random(16)
+    formulas |= {"=" + "".join(rng.choices(pieces, k=rng.randint(1, 12))) for _ in range(60000)}
+    untokenised = 0
+    for formula in formulas:
+        expected = tokenized_numbers(formula)
+        assert repr(audit.hard_coded_numbers.__wrapped__(formula)) == repr(expected), formula
+        untokenised += not audit._UNPLAIN.search(formula) and not expected
+    assert untokenised > 1000

@@ -620,14 +620,31 @@ def _hard_coded(loaded: LoadedWorkbook, sheet: str, ref: str, formula: str) -> N
         )
 
 
+# Where a number can begin in a formula: a digit or a dot after no part of a name or
+# reference; and such a number standing alone, up to an operator, a bracket or a separator.
+_NUMBER_START = re.compile(r"(?<![\w$.])[\d.]")
+_PLAIN_NUMBER = re.compile(r"(?<![\w$.])(\d+(?:\.\d+)?)(?=[ +\-*/^&=<>%(){},;]|$)")
+# What float() also takes for a number, an error literal (#N/A1 reads as #N/A, then 1), and
+# white space but the plain space.
+_UNPLAIN = re.compile(r"inf|nan|#|[^\S ]", re.IGNORECASE)
+
+
 @functools.lru_cache(maxsize=65536)
 def hard_coded_numbers(formula: str) -> tuple[float, ...]:
     """Numbers written in a formula, apart from 0, 1, 2, 3, 12 and 100 and IRR's guess.
 
     IRR's second argument is where its solver starts, not an assumption of the model.
     Cached: every workbook of a template holds the same formulas, so a roll-up
-    that audits hundreds of them tokenises each formula once per process.
+    that audits hundreds of them tokenises each formula once per process; and a formula
+    whose every place a number could begin holds a plain allowed number (most of them) is
+    not tokenised at all: the tokenizer's numbers are among those.
     """
+    if not _UNPLAIN.search(formula):
+        plain = _PLAIN_NUMBER.findall(formula)
+        if len(plain) == len(_NUMBER_START.findall(formula)) and all(
+            float(number) in ALLOWED_NUMBERS for number in plain
+        ):
+            return ()
     try:
         tokens = Tokenizer(formula).items
     except Exception:  # a formula the tokenizer cannot split is reported elsewhere

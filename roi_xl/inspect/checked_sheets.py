@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain, compress
-from operator import ne
+from operator import itemgetter, ne
 from typing import Any
 
 from roi_xl.inspect.findings import Finding
@@ -131,6 +131,5 @@ def keep(
 
 def _columns(expected: Expected) -> tuple[tuple[Any, ...], ...]:
     """The expected cells' formulas, values and number formats, each as one tuple."""
-    if not expected:
-        return (), (), ()
-    return tuple(zip(*expected.values(), strict=True))
+    cells = expected.values()
+    return tuple(tuple(map(itemgetter(field), cells)) for field in range(3))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zipfile
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,8 @@ def _views(path: Path) -> tuple[FormulaBook, dict[str, Any]]:
 def _read_in_full(path: Path) -> dict[str, Any]:
     """Both views with no shape remembered."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(sheet_shapes, "_SHAPES", OrderedDict())
+        patch.setattr(sheet_shapes, "_SHAPES", {})
+        patch.setattr(sheet_shapes, "_ORDER", OrderedDict())
         patch.setattr(sheet_shapes, "_SEEN", OrderedDict())
         patch.setattr(sheet_shapes, "_HELD", [0])
         book, views = _views(path)
@@ -211,3 +213,36 @@ def test_splitting_out_the_numbers_leaves_the_guards_bytes(tmp_path: Path) -> No
         bare, numbers = package.numbers[sheet.part]
         assert bare == without_numbers(data)
         assert numbers == re.findall(rb"<v>([-+.0-9eE]{0,27})(?=<)", data)
+
+
+def test_a_shape_just_made_is_the_last_to_be_dropped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the memory full of older shapes, a sheet read again after its look-alike is
+    still read from the shape its look-alike left, even under a key met long before."""
+    monkeypatch.setattr(sheet_shapes, "_SHAPES", {})
+    monkeypatch.setattr(sheet_shapes, "_ORDER", OrderedDict())
+    monkeypatch.setattr(sheet_shapes, "_SEEN", OrderedDict())
+    monkeypatch.setattr(sheet_shapes, "_HELD", [0])
+    model = templates.load("crm")
+    options = WorkbookOptions(start=START, months=3, force=True)
+    first = write_workbook(model, tmp_path / "first.xlsx", options)
+    for _ in range(3):
+        _read(first)  # shapes under every key of the workbook, soon the oldest
+    monkeypatch.setattr(sheet_shapes, "_MAX_BYTES", sheet_shapes._HELD[0] * 3 // 2)
+    with zipfile.ZipFile(first) as package:
+        parts = [p for p in sheet_parts(first).values() if 's="1' in package.read(p).decode()]
+    assert len(parts) >= 8
+
+    def restyled(xml: str) -> str:  # a cell's style changed, the bytes as long as before
+        match = re.search(r's="1(\d)"', xml) or re.search(r's="1"', xml)
+        assert match
+        new = 's="10"' if match.group(0) != 's="10"' else 's="11"'
+        if len(match.group(0)) == len('s="1"'):
+            new = 's="2"'
+        return xml[: match.start()] + new + xml[match.end() :]
+
+    other = rewrite(first, tmp_path / "other.xlsx", {part: restyled for part in parts})
+    _read(other)  # met under keys of shapes of the same sizes: read in full, shapes made
+    shaped, views = _read(other)
+    assert shaped == len(sheet_parts(first)) and views == _read_in_full(other)

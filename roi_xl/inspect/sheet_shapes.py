@@ -120,7 +120,8 @@ class Draft:
             _remember(self.key, shape)
 
 
-_SHAPES: OrderedDict[tuple[object, str, str, int], list[Shape]] = OrderedDict()
+_SHAPES: dict[tuple[object, str, str, int], list[Shape]] = {}  # by key and size
+_ORDER: OrderedDict[int, tuple[tuple[object, str, str, int], Shape]] = OrderedDict()  # by use
 _HELD = [0]  # bytes of the shapes held
 _SEEN: OrderedDict[SheetKey, None] = OrderedDict()
 
@@ -128,10 +129,9 @@ _SEEN: OrderedDict[SheetKey, None] = OrderedDict()
 def recall(key: SheetKey, split: Split, typer: Typer) -> Reading | None:
     """The sheet read from a shape remembered for its bytes; None when there is none."""
     bare, numbers = split
-    found = _SHAPES.get((*key, len(bare)))
-    for shape in found or ():
+    for shape in _SHAPES.get((*key, len(bare)), ()):
         if shape.bare == bare:
-            _SHAPES.move_to_end((*key, len(bare)))
+            _ORDER.move_to_end(id(shape))
             return shape.read(numbers, typer)
     return None
 
@@ -148,11 +148,16 @@ def met_before(key: SheetKey) -> bool:
 
 
 def _remember(key: SheetKey, shape: Shape) -> None:
-    _SHAPES.setdefault((*key, len(shape.bare)), []).append(shape)
+    place = (*key, len(shape.bare))
+    _SHAPES.setdefault(place, []).append(shape)
+    _ORDER[id(shape)] = (place, shape)
     _HELD[0] += len(shape.bare)
-    while _HELD[0] > _MAX_BYTES and _SHAPES:
-        _, dropped = _SHAPES.popitem(last=False)
-        _HELD[0] -= sum(len(s.bare) for s in dropped)
+    while _HELD[0] > _MAX_BYTES and _ORDER:  # the least recently used shapes go first
+        _, (where, dropped) = _ORDER.popitem(last=False)
+        _SHAPES[where].remove(dropped)
+        if not _SHAPES[where]:
+            del _SHAPES[where]
+        _HELD[0] -= len(dropped.bare)
 
 
 def _shape(draft: Draft, grid: Grid) -> Shape | None:

@@ -130,9 +130,11 @@ def recall(key: SheetKey, split: Split, typer: Typer) -> Reading | None:
     """The sheet read from a shape remembered for its bytes; None when there is none."""
     bare, numbers = split
     for shape in _SHAPES.get((*key, len(bare)), ()):
-        if shape.bare == bare:
+        # Shapes of the same bytes may differ in the numbers that must stay: try each.
+        reading = shape.read(numbers, typer) if shape.bare == bare else None
+        if reading is not None:
             _ORDER.move_to_end(id(shape))
-            return shape.read(numbers, typer)
+            return reading
     return None
 
 

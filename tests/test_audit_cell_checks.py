@@ -2,26 +2,32 @@
 
 ``audit._check_sheet`` takes two short cuts on the cells that match (a number format is
 not judged against itself, a cached number exactly equal to the engine's is not handed
-to ``math.isclose``). Here a generated workbook's XML is edited as a hostile sender
+to ``math.isclose``), and a sheet read from a remembered shape replays what the audit
+found on the last sheet of that shape (``roi_xl.inspect.checked_sheets``), comparing its
+cached values at once. Here a generated workbook's XML is edited as a hostile sender
 would, one kind of difference per cell (a changed formula, a changed format, a stale
 value, a value typed over a formula, and a value off by far less than the audit's
-tolerance), and the findings must be exactly those of a plain cell-by-cell comparison
-written out below, which takes no short cut.
+tolerance), on the Calculations sheet and on the Timeline, and an input is changed; each
+file is read after its look-alikes, and the findings must be exactly those of a plain
+cell-by-cell comparison written out below, which takes no short cut.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import random
 import re
 import zipfile
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
+from openpyxl.formula import Tokenizer
 from test_audit_tampering import Edit, cell_element, chain, rewrite, sheet_parts
 
-from roi_xl.inspect import audit, integrity
+from roi_xl.inspect import audit, checked_sheets, integrity, sheet_shapes
 from roi_xl.inspect.findings import Finding
 from roi_xl.inspect.formula_book import GENERAL, FormulaSheet
 from roi_xl.inspect.loaded import LoadedWorkbook
@@ -42,9 +48,9 @@ def plain_check_sheet(
     worksheet: FormulaSheet,
     expected_cells: dict[tuple[int, int], ReferenceCell],
     format_ok: dict[tuple[Any, str | int], bool],
-    compare_values: bool,
-    redirected: bool,
+    values_wanted: bool,
     stale: list[Finding],
+    checked: list[tuple[int, int]] | None = None,
 ) -> int:
     """Every expected cell judged in full, with no short cut (the audit's oracle here)."""
     grid = loaded.values.get(actual) or []
@@ -63,7 +69,7 @@ def plain_check_sheet(
             audit._hard_coded(loaded, actual, cell(row, col), found)
         elif audit._formula(loaded, actual, cell(row, col), found, "=" + expected.formula):
             continue
-        if redirected or not compare_values or expected.value in (None, ""):
+        if not values_wanted or expected.value in (None, ""):
             continue
         compared += 1
         value = expected.value
@@ -176,10 +182,139 @@ def test_each_kind_of_difference_is_found_on_its_cell(
     assert found == {(rule, sheet, ref) for rule, (sheet, ref) in expected.items()}
 
 
+def plain_read(path: Path) -> dict[str, Any]:
+    """The read with every sheet read in full and every cell judged by the oracle."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(audit, "_check_sheet", plain_check_sheet)
+        patch.setattr(checked_sheets, "recall", lambda *_: None)
+        patch.setattr(checked_sheets, "keep", lambda *_: None)
+        patch.setattr(sheet_shapes, "recall", lambda *_: None)
+        return read_workbook(path).to_dict()
+
+
 def test_findings_are_those_of_a_plain_comparison(
-    edited: tuple[Path, dict[str, tuple[str, str]]], monkeypatch: pytest.MonkeyPatch
+    edited: tuple[Path, dict[str, tuple[str, str]]],
 ) -> None:
     path, _ = edited
-    fast = read_workbook(path).to_dict()
-    monkeypatch.setattr(audit, "_check_sheet", plain_check_sheet)
-    assert read_workbook(path).to_dict() == fast
+    for _ in range(3):  # in full, then from its shape, then with the audit's plan
+        assert read_workbook(path).to_dict() == plain_read(path)
+
+
+def test_each_edit_read_after_its_look_alikes_is_found_as_a_plain_comparison_finds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clean workbook read until its sheets come from shapes and its audit from plans,
+    then copies edited in the Timeline (a stale value, a value typed over a formula, a
+    changed formula, a changed format), on the Calculations sheet (a stale value) and in
+    the Inputs (a value edit): each read as often, each read as the oracle reads it, and
+    the plans are used."""
+    model = template.load(TEMPLATE)
+    clean = write_workbook(
+        model, tmp_path / "clean.xlsx", WorkbookOptions(start=START, months=6, force=True)
+    )
+    layout = build_layout(model, load_locale("en-US"), START, 6)
+    parts = sheet_parts(clean)
+    assert layout.timeline_sheet is not None
+    with zipfile.ZipFile(clean) as package:
+        timeline = package.read(parts[layout.timeline_sheet]).decode()
+        inputs = package.read(parts[layout.inputs]).decode()
+    results = re.findall(r'<c r="([A-Z]+\d+)" s="\d+"><f>[^<]*</f><v>-?[1-9][^<]*</v>', timeline)
+    first, second, third, fourth = results[len(results) // 5 :: len(results) // 5][:4]
+    entered = re.findall(r'<c r="([C-E]\d+)" s="\d+"><v>[1-9][0-9]*</v>', inputs)[0]
+    metric = cell(layout.metric_rows[model.metric_keys[0]], SCENARIO_COLS["realistic"])
+
+    def changed_formula(element: str, _: str) -> str:
+        return re.sub(r"<f>([^<]*)</f>", r"<f>(\1)*2</f>", element)
+
+    def typed_over(element: str, _: str) -> str:
+        return re.sub(r"<f>[^<]*</f>", "", element)
+
+    def general(element: str, _: str) -> str:
+        return re.sub(r' s="\d+"', "", element)
+
+    edits = {
+        "timeline-stale": (layout.timeline_sheet, with_value(first, 3.0)),
+        "timeline-near": (layout.timeline_sheet, with_value(second, 1.0 + 1e-12)),
+        "timeline-typed": (layout.timeline_sheet, replace_in_cell(second, typed_over)),
+        "timeline-formula": (layout.timeline_sheet, replace_in_cell(third, changed_formula)),
+        "timeline-format": (layout.timeline_sheet, replace_in_cell(fourth, general)),
+        "calculations-stale": (layout.calculations, with_value(metric, 0.5)),
+        "input": (layout.inputs, with_value(entered, 1.25)),
+        "text-stale": (  # a text result, not a number: compared one by one
+            layout.sheet_order[0],
+            lambda xml: re.sub(r'(t="str"><f>[^<]*</f><v>)[^<]+(</v>)', r"\1Tampered\2", xml),
+        ),
+    }
+    planned = []
+    recall = checked_sheets.recall
+
+    def counted(*args: Any) -> Any:
+        kept = recall(*args)
+        planned.append(kept is not None)
+        return kept
+
+    monkeypatch.setattr(checked_sheets, "recall", counted)
+    paths = [clean] + [
+        rewrite(clean, tmp_path / f"{label}.xlsx", {parts[sheet]: edit})
+        for label, (sheet, edit) in edits.items()
+    ]
+    rules = set()
+    for path in paths:
+        for _ in range(3):
+            read = read_workbook(path).to_dict()
+            assert read == plain_read(path), path.name
+            rules.update(f["rule"] for f in read["findings"])
+    assert {"stale_value", "formula_overwritten", "formula_changed"} <= rules
+    assert rules == {
+        "formula_changed",
+        "formula_overwritten",
+        "number_format_changed",
+        "stale_value",
+    }
+    assert sum(planned) > 50  # most sheets of most reads were checked by a plan
+
+
+def tokenized_numbers(formula: str) -> tuple[float, ...]:
+    """``audit.hard_coded_numbers`` without its short cut: every formula tokenised."""
+    try:
+        tokens = Tokenizer(formula).items
+    except Exception:
+        return ()
+    numbers, calls = [], []
+    for token in tokens:
+        if token.type == "FUNC" and token.subtype == "OPEN":
+            calls.append([token.value.upper(), 0])
+        elif token.type == "FUNC" and token.subtype == "CLOSE" and calls:
+            calls.pop()
+        elif token.type == "SEP" and token.subtype == "ARG" and calls:
+            calls[-1][1] += 1
+        elif token.type == "OPERAND" and token.subtype == "NUMBER":
+            value = float(token.value)
+            guess = bool(calls) and calls[-1][0] == "IRR(" and calls[-1][1] == 1
+            if value not in audit.ALLOWED_NUMBERS and not guess:
+                numbers.append(value)
+    return tuple(numbers)
+
+
+def test_formulas_left_untokenised_hold_no_hard_coded_number(tmp_path: Path) -> None:
+    """The formulas whose numbers all stand plainly and are allowed are not tokenised: on
+    every formula of a workbook and on random tricky ones, the same numbers as tokenising."""
+    path = write_workbook(
+        template.load(TEMPLATE), tmp_path / "w.xlsx", WorkbookOptions(start=START, force=True)
+    )
+    book = openpyxl.load_workbook(path)
+    formulas = {
+        c.value for ws in book for row in ws.iter_rows() for c in row if isinstance(c.value, str)
+    }
+    pieces = ["1", "2", "12", "100", "0", "7", ".", "5", "E", "e", "+", "-", "*", "/", "(", ")"]
+    pieces += [",", ";", " ", "A", "$", "B1", "IRR(", "SUM(", "'S'!", "!", ":", '"x1"', "inf"]
+    pieces += ["NaN", "_", "1_0", "%", "{", "}", "^", "&", "<", ">", "\u0661", "\uff11", "#N/A"]
+    pieces += ["[", "]", "'", '"', "1E+3", "1e-2", "1:1", "@", "TRUE", "\t", "\n", "?", "1."]
+    rng = random.Random(16)
+    formulas |= {"=" + "".join(rng.choices(pieces, k=rng.randint(1, 12))) for _ in range(60000)}
+    untokenised = 0
+    for formula in formulas:
+        expected = tokenized_numbers(formula)
+        assert repr(audit.hard_coded_numbers.__wrapped__(formula)) == repr(expected), formula
+        untokenised += not audit._UNPLAIN.search(formula) and not expected
+    assert untokenised > 1000

@@ -49,7 +49,7 @@ def _variants(name: str, locale: str, folder: Path) -> list[Path]:
 _plain_load_values = loaded.load_values
 
 
-def _all_sheets(path: Path, sheets: object = None) -> dict:
+def _all_sheets(path: Path, sheets: object = None, formulas: object = None) -> dict:
     """Values of every sheet, whatever the caller asks for."""
     return _plain_load_values(path)
 

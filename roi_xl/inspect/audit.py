@@ -18,7 +18,7 @@ from typing import Any
 
 from openpyxl.formula import Tokenizer
 
-from roi_xl.inspect import integrity
+from roi_xl.inspect import checked_sheets, integrity
 from roi_xl.inspect.findings import ERROR, Finding, error, shown, warning
 from roi_xl.inspect.formula_book import GENERAL, FormulaSheet
 from roi_xl.inspect.loaded import LoadedWorkbook
@@ -394,6 +394,8 @@ def check_cells(loaded: LoadedWorkbook, reference: Reference, compare_values: bo
     the name, not on a missing recalculation."""
     shifted = {f.sheet for f in loaded.findings if f.rule in ("rows_inserted", "row_missing")}
     redirected = integrity.check_names(loaded, reference)
+    values_wanted = compare_values and not redirected
+    formats_table = loaded.layout.locale.formats
     stale: list[Finding] = []
     compared = 0
     format_ok: dict[tuple[Any, str | int], bool] = {}  # (found, expected) -> displays alike
@@ -402,19 +404,38 @@ def check_cells(loaded: LoadedWorkbook, reference: Reference, compare_values: bo
         if actual is None or actual not in loaded.formulas.sheets:
             continue
         worksheet = loaded.formulas.sheets[actual]
-        if actual not in shifted:
-            compared += _check_sheet(
-                loaded,
-                sheet,
-                actual,
-                worksheet,
-                expected_cells,
-                format_ok,
-                compare_values and not redirected,
-                bool(redirected),
-                stale,
-            )
+        if actual in shifted:
+            _extra_formulas(loaded, worksheet, actual, expected_cells)
+            continue
+        grid = loaded.values.get(actual)
+        shape = worksheet.shape
+        kept = checked_sheets.recall(shape, sheet, formats_table, expected_cells, grid)
+        if kept is not None:  # as a sheet of this shape was checked before: see checked_sheets
+            plan, values = kept
+            loaded.findings.extend(plan.findings)
+            if values_wanted:
+                equal, one_by_one = plan.differing(values, grid)  # type: ignore[arg-type]
+                compared += equal
+                for index, place in one_by_one:
+                    compared += _compare_value(loaded, sheet, actual, place, values[index], stale)
+            continue
+        start = len(loaded.findings)
+        checked: list[tuple[int, int]] | None = None if shape is None else []
+        compared += _check_sheet(
+            loaded,
+            sheet,
+            actual,
+            worksheet,
+            expected_cells,
+            format_ok,
+            values_wanted,
+            stale,
+            checked,
+        )
         _extra_formulas(loaded, worksheet, actual, expected_cells)
+        if checked is not None:
+            found = loaded.findings[start:]
+            checked_sheets.keep(shape, sheet, formats_table, expected_cells, found, checked, grid)
     empty = [f for f in stale if f.found == shown("")]
     if compared and len(empty) > STALE_SHARE * compared:
         loaded.findings.append(
@@ -444,18 +465,18 @@ def _check_sheet(
     worksheet: FormulaSheet,
     expected_cells: dict[tuple[int, int], ReferenceCell],
     format_ok: dict[tuple[Any, str | int], bool],
-    compare_values: bool,
-    redirected: bool,
+    values_wanted: bool,
     stale: list[Finding],
+    checked: list[tuple[int, int]] | None = None,
 ) -> int:
     """Every expected cell of one sheet: its format, its formula (or typed value) and, with
-    ``compare_values``, its cached value (findings of the last go to ``stale``). Returns how
-    many values were compared. A cell that matches in every way costs a few lookups: its
-    formula text equal to the model's, its format already judged, its number close."""
+    ``values_wanted``, its cached value (findings of the last go to ``stale``). Returns how
+    many values were compared; ``checked`` gets the places whose value is compared, whether
+    wanted or not. A cell that matches in every way costs a few lookups: its formula text
+    equal to the model's, its format already judged, its number close."""
     found_cells = worksheet.cells
     grid = loaded.values.get(actual)
     rows = len(grid) if grid is not None else 0
-    values_wanted = compare_values and not redirected
     compared = 0
     for place, expected in expected_cells.items():
         found, found_format = found_cells.get(place, _BLANK)
@@ -479,6 +500,8 @@ def _check_sheet(
                 _hard_coded(loaded, actual, cell(*place), found)
         elif _formula(loaded, actual, cell(*place), found, "=" + formula):
             continue  # overwritten: no value to compare
+        if checked is not None:
+            checked.append(place)
         if not values_wanted:
             continue
         value = expected.value
@@ -493,13 +516,36 @@ def _check_sheet(
                 ):
                     compared += 1
                     continue
-        elif value in (None, ""):
-            continue
-        compared += 1
-        finding = _value(loaded, sheet, actual, *place, value)
-        if finding:
-            stale.append(finding)
+        compared += _compare_value(loaded, sheet, actual, place, value, stale)
     return compared
+
+
+def _compare_value(
+    loaded: LoadedWorkbook,
+    sheet: str,
+    actual: str,
+    place: tuple[int, int],
+    value: Any,
+    stale: list[Finding],
+) -> int:
+    """One cached value against the engine's (a finding to ``stale`` when they differ):
+    1 when it counts as compared, 0 when the model expects nothing there."""
+    if type(value) is float:
+        row, col = place
+        grid = loaded.values.get(actual)
+        if grid is not None and row < len(grid) and col < len(grid[row]):
+            shown_value = grid[row][col]
+            kind = type(shown_value)
+            if (kind is float or kind is int) and math.isclose(
+                shown_value, value, rel_tol=1e-9, abs_tol=1e-9
+            ):
+                return 1
+    elif value in (None, ""):
+        return 0
+    finding = _value(loaded, sheet, actual, *place, value)
+    if finding:
+        stale.append(finding)
+    return 1
 
 
 def _formula(loaded: LoadedWorkbook, sheet: str, ref: str, found: Any, expected: str) -> bool:
@@ -574,14 +620,31 @@ def _hard_coded(loaded: LoadedWorkbook, sheet: str, ref: str, formula: str) -> N
         )
 
 
+# Where a number can begin in a formula: a digit or a dot after no part of a name or
+# reference; and such a number standing alone, up to an operator, a bracket or a separator.
+_NUMBER_START = re.compile(r"(?<![\w$.])[\d.]")
+_PLAIN_NUMBER = re.compile(r"(?<![\w$.])(\d+(?:\.\d+)?)(?=[ +\-*/^&=<>%(){},;]|$)")
+# What float() also takes for a number, an error literal (#N/A1 reads as #N/A, then 1), and
+# white space but the plain space.
+_UNPLAIN = re.compile(r"inf|nan|#|[^\S ]", re.IGNORECASE)
+
+
 @functools.lru_cache(maxsize=65536)
 def hard_coded_numbers(formula: str) -> tuple[float, ...]:
     """Numbers written in a formula, apart from 0, 1, 2, 3, 12 and 100 and IRR's guess.
 
     IRR's second argument is where its solver starts, not an assumption of the model.
     Cached: every workbook of a template holds the same formulas, so a roll-up
-    that audits hundreds of them tokenises each formula once per process.
+    that audits hundreds of them tokenises each formula once per process; and a formula
+    whose every place a number could begin holds a plain allowed number (most of them) is
+    not tokenised at all: the tokenizer's numbers are among those.
     """
+    if not _UNPLAIN.search(formula):
+        plain = _PLAIN_NUMBER.findall(formula)
+        if len(plain) == len(_NUMBER_START.findall(formula)) and all(
+            float(number) in ALLOWED_NUMBERS for number in plain
+        ):
+            return ()
     try:
         tokens = Tokenizer(formula).items
     except Exception:  # a formula the tokenizer cannot split is reported elsewhere

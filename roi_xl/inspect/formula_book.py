@@ -34,12 +34,14 @@ from openpyxl.utils.datetime import (
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from roi_xl.errors import RoiXlError
+from roi_xl.inspect import sheet_shapes
 from roi_xl.inspect.guard import (
     NS_MAIN,
     PackageScan,
     UnreadableFileError,
     custom_properties,
 )
+from roi_xl.inspect.sheet_shapes import Draft, Grid, PlainCell, Shape
 
 _MAIN = NS_MAIN[1:-1] + "}"  # expat's "namespace}local" spelling
 _C, _F, _V, _ROW, _IS, _R, _T = (_MAIN + tag for tag in ("c", "f", "v", "row", "is", "r", "t"))
@@ -65,6 +67,9 @@ class FormulaSheet:
     title: str
     cells: dict[Key, Cell] = field(default_factory=dict)
     defined_names: dict[str, str] = field(default_factory=dict)  # sheet-level name -> target
+    # The shape it was read from (roi_xl.inspect.sheet_shapes), None when read in full: its
+    # cells are then the shape's, but for the numbers of its value cells.
+    shape: Shape | None = field(default=None, repr=False, compare=False)
 
     def value(self, row: int, col: int) -> Any:
         """The cell's formula (``"=..."``) or typed value; None when empty (zero-based)."""
@@ -83,6 +88,10 @@ class FormulaBook:
     sheets: dict[str, FormulaSheet]
     names: dict[str, str]  # workbook-level defined name -> its target, as written
     properties: dict[str, str]
+    # The values view of the sheets read from a remembered shape (roi_xl.inspect.sheet_shapes),
+    # and the sheets read in full whose shape waits for their values.
+    grids: dict[str, Grid] = field(default_factory=dict, repr=False, compare=False)
+    drafts: dict[str, Draft] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def sheetnames(self) -> list[str]:
@@ -100,32 +109,104 @@ def read_formula_book(path: Path, package: PackageScan) -> FormulaBook:
 
 
 def _read(path: Path, package: PackageScan) -> FormulaBook:
-    """Every part as the guard inflated it (read again, within its limits, if it kept none)."""
+    """Every part as the guard inflated it (read again, within its limits, if it kept none);
+    a sheet met before under the same shared parts read from its shape and numbers."""
     names = package.names
 
     def read(part: str) -> bytes:
         return package.read(path, part)
 
     workbook = SafeXml.fromstring(read("xl/workbook.xml"))
-    strings = _shared_strings(read, _strings_part(read))
-    styles_part = "xl/styles.xml" if "xl/styles.xml" in names else None  # where openpyxl looks
-    formats, dates, durations = _cell_formats(read, styles_part)
+    shared = _shared_parts(package, read)
+    strings, styles = shared.strings, shared.styles
+    typer = styles.number
+    sheets: dict[str, FormulaSheet] = {}
+    grids: dict[str, Grid] = {}
+    drafts: dict[str, Draft] = {}
+    for part in package.sheets:
+        if part.part not in names:
+            continue
+        sheet = FormulaSheet(part.name)
+        sheets[part.name] = sheet
+        key = (shared.token, part.name, part.part)
+        split = package.numbers.get(part.part) if shared.token is not None else None
+        reading = None if split is None else sheet_shapes.recall(key, split, typer)
+        if reading is not None:
+            sheet.cells, sheet.shape, grids[part.name] = reading.cells, reading.shape, reading.grid
+            continue
+        text = _read_sheet(read(part.part), sheet, strings, styles)
+        if text is not None and split is not None and sheet_shapes.met_before(key):
+            cells = _plain_cells(text)
+            drafts[part.name] = Draft(key, split, text, cells, sheet.cells, styles.plain, typer)
+    global_names = _defined_names(workbook, list(sheets.values()))
+    properties = custom_properties(path, package)
+    return FormulaBook(sheets, global_names, properties, grids, drafts)
+
+
+@dataclass(frozen=True)
+class _SharedParts:
+    """What the parts every sheet is read with give: the shared strings and the styles, and
+    the token sheets are remembered under (None when they are not)."""
+
+    token: object
+    strings: list[str]
+    styles: _Styles
+    strings_part: str | None
+    strings_bytes: bytes | None
+
+
+# The parts the two views of a sheet depend on besides its own: the workbook (sheets, date
+# system), relationships, content types, and the shared strings and styles where the formula
+# reader and python-calamine look for them.
+_SHARED = (
+    "xl/workbook.xml",
+    "xl/_rels/workbook.xml.rels",
+    "[Content_Types].xml",
+    "_rels/.rels",
+    "xl/sharedStrings.xml",
+    "xl/styles.xml",
+)
+_KEPT_SHARED: dict[tuple[object, ...], _SharedParts] = {}
+_KEPT_SHARED_LIMIT = 8
+
+
+def _shared_parts(package: PackageScan, read: Callable[[str], bytes]) -> _SharedParts:
+    """The shared strings and styles, read once per set of shared parts of the same bytes
+    (workbooks of one template repeat them); a package whose shared parts were not all kept
+    by the guard is read afresh, and its sheets are not remembered."""
+    held = [package.parts.get(part) for part in _SHARED]
+    complete = all(
+        data is not None or part not in package.names
+        for part, data in zip(_SHARED, held, strict=True)
+    )
+    key = (*held, package.names) if complete else None
+    known = _KEPT_SHARED.get(key) if key is not None else None  # type: ignore[arg-type]
+    if known is not None and (
+        known.strings_part is None or package.parts.get(known.strings_part) == known.strings_bytes
+    ):
+        return known
+    strings_part = _strings_part(read)
+    strings = _shared_strings(read, strings_part)
+    formats, dates, durations, plain = _cell_formats(
+        read,
+        "xl/styles.xml" if "xl/styles.xml" in package.names else None,  # where openpyxl looks
+    )
+    workbook = SafeXml.fromstring(read("xl/workbook.xml"))
     properties_node = workbook.find(f"{NS_MAIN}workbookPr")
     date1904 = properties_node is not None and properties_node.get("date1904", "") in (
         "1",
         "true",
     )
     epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
-    styles = _Styles(formats, dates, durations, epoch)
-    sheets: dict[str, FormulaSheet] = {}
-    for part in package.sheets:
-        if part.part not in names:
-            continue
-        sheet = FormulaSheet(part.name)
-        _read_sheet(read(part.part), sheet, strings, styles)
-        sheets[part.name] = sheet
-    global_names = _defined_names(workbook, list(sheets.values()))
-    return FormulaBook(sheets, global_names, custom_properties(path, package))
+    styles = _Styles(formats, dates, durations, epoch, plain)
+    strings_bytes = None if strings_part is None else package.parts.get(strings_part)
+    token = None if key is None or (strings_part and strings_bytes is None) else object()
+    shared = _SharedParts(token, strings, styles, strings_part, strings_bytes)
+    if key is not None:
+        if len(_KEPT_SHARED) >= _KEPT_SHARED_LIMIT:
+            del _KEPT_SHARED[next(iter(_KEPT_SHARED))]  # the oldest
+        _KEPT_SHARED[key] = shared
+    return shared
 
 
 def _strings_part(read: Callable[[str], bytes]) -> str | None:
@@ -162,10 +243,11 @@ def _text_content(node: Any) -> str:
 
 def _cell_formats(
     read: Callable[[str], bytes], part: str | None
-) -> tuple[list[str], set[int], set[int]]:
-    """Each cell style's number format, and which styles show dates or durations."""
+) -> tuple[list[str], set[int], set[int], frozenset[int]]:
+    """Each cell style's number format, which styles show dates or durations, and which
+    show a number as a number to every reader (see ``_may_show_a_date``)."""
     if part is None:
-        return [GENERAL], set(), set()
+        return [GENERAL], set(), set(), frozenset({0})
     root = SafeXml.fromstring(read(part))
     custom = {}
     numbers = root.find(f"{NS_MAIN}numFmts")
@@ -174,6 +256,7 @@ def _cell_formats(
     formats: list[str] = []
     dates: set[int] = set()
     durations: set[int] = set()
+    plain: set[int] = set()
     cell_xfs = root.find(f"{NS_MAIN}cellXfs")
     for index, xf in enumerate([] if cell_xfs is None else cell_xfs.findall(f"{NS_MAIN}xf")):
         number = int(xf.get("numFmtId", 0))
@@ -183,7 +266,51 @@ def _cell_formats(
             dates.add(index)
         if is_timedelta_format(code):
             durations.add(index)
-    return formats or [GENERAL], dates, durations
+        if index not in dates and index not in durations and not _may_show_a_date(number, code):
+            plain.add(index)
+    if not formats:
+        return [GENERAL], dates, durations, frozenset({0})
+    return formats, dates, durations, frozenset(plain)
+
+
+# Built-in formats python-calamine reads as dates or durations (14-22, 45-47), and the East
+# Asian date formats other readers do (27-36, 50-58).
+_DATE_FORMAT_IDS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)])
+
+
+def _may_show_a_date(number: int, code: str | None) -> bool:
+    """Whether python-calamine could read a number in this format as a date or a duration,
+    taken wide: by its built-in number, or by a date letter (d, m, h, y, s), an "a" before
+    a "p", "m" or "/", or an elapsed time ([h], [m], [s]) outside quotes and backslash
+    escapes, in any section (the characters after "_" and "*" count: some versions read
+    them)."""
+    if number in _DATE_FORMAT_IDS:
+        return True
+    escaped = quoted = after_a = False
+    depth = 0
+    previous = ""
+    for char in code or "":
+        if escaped:
+            escaped = False
+        elif quoted:
+            quoted = char != '"'
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = True
+        elif char == "[":
+            depth += 1
+        elif char == "]":
+            depth = max(depth - 1, 0)
+        elif depth:
+            if previous == "[" and char in "hmsHMS":
+                return True  # an elapsed time
+        elif char in "dmhysDMHYS" or (after_a and char in "pP/"):
+            return True
+        elif char in "aA":
+            after_a = True
+        previous = char
+    return False
 
 
 @dataclass(frozen=True)
@@ -192,6 +319,7 @@ class _Styles:
     dates: set[int]
     durations: set[int]
     epoch: Any
+    plain: frozenset[int]  # styles every reader shows a number in as that number
     by_text: dict[str, str] = field(init=False)  # s="3" -> its format; s absent -> the first
     settled: dict[_Cell, tuple[Key, Cell]] = field(init=False)  # see _typed_cells
 
@@ -200,6 +328,16 @@ class _Styles:
         by_text[""] = self.formats[0]
         object.__setattr__(self, "by_text", by_text)
         object.__setattr__(self, "settled", _settled_for(self.formats))
+
+    def number(self, style: int, raw: str) -> Any:
+        """A number cell's ``<v>`` as openpyxl types it: int or float, or a date."""
+        number = float(raw) if ("." in raw or "E" in raw or "e" in raw) else int(raw)
+        if style in self.dates:
+            try:
+                return from_excel(number, self.epoch, timedelta=style in self.durations)
+            except (OverflowError, ValueError):
+                return "#VALUE!"
+        return number
 
 
 def _defined_names(workbook: Any, sheets: list[FormulaSheet]) -> dict[str, str]:
@@ -330,15 +468,7 @@ class _SheetReader:
         if raw is None:
             return None
         if kind == "n":
-            number = float(raw) if ("." in raw or "E" in raw or "e" in raw) else int(raw)
-            if style in self.styles.dates:
-                try:
-                    return from_excel(
-                        number, self.styles.epoch, timedelta=style in self.styles.durations
-                    )
-                except (OverflowError, ValueError):
-                    return "#VALUE!"
-            return number
+            return self.styles.number(style, raw)
         if kind == "s":
             return self.strings[int(raw)]
         if kind == "b":
@@ -348,21 +478,45 @@ class _SheetReader:
         return raw
 
 
-def _read_sheet(data: bytes, sheet: FormulaSheet, strings: list[str], styles: _Styles) -> None:
+def _read_sheet(
+    data: bytes, sheet: FormulaSheet, strings: list[str], styles: _Styles
+) -> str | None:
     """Check the part is well-formed XML (expat, no handlers: fast), then read its cells with
-    the tight patterns when it is written plainly, else with expat's handlers."""
+    the tight patterns when it is written plainly (returning its text), else with expat's
+    handlers (returning None)."""
     checker = expat.ParserCreate()
     checker.StartDoctypeDeclHandler = _refuse
     checker.EntityDeclHandler = _refuse
     checker.Parse(data, True)
     reader = _SheetReader(sheet, strings, styles)
+    text: str | None = data.decode("utf-8")
     try:
-        _read_plain(data.decode("utf-8"), reader)
+        _read_plain(text, reader)  # type: ignore[arg-type]
     except _NotPlain:
+        text = None
         sheet.cells.clear()
         reader = _SheetReader(sheet, strings, styles)
         _read_with_handlers(data, reader)
     _merge(sheet, reader.merges)
+    return text
+
+
+def _plain_cells(text: str) -> list[PlainCell]:
+    """Where each cell of a sheet read plainly lies, with its place, style, type and whether
+    it holds a formula (for its shape, see roi_xl.inspect.sheet_shapes)."""
+    first = text.find("<sheetData")
+    last = text.find("</sheetData>", first)
+    return [
+        PlainCell(
+            match.start(),
+            match.end(),
+            _PLACES[match.group(1)],
+            int(match.group(2) or 0),
+            match.group(3) or "",
+            bool(match.group(4)),
+        )
+        for match in _PLAIN_CELL.finditer(text, first, last)
+    ]
 
 
 def _refuse(*_: object) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from defusedxml import ElementTree as SafeXml
 
 from roi_xl.errors import RoiXlError
-from roi_xl.inspect.judged import JudgedParts, Judgement, without_numbers
+from roi_xl.inspect.judged import JudgedParts, Judgement, split_numbers, without_numbers
 from roi_xl.inspect.part_bytes import PartBytes
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -77,6 +77,9 @@ class UnreadableFileError(RoiXlError):
     """The file cannot be read as a workbook at all (exit code 2)."""
 
 
+Split = tuple[bytes, list[bytes]]  # a sheet's bytes, numbers taken out, and those numbers
+
+
 @dataclass
 class SheetPart:
     name: str
@@ -107,6 +110,9 @@ class PackageScan:
     # The parts the scan read whole, as it inflated them, so the readers after it need not
     # open and inflate them again; up to KEPT_BYTES in all, the others are read from the file.
     parts: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    # Each sheet part read whole, split into its bytes without the plain numbers of its <v>
+    # elements and those numbers in order (roi_xl.inspect.judged.split_numbers).
+    numbers: dict[str, Split] = field(default_factory=dict, repr=False, compare=False)
 
     def sheet(self, name: str) -> SheetPart | None:
         return next((s for s in self.sheets if s.name == name), None)
@@ -195,17 +201,21 @@ def _scan_archive(path: Path, archive: zipfile.ZipFile) -> PackageScan:
     by_part = {sheet.part: sheet for sheet in sheets}
     totals = _Totals()
     kept: dict[str, bytes] = {}
+    splits: dict[str, Split] = {}
     held = 0
     for info in infos:
         if info.filename.endswith((".xml", ".rels", ".vml")):
+            sheet = by_part.get(info.filename)
             whole = read.get(info.filename) if info.file_size <= CHUNK else None
             if whole is not None and len(whole) <= CHUNK:
-                _scan_whole(path, info, whole, by_part.get(info.filename), totals)
+                split = _scan_whole(path, info, whole, sheet, totals)
             else:
-                whole = _scan_part(path, archive, info, by_part.get(info.filename), totals)
+                whole, split = _scan_part(path, archive, info, sheet, totals)
             if whole is not None and held + len(whole) <= KEPT_BYTES:
                 kept[info.filename] = whole
                 held += len(whole)
+            if split is not None:
+                splits[info.filename] = split
     grid = sum(sheet.rows * sheet.columns for sheet in sheets)
     if grid > MAX_GRID_CELLS:
         raise UnreadableFileError(
@@ -215,7 +225,7 @@ def _scan_archive(path: Path, archive: zipfile.ZipFile) -> PackageScan:
         )
     external = sorted(n for n in names if _EXTERNAL_LINK.fullmatch(n))
     macros = any(n.lower().endswith("vbaproject.bin") for n in names)
-    return PackageScan(sheets, external, macros, frozenset(names), kept)
+    return PackageScan(sheets, external, macros, frozenset(names), kept, splits)
 
 
 def _check_entry_names(path: Path, infos: list[zipfile.ZipInfo]) -> set[str]:
@@ -390,10 +400,10 @@ def _scan_part(
     info: zipfile.ZipInfo,
     sheet: SheetPart | None,
     totals: _Totals,
-) -> bytes | None:
+) -> tuple[bytes | None, Split | None]:
     """Stream one XML part: refuse entity declarations and foreign encodings; for a sheet,
     measure its used area and note its error cells. Returns the part's bytes when it was
-    read whole.
+    read whole, and for a sheet read whole its split (see ``_scan_whole``).
 
     A part of at most one chunk (nearly all of them) is read whole and scanned at
     once. A larger one is read chunk by chunk, each processed up to its last
@@ -405,8 +415,7 @@ def _scan_part(
         if info.file_size <= CHUNK:
             whole = stream.read(CHUNK + 1)
             if len(whole) <= CHUNK:  # the size the directory gives is not trusted
-                _scan_whole(path, info, whole, sheet, totals)
-                return whole
+                return whole, _scan_whole(path, info, whole, sheet, totals)
             carry, first = whole, False
             _check_encoding(path, info.filename, whole)
         while True:
@@ -423,20 +432,22 @@ def _scan_part(
                 raise UnreadableFileError(f"{path}: part {info.filename} is not a valid sheet")
             _scan_text(path, info.filename, ready, sheet, totals)
     _scan_text(path, info.filename, carry, sheet, totals)
-    return None
+    return None, None
 
 
 def _scan_whole(
     path: Path, info: zipfile.ZipInfo, data: bytes, sheet: SheetPart | None, totals: _Totals
-) -> None:
+) -> Split | None:
     """Scan a part read whole, or add what a part of the same bytes (numbers aside, see
-    ``roi_xl.inspect.judged``) added when it was judged safe.
+    ``roi_xl.inspect.judged``) added when it was judged safe. Returns a sheet's bytes
+    without its numbers, and those numbers, for the formula reader (None for other parts).
 
     A remembered judgement is only replayed when no count can cross its limit now; else
     the part is scanned, so a refusal is always the scan's own, with its own message."""
     _check_encoding(path, info.filename, data)
     is_sheet = sheet is not None
-    bare = without_numbers(data)
+    split = split_numbers(data) if is_sheet else None
+    bare = split[0] if split is not None else without_numbers(data)
     known = _JUDGED.find(is_sheet, bare)
     if (
         known is not None
@@ -450,7 +461,7 @@ def _scan_whole(
         if sheet is not None:
             sheet.rows, sheet.columns = known.rows, known.columns
             sheet.error_cells = dict(known.error_cells)
-        return
+        return split
     before = dataclasses.replace(totals)
     may_hold_errors = _scan_text(path, info.filename, data, sheet, totals)
     if may_hold_errors:  # an error cell's value is read: only the same bytes are alike
@@ -465,6 +476,7 @@ def _scan_whole(
         error_cells=tuple(sheet.error_cells.items()) if sheet else (),
     )
     _JUDGED.keep(is_sheet, judgement)
+    return split
 
 
 _JUDGED = JudgedParts(max_bytes=8 * 1024 * 1024, max_part=CHUNK)

@@ -56,18 +56,27 @@ def load_formulas(path: Path, package: PackageScan) -> FormulaBook:
     return read_formula_book(path, package)
 
 
-def load_values(path: Path, sheets: Collection[str] | None = None) -> dict[str, Grid]:
+def load_values(
+    path: Path, sheets: Collection[str] | None = None, formulas: FormulaBook | None = None
+) -> dict[str, Grid]:
     """The values of every sheet, or of ``sheets`` only, as grids anchored at A1
-    (python-calamine)."""
+    (python-calamine), but for the sheets the formula reader already read from their shape
+    and numbers; a sheet whose shape waits for its values gets it."""
+    known = formulas.grids if formulas is not None else {}
+    drafts = formulas.drafts if formulas is not None else {}
     try:
         book = python_calamine.CalamineWorkbook.from_path(str(path))
         grids: dict[str, Grid] = {}
         for name in book.sheet_names:
             if sheets is not None and name not in sheets:
                 continue
-            sheet = book.get_sheet_by_name(name)
-            rows = sheet.to_python(skip_empty_area=False)
-            grids[name] = [list(row) for row in rows]
+            grid = known.get(name)
+            if grid is None:
+                rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                grid = [list(row) for row in rows]
+                if name in drafts:
+                    drafts.pop(name).complete(grid)
+            grids[name] = grid
         book.close()
         return grids
     except Exception as exc:  # calamine raises its own error types on damaged files

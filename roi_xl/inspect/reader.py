@@ -254,7 +254,7 @@ def read_cells(
     )
     audit.check_structure(loaded)  # matches the sheets from the package scan alone
     wanted = None if sheets is None else {loaded.sheet_names.get(s, s) for s in sheets}
-    loaded.values = load_values(path, wanted)
+    loaded.values = load_values(path, wanted, formulas)
     locate_rows(loaded)
     selected = read_selector(loaded)
     inputs = read_inputs(loaded)

@@ -173,6 +173,7 @@ def build_reference(template: Template, options: WorkbookOptions) -> Reference:
                 sheet_cells[(row, col)] = ReferenceCell(formula, value, number_format or "General")
         cells[worksheet.get_name()] = sheet_cells
     names = {name: target for name, scope, target, _ in workbook.defined_names if scope == -1}
+    _release(workbook)
     return Reference(layout=plan.layout, values=plan.values, cells=cells, names=names)
 
 

@@ -35,14 +35,6 @@ def nan_compiled(node: expr.Node) -> NanCurve | None:
 
 
 NanCurve = Callable[[Mapping[str, object]], object]  # arrays or numbers in, array or number out
-_COMPARE = {
-    "<": np.less,
-    "<=": np.less_equal,
-    ">": np.greater,
-    ">=": np.greater_equal,
-    "=": np.equal,
-    "<>": np.not_equal,
-}
 
 
 def _compiled(node: expr.Node) -> NanCurve | None:
@@ -84,7 +76,7 @@ def _compiled(node: expr.Node) -> NanCurve | None:
 
 def _nan_binary(compare: bool, op: str, left: NanCurve, right: NanCurve) -> NanCurve:
     if compare:
-        test = _COMPARE[op]
+        test = expr.ARRAY_COMPARE[op]
 
         def compared(env: Mapping[str, object]) -> object:
             a, b = left(env), right(env)

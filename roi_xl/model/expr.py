@@ -475,7 +475,7 @@ def _evaluate(node: Node, env: Mapping, functions: Mapping[str, Macro]) -> Evalu
     if isinstance(node, Compare):
         left = _evaluate(node.left, env, functions)
         right = _evaluate(node.right, env, functions)
-        values = _COMPARE_FUNCS[node.op](left.values, right.values).astype(float)
+        values = ARRAY_COMPARE[node.op](left.values, right.values).astype(float)
         return Evaluated(values, _first_error(left.errors, right.errors))
     if isinstance(node, Call):
         args = [_evaluate(arg, env, functions) for arg in node.args]
@@ -710,7 +710,7 @@ _SCALAR_COMPARE: dict[str, Callable[[float, float], bool]] = {
 }
 
 
-_COMPARE_FUNCS: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+ARRAY_COMPARE: dict[str, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     "<": np.less,
     "<=": np.less_equal,
     ">": np.greater,

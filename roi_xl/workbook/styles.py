@@ -61,7 +61,9 @@ _ROLES: dict[str, dict[str, Any]] = {
 
 
 class Styles:
-    """Formats of one workbook, created once each and shared by all sheets."""
+    """Formats of one workbook, created once each and shared by all sheets. Every cell sits at
+    the top of its row (headers aside): a label that wraps, or a note that makes its row tall,
+    is read beside its own numbers, not beside the row above's."""
 
     def __init__(self, workbook: Workbook, locale: Locale) -> None:
         self.workbook = workbook
@@ -75,7 +77,7 @@ class Styles:
         """The format for a cell role (input, formula, header...) and a number format name."""
         key = (role, number_format)
         if key not in self._cache:
-            properties = {"font_name": FONT, "font_size": 10, **_ROLES[role]}
+            properties = {"font_name": FONT, "font_size": 10, "valign": "top", **_ROLES[role]}
             if number_format:
                 properties["num_format"] = self.number_format(number_format)
                 if role == "variance":
@@ -91,7 +93,7 @@ class Styles:
         role, number_format = self._made[id(made)]
         key = (role + ":wrap", number_format)
         if key not in self._cache:
-            base = {"font_name": FONT, "font_size": 10, **_ROLES[role]}
+            base = {"font_name": FONT, "font_size": 10, "valign": "top", **_ROLES[role]}
             if number_format:
                 base["num_format"] = self.number_format(number_format)
             base.update({"text_wrap": True, "valign": "top"})

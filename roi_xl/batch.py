@@ -307,10 +307,7 @@ def _write_all(
 ) -> None:
     # The template goes to each worker once, not with every job: its trees are large, and a
     # worker keeps it (and the formulas rendered from it) for all the workbooks it writes.
-    # Jobs go in chunks, so a worker computes a chunk's timelines in one pass; a chunk is
-    # small, so memory does not grow with the number of rows.
-    size = max(1, min(CHUNK, -(-len(jobs) // (workers * 4))))
-    chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    chunks = _chunks(jobs, workers)
     done = 0
     with ProcessPoolExecutor(
         max_workers=workers, initializer=_receive_template, initargs=(template,)
@@ -325,6 +322,20 @@ def _write_all(
                 done += 1
                 if progress:
                     progress(done, len(jobs), str(job.path))
+
+
+def _chunks(jobs: list[_Job], workers: int) -> list[list[_Job]]:
+    """The jobs in order, cut in chunks: a worker computes a chunk's timelines in one pass,
+    and a chunk is small, so memory does not grow with the number of rows. The last round
+    (a chunk per worker) goes out in quarters: whichever worker is free takes the next, so
+    the workers finish within a small chunk of each other instead of one waiting a whole
+    chunk for the other."""
+    size = max(1, min(CHUNK, -(-len(jobs) // (workers * 4))))
+    tail = min(len(jobs), workers * size)
+    head, small = len(jobs) - tail, max(1, size // 4)
+    return [jobs[i : min(i + size, head)] for i in range(0, head, size)] + [
+        jobs[i : i + small] for i in range(head, len(jobs), small)
+    ]
 
 
 CHUNK = 25  # workbooks a worker computes together

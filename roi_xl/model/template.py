@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from roi_xl.errors import ExpressionError, TemplateError
 from roi_xl.model import expr
@@ -223,16 +223,27 @@ class Timeline:
     results: tuple[TimelineResult, ...]
 
     def row(self, key: str) -> TimelineRow:
-        for item in self.rows:
-            if item.key == key:
-                return item
-        raise KeyError(key)
+        return _keyed(self.rows, key)
 
     def result(self, key: str) -> TimelineResult:
-        for item in self.results:
-            if item.key == key:
-                return item
-        raise KeyError(key)
+        return _keyed(self.results, key)
+
+
+class _Keyed(Protocol):
+    @property
+    def key(self) -> str: ...
+
+
+_K = TypeVar("_K", bound=_Keyed)
+
+
+def _keyed(items: tuple[_K, ...], key: str) -> _K:
+    """The item of ``items`` whose key is ``key`` (KeyError when none): a template's lists
+    are short, and their order is the workbook's."""
+    for item in items:
+        if item.key == key:
+            return item
+    raise KeyError(key)
 
 
 MAX_HORIZON_MONTHS = 120
@@ -267,16 +278,10 @@ class Template:
     timeline: Timeline | None = None
 
     def input(self, key: str) -> Input:
-        for item in self.inputs:
-            if item.key == key:
-                return item
-        raise KeyError(key)
+        return _keyed(self.inputs, key)
 
     def metric(self, key: str) -> Metric:
-        for item in self.metrics:
-            if item.key == key:
-                return item
-        raise KeyError(key)
+        return _keyed(self.metrics, key)
 
     @property
     def input_keys(self) -> tuple[str, ...]:

@@ -77,10 +77,13 @@ class ColumnFits:
     of them can run on completes the shape. The texts are the ones the sheet kept as it
     stored them (``FastWorksheet.text_cells``), checked against all its cells whenever a
     shape is new: once a sheet holds a text it did not keep, every sheet after it is
-    fitted in full. A process keeps at most ``KEPT_FITS`` shapes."""
+    fitted in full. A sheet is first compared with the plan its name had last (most often
+    its own: no hashing of its texts), then looked up. A process keeps at most
+    ``KEPT_FITS`` shapes."""
 
     def __init__(self) -> None:
         self.plans: dict[tuple[Any, ...], _Plan] = {}
+        self.last: dict[str, _Plan] = {}  # by sheet name
         self.steps: dict[tuple[int, tuple[int, ...]], list[Step]] = {}
         self.replayed = 0
         self.fitted = 0
@@ -105,12 +108,15 @@ def fit_columns(
             fits.fitted += 1
         _fit(ws, wrap, cap_px, _all_texts(ws), None)
         return
-    kept, key = _kept_texts(ws, kept, cap_px)
-    plan = fits.plans.get(key)
+    kept, texts_kept = _kept_texts(ws, kept, cap_px)
+    plan = fits.last.get(ws.name)
+    if plan is None or plan.texts != texts_kept:
+        plan = fits.plans.get(_hashable(texts_kept))
     reach = plan.reach(ws.table) if plan is not None else ()
     steps = fits.steps.get((plan.number, reach)) if plan is not None else None
     if steps is not None:
         fits.replayed += 1
+        fits.last[ws.name] = plan
         for step in steps:
             _take(ws, wrap, step)
         return
@@ -123,21 +129,25 @@ def fit_columns(
         _fit(ws, wrap, cap_px, texts, None)
         return
     if plan is None:
-        plan = _Plan(ws, cap_px, texts)
+        plan = _Plan(ws, texts, texts_kept)
         reach = plan.reach(ws.table)
     steps = []
     _fit(ws, wrap, cap_px, texts, steps)
     if len(fits.steps) >= KEPT_FITS:
         fits.steps.clear()
         fits.plans.clear()
-    fits.plans[key] = plan
+        fits.last.clear()
+    fits.plans[_hashable(texts_kept)] = fits.last[ws.name] = plan
     fits.steps[plan.number, reach] = steps
 
 
-def _kept_texts(ws: Worksheet, kept: list[Any], cap_px: float) -> tuple[list[Any], tuple[Any, ...]]:
+Kept = tuple[tuple[Any, ...], list[int], list[int], list[str], list[int]]
+
+
+def _kept_texts(ws: Worksheet, kept: list[Any], cap_px: float) -> tuple[list[Any], Kept]:
     """The texts ``ws`` kept that its cells still hold (as kept), and what finds its plan:
-    their cells, texts and looks, the merges, the widths before and the last column. A
-    sheet holds hundreds of texts: they are passed over in C, field by field."""
+    the cap, last column, merges and widths before, then the texts' rows, columns, texts
+    and looks. A sheet holds hundreds of texts: they are passed over in C, field by field."""
     table, width = ws.table, TEXT_FIELDS
     rows, cols, cells = kept[0::width], kept[1::width], kept[2::width]
     if not all(map(is_, map(dict.get, map(table.__getitem__, rows), cols), cells)):
@@ -148,22 +158,23 @@ def _kept_texts(ws: Worksheet, kept: list[Any], cap_px: float) -> tuple[list[Any
             for field in kept[at : at + width]
         ]
         return _kept_texts(ws, held, cap_px)
-    texts, formats = kept[3::width], kept[4::width]
-    key = (
+    sheet = (
         cap_px,
         ws.dim_colmax,
         tuple(map(tuple, ws.merge)),
         tuple(ws.col_info),
         tuple(map(_COLUMN, ws.col_info.values())),
-        tuple(rows),
-        tuple(cols),
-        tuple(texts),
-        tuple(map(_looks_of(ws).__getitem__, formats)),
     )
-    return kept, key
+    looks = list(map(_looks_of(ws).__getitem__, kept[4::width]))
+    return kept, (sheet, rows, cols, kept[3::width], looks)
+
+
+def _hashable(kept: Kept) -> tuple[Any, ...]:
+    return (kept[0], *map(tuple, kept[1:]))
 
 
 _COLUMN = attrgetter("width", "hidden")
+_new_tuple = tuple.__new__  # what a named tuple's own __new__ calls
 _LOOKS: dict[tuple[Any, ...] | None, int] = {}  # a handful: the text styles in use
 
 
@@ -196,10 +207,11 @@ class _Plan:
     than its own column runs on into the empty cells to its right. Widths only grow while
     a sheet is fitted, so a text no wider than its column before never runs on."""
 
-    __slots__ = ("covered", "last", "number", "wide")
+    __slots__ = ("covered", "last", "number", "texts", "wide")
 
-    def __init__(self, ws: Worksheet, cap_px: float, texts: list[TextCell]) -> None:
+    def __init__(self, ws: Worksheet, texts: list[TextCell], kept: Kept) -> None:
         self.number = next(_PLANS)
+        self.texts = kept  # what the plan was made for
         self.covered = _covered(ws)
         self.last = ws.dim_colmax
         self.wide: list[tuple[int, int]] = []
@@ -326,8 +338,9 @@ def _take(ws: Worksheet, wrap: Callable[[Format], Format], step: Step) -> None:
     if kind == "widen":
         _widen(ws, first, second, step[3])
     elif kind == "wrap":
-        entry = ws.table[first][second]
-        wrapped = ws.table[first][second] = entry._replace(format=wrap(entry.format))
+        entry = ws.table[first][second]  # a string's or a formula's: its format comes second
+        wrapped = _new_tuple(type(entry), (entry[0], wrap(entry[1]), *entry[2:]))
+        ws.table[first][second] = wrapped
         kept = getattr(ws, "text_cells", None)
         if kept is not None:  # still a text cell, as written
             kept += (first, second, wrapped, step[3], wrapped.format)

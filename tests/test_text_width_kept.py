@@ -154,3 +154,15 @@ def test_a_sheet_keeps_each_text_cell_it_stores_and_no_other() -> None:
     held = [ws.table[row][col] is cell for (row, col), cell in zip(places, cells, strict=True)]
     assert held == [True] * 8 + [False]
     wb.close()
+
+
+def test_a_string_cut_to_excels_limit_is_kept_as_stored() -> None:
+    wb = xlsxwriter.Workbook(io.BytesIO(), {"in_memory": True})
+    ws = wb.add_worksheet("Texts", worksheet_class=FastWorksheet)
+    assert ws.write_string(0, 0, "x" * 40_000) == -2  # cut, as XlsxWriter cuts it
+    cell, text = ws.text_cells[2], ws.text_cells[3]
+    assert list(ws.str_table.string_table)[cell.string] == text == "x" * ws.xls_strmax
+    fits = ColumnFits()
+    fit_columns(ws, lambda fmt: fmt, 0.0, fits)
+    assert (fits.fitted, fits.texts_kept) == (1, True)
+    wb.close()

@@ -9,7 +9,9 @@ table lacks (accented letters, narrow no-break spaces) count as 8 px, on the wid
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Callable, Iterable
+from operator import attrgetter, is_
 from typing import Any
 
 from xlsxwriter.format import Format
@@ -21,6 +23,8 @@ from xlsxwriter.worksheet import (
     CellStringTuple,
     Worksheet,
 )
+
+from roi_xl.workbook.worksheet import TEXT_FIELDS, TextCell
 
 BASE_SIZE = 11.0  # the table's font size
 BOLD = 1.07  # Calibri Bold is about 7 % wider
@@ -59,20 +63,31 @@ def fitted(
 
 Step = tuple[
     Any, ...
-]  # what fitting did to a sheet: ("widen", col, px, cap), ("wrap", row, col)...
+]  # what fitting did to a sheet: ("widen", col, px, cap), ("wrap", row, col, text)...
 KEPT_FITS = 256  # sheet shapes whose fitting a process remembers
 
 
 class ColumnFits:
     """The fitting of each sheet shape met, as the steps it took: a batch's sheets of one
     shape hold the same texts in the same cells, so their columns are fitted the same way.
-    What the fitting reads (texts, their formats, which cells are filled, merges, the
-    widths before) is the shape; a process keeps at most ``KEPT_FITS`` of them."""
+
+    A shape is found in two steps. Its texts (each one's cell, and its format's looks),
+    merges, widths before and last column give a plan, which names the texts that may run
+    on into empty cells to their right (those wider than their own column); how far each
+    of them can run on completes the shape. The texts are the ones the sheet kept as it
+    stored them (``FastWorksheet.text_cells``), checked against all its cells whenever a
+    shape is new: once a sheet holds a text it did not keep, every sheet after it is
+    fitted in full. A sheet is first compared with the plan its name had last (most often
+    its own: no hashing of its texts), then looked up. A process keeps at most
+    ``KEPT_FITS`` shapes."""
 
     def __init__(self) -> None:
-        self.steps: dict[tuple[Any, ...], list[Step]] = {}
+        self.plans: dict[tuple[Any, ...], _Plan] = {}
+        self.last: dict[str, _Plan] = {}  # by sheet name
+        self.steps: dict[tuple[int, tuple[int, ...]], list[Step]] = {}
         self.replayed = 0
         self.fitted = 0
+        self.texts_kept = True  # no sheet held a text but those it kept
 
 
 def fit_columns(
@@ -87,64 +102,147 @@ def fit_columns(
     hold a single word: a text that still does not fit wraps there, its row made tall
     enough for its lines. With ``fits``, a sheet of a shape fitted before takes the same
     steps without measuring its texts again."""
-    strings = _strings(ws.str_table)
-    texts = [
-        (row, col, entry, text)
-        for row, cells in sorted(ws.table.items())
-        for col, entry, text in _texts(cells, strings)
-    ]
-    if fits is None:
-        _fit(ws, wrap, cap_px, texts, None)
+    kept = getattr(ws, "text_cells", None)
+    if fits is None or kept is None or not fits.texts_kept or ws.constant_memory:
+        if fits is not None:
+            fits.fitted += 1
+        _fit(ws, wrap, cap_px, _all_texts(ws), None)
         return
-    shape = _shape(ws, cap_px, texts)
-    steps = fits.steps.get(shape)
+    kept, texts_kept = _kept_texts(ws, kept, cap_px)
+    plan = fits.last.get(ws.name)
+    if plan is None or plan.texts != texts_kept:
+        plan = fits.plans.get(_hashable(texts_kept))
+    reach = plan.reach(ws.table) if plan is not None else ()
+    steps = fits.steps.get((plan.number, reach)) if plan is not None else None
     if steps is not None:
         fits.replayed += 1
+        fits.last[ws.name] = plan
         for step in steps:
             _take(ws, wrap, step)
         return
+    fits.fitted += 1
+    texts = _all_texts(ws)
+    width = TEXT_FIELDS
+    current = zip(kept[0::width], kept[1::width], kept[2::width], kept[3::width], strict=True)
+    if sorted(current, key=_place) != texts:
+        fits.texts_kept = False  # a text stored past the sheet's own writers
+        _fit(ws, wrap, cap_px, texts, None)
+        return
+    if plan is None:
+        plan = _Plan(ws, texts, texts_kept)
+        reach = plan.reach(ws.table)
     steps = []
     _fit(ws, wrap, cap_px, texts, steps)
     if len(fits.steps) >= KEPT_FITS:
         fits.steps.clear()
-    fits.steps[shape] = steps
-    fits.fitted += 1
+        fits.plans.clear()
+        fits.last.clear()
+    fits.plans[_hashable(texts_kept)] = fits.last[ws.name] = plan
+    fits.steps[plan.number, reach] = steps
 
 
-def _shape(ws: Worksheet, cap_px: float, texts: list[tuple[int, int, Any, str]]) -> tuple[Any, ...]:
-    """Everything the fitting of ``ws`` reads: its texts with their formats' sizes, weights,
-    wrapping and alignment and the empty cells they may run on into, merges and the widths
-    before. How far each text may run on is found here, in one pass: a sheet holds hundreds
-    of texts, and a few formats whose looks are read once."""
-    covered = _covered(ws)
-    table, last = ws.table, ws.dim_colmax
-    looks: dict[int, tuple[Any, ...] | None] = {}  # by format: a sheet uses a few
-    found = []
-    for row, col, entry, text in texts:
-        fmt = entry.format
-        look = looks.get(id(fmt), _UNSEEN)
-        if look is _UNSEEN:
-            look = looks[id(fmt)] = _looks(fmt)
-        cells = table[row]
-        right = col + 1
-        while right <= last:
-            right_entry = cells.get(right)
-            if right_entry is not None and type(right_entry) is not CellBlankTuple:
-                break
-            if covered and (row, right) in covered:
-                break
-            right += 1
-        found.append((row, col, text, look, right))
-    return (
+Kept = tuple[tuple[Any, ...], list[int], list[int], list[str], list[int]]
+
+
+def _kept_texts(ws: Worksheet, kept: list[Any], cap_px: float) -> tuple[list[Any], Kept]:
+    """The texts ``ws`` kept that its cells still hold (as kept), and what finds its plan:
+    the cap, last column, merges and widths before, then the texts' rows, columns, texts
+    and looks. A sheet holds hundreds of texts: they are passed over in C, field by field."""
+    table, width = ws.table, TEXT_FIELDS
+    rows, cols, cells = kept[0::width], kept[1::width], kept[2::width]
+    if not all(map(is_, map(dict.get, map(table.__getitem__, rows), cols), cells)):
+        held = [
+            field
+            for at in range(0, len(kept), width)
+            if table[kept[at]].get(kept[at + 1]) is kept[at + 2]
+            for field in kept[at : at + width]
+        ]
+        return _kept_texts(ws, held, cap_px)
+    sheet = (
         cap_px,
-        last,
+        ws.dim_colmax,
         tuple(map(tuple, ws.merge)),
-        tuple((col, info.width, info.hidden) for col, info in sorted(ws.col_info.items())),
-        tuple(found),
+        tuple(ws.col_info),
+        tuple(map(_COLUMN, ws.col_info.values())),
     )
+    looks = list(map(_looks_of(ws).__getitem__, kept[4::width]))
+    return kept, (sheet, rows, cols, kept[3::width], looks)
 
 
-_UNSEEN = ()  # looks of a format not met yet
+def _hashable(kept: Kept) -> tuple[Any, ...]:
+    return (kept[0], *map(tuple, kept[1:]))
+
+
+_COLUMN = attrgetter("width", "hidden")
+_new_tuple = tuple.__new__  # what a named tuple's own __new__ calls
+_LOOKS: dict[tuple[Any, ...] | None, int] = {}  # a handful: the text styles in use
+
+
+class _LookNumbers(dict[Format | None, int]):
+    """The look number of each format of a workbook, found when first asked for."""
+
+    def __missing__(self, fmt: Format | None) -> int:
+        number = self[fmt] = _LOOKS.setdefault(_looks(fmt), len(_LOOKS))
+        return number
+
+
+def _looks_of(ws: Worksheet) -> _LookNumbers:
+    """The look numbers of the formats of ``ws``'s workbook (its sheets share them; none
+    changes once the sheets are written), kept for the last workbook."""
+    kept = _WORKBOOK_LOOKS.get("table")
+    if kept is None or kept[0] is not ws.str_table:
+        kept = _WORKBOOK_LOOKS["table"] = (ws.str_table, _LookNumbers())
+    return kept[1]
+
+
+_WORKBOOK_LOOKS: dict[str, tuple[SharedStringTable, _LookNumbers]] = {}
+
+
+def _place(text: TextCell) -> tuple[int, int]:
+    return text[0], text[1]
+
+
+class _Plan:
+    """What fitting a sheet of one set of texts reads besides them: how far each text wider
+    than its own column runs on into the empty cells to its right. Widths only grow while
+    a sheet is fitted, so a text no wider than its column before never runs on."""
+
+    __slots__ = ("covered", "last", "number", "texts", "wide")
+
+    def __init__(self, ws: Worksheet, texts: list[TextCell], kept: Kept) -> None:
+        self.number = next(_PLANS)
+        self.texts = kept  # what the plan was made for
+        self.covered = _covered(ws)
+        self.last = ws.dim_colmax
+        self.wide: list[tuple[int, int]] = []
+        for row, col, entry, text in texts:
+            fmt = entry.format
+            if not text or (row, col) in self.covered:
+                continue  # a merged range's texts never run on
+            if fmt is not None and (fmt.text_wrap or fmt.text_h_align not in (0, 1)):
+                continue
+            if text_px(text, *_font(fmt)) > _px(ws, col):
+                self.wide.append((row, col))
+
+    def reach(self, table: dict[int, dict[int, Any]]) -> tuple[int, ...]:
+        """For each wide text, the first column past the empty cells to its right."""
+        covered, last = self.covered, self.last
+        found = []
+        for row, col in self.wide:
+            cells = table[row]
+            right = col + 1
+            while right <= last:
+                entry = cells.get(right)
+                if entry is not None and type(entry) is not CellBlankTuple:
+                    break
+                if covered and (row, right) in covered:
+                    break
+                right += 1
+            found.append(right)
+        return tuple(found)
+
+
+_PLANS = itertools.count()  # a plan's number is never given twice in a process
 
 
 def _covered(ws: Worksheet) -> set[tuple[int, int]]:
@@ -158,6 +256,23 @@ def _looks(fmt: Format | None) -> tuple[Any, ...] | None:
     if fmt is None:
         return None
     return (fmt.font_size, fmt.bold, fmt.text_wrap, fmt.text_h_align)
+
+
+def _font(fmt: Format | None) -> tuple[float, bool]:
+    """The size and weight a cell of ``fmt`` shows its text in."""
+    if fmt is None:
+        return BASE_SIZE, False
+    return float(fmt.font_size), bool(fmt.bold)
+
+
+def _all_texts(ws: Worksheet) -> list[TextCell]:
+    """Every cell of ``ws`` holding a text, by row and column."""
+    strings = _strings(ws.str_table)
+    return [
+        (row, col, entry, text)
+        for row, cells in sorted(ws.table.items())
+        for col, entry, text in _texts(cells, strings)
+    ]
 
 
 def _fit(
@@ -183,8 +298,7 @@ def _fit(
         fmt = entry.format
         if not text or ((row, col) in covered and (row, col) not in merged):
             continue
-        size = float(fmt.font_size) if fmt is not None else BASE_SIZE
-        bold = bool(fmt.bold) if fmt is not None else False
+        size, bold = _font(fmt)
         if fmt is not None and fmt.text_wrap:
             needed = max(text_px(word, size, bold) for word in text.split())
             take(("widen", col, needed, needed))  # a word is never cut
@@ -213,7 +327,7 @@ def _fit(
                 longest = max(text_px(word, size, bold) for word in text.split())
                 take(("widen", col, longest, longest))  # a word is never cut
                 room = _px(ws, col)
-            take(("wrap", row, col))
+            take(("wrap", row, col, text))
             take(("lines", row, -(-needed // max(room, 1.0))))
 
 
@@ -224,8 +338,12 @@ def _take(ws: Worksheet, wrap: Callable[[Format], Format], step: Step) -> None:
     if kind == "widen":
         _widen(ws, first, second, step[3])
     elif kind == "wrap":
-        entry = ws.table[first][second]
-        ws.table[first][second] = entry._replace(format=wrap(entry.format))
+        entry = ws.table[first][second]  # a string's or a formula's: its format comes second
+        wrapped = _new_tuple(type(entry), (entry[0], wrap(entry[1]), *entry[2:]))
+        ws.table[first][second] = wrapped
+        kept = getattr(ws, "text_cells", None)
+        if kept is not None:  # still a text cell, as written
+            kept += (first, second, wrapped, step[3], wrapped.format)
     else:
         height = ws.row_sizes.get(first, [20])[0] or 20  # pixels
         ws.set_row(first, max(height * 0.75, 13.5 * second))

@@ -14,6 +14,10 @@ formula that has passed ``write_formula``'s checks once is stored again without
 them (the same formulas come back along a row, in every month's tab and in every
 workbook of a batch), and runs of formulas along a row (the Timeline's months)
 are stored in one go.
+
+Each cell holding a text (a string, or a formula whose cached value is one) is also
+kept in ``text_cells`` as it is stored, so the column fitting need not look through
+every cell of the sheet for the few that hold texts.
 """
 
 from __future__ import annotations
@@ -24,10 +28,12 @@ from math import isfinite
 from typing import Any, NamedTuple
 
 from xlsxwriter.format import Format
+from xlsxwriter.sharedstrings import SharedStringTable
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import (
     CellFormulaTuple,
     CellNumberTuple,
+    CellStringTuple,
     Worksheet,
     re_dynamic_function,
 )
@@ -76,8 +82,19 @@ _PREPARED_LIMIT = 50_000
 _new_tuple = tuple.__new__  # what a namedtuple's own __new__ calls
 
 
+TextCell = tuple[int, int, CellStringTuple | CellFormulaTuple, str]  # row, col, cell, text
+TEXT_FIELDS = 5  # each text cell kept as its row, column, cell, text and format, in a row
+
+
 class FastWorksheet(Worksheet):
-    """XlsxWriter's worksheet with a single-pass check before its formula rewriting."""
+    """XlsxWriter's worksheet with a single-pass check before its formula rewriting, which
+    keeps each text cell it stores in ``text_cells``: its row, column, cell, text and format
+    one after the other (a flat list: sliced by field in one step), in the order stored. A
+    cell written over stays listed, and is no longer the one in ``table``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.text_cells: list[Any] = []
 
     def write_formula_run(
         self,
@@ -99,8 +116,10 @@ class FastWorksheet(Worksheet):
             stored = _PREPARED.get(formula)
             if stored is None or self.use_future_functions or self.constant_memory:
                 self._write_formula(row, col, formula, cell_format, value)
-            else:
-                cells[col] = _new_tuple(CellFormulaTuple, (stored, cell_format, value))
+                continue
+            cell = cells[col] = _new_tuple(CellFormulaTuple, (stored, cell_format, value))
+            if isinstance(value, str):
+                self.text_cells += (row, col, cell, value, cell_format)
 
     def _write_formula(
         self,
@@ -116,12 +135,40 @@ class FastWorksheet(Worksheet):
         stored = _PREPARED.get(formula)
         if stored is None or self.use_future_functions or self.constant_memory:
             result = super()._write_formula(row, col, formula, cell_format, value)
-            if result == 0 and not self.use_future_functions and _plain(formula):
-                _remember(formula, self.table[row][col].formula)
+            if result != 0:
+                return result
+            cell = self.table[row][col]
+            if type(cell) is not CellFormulaTuple:
+                return result  # an array formula
+            if not self.use_future_functions and _plain(formula):
+                _remember(formula, cell.formula)
+            if isinstance(value, str):
+                self.text_cells += (row, col, cell, value, cell_format)
             return result
         if self._check_dimensions(row, col):
             return -1
-        self.table[row][col] = _new_tuple(CellFormulaTuple, (stored, cell_format, value))
+        cell = self.table[row][col] = _new_tuple(CellFormulaTuple, (stored, cell_format, value))
+        if isinstance(value, str):
+            self.text_cells += (row, col, cell, value, cell_format)
+        return 0
+
+    def _write_string(
+        self, row: int, col: int, string: str, cell_format: Format | None = None
+    ) -> int:
+        """XlsxWriter's own, the cell kept in ``text_cells`` too; a string long enough to be
+        cut to Excel's limit (or any in constant memory) is stored by XlsxWriter itself."""
+        if self.constant_memory or len(string) > self.xls_strmax // 2:
+            result = super()._write_string(row, col, string, cell_format)
+            if result != -1 and not self.constant_memory:
+                cell = self.table[row][col]
+                text = _shared(self.str_table, cell.string)
+                self.text_cells += (row, col, cell, text, cell_format)
+            return result
+        if self._check_dimensions(row, col):
+            return -1
+        index = self.str_table._get_shared_string_index(string)
+        cell = self.table[row][col] = _new_tuple(CellStringTuple, (index, cell_format))
+        self.text_cells += (row, col, cell, string, cell_format)
         return 0
 
     def _write_cell(self, row: int, col: int, cell: object) -> None:
@@ -182,6 +229,11 @@ class FastWorksheet(Worksheet):
         if formula.endswith("}"):
             formula = formula[:-1]
         return formula
+
+
+def _shared(table: SharedStringTable, index: int) -> str:
+    """The shared string at ``index``."""
+    return next(text for text, at in table.string_table.items() if at == index)
 
 
 def _remember(formula: str, stored: str) -> None:

@@ -254,15 +254,16 @@ def test_spliced_sheets_are_the_sheets_written_alone(
 def test_a_skeleton_failing_its_check_is_not_used(
     tmp_path: Path, fresh_skeletons: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A mark that also stands in the sheet's own text splits it wrongly: the check refuses
-    the skeleton and XlsxWriter's text is written, then and for that shape again."""
-    monkeypatch.setattr(skeleton, "MARK", '<c r="')
+    """A number's cell that does not end as the skeleton expects cannot be cut: the check
+    refuses the skeleton and XlsxWriter's text is written, then and for that shape again.
+    Only sheets without a number keep one (their whole text, no hole)."""
+    monkeypatch.setattr(skeleton, "number_tail", lambda text: f"<v>{text}0</v></c>")
     model = templates.load("phoning-b2b")
     key = _switching_input(model)
     for number, value in enumerate((500.0, 700.0)):
         _spliced_and_alone(model, "en-US", {key: value}, tmp_path, number)
-    assert fresh_skeletons["made"] == fresh_skeletons["spliced"] == 0
     assert fresh_skeletons["plain"] > 0
+    assert all(len(pieces) == 1 for pieces in skeleton._SKELETONS.values())
 
 
 def test_skeletons_kept_stay_within_their_budget(

@@ -23,8 +23,10 @@ import xlsxwriter
 from xlsxwriter.exceptions import EmptyChartSeries
 from xlsxwriter.packager import Packager
 from xlsxwriter.sharedstrings import SharedStrings, SharedStringTable
+from xlsxwriter.styles import Styles
 
 from roi_xl.workbook.chart_reuse import ChartTexts, chart_xml
+from roi_xl.workbook.skeleton import NumbersUnescaped
 
 try:
     from isal import isal_zlib as deflater
@@ -105,6 +107,26 @@ class _KeepingPackager(Packager):
             self._cache.strings_reused += 1
         self._filename("xl/sharedStrings.xml").write(text)
 
+    def _write_styles_file(self) -> None:
+        """XlsxWriter's styles part, written by a ``Styles`` that takes numbers as they are."""
+        workbook = self.workbook
+        styles = _Styles()
+        styles._set_style_properties(
+            [
+                workbook.xf_formats,
+                workbook.palette,
+                workbook.font_count,
+                workbook.num_formats,
+                workbook.border_count,
+                workbook.fill_count,
+                workbook.custom_colors,
+                workbook.dxf_formats,
+                workbook.has_comments,
+            ]
+        )
+        styles._set_xml_writer(self._filename("xl/styles.xml"))
+        styles._assemble_xml_file()
+
     def _write_chart_files(self) -> None:
         """XlsxWriter's chart parts, each written from the skeleton of its options when one
         was made before."""
@@ -119,7 +141,11 @@ class _KeepingPackager(Packager):
         return []  # XlsxWriter zips nothing; the parts go to ``zip_parts``
 
 
-class PartsWorkbook(xlsxwriter.Workbook):
+class _Styles(NumbersUnescaped, Styles):
+    """XlsxWriter's styles writer; its hundreds of numbers are not sent through escaping."""
+
+
+class PartsWorkbook(NumbersUnescaped, xlsxwriter.Workbook):
     """An XlsxWriter workbook (``in_memory``) whose parts, once closed, are in ``parts``."""
 
     def __init__(self, filename: IO[bytes], options: dict[str, object], cache: PartCache) -> None:

@@ -29,9 +29,9 @@ import pickle
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from operator import is_, itemgetter
+from types import SimpleNamespace
 
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import (
     CellBlankTuple,
     CellFormulaTuple,
@@ -42,7 +42,6 @@ from xlsxwriter.worksheet import (
 
 from roi_xl.workbook.worksheet import FastWorksheet
 
-MARK = "\x00"  # a hole while a skeleton is made: never in a sheet's XML otherwise
 _SKELETONS: dict[tuple[Hashable, ...], list[str]] = {}
 _UNSPLICEABLE: set[tuple[Hashable, ...]] = set()
 # What a process keeps, at most: a few skeletons per sheet and format pattern fit, and a batch
@@ -92,10 +91,28 @@ class Run:
     formats: tuple[Format, ...]
 
 
-class SplicingWorksheet(FastWorksheet):
+class NumbersUnescaped:
+    """An XML writer's attributes and data escaped as XlsxWriter escapes them, a number
+    taken as it is without the error XlsxWriter's escaping raises and catches for each (a
+    sheet's parts hold thousands: column widths and indices, margins, cached results)."""
+
+    def _escape_attributes(self, attribute: object) -> object:
+        kind = type(attribute)
+        if kind is int or kind is float:
+            return attribute
+        return super()._escape_attributes(attribute)  # type: ignore[misc]
+
+    def _escape_data(self, data: object) -> object:
+        kind = type(data)
+        if kind is int or kind is float:
+            return data
+        return super()._escape_data(data)  # type: ignore[misc]
+
+
+class SplicingWorksheet(NumbersUnescaped, FastWorksheet):
     """A FastWorksheet whose cell XML comes from a skeleton of its shape when there is one."""
 
-    _marking = False
+    _cutting: _Cutting | None = None  # while a skeleton is cut from the rows written
 
     def __init__(self) -> None:
         super().__init__()
@@ -211,15 +228,24 @@ class SplicingWorksheet(FastWorksheet):
         return tuple(shape), numbers
 
     def _make(self, shape: tuple[Hashable, ...], numbers: list[str]) -> None:
-        """Write the sheet's rows as XlsxWriter does, and keep the skeleton of ``shape`` made
-        from them when splicing this sheet's numbers into it gives the same text."""
-        plain = self._rows_text(marking=False)
-        self.fh.write(plain)
+        """Write the sheet's rows as XlsxWriter does, and keep the skeleton of ``shape`` cut
+        from that very text: each number's cell, as the row writer wrote it, must end with
+        the number (as ``numbers`` holds it) and what closes the cell, and splicing this
+        sheet's numbers back must give the same text."""
         if shape in _UNSPLICEABLE:
             STATS["plain"] += 1
+            super()._write_rows()
             return
-        pieces = self._rows_text(marking=True).split(MARK)
-        if len(pieces) != len(numbers) + 1 or _splice(pieces, numbers) != plain:
+        cutting = self._cutting = _Cutting()
+        handle, self.fh = self.fh, SimpleNamespace(write=cutting.parts.append)
+        try:
+            super()._write_rows()
+        finally:
+            self.fh, self._cutting = handle, None
+        plain = "".join(cutting.parts)
+        self.fh.write(plain)
+        pieces = cutting.pieces()
+        if pieces is None or len(pieces) != len(numbers) + 1 or _splice(pieces, numbers) != plain:
             if len(_UNSPLICEABLE) >= _UNSPLICEABLE_KEPT:
                 _UNSPLICEABLE.clear()
             _UNSPLICEABLE.add(shape)
@@ -235,26 +261,49 @@ class SplicingWorksheet(FastWorksheet):
         _KEPT["chars"] += size
         STATS["made"] += 1
 
-    def _rows_text(self, marking: bool) -> str:
-        """What XlsxWriter's row writer writes, holes marked or not."""
-        handle, self.fh = self.fh, io.StringIO()
-        self._marking = marking
-        try:
-            super()._write_rows()
-            return self.fh.getvalue()
-        finally:
-            self.fh, self._marking = handle, False
-
     def _write_cell(self, row: int, col: int, cell: object) -> None:
-        if not self._marking or number_text(cell) is None:
+        cutting = self._cutting
+        if cutting is None:
             super()._write_cell(row, col, cell)
             return
-        index = cell.format._get_xf_index()  # type: ignore[attr-defined]
-        formula = getattr(cell, "formula", None)
-        inner = f"<f>{self._escape_data(formula)}</f>" if formula is not None else ""
-        self.fh.write(
-            f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{index}">{inner}<v>{MARK}</v></c>'
-        )
+        text = number_text(cell)
+        parts = cutting.parts
+        start = len(parts)
+        super()._write_cell(row, col, cell)
+        if text is not None:
+            cutting.holes.append((start, len(parts), text))
+
+
+class _Cutting:
+    """The text the row writer writes while a skeleton is cut, and where its numbers are:
+    for each, the parts its cell was written in, and the number as text."""
+
+    __slots__ = ("holes", "parts")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.holes: list[tuple[int, int, str]] = []
+
+    def pieces(self) -> list[str] | None:
+        """The text around the numbers; None when a number's cell does not end with it and
+        what closes the cell (``number_tail``)."""
+        parts, pieces = self.parts, []
+        head, after = "", 0
+        for start, end, text in self.holes:
+            cell = parts[start] if end == start + 1 else "".join(parts[start:end])
+            tail = number_tail(text)
+            if not cell.endswith(tail):
+                return None
+            cut = len(cell) - len(tail) + len("<v>")
+            pieces.append(head + "".join(parts[after:start]) + cell[:cut])
+            head, after = cell[cut + len(text) :], end
+        pieces.append(head + "".join(parts[after:]))
+        return pieces
+
+
+def number_tail(text: str) -> str:
+    """How the row writer ends the cell of a number written as ``text``."""
+    return f"<v>{text}</v></c>"
 
 
 def _around(cells: dict[int, object], run: Run) -> tuple[list[int], list[int]] | None:

@@ -61,7 +61,7 @@ from roi_xl.workbook import (
     timeline_runs,
     write_workbook,
 )
-from roi_xl.workbook.package import PartCache
+from roi_xl.workbook.package import PartCache, PartsWorkbook
 from roi_xl.workbook.skeleton import SplicingWorksheet
 from roi_xl.workbook.writer import Reuse, stored_inputs
 
@@ -293,6 +293,40 @@ def test_a_part_is_copied_deflated_only_while_it_comes_back_the_same() -> None:
     assert len(cache.parts) == 1  # one part kept per name, however many workbooks
 
 
+def _workbook_xml(cache: PartCache | None, target: str, active: str) -> str:
+    """The workbook.xml of two sheets and a name, written alone (no cache) or in a batch."""
+    package = io.BytesIO()
+    options = {"in_memory": True}
+    book = Workbook(package, options) if cache is None else PartsWorkbook(package, options, cache)
+    for name in ("Inputs", "Results"):
+        book.add_worksheet(name).write_number(0, 0, 1.5)
+    book.define_name("rate", target)
+    book.get_worksheet_by_name(active).activate()
+    book.close()
+    if isinstance(book, PartsWorkbook):
+        return next(h.getvalue() for h, name, _ in book.parts if name == "xl/workbook.xml")
+    with zipfile.ZipFile(package) as written:
+        return written.read("xl/workbook.xml").decode("utf-8")
+
+
+def test_workbook_xml_is_reused_only_while_what_it_is_written_from_is_equal() -> None:
+    """The same sheets, names and views give the text written before; a changed name or
+    active sheet gives XlsxWriter's own text again, each equal to the workbook written
+    alone."""
+    cache = PartCache()
+    cases = [
+        ("=Inputs!$A$1", "Results", 0),
+        ("=Inputs!$A$1", "Results", 1),  # equal: reused
+        ("=Inputs!$B$1", "Results", 1),  # another name's target
+        ("=Inputs!$B$1", "Inputs", 1),  # another active sheet
+        ("=Inputs!$B$1", "Inputs", 2),  # equal again
+    ]
+    for target, active, reused in cases:
+        assert _workbook_xml(cache, target, active) == _workbook_xml(None, target, active)
+        assert cache.workbook_xml_reused == reused
+    assert 'activeTab="1"' not in _workbook_xml(cache, "=Inputs!$B$1", "Inputs")
+
+
 def test_a_package_too_large_for_a_plain_zip_goes_through_zipfile(
     tmp_path: Path, fresh_skeletons: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -337,7 +371,7 @@ def test_column_fits_are_replayed_for_a_shape_met_and_made_again_for_another(
 
 
 def test_section_keys_tell_apart_what_is_written_apart() -> None:
-    frozen = skeleton._frozen
+    frozen = skeleton.frozen
     written = [1, 1.0, True, "1", 0.0, -0.0, None, [1], (1,), {"value": 1}, {"value": 1.0}]
     keys = [frozen(value) for value in written]
     assert None not in keys

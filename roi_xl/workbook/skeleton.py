@@ -165,7 +165,7 @@ class SplicingWorksheet(NumbersUnescaped, FastWorksheet):
     def _write_section(self, kind: str, options: object, write: Callable[[], None]) -> None:
         """Write a section made only from ``options`` (XlsxWriter's own dicts and lists of
         plain values) as written before for equal options, else as XlsxWriter writes it."""
-        key = _frozen((kind, self.use_future_functions, options))
+        key = frozen((kind, self.use_future_functions, options))
         text = _SECTIONS.get(key) if key is not None else None
         if text is not None:
             SECTION_STATS["reused"] += 1
@@ -426,7 +426,7 @@ class _PlainPickler(pickle.Pickler):
         raise _NotPlain
 
 
-def _frozen(value: object) -> bytes | None:
+def frozen(value: object) -> bytes | None:
     """``value`` (dicts, lists and tuples of plain values) as a key equal only for values
     written alike: pickled, so each value keeps its type (1, 1.0 and True are equal in
     Python, not in XML), a float its bits (0.0 and -0.0), a dict its order, and equal bytes

@@ -36,7 +36,7 @@ import numpy as np
 import pytest
 import xlsxwriter
 from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import CellFormulaTuple
+from xlsxwriter.worksheet import CellFormulaTuple, Worksheet
 
 from roi_xl import batch
 from roi_xl.batch import generate_batch
@@ -325,6 +325,39 @@ def test_workbook_xml_is_reused_only_while_what_it_is_written_from_is_equal() ->
         assert _workbook_xml(cache, target, active) == _workbook_xml(None, target, active)
         assert cache.workbook_xml_reused == reused
     assert 'activeTab="1"' not in _workbook_xml(cache, "=Inputs!$B$1", "Inputs")
+
+
+def _cols_xml(worksheet_class: type, widths: tuple[int, int], shared: bool) -> str:
+    """The <cols> of a sheet whose columns B and C have ``widths`` and a bold format: one
+    format for both (``shared``) or two equal ones."""
+    package = io.BytesIO()
+    book = Workbook(package, {"in_memory": True})
+    sheet = book.add_worksheet("Sheet", worksheet_class=worksheet_class)
+    bold = book.add_format({"bold": True})
+    sheet.set_column_pixels(1, 1, widths[0], bold)
+    sheet.set_column_pixels(2, 2, widths[1], bold if shared else book.add_format({"bold": True}))
+    sheet.write_number(0, 1, 2.5)
+    book.close()
+    with zipfile.ZipFile(package) as written:
+        text = written.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    return re.search(r"<cols>.*</cols>", text).group()  # type: ignore[union-attr]
+
+
+def test_columns_are_reused_only_for_equal_columns(fresh_skeletons: dict[str, int]) -> None:
+    """Equal columns give the text written before; another width, or an equal format that
+    is not the very same one (XlsxWriter then writes the columns apart), gives XlsxWriter's
+    own text again, each equal to the sheet written alone."""
+    cases = [((80, 80), True), ((80, 80), True), ((80, 90), True), ((80, 80), False)]
+    written = []  # sections written anew for each sheet (the others are reused)
+    for widths, shared in cases:
+        before = skeleton.SECTION_STATS["written"]
+        spliced = _cols_xml(SplicingWorksheet, widths, shared)
+        assert spliced == _cols_xml(Worksheet, widths, shared)
+        written.append(skeleton.SECTION_STATS["written"] - before)
+    # the first sheet: columns, conditional formats, validations; then only the columns
+    assert written == [3, 0, 1, 1]
+    assert _cols_xml(Worksheet, (80, 80), True).count("<col ") == 1  # one range: B and C
+    assert _cols_xml(Worksheet, (80, 80), False).count("<col ") == 2
 
 
 def test_a_package_too_large_for_a_plain_zip_goes_through_zipfile(

@@ -156,6 +156,27 @@ class SplicingWorksheet(NumbersUnescaped, FastWorksheet):
         STATS["spliced"] += 1
         self.fh.write(_splice(pieces, numbers))
 
+    def _write_cols(self) -> None:
+        """The sheet's columns as written before for equal columns: each with its fields,
+        its format's index, and which of the sheet's formats it is (XlsxWriter joins
+        neighbours holding the very same format, not an equal one). The indices are asked
+        for in the order XlsxWriter asks, so formats are numbered as it numbers them."""
+        if not self.col_info:
+            return
+        formats: dict[Format, int] = {}
+        columns = []
+        for col in sorted(self.col_info):
+            info = self.col_info[col]
+            style = info.column_format
+            which = index = None
+            if style is not None:
+                which = formats.setdefault(style, len(formats))
+                index = style._get_xf_index()
+            fields = (info.width, info.hidden, info.level, info.collapsed, info.autofit)
+            columns.append((col, which, index, fields))
+        written = (self.default_col_width, self.max_digit_width, columns)
+        self._write_section("cols", written, super()._write_cols)
+
     def _write_conditional_formats(self) -> None:
         self._write_section("conditional", self.cond_formats, super()._write_conditional_formats)
 

@@ -36,7 +36,7 @@ import numpy as np
 import pytest
 import xlsxwriter
 from xlsxwriter.workbook import Workbook
-from xlsxwriter.worksheet import CellFormulaTuple
+from xlsxwriter.worksheet import CellFormulaTuple, Worksheet
 
 from roi_xl import batch
 from roi_xl.batch import generate_batch
@@ -61,7 +61,7 @@ from roi_xl.workbook import (
     timeline_runs,
     write_workbook,
 )
-from roi_xl.workbook.package import PartCache
+from roi_xl.workbook.package import PartCache, PartsWorkbook
 from roi_xl.workbook.skeleton import SplicingWorksheet
 from roi_xl.workbook.writer import Reuse, stored_inputs
 
@@ -254,15 +254,16 @@ def test_spliced_sheets_are_the_sheets_written_alone(
 def test_a_skeleton_failing_its_check_is_not_used(
     tmp_path: Path, fresh_skeletons: dict[str, int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A mark that also stands in the sheet's own text splits it wrongly: the check refuses
-    the skeleton and XlsxWriter's text is written, then and for that shape again."""
-    monkeypatch.setattr(skeleton, "MARK", '<c r="')
+    """A number's cell that does not end as the skeleton expects cannot be cut: the check
+    refuses the skeleton and XlsxWriter's text is written, then and for that shape again.
+    Only sheets without a number keep one (their whole text, no hole)."""
+    monkeypatch.setattr(skeleton, "number_tail", lambda text: f"<v>{text}0</v></c>")
     model = templates.load("phoning-b2b")
     key = _switching_input(model)
     for number, value in enumerate((500.0, 700.0)):
         _spliced_and_alone(model, "en-US", {key: value}, tmp_path, number)
-    assert fresh_skeletons["made"] == fresh_skeletons["spliced"] == 0
     assert fresh_skeletons["plain"] > 0
+    assert all(len(pieces) == 1 for pieces in skeleton._SKELETONS.values())
 
 
 def test_skeletons_kept_stay_within_their_budget(
@@ -290,6 +291,73 @@ def test_a_part_is_copied_deflated_only_while_it_comes_back_the_same() -> None:
     assert zlib.decompress(changed.deflated, -zlib.MAX_WBITS) == b"<styleSheet></styleSheet>"
     assert changed.crc == zlib.crc32(b"<styleSheet></styleSheet>")
     assert len(cache.parts) == 1  # one part kept per name, however many workbooks
+
+
+def _workbook_xml(cache: PartCache | None, target: str, active: str) -> str:
+    """The workbook.xml of two sheets and a name, written alone (no cache) or in a batch."""
+    package = io.BytesIO()
+    options = {"in_memory": True}
+    book = Workbook(package, options) if cache is None else PartsWorkbook(package, options, cache)
+    for name in ("Inputs", "Results"):
+        book.add_worksheet(name).write_number(0, 0, 1.5)
+    book.define_name("rate", target)
+    book.get_worksheet_by_name(active).activate()
+    book.close()
+    if isinstance(book, PartsWorkbook):
+        return next(h.getvalue() for h, name, _ in book.parts if name == "xl/workbook.xml")
+    with zipfile.ZipFile(package) as written:
+        return written.read("xl/workbook.xml").decode("utf-8")
+
+
+def test_workbook_xml_is_reused_only_while_what_it_is_written_from_is_equal() -> None:
+    """The same sheets, names and views give the text written before; a changed name or
+    active sheet gives XlsxWriter's own text again, each equal to the workbook written
+    alone."""
+    cache = PartCache()
+    cases = [
+        ("=Inputs!$A$1", "Results", 0),
+        ("=Inputs!$A$1", "Results", 1),  # equal: reused
+        ("=Inputs!$B$1", "Results", 1),  # another name's target
+        ("=Inputs!$B$1", "Inputs", 1),  # another active sheet
+        ("=Inputs!$B$1", "Inputs", 2),  # equal again
+    ]
+    for target, active, reused in cases:
+        assert _workbook_xml(cache, target, active) == _workbook_xml(None, target, active)
+        assert cache.workbook_xml_reused == reused
+    assert 'activeTab="1"' not in _workbook_xml(cache, "=Inputs!$B$1", "Inputs")
+
+
+def _cols_xml(worksheet_class: type, widths: tuple[int, int], shared: bool) -> str:
+    """The <cols> of a sheet whose columns B and C have ``widths`` and a bold format: one
+    format for both (``shared``) or two equal ones."""
+    package = io.BytesIO()
+    book = Workbook(package, {"in_memory": True})
+    sheet = book.add_worksheet("Sheet", worksheet_class=worksheet_class)
+    bold = book.add_format({"bold": True})
+    sheet.set_column_pixels(1, 1, widths[0], bold)
+    sheet.set_column_pixels(2, 2, widths[1], bold if shared else book.add_format({"bold": True}))
+    sheet.write_number(0, 1, 2.5)
+    book.close()
+    with zipfile.ZipFile(package) as written:
+        text = written.read("xl/worksheets/sheet1.xml").decode("utf-8")
+    return re.search(r"<cols>.*</cols>", text).group()  # type: ignore[union-attr]
+
+
+def test_columns_are_reused_only_for_equal_columns(fresh_skeletons: dict[str, int]) -> None:
+    """Equal columns give the text written before; another width, or an equal format that
+    is not the very same one (XlsxWriter then writes the columns apart), gives XlsxWriter's
+    own text again, each equal to the sheet written alone."""
+    cases = [((80, 80), True), ((80, 80), True), ((80, 90), True), ((80, 80), False)]
+    written = []  # sections written anew for each sheet (the others are reused)
+    for widths, shared in cases:
+        before = skeleton.SECTION_STATS["written"]
+        spliced = _cols_xml(SplicingWorksheet, widths, shared)
+        assert spliced == _cols_xml(Worksheet, widths, shared)
+        written.append(skeleton.SECTION_STATS["written"] - before)
+    # the first sheet: columns, conditional formats, validations; then only the columns
+    assert written == [3, 0, 1, 1]
+    assert _cols_xml(Worksheet, (80, 80), True).count("<col ") == 1  # one range: B and C
+    assert _cols_xml(Worksheet, (80, 80), False).count("<col ") == 2
 
 
 def test_a_package_too_large_for_a_plain_zip_goes_through_zipfile(
@@ -336,7 +404,7 @@ def test_column_fits_are_replayed_for_a_shape_met_and_made_again_for_another(
 
 
 def test_section_keys_tell_apart_what_is_written_apart() -> None:
-    frozen = skeleton._frozen
+    frozen = skeleton.frozen
     written = [1, 1.0, True, "1", 0.0, -0.0, None, [1], (1,), {"value": 1}, {"value": 1.0}]
     keys = [frozen(value) for value in written]
     assert None not in keys

@@ -23,8 +23,10 @@ import xlsxwriter
 from xlsxwriter.exceptions import EmptyChartSeries
 from xlsxwriter.packager import Packager
 from xlsxwriter.sharedstrings import SharedStrings, SharedStringTable
+from xlsxwriter.styles import Styles
 
 from roi_xl.workbook.chart_reuse import ChartTexts, chart_xml
+from roi_xl.workbook.skeleton import NumbersUnescaped, frozen
 
 try:
     from isal import isal_zlib as deflater
@@ -68,6 +70,9 @@ class PartCache:
         self.strings: dict[tuple[object, ...], str] = {}
         self.strings_reused = 0
         self.charts = ChartTexts()
+        # workbook.xml as written last, by what it was written from (the last one only)
+        self.workbook_xml: tuple[bytes, str] | None = None
+        self.workbook_xml_reused = 0
 
     def part(self, name: str, data: bytes) -> _Part:
         """``data`` under ``name``, deflated once for as long as it comes back the same."""
@@ -105,6 +110,26 @@ class _KeepingPackager(Packager):
             self._cache.strings_reused += 1
         self._filename("xl/sharedStrings.xml").write(text)
 
+    def _write_styles_file(self) -> None:
+        """XlsxWriter's styles part, written by a ``Styles`` that takes numbers as they are."""
+        workbook = self.workbook
+        styles = _Styles()
+        styles._set_style_properties(
+            [
+                workbook.xf_formats,
+                workbook.palette,
+                workbook.font_count,
+                workbook.num_formats,
+                workbook.border_count,
+                workbook.fill_count,
+                workbook.custom_colors,
+                workbook.dxf_formats,
+                workbook.has_comments,
+            ]
+        )
+        styles._set_xml_writer(self._filename("xl/styles.xml"))
+        styles._assemble_xml_file()
+
     def _write_chart_files(self) -> None:
         """XlsxWriter's chart parts, each written from the skeleton of its options when one
         was made before."""
@@ -119,7 +144,11 @@ class _KeepingPackager(Packager):
         return []  # XlsxWriter zips nothing; the parts go to ``zip_parts``
 
 
-class PartsWorkbook(xlsxwriter.Workbook):
+class _Styles(NumbersUnescaped, Styles):
+    """XlsxWriter's styles writer; its hundreds of numbers are not sent through escaping."""
+
+
+class PartsWorkbook(NumbersUnescaped, xlsxwriter.Workbook):
     """An XlsxWriter workbook (``in_memory``) whose parts, once closed, are in ``parts``."""
 
     def __init__(self, filename: IO[bytes], options: dict[str, object], cache: PartCache) -> None:
@@ -129,6 +158,53 @@ class PartsWorkbook(xlsxwriter.Workbook):
 
     def _get_packager(self) -> Packager:
         return _KeepingPackager(self.parts, self._cache)
+
+    def _assemble_xml_file(self) -> None:
+        """XlsxWriter's workbook.xml, its formats prepared first as XlsxWriter does; its text
+        as written for the workbook before when everything it is written from is equal (the
+        workbooks of a batch have the same sheets, names, views and calculation)."""
+        self._prepare_format_properties()
+        key = frozen(
+            (
+                self.vba_project,
+                self.read_only,
+                self.vba_codename,
+                self.date_1904,
+                self.default_theme_version,
+                (self.x_window, self.y_window, self.window_width, self.window_height),
+                self.tab_ratio,
+                self.worksheet_meta.firstsheet,
+                self.worksheet_meta.activesheet,
+                [(sheet.name, sheet.hidden) for sheet in self.worksheets()],
+                self.defined_names,
+                (self.calc_id, self.calc_mode, self.calc_on_load),
+            )
+        )
+        known = self._cache.workbook_xml
+        if key is not None and known is not None and known[0] == key:
+            self._cache.workbook_xml_reused += 1
+            self.fh.write(known[1])
+            self._xml_close()
+            return
+        handle, self.fh = self.fh, io.StringIO()
+        try:
+            self._xml_declaration()
+            self._write_workbook()
+            self._write_file_version()
+            self._write_file_sharing()
+            self._write_workbook_pr()
+            self._write_book_views()
+            self._write_sheets()
+            self._write_defined_names()
+            self._write_calc_pr()
+            self._xml_end_tag("workbook")
+            text = self.fh.getvalue()
+        finally:
+            self.fh = handle
+        self.fh.write(text)
+        self._xml_close()
+        if key is not None:
+            self._cache.workbook_xml = (key, text)
 
 
 def _assembled(table: SharedStringTable) -> str:

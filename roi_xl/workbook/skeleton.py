@@ -25,17 +25,23 @@ from __future__ import annotations
 
 import io
 import itertools
+import pickle
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from operator import is_
+from operator import is_, itemgetter
+from types import SimpleNamespace
 
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_rowcol_to_cell_fast
-from xlsxwriter.worksheet import CellFormulaTuple, CellNumberTuple, CellStringTuple, RowInfo
+from xlsxwriter.worksheet import (
+    CellBlankTuple,
+    CellFormulaTuple,
+    CellNumberTuple,
+    CellStringTuple,
+    RowInfo,
+)
 
 from roi_xl.workbook.worksheet import FastWorksheet
 
-MARK = "\x00"  # a hole while a skeleton is made: never in a sheet's XML otherwise
 _SKELETONS: dict[tuple[Hashable, ...], list[str]] = {}
 _UNSPLICEABLE: set[tuple[Hashable, ...]] = set()
 # What a process keeps, at most: a few skeletons per sheet and format pattern fit, and a batch
@@ -59,7 +65,7 @@ class RunColumns:
     formats, the token stands for all the row writer reads of its cells but their numbers.
     One is made for each set of columns, formulas and use of the formats."""
 
-    __slots__ = ("col_set", "cols", "token")
+    __slots__ = ("col_set", "cols", "pick", "token")
 
     def __init__(self, cols: tuple[int, ...]) -> None:
         if not cols or list(cols) != sorted(set(cols)):
@@ -67,6 +73,10 @@ class RunColumns:
         self.cols = cols
         self.col_set = frozenset(cols)
         self.token = next(_TOKENS)
+        # A row's cells in these columns, as a tuple, in one call (KeyError when one is not)
+        self.pick: Callable[[dict[int, object]], tuple[object, ...]] = (
+            itemgetter(*cols) if len(cols) > 1 else lambda cells: (cells[cols[0]],)
+        )
 
 
 @dataclass(frozen=True)
@@ -81,10 +91,28 @@ class Run:
     formats: tuple[Format, ...]
 
 
-class SplicingWorksheet(FastWorksheet):
+class NumbersUnescaped:
+    """An XML writer's attributes and data escaped as XlsxWriter escapes them, a number
+    taken as it is without the error XlsxWriter's escaping raises and catches for each (a
+    sheet's parts hold thousands: column widths and indices, margins, cached results)."""
+
+    def _escape_attributes(self, attribute: object) -> object:
+        kind = type(attribute)
+        if kind is int or kind is float:
+            return attribute
+        return super()._escape_attributes(attribute)  # type: ignore[misc]
+
+    def _escape_data(self, data: object) -> object:
+        kind = type(data)
+        if kind is int or kind is float:
+            return data
+        return super()._escape_data(data)  # type: ignore[misc]
+
+
+class SplicingWorksheet(NumbersUnescaped, FastWorksheet):
     """A FastWorksheet whose cell XML comes from a skeleton of its shape when there is one."""
 
-    _marking = False
+    _cutting: _Cutting | None = None  # while a skeleton is cut from the rows written
 
     def __init__(self) -> None:
         super().__init__()
@@ -120,7 +148,6 @@ class SplicingWorksheet(FastWorksheet):
             STATS["plain"] += 1
             super()._write_rows()
             return
-        self._calculate_spans()
         shape, numbers = self._shape()
         pieces = _SKELETONS.get(shape)
         if pieces is None:
@@ -128,6 +155,27 @@ class SplicingWorksheet(FastWorksheet):
             return
         STATS["spliced"] += 1
         self.fh.write(_splice(pieces, numbers))
+
+    def _write_cols(self) -> None:
+        """The sheet's columns as written before for equal columns: each with its fields,
+        its format's index, and which of the sheet's formats it is (XlsxWriter joins
+        neighbours holding the very same format, not an equal one). The indices are asked
+        for in the order XlsxWriter asks, so formats are numbered as it numbers them."""
+        if not self.col_info:
+            return
+        formats: dict[Format, int] = {}
+        columns = []
+        for col in sorted(self.col_info):
+            info = self.col_info[col]
+            style = info.column_format
+            which = index = None
+            if style is not None:
+                which = formats.setdefault(style, len(formats))
+                index = style._get_xf_index()
+            fields = (info.width, info.hidden, info.level, info.collapsed, info.autofit)
+            columns.append((col, which, index, fields))
+        written = (self.default_col_width, self.max_digit_width, columns)
+        self._write_section("cols", written, super()._write_cols)
 
     def _write_conditional_formats(self) -> None:
         self._write_section("conditional", self.cond_formats, super()._write_conditional_formats)
@@ -138,7 +186,7 @@ class SplicingWorksheet(FastWorksheet):
     def _write_section(self, kind: str, options: object, write: Callable[[], None]) -> None:
         """Write a section made only from ``options`` (XlsxWriter's own dicts and lists of
         plain values) as written before for equal options, else as XlsxWriter writes it."""
-        key = _frozen((kind, self.use_future_functions, options))
+        key = frozen((kind, self.use_future_functions, options))
         text = _SECTIONS.get(key) if key is not None else None
         if text is not None:
             SECTION_STATS["reused"] += 1
@@ -158,7 +206,12 @@ class SplicingWorksheet(FastWorksheet):
             _SECTIONS[key] = text
 
     def _shape(self) -> tuple[tuple[Hashable, ...], list[str]]:
-        """Everything the row writer reads except the numbers; and the numbers as text."""
+        """Everything the row writer reads except the numbers, as one flat tuple (its items
+        hash once each: a tuple's hash is never cached, and a tuple per cell would be hashed
+        anew on every look-up); and the numbers as text. Each entry starts with its tag, and
+        a tag fixes how many items follow, so two shapes are equal only for equal entries.
+        The rows' spans are left out: they follow from where the cells are, which the shape
+        holds, so the row writer works them out only when a shape is met first."""
         shape: list[Hashable] = [
             self.default_row_height,
             self.original_row_height,
@@ -168,38 +221,52 @@ class SplicingWorksheet(FastWorksheet):
             tuple((col, _index(info.column_format)) for col, info in sorted(self.col_info.items())),
         ]
         numbers: list[str] = []
-        table, row_info, spans, runs = self.table, self.row_info, self.row_spans, self.runs
-        add = shape.append
+        table, row_info, runs = self.table, self.row_info, self.runs
+        add, extend = shape.append, shape.extend
+        indices: dict[Format, int] = {}
         for row in range(self.dim_rowmin, self.dim_rowmax + 1):
             info = row_info.get(row)
             cells = table.get(row)
             if info is None and not cells:
                 continue
-            add(("row", row, spans.get(row // 16), info and _row(info)))
+            extend((_ROW, row, info and _row(info)))
             if not cells:
                 continue
             run = runs.get(row)
             around = _around(cells, run) if run is not None else None
             if run is None or around is None:
-                _walk(cells, sorted(cells), shape, numbers)
+                _walk(cells, sorted(cells), shape, numbers, indices)
                 continue
             before, after = around
-            _walk(cells, before, shape, numbers)
-            add(("run", run.columns.token, *[style._get_xf_index() for style in run.formats]))
+            _walk(cells, before, shape, numbers, indices)
+            formats = run.formats
+            extend((_RUN, run.columns.token, len(formats)))
+            for style in formats:
+                index = style.xf_index
+                add(style._get_xf_index() if index is None else index)
             numbers.extend(run.numbers)
-            _walk(cells, after, shape, numbers)
+            _walk(cells, after, shape, numbers, indices)
         return tuple(shape), numbers
 
     def _make(self, shape: tuple[Hashable, ...], numbers: list[str]) -> None:
-        """Write the sheet's rows as XlsxWriter does, and keep the skeleton of ``shape`` made
-        from them when splicing this sheet's numbers into it gives the same text."""
-        plain = self._rows_text(marking=False)
-        self.fh.write(plain)
+        """Write the sheet's rows as XlsxWriter does, and keep the skeleton of ``shape`` cut
+        from that very text: each number's cell, as the row writer wrote it, must end with
+        the number (as ``numbers`` holds it) and what closes the cell, and splicing this
+        sheet's numbers back must give the same text."""
         if shape in _UNSPLICEABLE:
             STATS["plain"] += 1
+            super()._write_rows()
             return
-        pieces = self._rows_text(marking=True).split(MARK)
-        if len(pieces) != len(numbers) + 1 or _splice(pieces, numbers) != plain:
+        cutting = self._cutting = _Cutting()
+        handle, self.fh = self.fh, SimpleNamespace(write=cutting.parts.append)
+        try:
+            super()._write_rows()
+        finally:
+            self.fh, self._cutting = handle, None
+        plain = "".join(cutting.parts)
+        self.fh.write(plain)
+        pieces = cutting.pieces()
+        if pieces is None or len(pieces) != len(numbers) + 1 or _splice(pieces, numbers) != plain:
             if len(_UNSPLICEABLE) >= _UNSPLICEABLE_KEPT:
                 _UNSPLICEABLE.clear()
             _UNSPLICEABLE.add(shape)
@@ -215,26 +282,49 @@ class SplicingWorksheet(FastWorksheet):
         _KEPT["chars"] += size
         STATS["made"] += 1
 
-    def _rows_text(self, marking: bool) -> str:
-        """What XlsxWriter's row writer writes, holes marked or not."""
-        handle, self.fh = self.fh, io.StringIO()
-        self._marking = marking
-        try:
-            super()._write_rows()
-            return self.fh.getvalue()
-        finally:
-            self.fh, self._marking = handle, False
-
     def _write_cell(self, row: int, col: int, cell: object) -> None:
-        if not self._marking or number_text(cell) is None:
+        cutting = self._cutting
+        if cutting is None:
             super()._write_cell(row, col, cell)
             return
-        index = cell.format._get_xf_index()  # type: ignore[attr-defined]
-        formula = getattr(cell, "formula", None)
-        inner = f"<f>{self._escape_data(formula)}</f>" if formula is not None else ""
-        self.fh.write(
-            f'<c r="{xl_rowcol_to_cell_fast(row, col)}" s="{index}">{inner}<v>{MARK}</v></c>'
-        )
+        text = number_text(cell)
+        parts = cutting.parts
+        start = len(parts)
+        super()._write_cell(row, col, cell)
+        if text is not None:
+            cutting.holes.append((start, len(parts), text))
+
+
+class _Cutting:
+    """The text the row writer writes while a skeleton is cut, and where its numbers are:
+    for each, the parts its cell was written in, and the number as text."""
+
+    __slots__ = ("holes", "parts")
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.holes: list[tuple[int, int, str]] = []
+
+    def pieces(self) -> list[str] | None:
+        """The text around the numbers; None when a number's cell does not end with it and
+        what closes the cell (``number_tail``)."""
+        parts, pieces = self.parts, []
+        head, after = "", 0
+        for start, end, text in self.holes:
+            cell = parts[start] if end == start + 1 else "".join(parts[start:end])
+            tail = number_tail(text)
+            if not cell.endswith(tail):
+                return None
+            cut = len(cell) - len(tail) + len("<v>")
+            pieces.append(head + "".join(parts[after:start]) + cell[:cut])
+            head, after = cell[cut + len(text) :], end
+        pieces.append(head + "".join(parts[after:]))
+        return pieces
+
+
+def number_tail(text: str) -> str:
+    """How the row writer ends the cell of a number written as ``text``."""
+    return f"<v>{text}</v></c>"
 
 
 def _around(cells: dict[int, object], run: Run) -> tuple[list[int], list[int]] | None:
@@ -242,11 +332,15 @@ def _around(cells: dict[int, object], run: Run) -> tuple[list[int], list[int]] |
     run's very cells and no other cell stands between its first and last; else None (the
     row is then read cell by cell)."""
     columns = run.columns
-    if not all(map(is_, map(cells.get, columns.cols), run.cells)):
+    try:
+        held = columns.pick(cells)
+    except KeyError:
         return None
-    others = cells.keys() - columns.col_set
-    if not others:
+    if not all(map(is_, held, run.cells)):
+        return None
+    if len(cells) == len(columns.cols):
         return [], []
+    others = cells.keys() - columns.col_set
     first, last = columns.cols[0], columns.cols[-1]
     before = sorted(col for col in others if col < first)
     after = sorted(col for col in others if col > last)
@@ -256,31 +350,74 @@ def _around(cells: dict[int, object], run: Run) -> tuple[list[int], list[int]] |
 
 
 def _walk(
-    cells: dict[int, object], cols: list[int], shape: list[Hashable], numbers: list[str]
+    cells: dict[int, object],
+    cols: list[int],
+    shape: list[Hashable],
+    numbers: list[str],
+    indices: dict[Format, int],
 ) -> None:
     """Add the shape of the cells in ``cols`` (ascending) and their numbers: number_text
-    written out, as this loop meets most cells of every sheet."""
-    add, add_number = shape.append, numbers.append
+    and each format's index written out, as this loop meets most cells of every sheet.
+    A format equal to one made before has no index of its own: XlsxWriter works out its
+    key again on each call for it, so its index is kept in ``indices``."""
+    extend, add_number = shape.extend, numbers.append
     for col in cols:
         cell = cells[col]
         kind = type(cell)
         if kind is CellFormulaTuple:
             formula, style, value = cell
-            if style is not None and type(value) is float:
-                add_number(f"{value}")
-                add(("hole", col, style._get_xf_index(), formula))
+            if style is not None:
+                index = style.xf_index
+                if index is None:
+                    index = indices.get(style)
+                    if index is None:
+                        index = indices[style] = style._get_xf_index()
+                if type(value) is float:
+                    add_number(f"{value}")
+                    extend((_HOLE, col, index, formula))
+                else:  # its value in the shape with its type: 1, 1.0 and True are written apart
+                    extend((_VALUED, col, index, formula, type(value), value))
                 continue
         elif kind is CellNumberTuple:
             number, style = cell
             if style is not None:
+                index = style.xf_index
+                if index is None:
+                    index = indices.get(style)
+                    if index is None:
+                        index = indices[style] = style._get_xf_index()
                 add_number(f"{number:.16G}")
-                add(("hole", col, style._get_xf_index(), None))
+                extend((_NUMBER, col, index))
                 continue
-        elif kind is CellStringTuple:  # _plain's entry, without its generic walk
+        elif kind is CellStringTuple:
             string, style = cell
-            add(("cell", col, "String", string, None if style is None else style._get_xf_index()))
+            index = None
+            if style is not None:
+                index = style.xf_index
+                if index is None:
+                    index = indices.get(style)
+                    if index is None:
+                        index = indices[style] = style._get_xf_index()
+            extend((_STRING, col, string, index))
             continue
-        add(("cell", col, kind.__name__, *_plain(cell)))
+        elif kind is CellBlankTuple:
+            (style,) = cell
+            extend((_BLANK, col, _index(style)))
+            continue
+        extend((_CELL, col, kind, _plain(cell)))
+
+
+# The tags of a flat shape's entries; each fixes how many items follow it.
+_ROW, _RUN, _HOLE, _VALUED, _NUMBER, _STRING, _BLANK, _CELL = (
+    "row",
+    "run",
+    "hole",
+    "valued",
+    "number",
+    "string",
+    "blank",
+    "cell",
+)
 
 
 def number_text(cell: object) -> str | None:
@@ -297,38 +434,30 @@ def number_text(cell: object) -> str | None:
     return None
 
 
-_PLAIN_TYPES = (str, int, bool, type(None))
+class _NotPlain(Exception):
+    """A value that is not a plain one: its section is never reused."""
 
 
-def _frozen(value: object) -> Hashable | None:
+class _PlainPickler(pickle.Pickler):
+    """A pickler of plain values only. Its C loop writes None, bools, ints, floats, strings,
+    bytes, and exact dicts, lists, tuples and sets itself and asks ``reducer_override``
+    about anything else, refused here."""
+
+    def reducer_override(self, obj: object) -> object:
+        raise _NotPlain
+
+
+def frozen(value: object) -> bytes | None:
     """``value`` (dicts, lists and tuples of plain values) as a key equal only for values
-    written alike: each value with its type (1, 1.0 and True are equal in Python, not in
-    XML), a float as its repr (0.0 and -0.0), dicts in their order; None for anything else,
-    which is then never reused."""
-    kind = type(value)
-    if kind in _PLAIN_TYPES:
-        return (kind, value)
-    if kind is float:
-        return (kind, repr(value))
-    # Below, a plain item is frozen in place: most items are, and they are many.
-    if kind is dict:
-        items = []
-        for key, item in value.items():  # type: ignore[attr-defined]
-            item_kind = type(item)
-            frozen = (item_kind, item) if item_kind in _PLAIN_TYPES else _frozen(item)
-            if frozen is None or type(key) is not str:
-                return None
-            items.append((key, frozen))
-        return (kind, tuple(items))
-    if kind is list or kind is tuple:
-        frozen_items = tuple(
-            [
-                (item_kind, item) if (item_kind := type(item)) in _PLAIN_TYPES else _frozen(item)
-                for item in value  # type: ignore[attr-defined]
-            ]
-        )
-        return None if None in frozen_items else (kind, frozen_items)
-    return None
+    written alike: pickled, so each value keeps its type (1, 1.0 and True are equal in
+    Python, not in XML), a float its bits (0.0 and -0.0), a dict its order, and equal bytes
+    unpickle to equal values; None for anything else, which is then never reused."""
+    buffer = io.BytesIO()
+    try:
+        _PlainPickler(buffer, pickle.HIGHEST_PROTOCOL).dump(value)
+    except (_NotPlain, RecursionError):
+        return None
+    return buffer.getvalue()
 
 
 def _splice(pieces: list[str], numbers: list[str]) -> str:
@@ -348,5 +477,9 @@ def _row(info: RowInfo) -> tuple[Hashable, ...]:
 
 
 def _plain(fields: tuple[object, ...]) -> tuple[Hashable, ...]:
-    """A cell's or row's fields with each format as its index in the file."""
-    return tuple(_index(f) if isinstance(f, Format) else f for f in fields)  # type: ignore[misc]
+    """A cell's fields, each with its type (1, 1.0 and True are equal in Python, not in
+    XML), a format as its index in the file."""
+    return tuple(
+        (Format, _index(f)) if isinstance(f, Format) else (type(f), f)  # type: ignore[misc]
+        for f in fields
+    )

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from roi_xl.errors import InputError, RoiXlError
+from roi_xl.files import remove_stale_partials_of
 from roi_xl.locale import load_locale
 from roi_xl.model import engine, timeline
 from roi_xl.model.template import MAX_HORIZON_MONTHS, SCENARIOS, Template
@@ -141,6 +142,7 @@ def generate_batch(
     jobs = _plan(template, header, rows, name_pattern, base, out_dir, report.skipped)
     if jobs:
         out_dir.mkdir(parents=True, exist_ok=True)
+        remove_stale_partials_of(out_dir, {job.path.name for job in jobs})
         _write_all(template, jobs, workers, report, progress)
     report.written.sort(key=lambda w: w.line)
     report.skipped.sort(key=lambda s: s.line)
@@ -398,6 +400,7 @@ def _write_each(jobs: list[_Job]) -> list[float | str]:
                 computed,
                 SplicingWorksheet,
                 _REUSE,
+                swept=True,
             )
             outcomes[index] = shared + time.perf_counter() - begin
         except (RoiXlError, OSError) as exc:

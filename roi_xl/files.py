@@ -26,12 +26,13 @@ _PARTIAL_TAG = "roi-xl"
 
 
 @contextlib.contextmanager
-def replacing(target: Path, mode: int | None = None) -> Iterator[Path]:
+def replacing(target: Path, mode: int | None = None, swept: bool = False) -> Iterator[Path]:
     """A temporary path beside ``target`` that becomes ``target`` when the block ends well.
 
-    On any error the temporary file is removed and ``target`` is left as it was.
+    On any error the temporary file is removed and ``target`` is left as it was. ``swept``:
+    the caller removed the stale temporary files of ``target`` already.
     """
-    descriptor, temporary = partial_file(target)
+    descriptor, temporary = partial_file(target, swept)
     os.close(descriptor)
     try:
         yield Path(temporary)
@@ -56,10 +57,12 @@ def _system_error(exc: BaseException) -> OSError | None:
     return None
 
 
-def partial_file(target: Path) -> tuple[int, str]:
+def partial_file(target: Path, swept: bool = False) -> tuple[int, str]:
     """Open a new temporary file beside ``target`` (descriptor, path), named after this
-    process; first remove the ones that writers since killed left for this target."""
-    remove_stale_partials(target)
+    process; first remove the ones that writers since killed left for this target, unless
+    they were ``swept`` already."""
+    if not swept:
+        remove_stale_partials(target)
     try:
         return tempfile.mkstemp(
             prefix=f".{target.name}.{_PARTIAL_TAG}-{os.getpid()}-",
@@ -72,14 +75,28 @@ def partial_file(target: Path) -> tuple[int, str]:
 
 def remove_stale_partials(target: Path) -> list[Path]:
     """Delete the temporary files of ``target`` whose writing process no longer runs."""
-    pattern = re.compile(
-        re.escape(f".{target.name}.{_PARTIAL_TAG}-") + r"(\d+)-[^/]*" + re.escape(PARTIAL_SUFFIX)
-    )
+    return remove_stale_partials_of(target.parent, {target.name})
+
+
+_PARTIAL_NAME = re.compile(
+    r"\.(.+)\." + re.escape(_PARTIAL_TAG) + r"-(\d+)-[^/]*" + re.escape(PARTIAL_SUFFIX)
+)
+
+
+def remove_stale_partials_of(folder: Path, names: set[str]) -> list[Path]:
+    """Delete the temporary files in ``folder`` of the targets ``names`` whose writing
+    process no longer runs: one pass over the folder, however many targets (a batch
+    writing thousands of files into one folder sweeps it once, not once a file)."""
     removed = []
     with contextlib.suppress(OSError):
-        for entry in os.scandir(target.parent):
-            match = pattern.fullmatch(entry.name)
-            if match and entry.is_file(follow_symlinks=False) and not _running(int(match[1])):
+        for entry in os.scandir(folder):
+            match = _PARTIAL_NAME.fullmatch(entry.name)
+            if (
+                match
+                and match[1] in names
+                and entry.is_file(follow_symlinks=False)
+                and not _running(int(match[2]))
+            ):
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(entry.path)
                     removed.append(Path(entry.path))

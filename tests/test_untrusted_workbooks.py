@@ -22,6 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 import roi_xl.rollup.consolidate as consolidate
+from roi_xl.batch import generate_batch
 from roi_xl.cli import app
 from roi_xl.files import remove_stale_partials
 from roi_xl.inspect.patch import import_figures
@@ -221,6 +222,33 @@ def test_a_killed_writers_temporary_file_is_removed_by_the_next_write(tmp_path: 
     assert not stale.exists()  # its process is gone
     assert alive.exists() and other.exists()  # a running writer's, another file's
     assert remove_stale_partials(tmp_path / "other.xlsx") == [other]
+
+
+def test_a_batch_sweeps_its_folder_once_of_its_files_killed_writers_left(tmp_path: Path) -> None:
+    """The batch removes the stale temporary files of the workbooks it writes before it
+    starts (its workers then write without looking through the folder each time), and
+    leaves a running writer's and another file's alone."""
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    people = tmp_path / "people.csv"
+    people.write_text("name,users\nNorth,12\nSouth.roi-xl-7-x,14\n", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir()
+    stale = [
+        out / f".North.xlsx.roi-xl-{gone.pid}-abc123.partial",
+        out / f".South.roi-xl-7-x.xlsx.roi-xl-{gone.pid}-abc123.partial",
+    ]
+    kept = [
+        out / f".North.xlsx.roi-xl-{os.getppid()}-def456.partial",
+        out / f".West.xlsx.roi-xl-{gone.pid}-abc123.partial",
+    ]
+    for path in (*stale, *kept):
+        path.write_bytes(b"half a workbook")
+    report = generate_batch(template.load("crm"), people, out, workers=1)
+    assert sorted(w.path.name for w in report.written) == ["North.xlsx", "South.roi-xl-7-x.xlsx"]
+    assert not any(path.exists() for path in stale)
+    assert all(path.exists() for path in kept)
+    assert sorted(out.glob("*.partial")) == sorted(kept)  # none of its own left behind
 
 
 def test_new_does_not_replace_a_dangling_symlink_unasked(tmp_path: Path) -> None:

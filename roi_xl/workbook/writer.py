@@ -76,6 +76,7 @@ def write_workbook(
     timelines: Mapping[str, TimelineValues] | None = None,
     worksheet_class: type[FastWorksheet] = FastWorksheet,
     reuse: Reuse | None = None,
+    swept: bool = False,
 ) -> Path:
     """Write ``template`` to ``path`` as an .xlsx workbook and return the path.
 
@@ -83,7 +84,8 @@ def write_workbook(
     computed them already (many workbooks in one pass); otherwise they are computed here.
     A batch passes the ``worksheet_class`` that splices numbers into skeletons of its sheets
     (same file, written faster from the second workbook of a shape on), and what it
-    ``reuse``s from the workbooks written before (the same file again)."""
+    ``reuse``s from the workbooks written before (the same file again); ``swept``: it removed
+    the stale temporary files of its folder once for all its workbooks."""
     target = Path(path)
     check_target(target, options.force)
     plan = _plan(template, options, timelines, reuse)
@@ -97,7 +99,7 @@ def write_workbook(
     if isinstance(workbook, PartsWorkbook) and reuse is not None:
         zip_parts(workbook, reuse.parts, package)
     _release(workbook)
-    with replacing(target) as temporary:
+    with replacing(target, swept=swept) as temporary:
         temporary.write_bytes(package.getbuffer())
     return target
 

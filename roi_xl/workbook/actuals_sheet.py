@@ -40,8 +40,8 @@ def write_actuals(ctx: Context) -> None:
     ctx.heading(ws, "actuals")
     header = MONTH_FIRST_ROW - 1
     ws.set_row(header, 40)  # three lines: "Modelled plan to date" wraps in its column
-    ws.write_string(header, LABEL_COL, t["label"], s.get("header"))
-    ws.write_string(header, UNIT_COL, t["unit"], s.get("header"))
+    ws._write_string(header, LABEL_COL, t["label"], s.get("header"))
+    ws._write_string(header, UNIT_COL, t["unit"], s.get("header"))
     for i, date in enumerate(layout.months):
         ws.write_datetime(
             header,
@@ -56,7 +56,7 @@ def write_actuals(ctx: Context) -> None:
         (a.variance_col, t["variance"]),
         (a.key_col, t["key"]),
     ):
-        ws.write_string(header, col, text, s.get("header"))
+        ws._write_string(header, col, text, s.get("header"))
     _write_months_counted(ctx, ws)
     _write_fields(ctx, ws)
     _write_kpis(ctx, ws)
@@ -80,7 +80,7 @@ def _write_months_counted(ctx: Context, ws) -> None:
     row = a.months_counted_row
     first_field, last_field = min(a.field_rows.values()), max(a.field_rows.values())
     complete = cell(layout.monthly.complete_row, MONTH_ACTUAL_COL, row_abs=True, col_abs=True)
-    ws.write_string(row, LABEL_COL, ctx.locale["months_counted"], s.get("label"))
+    ws._write_string(row, LABEL_COL, ctx.locale["months_counted"], s.get("label"))
     for i, col in enumerate(_month_cols(ctx)):
         block = f"{cell(first_field, col)}:{cell(last_field, col)}"
         marked = sheet_ref(layout.month_sheets[i], complete)
@@ -101,7 +101,7 @@ def _write_months_counted(ctx: Context, ws) -> None:
         s.get("formula_bold", "count"),
         float(ctx.values.months_counted),
     )
-    ws.write_string(row, a.key_col, "months_counted", s.get("key"))
+    ws._write_string(row, a.key_col, "months_counted", s.get("key"))
 
 
 def _write_fields(ctx: Context, ws) -> None:
@@ -111,8 +111,8 @@ def _write_fields(ctx: Context, ws) -> None:
         row = a.field_rows[item.key]
         fmt = s.format_for(item.kind, values.plans[item.key])
         texts = layout_once(ctx, ("actuals field", item.key), lambda item=item: _field(ctx, item))
-        ws.write_string(row, LABEL_COL, texts.label, s.get("label"))
-        ws.write_string(row, UNIT_COL, texts.unit, s.get("unit"))
+        ws._write_string(row, LABEL_COL, texts.label, s.get("label"))
+        ws._write_string(row, UNIT_COL, texts.unit, s.get("unit"))
         for i, (col, formula) in enumerate(zip(_month_cols(ctx), texts.months, strict=True)):
             value = values.months[i].fields[item.key]
             ctx.formula(
@@ -146,7 +146,7 @@ def _write_fields(ctx: Context, ws) -> None:
             (values.ytd_fields[item.key], values.plan_ytd_fields[item.key]),
             item.good,
         )
-        ws.write_string(row, a.key_col, item.key, s.get("key"))
+        ws._write_string(row, a.key_col, item.key, s.get("key"))
 
 
 @dataclass(frozen=True)
@@ -226,8 +226,8 @@ def _write_kpis(ctx: Context, ws) -> None:
     for kpi in ctx.template.monthly.kpis:
         row = a.kpi_rows[kpi.key]
         fmt = s.format_for(kpi.kind, values.plan_kpis[kpi.key])
-        ws.write_string(row, LABEL_COL, kpi.label[ctx.language], s.get("label"))
-        ws.write_string(row, UNIT_COL, ctx.locale.unit(kpi.unit), s.get("unit"))
+        ws._write_string(row, LABEL_COL, kpi.label[ctx.language], s.get("label"))
+        ws._write_string(row, UNIT_COL, ctx.locale.unit(kpi.unit), s.get("unit"))
         for col, column_values in columns:
             style = s.get("formula_bold" if col == a.ytd_col else "formula", fmt)
             formula = _kpi_formula(ctx, kpi, col, local_rows, live)
@@ -235,7 +235,7 @@ def _write_kpis(ctx: Context, ws) -> None:
         _write_variance(
             ctx, ws, row, fmt, (values.ytd_kpis[kpi.key], values.plan_ytd_kpis[kpi.key]), kpi.good
         )
-        ws.write_string(row, a.key_col, kpi.key, s.get("key"))
+        ws._write_string(row, a.key_col, kpi.key, s.get("key"))
 
 
 def _kpi_formula(

@@ -60,8 +60,8 @@ def write_solver(
         (plan.first_step_row, t["solver_first_step"], FIRST_STEP, "percent"),
         (plan.tolerance_row, t["solver_tolerance"], TOLERANCE, "scientific"),
     ):
-        ws.write_string(row, LABEL, label, s.get("label"))
-        ws.write_number(row, CANDIDATE, value, s.get("formula", fmt))
+        ws._write_string(row, LABEL, label, s.get("label"))
+        ws._write_number(row, CANDIDATE, value, s.get("formula", fmt))
         program.constant(row, CANDIDATE, value)
     roi = engine.expanded(ctx.template, plan.metric)
     step = program.ref(plan.first_step_row, CANDIDATE, absolute=True)
@@ -81,7 +81,7 @@ def write_solver(
         split = split_metric(ctx.template, plan.metric, rows.driver)
         local = split.fixed(ctx.values.live_inputs)
         for k, row in enumerate(rows.solver_rows):
-            ws.write_number(row, STEP, k, s.get("unit"))
+            ws._write_number(row, STEP, k, s.get("unit"))
             local[rows.driver] = write_cell(
                 ctx,
                 ws,
@@ -192,8 +192,8 @@ def write_break_even(
         item = ctx.template.input(rows.driver)
         row, last = rows.row, rows.last_solver_row
         fmt = input_format(ctx, rows.driver)
-        ws.write_string(row, LABEL, item.label[ctx.language], s.get("label_bold"))
-        ws.write_string(row, UNIT, ctx.locale.unit(item.unit), s.get("unit"))
+        ws._write_string(row, LABEL, item.label[ctx.language], s.get("label_bold"))
+        ws._write_string(row, UNIT, ctx.locale.unit(item.unit), s.get("unit"))
         today = write_cell(ctx, ws, program, (row, TODAY), expr.Ref(rows.driver), fmt)
         candidate = program.value(last, CANDIDATE)
         residual = program.value(last, RESULT)
@@ -230,14 +230,14 @@ def write_break_even(
             metric_format(ctx, plan.metric),
             value if solved else "",
         )
-        ws.write_string(row, BREAK_EVEN_KEY, rows.driver, s.get("key"))
+        ws._write_string(row, BREAK_EVEN_KEY, rows.driver, s.get("key"))
         for key, companion_row in rows.companions.items():
             companion = ctx.template.metric(key)
             cfmt = metric_format(ctx, key)
-            ws.write_string(
+            ws._write_string(
                 companion_row, LABEL, companion.label[ctx.language], s.get("label_indent")
             )
-            ws.write_string(companion_row, UNIT, ctx.locale.unit(companion.unit), s.get("unit"))
+            ws._write_string(companion_row, UNIT, ctx.locale.unit(companion.unit), s.get("unit"))
             now = write_cell(ctx, ws, program, (companion_row, TODAY), expr.Ref(key), cfmt)
             formula, value = program.define(
                 companion_row,
@@ -254,7 +254,7 @@ def write_break_even(
                 value if solved else "",
             )
             _change(ctx, ws, companion_row, value if solved else None, now)
-            ws.write_string(companion_row, BREAK_EVEN_KEY, key, s.get("key"))
+            ws._write_string(companion_row, BREAK_EVEN_KEY, key, s.get("key"))
     return shown
 
 

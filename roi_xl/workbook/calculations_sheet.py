@@ -64,10 +64,10 @@ def _write_metric_row(ctx: Context, metric: Metric) -> None:
     row = ctx.layout.metric_rows[metric.key]
     number_format = s.format_for(metric.kind, ctx.values.outputs["realistic"][metric.key])
     headline = metric.key in ctx.template.headline
-    ws.write_string(
+    ws._write_string(
         row, LABEL_COL, metric.label[ctx.language], s.get("label_bold" if headline else "label")
     )
-    ws.write_string(row, UNIT_COL, ctx.locale.unit(metric.unit), s.get("unit"))
+    ws._write_string(row, UNIT_COL, ctx.locale.unit(metric.unit), s.get("unit"))
     for scenario, col in SCENARIO_COLS.items():
         ctx.formula(
             ws,
@@ -85,8 +85,8 @@ def _write_metric_row(ctx: Context, metric: Metric) -> None:
         s.get("formula_bold", number_format),
         ctx.values.live_outputs[metric.key],
     )
-    ws.write_string(row, FORMULA_COL, metric.formula, s.get("note"))
-    ws.write_string(row, METRIC_KEY_COL, metric.key, s.get("key"))
-    ctx.workbook.define_name(
+    ws._write_string(row, FORMULA_COL, metric.formula, s.get("note"))
+    ws._write_string(row, METRIC_KEY_COL, metric.key, s.get("key"))
+    ctx.define_name(
         f"out_{metric.key}", f"='{ctx.layout.calculations}'!{cell(row, LIVE_COL, True, True)}"
     )

@@ -1,4 +1,9 @@
-"""What every sheet writer needs: the workbook, its layout, styles and values."""
+"""What every sheet writer needs: the workbook, its layout, styles and values.
+
+The writers store cells through XlsxWriter's undecorated ``_write_*`` methods: they address
+cells by row and column already, and the public methods' A1-notation wrapper, which does
+nothing else, costs a third of each of the thousands of writes a workbook makes.
+"""
 
 from __future__ import annotations
 
@@ -45,16 +50,16 @@ class Context:
     def heading(self, worksheet: Worksheet, name: str) -> None:
         """Title (the template's, then the sheet's) and the line saying what to do here."""
         title = f"{self.template.title[self.language]} - {self.locale[name + '_title']}"
-        worksheet.write_string(0, 0, title, self.styles.get("title"))
+        worksheet._write_string(0, 0, title, self.styles.get("title"))
         help_text = self.locale.text.get(name + "_help")
         if help_text:
-            worksheet.write_string(1, 0, help_text, self.styles.get("subtitle"))
+            worksheet._write_string(1, 0, help_text, self.styles.get("subtitle"))
 
     def headers(self, worksheet: Worksheet, row: int, texts: list[str]) -> None:
         """A header row, tall enough for wrapped titles."""
         worksheet.set_row(row, 30)
         for col, text in enumerate(texts):
-            worksheet.write_string(row, col, text, self.styles.get("header"))
+            worksheet._write_string(row, col, text, self.styles.get("header"))
 
     def protect(self, worksheet: Worksheet) -> None:
         """Protect the sheet (no password unless asked): formulas locked, inputs open."""
@@ -96,7 +101,22 @@ class Context:
                 f"would be {len(formula) + 1:,} characters long; Excel allows "
                 f"{EXCEL_MAX_FORMULA_CHARS:,}"
             )
-        worksheet.write_formula(row, col, "=" + formula, style, cached(value))
+        worksheet._write_formula(
+            row, col, "=" + formula, style, value if value.__class__ is float else cached(value)
+        )
+
+    def define_name(self, name: str, formula: str) -> None:
+        """``workbook.define_name`` of a workbook-level name: a name XlsxWriter has taken
+        once (its checks read the name alone) is stored again without them."""
+        if name in _GLOBAL_NAMES:
+            self.workbook.defined_names.append([name, -1, formula.lstrip("="), False])
+            return
+        before = len(self.workbook.defined_names)
+        self.workbook.define_name(name, formula)
+        if "!" not in name and len(self.workbook.defined_names) == before + 1:
+            if len(_GLOBAL_NAMES) >= _GLOBAL_NAMES_LIMIT:
+                _GLOBAL_NAMES.clear()
+            _GLOBAL_NAMES.add(name)
 
     def formula_run(
         self,
@@ -120,6 +140,9 @@ class Context:
             row, first_col, ["=" + f for f in formulas], style, [cached(v) for v in values]
         )
 
+
+_GLOBAL_NAMES: set[str] = set()  # workbook-level names XlsxWriter has taken
+_GLOBAL_NAMES_LIMIT = 20_000
 
 # (template id, locale, sheet names, what) -> (template, formula); the template is held so
 # its id cannot be reused while the entry lives.

@@ -44,7 +44,7 @@ def write_dashboard(ctx: Context, break_evens: Mapping[str, Value | str]) -> Non
     ws.set_column(FIRST, FIRST + 2, 14)
     ws.set_column(FIRST + 3, FIRST + 3, 3)
     ctx.heading(ws, "dashboard")
-    ws.write_string(1, LABEL, t["selector"], s.get("label_bold"))
+    ws._write_string(1, LABEL, t["selector"], s.get("label_bold"))
     ctx.formula(
         ws,
         1,
@@ -79,7 +79,7 @@ def write_dashboard(ctx: Context, break_evens: Mapping[str, Value | str]) -> Non
 
 def _write_master(ctx: Context, ws: Worksheet, row: int) -> None:
     s, t = ctx.styles, ctx.locale
-    ws.write_string(row, LABEL, t["master"], s.get("label_bold"))
+    ws._write_string(row, LABEL, t["master"], s.get("label_bold"))
     ctx.formula(ws, row, FIRST, "master_check", s.get("check"), ctx.values.master_check)
     for rule in s.conditional_check():
         ws.conditional_format(row, FIRST, row, FIRST, rule)
@@ -107,8 +107,8 @@ def _write_headline(ctx: Context, ws: Worksheet, row: int) -> int:
         metric = ctx.template.metric(key)
         value = ctx.values.live_outputs[key]
         fmt = s.format_for(metric.kind, ctx.values.outputs["realistic"][key])
-        ws.write_string(row, LABEL, metric.label[ctx.language], s.get("label"))
-        ws.write_string(row, UNIT, ctx.locale.unit(metric.unit), s.get("unit"))
+        ws._write_string(row, LABEL, metric.label[ctx.language], s.get("label"))
+        ws._write_string(row, UNIT, ctx.locale.unit(metric.unit), s.get("unit"))
         ctx.formula(ws, row, FIRST, f"out_{key}", s.get("headline", fmt), value)
         ws.set_row(row, 20)
     return row + 1
@@ -119,10 +119,10 @@ def _write_scenarios(ctx: Context, ws: Worksheet, row: int) -> int:
     _section(ctx, ws, row, ctx.locale["scenario_table"])
     row += 1
     header_row = row
-    ws.write_string(row, LABEL, "", s.get("header"))
-    ws.write_string(row, UNIT, "", s.get("header"))
+    ws._write_string(row, LABEL, "", s.get("header"))
+    ws._write_string(row, UNIT, "", s.get("header"))
     for scenario in SCENARIOS:
-        ws.write_string(
+        ws._write_string(
             row, SCENARIO_COLS[scenario], ctx.locale.scenarios[scenario], s.get("header")
         )
     first_metric_row = row + 1
@@ -130,8 +130,8 @@ def _write_scenarios(ctx: Context, ws: Worksheet, row: int) -> int:
         row += 1
         metric = ctx.template.metric(key)
         fmt = s.format_for(metric.kind, ctx.values.outputs["realistic"][key])
-        ws.write_string(row, LABEL, metric.label[ctx.language], s.get("label"))
-        ws.write_string(row, UNIT, ctx.locale.unit(metric.unit), s.get("unit"))
+        ws._write_string(row, LABEL, metric.label[ctx.language], s.get("label"))
+        ws._write_string(row, UNIT, ctx.locale.unit(metric.unit), s.get("unit"))
         for scenario in SCENARIOS:
             col = SCENARIO_COLS[scenario]
             source = sheet_ref(
@@ -195,8 +195,8 @@ def _write_break_evens(
         row += 1
         item = ctx.template.input(rows.driver)
         fmt = s.format_for(item.kind, ctx.values.live_inputs[rows.driver])
-        ws.write_string(row, LABEL, item.label[ctx.language], s.get("label"))
-        ws.write_string(row, UNIT, ctx.locale.unit(item.unit), s.get("unit"))
+        ws._write_string(row, LABEL, item.label[ctx.language], s.get("label"))
+        ws._write_string(row, UNIT, ctx.locale.unit(item.unit), s.get("unit"))
         live = layout.live_refs()[rows.driver]
         today = ctx.values.live_inputs[rows.driver]
         ctx.formula(ws, row, FIRST, live, s.get("formula", fmt), today)
@@ -221,7 +221,7 @@ def _write_funnel(ctx: Context, ws: Worksheet, row: int) -> int:
             if key in ctx.template.input_keys
             else ctx.template.metric(key).label
         )[ctx.language]
-        ws.write_string(row, LABEL, label, s.get("label"))
+        ws._write_string(row, LABEL, label, s.get("label"))
         fmt = s.format_for("count", values[key])
         ctx.formula(ws, row, FIRST, live[key], s.get("formula", fmt), values[key])
     if isinstance(ws, ReferenceWorksheet):  # a reference holds no charts
@@ -264,10 +264,10 @@ def _write_monthly(ctx: Context, ws: Worksheet, row: int) -> int:
         ctx.locale["monthly_chart"] + ctx.locale["colon"] + item.label[ctx.language],
     )
     row += 1
-    ws.write_string(row, LABEL, "", s.get("header"))
-    ws.write_string(row, UNIT, "", s.get("header"))
-    ws.write_string(row, FIRST, ctx.locale["value"], s.get("header"))
-    ws.write_string(row, FIRST + 1, ctx.locale["plan_month"], s.get("header"))
+    ws._write_string(row, LABEL, "", s.get("header"))
+    ws._write_string(row, UNIT, "", s.get("header"))
+    ws._write_string(row, FIRST, ctx.locale["value"], s.get("header"))
+    ws._write_string(row, FIRST + 1, ctx.locale["plan_month"], s.get("header"))
     fmt = s.format_for(item.kind, ctx.values.plans[key])
     first = row + 1
     field_row = a.field_rows[key]
@@ -315,15 +315,15 @@ def _write_heatmap(ctx: Context, ws: Worksheet, row: int) -> None:
     s, t, layout = ctx.styles, ctx.locale, ctx.layout
     ws.set_column(HEAT_LABEL_COL, HEAT_LABEL_COL, 9)
     ws.set_column(HEAT_FIRST_COL, HEAT_FIRST_COL + HOURS - 1, 3.6)  # three digits
-    ws.write_string(row, HEAT_LABEL_COL, t["heatmap_chart"], s.get("label_bold"))
+    ws._write_string(row, HEAT_LABEL_COL, t["heatmap_chart"], s.get("label_bold"))
     row += 1
     for hour in range(HOURS):
-        ws.write_number(row, HEAT_FIRST_COL + hour, hour, s.get("header"))
+        ws._write_number(row, HEAT_FIRST_COL + hour, hour, s.get("header"))
     source_first = layout.monthly.heatmap_first_row
     assert source_first is not None and ctx.values.heatmap_total is not None
     first = row + 1
     for day in range(WEEKDAYS):
-        ws.write_string(first + day, HEAT_LABEL_COL, t["weekdays"][day], s.get("label"))
+        ws._write_string(first + day, HEAT_LABEL_COL, t["weekdays"][day], s.get("label"))
         for hour in range(HOURS):
             ref = cell(source_first + day, HEATMAP_FIRST_COL + hour)
             terms = "+".join(sheet_ref(sheet, ref) for sheet in layout.month_sheets)

@@ -65,11 +65,11 @@ def _write_selector(ctx: Context) -> None:
     ws = ctx.sheet(ctx.layout.inputs)
     s, t = ctx.styles, ctx.locale
     names = [ctx.locale.scenarios[x] for x in SCENARIOS]
-    ws.write_string(SELECTOR_ROW, LABEL_COL, t["selector"], s.get("label_bold"))
-    ws.write_string(
+    ws._write_string(SELECTOR_ROW, LABEL_COL, t["selector"], s.get("label_bold"))
+    ws._write_string(
         SELECTOR_ROW, VALUE_COL, ctx.locale.scenarios[ctx.values.selected], s.get("input")
     )
-    ws.write_string(SELECTOR_ROW, VALUE_COL + 1, t["selector_help"], s.get("note"))
+    ws._write_string(SELECTOR_ROW, VALUE_COL + 1, t["selector_help"], s.get("note"))
     ws.data_validation(
         SELECTOR_ROW,
         VALUE_COL,
@@ -89,7 +89,7 @@ def _write_selector(ctx: Context) -> None:
         + ":"
         + cell(HEADER_ROW, SCENARIO_COLS["optimistic"], True, True)
     )
-    ws.write_string(SELECTOR_INDEX_ROW, LABEL_COL, t["selector_index"], s.get("label"))
+    ws._write_string(SELECTOR_INDEX_ROW, LABEL_COL, t["selector_index"], s.get("label"))
     ctx.formula(
         ws,
         SELECTOR_INDEX_ROW,
@@ -98,10 +98,10 @@ def _write_selector(ctx: Context) -> None:
         s.get("formula"),
         float(SCENARIOS.index(ctx.values.selected) + 1),
     )
-    ctx.workbook.define_name(
+    ctx.define_name(
         "scenario_selected", f"='{ctx.layout.inputs}'!{ctx.layout.selector_cell}"
     )
-    ctx.workbook.define_name(
+    ctx.define_name(
         "scenario_index", f"='{ctx.layout.inputs}'!{ctx.layout.selector_index_cell}"
     )
 
@@ -111,10 +111,10 @@ def _write_input_row(ctx: Context, item: Input) -> None:
     s = ctx.styles
     row = ctx.layout.input_rows[item.key]
     number_format = s.format_for(item.kind, item.defaults["realistic"])
-    ws.write_string(row, LABEL_COL, item.label[ctx.language], s.get("label"))
-    ws.write_string(row, UNIT_COL, ctx.locale.unit(item.unit), s.get("unit"))
+    ws._write_string(row, LABEL_COL, item.label[ctx.language], s.get("label"))
+    ws._write_string(row, UNIT_COL, ctx.locale.unit(item.unit), s.get("unit"))
     for scenario, col in SCENARIO_COLS.items():
-        ws.write_number(
+        ws._write_number(
             row, col, ctx.values.inputs[scenario][item.key], s.get("input", number_format)
         )
     first = cell(row, SCENARIO_COLS["prudent"])
@@ -128,20 +128,20 @@ def _write_input_row(ctx: Context, item: Input) -> None:
         s.get("formula_bold", number_format),
         ctx.values.live_inputs[item.key],
     )
-    ws.write_number(row, MIN_COL, item.minimum, s.get("unit", number_format))
-    ws.write_number(row, MAX_COL, item.maximum, s.get("unit", number_format))
+    ws._write_number(row, MIN_COL, item.minimum, s.get("unit", number_format))
+    ws._write_number(row, MAX_COL, item.maximum, s.get("unit", number_format))
     # A reference holds a text cell's place and format, no text, height or validation.
     reference = isinstance(ws, ReferenceWorksheet)
     note = "" if reference else _note_text(ctx, item)
-    ws.write_string(row, NOTE_COL, note, s.get("note_wrap"))
+    ws._write_string(row, NOTE_COL, note, s.get("note_wrap"))
     if not reference:
         ws.set_row(row, wrapped_height(note, NOTE_WIDTH))
-    ws.write_string(row, INPUT_KEY_COL, item.key, s.get("key"))
+    ws._write_string(row, INPUT_KEY_COL, item.key, s.get("key"))
     if not reference:
         ws.data_validation(
             row, SCENARIO_COLS["prudent"], row, SCENARIO_COLS["optimistic"], _validation(ctx, item)
         )
-    ctx.workbook.define_name(
+    ctx.define_name(
         f"in_{item.key}", f"='{ctx.layout.inputs}'!{cell(row, LIVE_COL, True, True)}"
     )
 

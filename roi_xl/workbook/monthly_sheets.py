@@ -121,11 +121,11 @@ def write_month(ctx: Context, index: int) -> None:
     ws.set_column(MONTH_COMMENT_COL, MONTH_COMMENT_COL, 40)
     ws.set_column(MONTH_KEY_COL, MONTH_KEY_COL, 22)
     date = layout.months[index]
-    ws.write_string(0, 0, titled(t["month_title"], month_title(date, ctx.language)), s.get("title"))
+    ws._write_string(0, 0, titled(t["month_title"], month_title(date, ctx.language)), s.get("title"))
     ws.write_datetime(
         0, MONTH_ACTUAL_COL, dt.datetime(date.year, date.month, 1), s.get("label", "date")
     )
-    ws.write_string(1, 0, t["month_help"], s.get("subtitle"))
+    ws._write_string(1, 0, t["month_help"], s.get("subtitle"))
     _write_complete(ctx, ws, month, frame)
     ctx.headers(ws, MONTH_FIRST_ROW - 1, frame.headers)
     plan_values = ctx.values.plans
@@ -133,20 +133,20 @@ def write_month(ctx: Context, index: int) -> None:
     for item, field in zip(monthly.fields, frame.fields, strict=True):
         row = field.row
         fmt = "count" if field.counted else s.format_for(item.kind, plan_values[item.key])
-        ws.write_string(row, LABEL_COL, field.label, label)
-        ws.write_string(row, UNIT_COL, field.unit, unit)
+        ws._write_string(row, LABEL_COL, field.label, label)
+        ws._write_string(row, UNIT_COL, field.unit, unit)
         value = month.fields[item.key]
         if value is None:
-            ws.write_blank(row, MONTH_ACTUAL_COL, None, s.get("input", fmt))
+            ws._write_blank(row, MONTH_ACTUAL_COL, None, s.get("input", fmt))
         else:
-            ws.write_number(row, MONTH_ACTUAL_COL, value, s.get("input", fmt))
+            ws._write_number(row, MONTH_ACTUAL_COL, value, s.get("input", fmt))
         _validate(ws, row, MONTH_ACTUAL_COL, row, MONTH_ACTUAL_COL, field.validation)
         if field.plan is not None:
             ctx.formula(
                 ws, row, MONTH_PLAN_COL, field.plan, s.get("formula", fmt), plan_values[item.key]
             )
-        ws.write_blank(row, MONTH_COMMENT_COL, None, comment)
-        ws.write_string(row, MONTH_KEY_COL, item.key, key)
+        ws._write_blank(row, MONTH_COMMENT_COL, None, comment)
+        ws._write_string(row, MONTH_KEY_COL, item.key, key)
     _write_kpis(ctx, ws, month, frame)
     _write_checks(ctx, ws, month, frame)
     if monthly.heatmap:
@@ -172,15 +172,15 @@ def _write_complete(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None
     month shows on the Actuals sheet but stays out of the year to date and plan to date."""
     s, t = ctx.styles, ctx.locale
     row = ctx.layout.monthly.complete_row
-    ws.write_string(row, LABEL_COL, t["month_complete"], s.get("label_bold"))
+    ws._write_string(row, LABEL_COL, t["month_complete"], s.get("label_bold"))
     style = s.get("input", "yes_no")
     if month.complete is None:
-        ws.write_blank(row, MONTH_ACTUAL_COL, None, style)
+        ws._write_blank(row, MONTH_ACTUAL_COL, None, style)
     else:
-        ws.write_number(row, MONTH_ACTUAL_COL, month.complete, style)
-    ws.write_string(row, MONTH_PLAN_COL, t["month_complete_hint"], s.get("note"))
+        ws._write_number(row, MONTH_ACTUAL_COL, month.complete, style)
+    ws._write_string(row, MONTH_PLAN_COL, t["month_complete_hint"], s.get("note"))
     _validate(ws, row, MONTH_ACTUAL_COL, row, MONTH_ACTUAL_COL, frame.complete)
-    ws.write_string(row, MONTH_KEY_COL, COMPLETE, s.get("key"))
+    ws._write_string(row, MONTH_KEY_COL, COMPLETE, s.get("key"))
 
 
 def _write_kpis(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None:
@@ -195,11 +195,11 @@ def _write_kpis(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None:
     for kpi, line in zip(ctx.template.monthly.kpis, frame.kpis, strict=True):
         row = line.row
         style = s.get("formula", s.format_for(kpi.kind, plan_kpis[kpi.key]))
-        ws.write_string(row, LABEL_COL, line.label, label)
-        ws.write_string(row, UNIT_COL, line.unit, unit)
+        ws._write_string(row, LABEL_COL, line.label, label)
+        ws._write_string(row, UNIT_COL, line.unit, unit)
         ctx.formula(ws, row, MONTH_ACTUAL_COL, line.actual, style, month.kpis[kpi.key])
         ctx.formula(ws, row, MONTH_PLAN_COL, line.plan, style, plan_kpis[kpi.key])
-        ws.write_string(row, MONTH_KEY_COL, kpi.key, key)
+        ws._write_string(row, MONTH_KEY_COL, kpi.key, key)
 
 
 def _write_checks(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None:
@@ -216,7 +216,7 @@ def _write_checks(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None:
     )
     for check in ctx.template.monthly.checks:
         row = rows.check_rows[check.key]
-        ws.write_string(row, LABEL_COL, check.label[ctx.language], s.get("label"))
+        ws._write_string(row, LABEL_COL, check.label[ctx.language], s.get("label"))
         ctx.formula(
             ws,
             row,
@@ -225,7 +225,7 @@ def _write_checks(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None:
             s.get("check"),
             month.checks[check.key],
         )
-        ws.write_string(row, MONTH_KEY_COL, check.key, s.get("key"))
+        ws._write_string(row, MONTH_KEY_COL, check.key, s.get("key"))
     for row in check_rows.values():
         for rule in s.conditional_check():
             _conditional(ws, row, MONTH_ACTUAL_COL, rule)
@@ -416,7 +416,7 @@ def _write_heatmap(ctx: Context, ws, month: MonthValues) -> None:
     assert first is not None and rows.heatmap_check_row is not None
     missed = cell(rows.field_rows["calls_missed"], MONTH_ACTUAL_COL)
     grid = heatmap_range(ctx)
-    ws.write_string(rows.heatmap_check_row, LABEL_COL, t["check_heatmap"], s.get("label"))
+    ws._write_string(rows.heatmap_check_row, LABEL_COL, t["check_heatmap"], s.get("label"))
     ctx.formula(
         ws,
         rows.heatmap_check_row,
@@ -425,23 +425,23 @@ def _write_heatmap(ctx: Context, ws, month: MonthValues) -> None:
         s.get("check"),
         month.heatmap_check,
     )
-    ws.write_string(rows.heatmap_check_row, MONTH_KEY_COL, "heatmap", s.get("key"))
+    ws._write_string(rows.heatmap_check_row, MONTH_KEY_COL, "heatmap", s.get("key"))
     title_row = first - 2
     ws.set_column(HEATMAP_LABEL_COL, HEATMAP_LABEL_COL, 11)
     ws.set_column(HEATMAP_FIRST_COL, HEATMAP_FIRST_COL + HOURS - 1, 4.5)
-    ws.write_string(title_row, HEATMAP_LABEL_COL, t["heatmap_title"], s.get("label_bold"))
-    ws.write_string(title_row + 1, HEATMAP_LABEL_COL, t["heatmap_help"], s.get("note"))
+    ws._write_string(title_row, HEATMAP_LABEL_COL, t["heatmap_title"], s.get("label_bold"))
+    ws._write_string(title_row + 1, HEATMAP_LABEL_COL, t["heatmap_help"], s.get("note"))
     for hour in range(HOURS):
-        ws.write_number(first - 1, HEATMAP_FIRST_COL + hour, hour, s.get("header"))
+        ws._write_number(first - 1, HEATMAP_FIRST_COL + hour, hour, s.get("header"))
     for day in range(WEEKDAYS):
-        ws.write_string(first + day, HEATMAP_LABEL_COL, t["weekdays"][day], s.get("label"))
+        ws._write_string(first + day, HEATMAP_LABEL_COL, t["weekdays"][day], s.get("label"))
         for hour in range(HOURS):
             value = month.heatmap[day][hour] if month.heatmap else None
             style = s.get("input", "count")
             if value is None:
-                ws.write_blank(first + day, HEATMAP_FIRST_COL + hour, None, style)
+                ws._write_blank(first + day, HEATMAP_FIRST_COL + hour, None, style)
             else:
-                ws.write_number(first + day, HEATMAP_FIRST_COL + hour, value, style)
+                ws._write_number(first + day, HEATMAP_FIRST_COL + hour, value, style)
     ws.data_validation(
         first,
         HEATMAP_FIRST_COL,

@@ -93,4 +93,4 @@ def write_arranging_formula(
     ctx: Context, ws: Worksheet, at: tuple[int, int], formula: str, fmt: str, value: Value | str
 ) -> None:
     """A formula that only arranges results (ranks, lookups, guards), with its value."""
-    ws.write_formula(*at, "=" + formula, ctx.styles.get("formula", fmt), cached(value))
+    ws._write_formula(*at, "=" + formula, ctx.styles.get("formula", fmt), cached(value))

@@ -62,7 +62,7 @@ def write_sensitivity(ctx: Context) -> dict[str, Value | str]:
     ws.set_column(TODAY, MOVE_KEY - 1, 9)
     ws.set_column(MOVE_KEY, MOVE_KEY, 22)
     ctx.heading(ws, "sensitivity")
-    ws.write_string(2, 0, ctx.locale["sensitivity_help_2"], ctx.styles.get("subtitle"))
+    ws._write_string(2, 0, ctx.locale["sensitivity_help_2"], ctx.styles.get("subtitle"))
     write_solver(ctx, ws, plan, program)
     break_evens = write_break_even(ctx, ws, plan, program)
     ranks = _write_moves(ctx, ws, plan, program)
@@ -87,7 +87,7 @@ def _write_moves(
     roi_fmt = metric_format(ctx, plan.metric)
     section(ctx, ws, plan.moves_section_row, MOVE_KEY, t["moves_section"].format(metric=label))
     group = plan.moves_group_row
-    ws.write_string(group, LABEL, t["base_live"].format(metric=label), s.get("label_bold"))
+    ws._write_string(group, LABEL, t["base_live"].format(metric=label), s.get("label_bold"))
     write_cell(ctx, ws, program, plan.base_cell, expr.Ref(plan.metric), roi_fmt)
     last_move, last_result = FIRST_RESULT - 1, LOWEST - 1
     ws.merge_range(group, FIRST_MOVE, group, last_move, t["input_value"], s.get("header"))
@@ -104,10 +104,10 @@ def _write_moves(
     for index, move in enumerate(MOVES):
         for col in (FIRST_MOVE + index, FIRST_RESULT + index):
             if index < len(STEPS):
-                ws.write_number(header, col, STEPS[index], s.get("header", "step"))
+                ws._write_number(header, col, STEPS[index], s.get("header", "step"))
                 program.constant(header, col, STEPS[index])
             else:
-                ws.write_string(header, col, ctx.locale.scenarios[move], s.get("header"))
+                ws._write_string(header, col, ctx.locale.scenarios[move], s.get("header"))
     for col, text in (
         (LOWEST, t["lowest"]),
         (HIGHEST, t["highest"]),
@@ -116,7 +116,7 @@ def _write_moves(
         (RANK, t["rank"]),
         (MOVE_KEY, t["key"]),
     ):
-        ws.write_string(header, col, text, s.get("header"))
+        ws._write_string(header, col, text, s.get("header"))
     roi = engine.expanded(ctx.template, plan.metric)
     keys = list(plan.move_rows)
     moved = _moved_values(program, keys)
@@ -132,8 +132,8 @@ def _write_moves(
     for index, (key, row) in enumerate(plan.move_rows.items()):
         item = ctx.template.input(key)
         fmt = input_format(ctx, key)
-        ws.write_string(row, LABEL, item.label[ctx.language], s.get("label"))
-        ws.write_string(row, UNIT, ctx.locale.unit(item.unit), s.get("unit"))
+        ws._write_string(row, LABEL, item.label[ctx.language], s.get("label"))
+        ws._write_string(row, UNIT, ctx.locale.unit(item.unit), s.get("unit"))
         write_cell(ctx, ws, program, (row, BASE), expr.Ref(key), fmt)
         # Each cell's formula as kept from the last workbook of this template and layout
         # (the trees here depend on nothing else), else made from its tree.
@@ -167,7 +167,7 @@ def _write_moves(
         )
         style = s.get("formula", change_format(roi_fmt))
         ctx.formula(ws, row, SWING, formula, style, swings[index])
-        ws.write_string(row, MOVE_KEY, key, s.get("key"))
+        ws._write_string(row, MOVE_KEY, key, s.get("key"))
     return _write_ranks(ctx, ws, plan, swings)
 
 
@@ -304,7 +304,7 @@ def _write_tornado(
     base_ref = cell(*plan.base_cell, True, True)
     for position, row in enumerate(plan.tornado_rows, start=1):
         key = by_rank[position]
-        ws.write_number(row, POSITION, position, s.get("unit"))
+        ws._write_number(row, POSITION, position, s.get("unit"))
         match = f"MATCH({cell(row, POSITION)},{column(RANK)},0)"
         write_arranging_formula(
             ctx,

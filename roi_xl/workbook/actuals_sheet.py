@@ -23,7 +23,8 @@ from roi_xl.workbook.layout import (
     cell,
     sheet_ref,
 )
-from roi_xl.workbook.monthly_sheets import column_refs, guarded_formula, layout_once
+from roi_xl.workbook.monthly_sheets import column_refs, guarded_formula
+from roi_xl.workbook.per_layout import layout_once
 from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.values import Cell
 

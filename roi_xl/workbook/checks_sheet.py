@@ -16,7 +16,7 @@ from roi_xl.workbook.layout import (
     cell,
     sheet_ref,
 )
-from roi_xl.workbook.monthly_sheets import layout_once
+from roi_xl.workbook.per_layout import layout_once
 
 VALUE_COL, DETAIL_COL, KEY_COL = 1, 2, 3
 

@@ -8,12 +8,7 @@ zeros in the Actuals sheet or the charts.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-from xlsxwriter.utility import xl_rowcol_to_cell
-from xlsxwriter.worksheet import Worksheet
 
 from roi_xl.model import expr
 from roi_xl.model.functions import FUNCTIONS
@@ -33,11 +28,11 @@ from roi_xl.workbook.layout import (
     WEEKDAYS,
     cell,
 )
+from roi_xl.workbook.per_layout import conditional_cell, layout_once, validate
 from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.values import COMPLETE, MonthValues
 from roi_xl.workbook.wording import shorten
 
-T = TypeVar("T")
 MONTH_NAMES = {
     "en": [
         "January",
@@ -121,7 +116,9 @@ def write_month(ctx: Context, index: int) -> None:
     ws.set_column(MONTH_COMMENT_COL, MONTH_COMMENT_COL, 40)
     ws.set_column(MONTH_KEY_COL, MONTH_KEY_COL, 22)
     date = layout.months[index]
-    ws._write_string(0, 0, titled(t["month_title"], month_title(date, ctx.language)), s.get("title"))
+    ws._write_string(
+        0, 0, titled(t["month_title"], month_title(date, ctx.language)), s.get("title")
+    )
     ws.write_datetime(
         0, MONTH_ACTUAL_COL, dt.datetime(date.year, date.month, 1), s.get("label", "date")
     )
@@ -140,7 +137,7 @@ def write_month(ctx: Context, index: int) -> None:
             ws._write_blank(row, MONTH_ACTUAL_COL, None, s.get("input", fmt))
         else:
             ws._write_number(row, MONTH_ACTUAL_COL, value, s.get("input", fmt))
-        _validate(ws, row, MONTH_ACTUAL_COL, row, MONTH_ACTUAL_COL, field.validation)
+        validate(ws, row, MONTH_ACTUAL_COL, row, MONTH_ACTUAL_COL, field.validation)
         if field.plan is not None:
             ctx.formula(
                 ws, row, MONTH_PLAN_COL, field.plan, s.get("formula", fmt), plan_values[item.key]
@@ -179,7 +176,7 @@ def _write_complete(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None
     else:
         ws._write_number(row, MONTH_ACTUAL_COL, month.complete, style)
     ws._write_string(row, MONTH_PLAN_COL, t["month_complete_hint"], s.get("note"))
-    _validate(ws, row, MONTH_ACTUAL_COL, row, MONTH_ACTUAL_COL, frame.complete)
+    validate(ws, row, MONTH_ACTUAL_COL, row, MONTH_ACTUAL_COL, frame.complete)
     ws._write_string(row, MONTH_KEY_COL, COMPLETE, s.get("key"))
 
 
@@ -228,7 +225,7 @@ def _write_checks(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None:
         ws._write_string(row, MONTH_KEY_COL, check.key, s.get("key"))
     for row in check_rows.values():
         for rule in s.conditional_check():
-            _conditional(ws, row, MONTH_ACTUAL_COL, rule)
+            conditional_cell(ws, row, MONTH_ACTUAL_COL, rule)
 
 
 @dataclass(frozen=True)
@@ -262,28 +259,6 @@ class _Frame:
     fields: list[_Field]
     kpis: list[_Kpi]
     checks: dict[str, str]
-
-
-# What the sheets of the last template, locale and layout met keep (each held, so that their
-# ids name them), by what it is: formulas and labels made once for all its workbooks.
-_LAYOUT_TEXTS: dict[str, tuple[object, object, str, dict[object, Any]]] = {}
-
-
-def layout_once(ctx: Context, what: object, make: Callable[[], T]) -> T:
-    """``make()``, made once for the workbooks of a template, locale and layout (a batch's
-    rows, or the sheets of one workbook), ``what`` saying which."""
-    kept = _LAYOUT_TEXTS.get("layout")
-    if (
-        kept is None
-        or kept[0] is not ctx.template
-        or kept[1] is not ctx.layout
-        or kept[2] != ctx.locale.code
-    ):
-        kept = _LAYOUT_TEXTS["layout"] = (ctx.template, ctx.layout, ctx.locale.code, {})
-    made = kept[3]
-    if what not in made:
-        made[what] = make()
-    return made[what]
 
 
 def _frame(ctx: Context) -> _Frame:
@@ -337,38 +312,6 @@ def _made_frame(ctx: Context) -> _Frame:
         ],
         checks={check.key: _check_formula(ctx, check) for check in monthly.checks},
     )
-
-
-# Data validations as XlsxWriter stores them, by their range and options (each value with
-# its type: 0, 0.0 and False are written apart): the same on every tab and every workbook.
-_VALIDATIONS: dict[tuple[object, ...], dict[str, object]] = {}
-_VALIDATIONS_KEPT = 1_024
-
-
-def _validate(
-    ws: Worksheet, row: int, col: int, last_row: int, last_col: int, options: dict[str, object]
-) -> None:
-    """``ws.data_validation``, its checks and rewriting of the options done once for equal
-    ranges and options."""
-    key = (
-        row,
-        col,
-        last_row,
-        last_col,
-        ws.date_1904,
-        tuple((name, type(value), value) for name, value in options.items()),
-    )
-    kept = _VALIDATIONS.get(key)
-    if kept is not None:
-        ws.validations.append({**kept, "cells": [list(cells) for cells in kept["cells"]]})
-        return
-    before = len(ws.validations)
-    ws.data_validation(row, col, last_row, last_col, options)
-    if len(ws.validations) == before + 1:  # stored: what its options became
-        if len(_VALIDATIONS) >= _VALIDATIONS_KEPT:
-            _VALIDATIONS.clear()
-        stored = ws.validations[-1]
-        _VALIDATIONS[key] = {**stored, "cells": [list(cells) for cells in stored["cells"]]}
 
 
 def _plan_formula(ctx: Context, item: MonthlyField) -> str:
@@ -455,32 +398,3 @@ def _write_heatmap(ctx: Context, ws, month: MonthValues) -> None:
             "input_message": t["heatmap_help"][:255],
         },
     )
-
-
-# Cell rules as XlsxWriter stores them, by their cell and options (a format by its identity,
-# held here so that no other takes its id): the same on every tab of a workbook.
-_RULES: dict[tuple[object, ...], tuple[dict[str, object], object]] = {}
-_RULES_KEPT = 256
-
-
-def _conditional(ws: Worksheet, row: int, col: int, rule: dict[str, object]) -> None:
-    """``ws.conditional_format`` of a cell rule on one cell, its checks and rewriting of
-    the options done once for equal cells and options; each rule still takes the sheet's
-    next priority, as XlsxWriter gives it."""
-    if rule.get("type") != "cell" or ws.use_data_bars_2010:
-        ws.conditional_format(row, col, row, col, rule)
-        return
-    key = (row, col, tuple((name, type(value), id(value)) for name, value in rule.items()))
-    kept = _RULES.get(key)
-    if kept is not None and all(kept[1][name] is value for name, value in rule.items()):
-        stored = {**kept[0], "priority": ws.dxf_priority}
-        ws.dxf_priority += 1
-        ws.cond_formats.setdefault(xl_rowcol_to_cell(row, col), []).append(stored)
-        return
-    cell_range = xl_rowcol_to_cell(row, col)
-    before = len(ws.cond_formats.get(cell_range, ()))
-    ws.conditional_format(row, col, row, col, rule)
-    if len(ws.cond_formats.get(cell_range, ())) == before + 1:
-        if len(_RULES) >= _RULES_KEPT:
-            _RULES.clear()
-        _RULES[key] = (dict(ws.cond_formats[cell_range][-1]), dict(rule))

@@ -17,6 +17,7 @@ from roi_xl.model.engine import Value
 from roi_xl.workbook.cell_program import CellProgram
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import MAX_COL, MIN_COL, cell
+from roi_xl.workbook.per_layout import layout_once
 from roi_xl.workbook.sensitivity_cells import (
     input_format,
     inputs_cell,
@@ -82,14 +83,17 @@ def write_solver(
         local = split.fixed(ctx.values.live_inputs)
         for k, row in enumerate(rows.solver_rows):
             ws._write_number(row, STEP, k, s.get("unit"))
-            local[rows.driver] = write_cell(
+            earlier = _earlier_steps(program, rows, k)
+            # The same tree in every workbook of a layout: made once, so its formula and
+            # compiled form are found by identity.
+            candidate = layout_once(
                 ctx,
-                ws,
-                program,
-                (row, CANDIDATE),
-                _candidate(program, rows, k, step, tolerance),
-                fmt,
+                ("solver candidate", rows.driver, k),
+                lambda rows=rows, k=k, earlier=earlier: _candidate(
+                    rows, k, step, tolerance, earlier
+                ),
             )
+            local[rows.driver] = write_cell(ctx, ws, program, (row, CANDIDATE), candidate, fmt)
             value = split.run(local)
             formula = program.kept(row, RESULT, value) or program.put(
                 row, RESULT, roi, value, (rows.driver, program.ref(row, CANDIDATE))
@@ -97,11 +101,33 @@ def write_solver(
             ctx.formula(ws, row, RESULT, formula, result_style, value)
 
 
+def _earlier_steps(program: CellProgram, rows: BreakEvenRows, k: int) -> tuple[expr.Ref, ...]:
+    """The cells step ``k`` reads: the last candidate, then the last ROI and the candidate
+    and ROI before them (from step 2 on)."""
+    if k == 0:
+        return ()
+    previous = rows.solver_rows[k - 1]
+    if k == 1:
+        return (program.ref(previous, CANDIDATE),)
+    before = rows.solver_rows[k - 2]
+    return (
+        program.ref(previous, CANDIDATE),
+        program.ref(previous, RESULT),
+        program.ref(before, CANDIDATE),
+        program.ref(before, RESULT),
+    )
+
+
 def _candidate(
-    program: CellProgram, rows: BreakEvenRows, k: int, step: expr.Ref, tolerance: expr.Ref
+    rows: BreakEvenRows,
+    k: int,
+    step: expr.Ref,
+    tolerance: expr.Ref,
+    earlier: tuple[expr.Ref, ...],
 ) -> expr.Node:
     """Step 0: the live value; step 1: moved by the first step (down where up would leave
-    the driver's range); then the secant rule, kept within the range.
+    the driver's range); then the secant rule, kept within the range (``earlier``: the
+    cells of the steps before, as ``_earlier_steps`` gives them).
 
     A step stays put once the ROI is within the tolerance of 0, or once the last two ROIs
     are too close to divide by (within the tolerance, relative to them): LibreOffice
@@ -111,8 +137,7 @@ def _candidate(
     low, high = expr.Ref(f"min:{rows.driver}"), expr.Ref(f"max:{rows.driver}")
     if k == 0:
         return expr.Ref(rows.driver)
-    previous = rows.solver_rows[k - 1]
-    x1 = program.ref(previous, CANDIDATE)
+    x1 = earlier[0]
     if k == 1:
         one = expr.Num(1.0)
         up = expr.Binary("*", x1, expr.Binary("+", one, step))
@@ -131,9 +156,7 @@ def _candidate(
                 ),
             ),
         )
-    f1 = program.ref(previous, RESULT)
-    x0 = program.ref(rows.solver_rows[k - 2], CANDIDATE)
-    f0 = program.ref(rows.solver_rows[k - 2], RESULT)
+    _, f1, x0, f0 = earlier
     secant = expr.Binary(
         "-",
         x1,

@@ -846,8 +846,9 @@ def test_checks_and_actuals_texts_are_made_once_per_layout(
 def test_validations_and_check_rules_are_stored_as_xlsxwriter_stores_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A validation or cell rule met before is stored as XlsxWriter stored it (a copy of its
-    own), a rule with its sheet's next priority; other options are XlsxWriter's again."""
+    """A validation or a cell or formula rule met before is stored as XlsxWriter stored it
+    (a copy of its own; a formula rule with its own formula), a rule with its sheet's next
+    priority; other options are XlsxWriter's again."""
     monkeypatch.setattr(per_layout, "_VALIDATIONS", {})
     monkeypatch.setattr(per_layout, "_RULES", {})
     workbook = Workbook(io.BytesIO(), {"in_memory": True})
@@ -862,8 +863,25 @@ def test_validations_and_check_rules_are_stored_as_xlsxwriter_stores_them(
     assert len(per_layout._VALIDATIONS) == 2  # 0 and 0.0 are written apart
     for row in (5, 5, 6):
         rule = {"type": "cell", "criteria": "==", "value": 0, "format": good}
-        per_layout.conditional_cell(fast, row, 2, rule)
+        per_layout.conditional(fast, row, 2, row, 2, rule)
         plain.conditional_format(row, 2, row, 2, dict(rule))
+    bad = workbook.add_format({"bg_color": "#FFC7CE"})
+    for row, style in ((7, good), (8, good), (8, bad), (9, good)):  # a formula rule per line
+        rule = {"type": "formula", "criteria": f"=AND(ISNUMBER(C{row}),C{row}>0)", "format": style}
+        per_layout.conditional(fast, row, 2, row, 2, rule)
+        plain.conditional_format(row, 2, row, 2, dict(rule))
+    for rule in (  # a criterion's name, a range, another type: each as XlsxWriter stores it
+        {"type": "formula", "criteria": "today", "format": good},
+        {"type": "formula", "criteria": "today", "format": good},
+        {"type": "cell", "criteria": ">", "value": 0.0, "format": bad},
+        {"type": "cell", "criteria": ">", "value": 0, "format": bad},
+        {"type": "blanks", "format": bad},
+    ):
+        per_layout.conditional(fast, 10, 2, 12, 4, rule)
+        plain.conditional_format(10, 2, 12, 4, dict(rule))
     assert fast.cond_formats == plain.cond_formats
-    assert fast.dxf_priority == plain.dxf_priority == 4
+    assert [type(rule["value"]) for rule in fast.cond_formats["C11:E13"][2:4]] == [float, int]
+    assert fast.dxf_priority == plain.dxf_priority == 13
+    assert per_layout.conditional(fast, 10, 2, 12, 16_384, {"type": "cell"}) is None
+    assert "C11:XFE13" not in fast.cond_formats  # out of the sheet: refused, as XlsxWriter does
     workbook.close()

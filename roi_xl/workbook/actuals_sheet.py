@@ -24,7 +24,7 @@ from roi_xl.workbook.layout import (
     sheet_ref,
 )
 from roi_xl.workbook.monthly_sheets import column_refs, guarded_formula
-from roi_xl.workbook.per_layout import layout_once
+from roi_xl.workbook.per_layout import conditional, layout_once
 from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.values import Cell
 
@@ -229,10 +229,16 @@ def _write_kpis(ctx: Context, ws) -> None:
         fmt = s.format_for(kpi.kind, values.plan_kpis[kpi.key])
         ws._write_string(row, LABEL_COL, kpi.label[ctx.language], s.get("label"))
         ws._write_string(row, UNIT_COL, ctx.locale.unit(kpi.unit), s.get("unit"))
-        for col, column_values in columns:
-            style = s.get("formula_bold" if col == a.ytd_col else "formula", fmt)
-            formula = _kpi_formula(ctx, kpi, col, local_rows, live)
-            ctx.formula(ws, row, col, formula, style, column_values[kpi.key])
+        formulas = layout_once(
+            ctx,
+            ("actuals kpi", kpi.key),
+            lambda kpi=kpi: [_kpi_formula(ctx, kpi, col, local_rows, live) for col, _ in columns],
+        )
+        style, bold = s.get("formula", fmt), s.get("formula_bold", fmt)
+        for (col, column_values), formula in zip(columns, formulas, strict=True):
+            ctx.formula(
+                ws, row, col, formula, bold if col == a.ytd_col else style, column_values[kpi.key]
+            )
         _write_variance(
             ctx, ws, row, fmt, (values.ytd_kpis[kpi.key], values.plan_ytd_kpis[kpi.key]), kpi.good
         )
@@ -280,4 +286,4 @@ def _write_variance(
     )
     ref = cell(row, a.variance_col)
     for rule in ctx.styles.conditional_variance(ref, good):
-        ws.conditional_format(row, a.variance_col, row, a.variance_col, rule)
+        conditional(ws, row, a.variance_col, row, a.variance_col, rule)

@@ -16,7 +16,7 @@ from roi_xl.workbook.layout import (
     cell,
     sheet_ref,
 )
-from roi_xl.workbook.per_layout import layout_once
+from roi_xl.workbook.per_layout import conditional, layout_once
 
 VALUE_COL, DETAIL_COL, KEY_COL = 1, 2, 3
 
@@ -50,7 +50,7 @@ def write_checks(ctx: Context) -> None:
     )
     ws._write_string(master, KEY_COL, "master_check", s.get("key"))
     for rule in s.conditional_check():
-        ws.conditional_format(first, VALUE_COL, master, VALUE_COL, rule)
+        conditional(ws, first, VALUE_COL, master, VALUE_COL, rule)
     ctx.define_name("master_check", "=" + layout.master_check_ref)
     ws.freeze_panes(4, 0)
     ctx.print_setup(ws, (3, 3))

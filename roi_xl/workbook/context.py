@@ -153,7 +153,7 @@ _MADE_LIMIT = 20_000
 def made_once(ctx: Context, what: tuple[object, ...], make: Callable[[], str]) -> str:
     """A formula the same for every workbook of one template, locale and period (which the
     sheet names spell), ``what`` saying which: rendered for the first, then reused."""
-    key = (id(ctx.template), ctx.locale.code, tuple(ctx.layout.sheet_order), *what)
+    key = (id(ctx.template), ctx.locale.code, _sheet_names(ctx.layout), *what)
     kept = _MADE.get(key)
     if kept is not None and kept[0] is ctx.template:
         return kept[1]
@@ -162,6 +162,23 @@ def made_once(ctx: Context, what: tuple[object, ...], make: Callable[[], str]) -
     formula = make()
     _MADE[key] = (ctx.template, formula)
     return formula
+
+
+_SHEET_NAMES: dict[int, tuple[Layout, tuple[str, ...]]] = {}  # id(layout) -> it, its sheets
+_SHEET_NAMES_LIMIT = 64
+
+
+def _sheet_names(layout: Layout) -> tuple[str, ...]:
+    """The layout's sheet names in order, made once per layout (held, so that its id names
+    it): ``made_once`` asks for them with every formula."""
+    kept = _SHEET_NAMES.get(id(layout))
+    if kept is not None and kept[0] is layout:
+        return kept[1]
+    if len(_SHEET_NAMES) >= _SHEET_NAMES_LIMIT:
+        _SHEET_NAMES.clear()
+    names = tuple(layout.sheet_order)
+    _SHEET_NAMES[id(layout)] = (layout, names)
+    return names
 
 
 def cached(value: Cell | None) -> float | str:

@@ -6,6 +6,7 @@ import datetime as dt
 
 from roi_xl import __version__
 from roi_xl.workbook.context import Context
+from roi_xl.workbook.per_layout import conditional
 
 
 def write_cover(ctx: Context, created: dt.date) -> None:
@@ -29,11 +30,21 @@ def write_cover(ctx: Context, created: dt.date) -> None:
         s.get("label_bold"),
         t["all_ok"] if ctx.values.master_check == 0 else t["not_ok"],
     )
-    ws.conditional_format(
-        row, 2, row, 2, {"type": "formula", "criteria": "=master_check=0", "format": s.get("good")}
+    conditional(
+        ws,
+        row,
+        2,
+        row,
+        2,
+        {"type": "formula", "criteria": "=master_check=0", "format": s.get("good")},
     )
-    ws.conditional_format(
-        row, 2, row, 2, {"type": "formula", "criteria": "=master_check<>0", "format": s.get("bad")}
+    conditional(
+        ws,
+        row,
+        2,
+        row,
+        2,
+        {"type": "formula", "criteria": "=master_check<>0", "format": s.get("bad")},
     )
     row += 2
     row = _block(ctx, ws, row, t["purpose"], [template.purpose[ctx.language]])

@@ -24,6 +24,7 @@ from roi_xl.workbook.layout import (
     cell,
     sheet_ref,
 )
+from roi_xl.workbook.per_layout import conditional
 from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.sensitivity_layout import BREAK_EVEN
 from roi_xl.workbook.styles import NAVY
@@ -82,7 +83,7 @@ def _write_master(ctx: Context, ws: Worksheet, row: int) -> None:
     ws._write_string(row, LABEL, t["master"], s.get("label_bold"))
     ctx.formula(ws, row, FIRST, "master_check", s.get("check"), ctx.values.master_check)
     for rule in s.conditional_check():
-        ws.conditional_format(row, FIRST, row, FIRST, rule)
+        conditional(ws, row, FIRST, row, FIRST, rule)
     ok = ctx.values.master_check == 0
     status = cell(row, FIRST)
     ctx.formula(

@@ -28,7 +28,7 @@ from roi_xl.workbook.layout import (
     WEEKDAYS,
     cell,
 )
-from roi_xl.workbook.per_layout import conditional_cell, layout_once, validate
+from roi_xl.workbook.per_layout import conditionals, layout_once, validate
 from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.values import COMPLETE, MonthValues
 from roi_xl.workbook.wording import shorten
@@ -223,9 +223,8 @@ def _write_checks(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None:
             month.checks[check.key],
         )
         ws._write_string(row, MONTH_KEY_COL, check.key, s.get("key"))
-    for row in check_rows.values():
-        for rule in s.conditional_check():
-            conditional_cell(ws, row, MONTH_ACTUAL_COL, rule)
+    cells = [(row, MONTH_ACTUAL_COL, row, MONTH_ACTUAL_COL) for row in check_rows.values()]
+    conditionals(ws, cells, s.conditional_check())
 
 
 @dataclass(frozen=True)

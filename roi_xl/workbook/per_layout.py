@@ -7,10 +7,10 @@ are made for the first and reused by the others, each exactly as it was made.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from xlsxwriter.utility import xl_rowcol_to_cell
+from xlsxwriter.utility import xl_range
 from xlsxwriter.worksheet import Worksheet
 
 from roi_xl.workbook.context import Context
@@ -71,30 +71,110 @@ def validate(
         _VALIDATIONS[key] = {**stored, "cells": [list(cells) for cells in stored["cells"]]}
 
 
-# Cell rules as XlsxWriter stores them, by their cell and options (a format by its identity,
-# held here so that no other takes its id): the same on every tab of a workbook.
-_RULES: dict[tuple[object, ...], tuple[dict[str, object], object]] = {}
-_RULES_KEPT = 256
+# Conditional formats as XlsxWriter stores them, by their options (a plain value with its
+# type, anything else, a format, by its identity, held here so that no other takes its id),
+# a formula rule's formula aside: the same on every tab and every variance line of a sheet.
+_RULES: dict[tuple[object, ...], tuple[dict[str, object], dict[str, object]]] = {}
+_RULES_KEPT = 512
+# Rules XlsxWriter stores from their options alone, whatever their range.
+_KEPT_TYPES = frozenset({"cell", "formula"})
+_PLAIN = frozenset({str, int, bool, type(None)})
+_FORMULA = ("criteria", str, None)  # a formula rule's formula, in its key
 
 
-def conditional_cell(ws: Worksheet, row: int, col: int, rule: dict[str, object]) -> None:
-    """``ws.conditional_format`` of a cell rule on one cell, its checks and rewriting of
-    the options done once for equal cells and options; each rule still takes the sheet's
-    next priority, as XlsxWriter gives it."""
-    if rule.get("type") != "cell" or ws.use_data_bars_2010:
-        ws.conditional_format(row, col, row, col, rule)
+def conditional(
+    ws: Worksheet,
+    first_row: int,
+    first_col: int,
+    last_row: int,
+    last_col: int,
+    rule: dict[str, object],
+) -> None:
+    """``ws.conditional_format`` of a cell or formula rule, its checks and rewriting of the
+    options done once for equal options (a formula rule's own formula put in its place);
+    each rule still takes the sheet's next priority, as XlsxWriter gives it."""
+    if (
+        rule.get("type") not in _KEPT_TYPES
+        or ws.use_data_bars_2010
+        or "multi_range" in rule
+        or first_row > last_row
+        or first_col > last_col
+        or ws._check_dimensions(first_row, first_col, True, True)
+        or ws._check_dimensions(last_row, last_col, True, True)
+        or type(ws).conditional_format is not Worksheet.conditional_format  # a reference's
+    ):
+        ws.conditional_format(first_row, first_col, last_row, last_col, rule)
         return
-    key = (row, col, tuple((name, type(value), id(value)) for name, value in rule.items()))
-    kept = _RULES.get(key)
-    if kept is not None and all(kept[1][name] is value for name, value in rule.items()):
+    formula = rule["type"] == "formula" and type(rule.get("criteria")) is str
+    key = tuple(
+        _FORMULA if formula and item[0] == "criteria" else _part(item) for item in rule.items()
+    )
+    cell_range = xl_range(first_row, first_col, last_row, last_col)
+    kept = _RULES.get(key)  # an id in the key names the very object: the entry holds it
+    if kept is not None:
         stored = {**kept[0], "priority": ws.dxf_priority}
+        if formula:
+            stored["criteria"] = rule["criteria"]
         ws.dxf_priority += 1
-        ws.cond_formats.setdefault(xl_rowcol_to_cell(row, col), []).append(stored)
+        ws.cond_formats.setdefault(cell_range, []).append(stored)
         return
-    cell_range = xl_rowcol_to_cell(row, col)
     before = len(ws.cond_formats.get(cell_range, ()))
-    ws.conditional_format(row, col, row, col, rule)
-    if len(ws.cond_formats.get(cell_range, ())) == before + 1:
-        if len(_RULES) >= _RULES_KEPT:
-            _RULES.clear()
-        _RULES[key] = (dict(ws.cond_formats[cell_range][-1]), dict(rule))
+    ws.conditional_format(first_row, first_col, last_row, last_col, rule)
+    if len(ws.cond_formats.get(cell_range, ())) != before + 1:
+        return
+    stored = ws.cond_formats[cell_range][-1]
+    if formula and stored.get("criteria") is not rule["criteria"]:
+        return  # XlsxWriter read the formula as a criterion's name: not kept
+    if len(_RULES) >= _RULES_KEPT:
+        _RULES.clear()
+    _RULES[key] = (dict(stored), dict(rule))
+
+
+# A sheet's whole set of rules, as XlsxWriter stores them, by their ranges and options (as
+# in ``_RULES``): the same on every monthly tab of a workbook.
+_RULE_SETS: dict[tuple[object, ...], tuple[list[tuple[str, dict[str, object]]], object]] = {}
+_RULE_SETS_KEPT = 64
+
+
+def conditionals(
+    ws: Worksheet, ranges: Sequence[tuple[int, int, int, int]], rules: Sequence[dict[str, object]]
+) -> None:
+    """``conditional`` of each of ``rules`` on each of ``ranges`` in turn, done once for
+    equal ranges and rules; each rule still takes the sheet's next priority."""
+    if type(ws).conditional_format is not Worksheet.conditional_format or ws.use_data_bars_2010:
+        for cells in ranges:
+            for rule in rules:
+                conditional(ws, *cells, rule)
+        return
+    key = (tuple(ranges), *(tuple(map(_part, rule.items())) for rule in rules))
+    kept = _RULE_SETS.get(key)  # an id in the key names the very object: the entry holds it
+    if kept is not None:
+        formats = ws.cond_formats
+        for cell_range, stored in kept[0]:
+            formats.setdefault(cell_range, []).append({**stored, "priority": ws.dxf_priority})
+            ws.dxf_priority += 1
+        return
+    added = []
+    for cells in ranges:
+        cell_range = xl_range(*cells)
+        for rule in rules:
+            before = len(ws.cond_formats.get(cell_range, ()))
+            conditional(ws, *cells, rule)
+            if len(ws.cond_formats.get(cell_range, ())) != before + 1:
+                return  # refused, or stored under another range: not kept
+            added.append((cell_range, dict(ws.cond_formats[cell_range][-1])))
+    if len(_RULE_SETS) >= _RULE_SETS_KEPT:
+        _RULE_SETS.clear()
+    _RULE_SETS[key] = (added, [dict(rule) for rule in rules])
+
+
+def _part(item: tuple[str, object]) -> tuple[object, ...]:
+    """An option as a key: a plain value with its type (0, 0.0 and False are written apart;
+    a float by its text, as -0.0 is), anything else by its identity."""
+    name, value = item
+    kind = type(value)
+    if kind in _PLAIN:
+        return (name, kind, value)
+    if kind is float:
+        return (name, kind, repr(value))
+    return (name, kind, id(value))

@@ -8,7 +8,7 @@ nothing else, costs a third of each of the thousands of writes a workbook makes.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from xlsxwriter.format import Format
 from xlsxwriter.workbook import Workbook
@@ -35,6 +35,7 @@ class Context:
     styles: Styles
     values: WorkbookValues
     password: str
+    kept: dict[str, object] = field(default_factory=dict)  # what the workbook's sheets share
 
     @property
     def language(self) -> str:

@@ -10,6 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
 from roi_xl.model import expr
 from roi_xl.model.functions import FUNCTIONS
 from roi_xl.model.template import MonthlyCheck, MonthlyField, MonthlyKpi
@@ -122,16 +125,12 @@ def write_month(ctx: Context, index: int) -> None:
     ws.write_datetime(
         0, MONTH_ACTUAL_COL, dt.datetime(date.year, date.month, 1), s.get("label", "date")
     )
-    ws._write_string(1, 0, t["month_help"], s.get("subtitle"))
+    _write_texts(ctx, ws, frame)
     _write_complete(ctx, ws, month, frame)
-    ctx.headers(ws, MONTH_FIRST_ROW - 1, frame.headers)
     plan_values = ctx.values.plans
-    label, unit, key, comment = s.get("label"), s.get("unit"), s.get("key"), s.get("input")
     for item, field in zip(monthly.fields, frame.fields, strict=True):
         row = field.row
         fmt = "count" if field.counted else s.format_for(item.kind, plan_values[item.key])
-        ws._write_string(row, LABEL_COL, field.label, label)
-        ws._write_string(row, UNIT_COL, field.unit, unit)
         value = month.fields[item.key]
         if value is None:
             ws._write_blank(row, MONTH_ACTUAL_COL, None, s.get("input", fmt))
@@ -142,8 +141,6 @@ def write_month(ctx: Context, index: int) -> None:
             ctx.formula(
                 ws, row, MONTH_PLAN_COL, field.plan, s.get("formula", fmt), plan_values[item.key]
             )
-        ws._write_blank(row, MONTH_COMMENT_COL, None, comment)
-        ws._write_string(row, MONTH_KEY_COL, item.key, key)
     _write_kpis(ctx, ws, month, frame)
     _write_checks(ctx, ws, month, frame)
     if monthly.heatmap:
@@ -167,53 +164,32 @@ def write_month(ctx: Context, index: int) -> None:
 def _write_complete(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None:
     """The cell the sales lead sets once every figure of the month is in: until then the
     month shows on the Actuals sheet but stays out of the year to date and plan to date."""
-    s, t = ctx.styles, ctx.locale
     row = ctx.layout.monthly.complete_row
-    ws._write_string(row, LABEL_COL, t["month_complete"], s.get("label_bold"))
-    style = s.get("input", "yes_no")
+    style = ctx.styles.get("input", "yes_no")
     if month.complete is None:
         ws._write_blank(row, MONTH_ACTUAL_COL, None, style)
     else:
         ws._write_number(row, MONTH_ACTUAL_COL, month.complete, style)
-    ws._write_string(row, MONTH_PLAN_COL, t["month_complete_hint"], s.get("note"))
     validate(ws, row, MONTH_ACTUAL_COL, row, MONTH_ACTUAL_COL, frame.complete)
-    ws._write_string(row, MONTH_KEY_COL, COMPLETE, s.get("key"))
 
 
 def _write_kpis(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None:
-    s, t = ctx.styles, ctx.locale
-    rows = ctx.layout.monthly
-    first = min(rows.kpi_rows.values(), default=None)
-    if first is None:
-        return
-    ws.merge_range(first - 1, LABEL_COL, first - 1, MONTH_KEY_COL, t["kpis"], s.get("section"))
-    label, unit, key = s.get("label"), s.get("unit"), s.get("key")
+    s = ctx.styles
     plan_kpis = ctx.values.plan_kpis
     for kpi, line in zip(ctx.template.monthly.kpis, frame.kpis, strict=True):
         row = line.row
         style = s.get("formula", s.format_for(kpi.kind, plan_kpis[kpi.key]))
-        ws._write_string(row, LABEL_COL, line.label, label)
-        ws._write_string(row, UNIT_COL, line.unit, unit)
         ctx.formula(ws, row, MONTH_ACTUAL_COL, line.actual, style, month.kpis[kpi.key])
         ctx.formula(ws, row, MONTH_PLAN_COL, line.plan, style, plan_kpis[kpi.key])
-        ws._write_string(row, MONTH_KEY_COL, kpi.key, key)
 
 
 def _write_checks(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None:
-    s, t = ctx.styles, ctx.locale
-    rows = ctx.layout.monthly
-    check_rows = dict(rows.check_rows)
-    if rows.heatmap_check_row is not None:
-        check_rows["heatmap"] = rows.heatmap_check_row
+    s = ctx.styles
+    check_rows = _check_rows(ctx)
     if not check_rows:
         return
-    first = min(check_rows.values())
-    ws.merge_range(
-        first - 1, LABEL_COL, first - 1, MONTH_KEY_COL, t["month_checks"], s.get("section")
-    )
     for check in ctx.template.monthly.checks:
-        row = rows.check_rows[check.key]
-        ws._write_string(row, LABEL_COL, check.label[ctx.language], s.get("label"))
+        row = check_rows[check.key]
         ctx.formula(
             ws,
             row,
@@ -222,9 +198,125 @@ def _write_checks(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None:
             s.get("check"),
             month.checks[check.key],
         )
-        ws._write_string(row, MONTH_KEY_COL, check.key, s.get("key"))
     cells = [(row, MONTH_ACTUAL_COL, row, MONTH_ACTUAL_COL) for row in check_rows.values()]
     conditionals(ws, cells, s.conditional_check())
+
+
+def _check_rows(ctx: Context) -> dict[str, int]:
+    """The rows of the tab's checks, the heatmap's last."""
+    rows = ctx.layout.monthly
+    check_rows = dict(rows.check_rows)
+    if rows.heatmap_check_row is not None:
+        check_rows["heatmap"] = rows.heatmap_check_row
+    return check_rows
+
+
+_Merge = tuple[int, int, int, int, str, Format]  # a section's title bar
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """A tab's texts and empty comment cells as the first tab of a workbook stored them:
+    every other tab of the workbook holds the very same cells."""
+
+    cells: list[tuple[int, int, object]]  # (row, column, the cell XlsxWriter stored)
+    strings: int  # how many of them are shared strings
+    corners: tuple[int, int, int, int]  # first row and column, last row and column
+    merges: list[_Merge]
+
+
+def _write_texts(ctx: Context, ws: Worksheet, frame: _Frame) -> None:
+    """The tab's help line, labels, units, keys, headers, section titles and comment cells,
+    in the order a tab has always written them (strings are numbered as first met). The
+    first tab of a workbook writes them; the others put in the cells it stored, and
+    count their strings as XlsxWriter would have."""
+    ws.set_row(MONTH_FIRST_ROW - 1, 30)  # the headers', as ``Context.headers`` sets it
+    plain = (
+        type(ws)._write_string is Worksheet._write_string
+        and type(ws)._write_blank is Worksheet._write_blank
+        and not ws.constant_memory
+    )
+    kept = ctx.kept.get("month texts")
+    if plain and isinstance(kept, _Texts):
+        table = ws.table
+        for row, col, stored in kept.cells:
+            table[row][col] = stored
+        ws.str_table.count += kept.strings
+        first_row, first_col, last_row, last_col = kept.corners
+        ws._check_dimensions(first_row, first_col)
+        ws._check_dimensions(last_row, last_col)
+        for merge in kept.merges:
+            ws.merge_range(*merge)
+        return
+    written: list[tuple[int, int]] = []
+    merges: list[_Merge] = []
+    strings = 0
+    for op in _text_ops(ctx, frame):
+        if len(op) == 6:
+            ws.merge_range(*op)  # type: ignore[arg-type]
+            merges.append(op)  # type: ignore[arg-type]
+            continue
+        row, col, text, style = op
+        if text is None:
+            ws._write_blank(row, col, None, style)
+        else:
+            ws._write_string(row, col, text, style)
+            strings += 1
+        written.append((row, col))
+    if plain and written:
+        rows, cols = [row for row, _ in written], [col for _, col in written]
+        ctx.kept["month texts"] = _Texts(
+            [(row, col, ws.table[row][col]) for row, col in written],
+            strings,
+            (min(rows), min(cols), max(rows), max(cols)),
+            merges,
+        )
+
+
+def _text_ops(ctx: Context, frame: _Frame) -> list[tuple[object, ...]]:
+    """What ``_write_texts`` writes, in order: (row, column, text or None for an empty
+    cell, format), or a section's merge (its range, title and format)."""
+    s, t = ctx.styles, ctx.locale
+    rows = ctx.layout.monthly
+    label, unit, key = s.get("label"), s.get("unit"), s.get("key")
+    row = rows.complete_row
+    ops: list[tuple[object, ...]] = [
+        (1, 0, t["month_help"], s.get("subtitle")),
+        (row, LABEL_COL, t["month_complete"], s.get("label_bold")),
+        (row, MONTH_PLAN_COL, t["month_complete_hint"], s.get("note")),
+        (row, MONTH_KEY_COL, COMPLETE, key),
+    ]
+    header = s.get("header")
+    ops += [(MONTH_FIRST_ROW - 1, col, text, header) for col, text in enumerate(frame.headers)]
+    comment = s.get("input")
+    for item, field in zip(ctx.template.monthly.fields, frame.fields, strict=True):
+        ops += [
+            (field.row, LABEL_COL, field.label, label),
+            (field.row, UNIT_COL, field.unit, unit),
+            (field.row, MONTH_COMMENT_COL, None, comment),
+            (field.row, MONTH_KEY_COL, item.key, key),
+        ]
+    first = min(rows.kpi_rows.values(), default=None)
+    if first is not None:
+        ops.append((first - 1, LABEL_COL, first - 1, MONTH_KEY_COL, t["kpis"], s.get("section")))
+        for kpi, line in zip(ctx.template.monthly.kpis, frame.kpis, strict=True):
+            ops += [
+                (line.row, LABEL_COL, line.label, label),
+                (line.row, UNIT_COL, line.unit, unit),
+                (line.row, MONTH_KEY_COL, kpi.key, key),
+            ]
+    check_rows = _check_rows(ctx)
+    if check_rows:
+        first = min(check_rows.values())
+        section = s.get("section")
+        ops.append((first - 1, LABEL_COL, first - 1, MONTH_KEY_COL, t["month_checks"], section))
+        for check in ctx.template.monthly.checks:
+            row = check_rows[check.key]
+            ops += [
+                (row, LABEL_COL, check.label[ctx.language], s.get("label")),
+                (row, MONTH_KEY_COL, check.key, key),
+            ]
+    return ops
 
 
 @dataclass(frozen=True)

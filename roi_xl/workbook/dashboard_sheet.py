@@ -24,7 +24,7 @@ from roi_xl.workbook.layout import (
     cell,
     sheet_ref,
 )
-from roi_xl.workbook.per_layout import conditional
+from roi_xl.workbook.per_layout import conditional, layout_once
 from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.sensitivity_layout import BREAK_EVEN
 from roi_xl.workbook.styles import NAVY
@@ -273,12 +273,19 @@ def _write_monthly(ctx: Context, ws: Worksheet, row: int) -> int:
     first = row + 1
     field_row = a.field_rows[key]
     plan_ref = sheet_ref(layout.actuals_sheet, cell(field_row, a.plan_col, True, True))
-    for i, date in enumerate(layout.months):
+    actuals = layout_once(
+        ctx,
+        ("dashboard months", key),
+        lambda: [
+            sheet_ref(layout.actuals_sheet, cell(field_row, a.first_month_col + i, True, True))
+            for i in range(len(layout.months))
+        ],
+    )
+    for i, (date, actual) in enumerate(zip(layout.months, actuals, strict=True)):
         row += 1
         ws.write_datetime(
             row, LABEL, dt.datetime(date.year, date.month, 1), s.get("label", "month")
         )
-        actual = sheet_ref(layout.actuals_sheet, cell(field_row, a.first_month_col + i, True, True))
         value = ctx.values.months[i].fields[key]
         ctx.formula(ws, row, FIRST, actual, s.get("formula", fmt), "" if value is None else value)
         ctx.formula(ws, row, FIRST + 1, plan_ref, s.get("formula", fmt), ctx.values.plans[key])
@@ -323,17 +330,17 @@ def _write_heatmap(ctx: Context, ws: Worksheet, row: int) -> None:
     source_first = layout.monthly.heatmap_first_row
     assert source_first is not None and ctx.values.heatmap_total is not None
     first = row + 1
+    sums = layout_once(ctx, "dashboard heatmap", lambda: _heatmap_sums(ctx, source_first))
+    style = s.get("formula", "count")
     for day in range(WEEKDAYS):
         ws._write_string(first + day, HEAT_LABEL_COL, t["weekdays"][day], s.get("label"))
         for hour in range(HOURS):
-            ref = cell(source_first + day, HEATMAP_FIRST_COL + hour)
-            terms = "+".join(sheet_ref(sheet, ref) for sheet in layout.month_sheets)
             ctx.formula(
                 ws,
                 first + day,
                 HEAT_FIRST_COL + hour,
-                terms,
-                s.get("formula", "count"),
+                sums[day][hour],
+                style,
                 ctx.values.heatmap_total[day][hour],
             )
     ws.conditional_format(
@@ -348,3 +355,19 @@ def _write_heatmap(ctx: Context, ws: Worksheet, row: int) -> None:
             "max_color": "#C00000",
         },
     )
+
+
+def _heatmap_sums(ctx: Context, source_first: int) -> list[list[str]]:
+    """Each weekday and hour's sum over the monthly tabs, the same in every workbook of a
+    layout."""
+    sheets = ctx.layout.month_sheets
+    return [
+        [
+            "+".join(
+                sheet_ref(sheet, cell(source_first + day, HEATMAP_FIRST_COL + hour))
+                for sheet in sheets
+            )
+            for hour in range(HOURS)
+        ]
+        for day in range(WEEKDAYS)
+    ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from roi_xl.model import expr
@@ -211,25 +210,22 @@ def _check_rows(ctx: Context) -> dict[str, int]:
     return check_rows
 
 
-_Merge = tuple[int, int, int, int, str, Format]  # a section's title bar
-
-
 @dataclass(frozen=True)
 class _Texts:
     """A tab's texts and empty comment cells as the first tab of a workbook stored them:
     every other tab of the workbook holds the very same cells."""
 
-    cells: list[tuple[int, int, object]]  # (row, column, the cell XlsxWriter stored)
+    # In the order written: (row, column, the cell XlsxWriter stored), or a section's merge.
+    items: list[tuple[object, ...]]
     strings: int  # how many of them are shared strings
     corners: tuple[int, int, int, int]  # first row and column, last row and column
-    merges: list[_Merge]
 
 
 def _write_texts(ctx: Context, ws: Worksheet, frame: _Frame) -> None:
     """The tab's help line, labels, units, keys, headers, section titles and comment cells,
     in the order a tab has always written them (strings are numbered as first met). The
-    first tab of a workbook writes them; the others put in the cells it stored, and
-    count their strings as XlsxWriter would have."""
+    first tab of a workbook writes them; the others put in the cells it stored, in the
+    same order, and count their strings as XlsxWriter would have."""
     ws.set_row(MONTH_FIRST_ROW - 1, 30)  # the headers', as ``Context.headers`` sets it
     plain = (
         type(ws)._write_string is Worksheet._write_string
@@ -239,22 +235,24 @@ def _write_texts(ctx: Context, ws: Worksheet, frame: _Frame) -> None:
     kept = ctx.kept.get("month texts")
     if plain and isinstance(kept, _Texts):
         table = ws.table
-        for row, col, stored in kept.cells:
-            table[row][col] = stored
+        for item in kept.items:
+            if len(item) == 3:
+                table[item[0]][item[1]] = item[2]
+            else:
+                ws.merge_range(*item)
         ws.str_table.count += kept.strings
         first_row, first_col, last_row, last_col = kept.corners
         ws._check_dimensions(first_row, first_col)
         ws._check_dimensions(last_row, last_col)
-        for merge in kept.merges:
-            ws.merge_range(*merge)
         return
-    written: list[tuple[int, int]] = []
-    merges: list[_Merge] = []
+    items: list[tuple[object, ...]] = []
+    rows: list[int] = []
+    cols: list[int] = []
     strings = 0
     for op in _text_ops(ctx, frame):
         if len(op) == 6:
-            ws.merge_range(*op)  # type: ignore[arg-type]
-            merges.append(op)  # type: ignore[arg-type]
+            ws.merge_range(*op)
+            items.append(op)
             continue
         row, col, text, style = op
         if text is None:
@@ -262,15 +260,12 @@ def _write_texts(ctx: Context, ws: Worksheet, frame: _Frame) -> None:
         else:
             ws._write_string(row, col, text, style)
             strings += 1
-        written.append((row, col))
-    if plain and written:
-        rows, cols = [row for row, _ in written], [col for _, col in written]
-        ctx.kept["month texts"] = _Texts(
-            [(row, col, ws.table[row][col]) for row, col in written],
-            strings,
-            (min(rows), min(cols), max(rows), max(cols)),
-            merges,
-        )
+        items.append((row, col, ws.table[row][col]))
+        rows.append(row)
+        cols.append(col)
+    if plain and rows:
+        corners = (min(rows), min(cols), max(rows), max(cols))
+        ctx.kept["month texts"] = _Texts(items, strings, corners)
 
 
 def _text_ops(ctx: Context, frame: _Frame) -> list[tuple[object, ...]]:

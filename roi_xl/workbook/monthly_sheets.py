@@ -34,6 +34,7 @@ from roi_xl.workbook.per_layout import conditionals, layout_once, validate
 from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.values import COMPLETE, MonthValues
 from roi_xl.workbook.wording import shorten
+from roi_xl.workbook.worksheet import FastWorksheet
 
 MONTH_NAMES = {
     "en": [
@@ -215,29 +216,39 @@ class _Texts:
     """A tab's texts and empty comment cells as the first tab of a workbook stored them:
     every other tab of the workbook holds the very same cells."""
 
-    # In the order written: (row, column, the cell XlsxWriter stored), or a section's merge.
+    # In the order written: (row, column, the cell XlsxWriter stored, what the sheet listed
+    # in its ``text_cells`` for it), or a section's merge.
     items: list[tuple[object, ...]]
     strings: int  # how many of them are shared strings
     corners: tuple[int, int, int, int]  # first row and column, last row and column
+
+
+# The string writers whose every effect the tabs' texts reproduce: XlsxWriter's own, and
+# FastWorksheet's, which also lists each text cell in the sheet's ``text_cells``.
+_PLAIN_STRINGS = (Worksheet._write_string, FastWorksheet._write_string)
 
 
 def _write_texts(ctx: Context, ws: Worksheet, frame: _Frame) -> None:
     """The tab's help line, labels, units, keys, headers, section titles and comment cells,
     in the order a tab has always written them (strings are numbered as first met). The
     first tab of a workbook writes them; the others put in the cells it stored, in the
-    same order, and count their strings as XlsxWriter would have."""
+    same order, list them as text cells as it did, and count their strings as XlsxWriter
+    would have."""
     ws.set_row(MONTH_FIRST_ROW - 1, 30)  # the headers', as ``Context.headers`` sets it
     plain = (
-        type(ws)._write_string is Worksheet._write_string
+        type(ws)._write_string in _PLAIN_STRINGS
         and type(ws)._write_blank is Worksheet._write_blank
         and not ws.constant_memory
     )
+    listed = getattr(ws, "text_cells", None)
     kept = ctx.kept.get("month texts")
     if plain and isinstance(kept, _Texts):
         table = ws.table
         for item in kept.items:
-            if len(item) == 3:
+            if len(item) == 4:
                 table[item[0]][item[1]] = item[2]
+                if item[3] and listed is not None:
+                    listed += item[3]
             else:
                 ws.merge_range(*item)
         ws.str_table.count += kept.strings
@@ -255,12 +266,14 @@ def _write_texts(ctx: Context, ws: Worksheet, frame: _Frame) -> None:
             items.append(op)
             continue
         row, col, text, style = op
+        before = len(listed) if listed is not None else 0
         if text is None:
             ws._write_blank(row, col, None, style)
         else:
             ws._write_string(row, col, text, style)
             strings += 1
-        items.append((row, col, ws.table[row][col]))
+        added = tuple(listed[before:]) if listed is not None else ()
+        items.append((row, col, ws.table[row][col], added))
         rows.append(row)
         cols.append(col)
     if plain and rows:

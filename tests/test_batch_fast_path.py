@@ -56,6 +56,7 @@ from roi_xl.workbook import (
     checks_sheet,
     monthly_sheets,
     package,
+    per_layout,
     skeleton,
     text_width,
     timeline_runs,
@@ -792,7 +793,7 @@ def test_monthly_formulas_are_rendered_once_per_layout(
         return original(ctx, item)
 
     monkeypatch.setattr(monthly_sheets, "_plan_formula", counting)
-    monkeypatch.setattr(monthly_sheets, "_LAYOUT_TEXTS", {})
+    monkeypatch.setattr(per_layout, "_LAYOUT_TEXTS", {})
     model = templates.load("phoning-b2b")
     planned = sum(1 for item in model.monthly.fields if item.plan is not None)
     assert planned > 0
@@ -820,7 +821,7 @@ def test_checks_and_actuals_texts_are_made_once_per_layout(
             return original(ctx, key)
 
         monkeypatch.setattr(module, name, counting)
-    monkeypatch.setattr(monthly_sheets, "_LAYOUT_TEXTS", {})
+    monkeypatch.setattr(per_layout, "_LAYOUT_TEXTS", {})
     model = templates.load("crm")
     reuse = Reuse()
     rng = random.Random("layout-texts")
@@ -837,7 +838,7 @@ def test_checks_and_actuals_texts_are_made_once_per_layout(
     assert len(made) == first  # the same layout: nothing made again
     batch_file(2, "en-US", {})
     assert len(made) == 2 * first  # another layout: its own texts
-    assert len(monthly_sheets._LAYOUT_TEXTS) == 1
+    assert len(per_layout._LAYOUT_TEXTS) == 1
     # and the files are the ones written alone, texts made once or not
     _spliced_and_alone(model, "en-US", _random_row(model, rng), tmp_path, 3, reuse, months=3)
 
@@ -845,24 +846,42 @@ def test_checks_and_actuals_texts_are_made_once_per_layout(
 def test_validations_and_check_rules_are_stored_as_xlsxwriter_stores_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A validation or cell rule met before is stored as XlsxWriter stored it (a copy of its
-    own), a rule with its sheet's next priority; other options are XlsxWriter's again."""
-    monkeypatch.setattr(monthly_sheets, "_VALIDATIONS", {})
-    monkeypatch.setattr(monthly_sheets, "_RULES", {})
+    """A validation or a cell or formula rule met before is stored as XlsxWriter stored it
+    (a copy of its own; a formula rule with its own formula), a rule with its sheet's next
+    priority; other options are XlsxWriter's again."""
+    monkeypatch.setattr(per_layout, "_VALIDATIONS", {})
+    monkeypatch.setattr(per_layout, "_RULES", {})
     workbook = Workbook(io.BytesIO(), {"in_memory": True})
     fast, plain = workbook.add_worksheet("fast"), workbook.add_worksheet("plain")
     good = workbook.add_format({"bg_color": "#C6EFCE"})
     options = {"validate": "integer", "criteria": ">=", "value": 0, "input_title": "Calls"}
     for sheet_options in (options, options, {**options, "value": 0.0}):
-        monthly_sheets._validate(fast, 4, 2, 4, 2, sheet_options)
+        per_layout.validate(fast, 4, 2, 4, 2, sheet_options)
         plain.data_validation(4, 2, 4, 2, sheet_options)
     assert fast.validations == plain.validations
     assert fast.validations[0] is not fast.validations[1]
-    assert len(monthly_sheets._VALIDATIONS) == 2  # 0 and 0.0 are written apart
+    assert len(per_layout._VALIDATIONS) == 2  # 0 and 0.0 are written apart
     for row in (5, 5, 6):
         rule = {"type": "cell", "criteria": "==", "value": 0, "format": good}
-        monthly_sheets._conditional(fast, row, 2, rule)
+        per_layout.conditional(fast, row, 2, row, 2, rule)
         plain.conditional_format(row, 2, row, 2, dict(rule))
+    bad = workbook.add_format({"bg_color": "#FFC7CE"})
+    for row, style in ((7, good), (8, good), (8, bad), (9, good)):  # a formula rule per line
+        rule = {"type": "formula", "criteria": f"=AND(ISNUMBER(C{row}),C{row}>0)", "format": style}
+        per_layout.conditional(fast, row, 2, row, 2, rule)
+        plain.conditional_format(row, 2, row, 2, dict(rule))
+    for rule in (  # a criterion's name, a range, another type: each as XlsxWriter stores it
+        {"type": "formula", "criteria": "today", "format": good},
+        {"type": "formula", "criteria": "today", "format": good},
+        {"type": "cell", "criteria": ">", "value": 0.0, "format": bad},
+        {"type": "cell", "criteria": ">", "value": 0, "format": bad},
+        {"type": "blanks", "format": bad},
+    ):
+        per_layout.conditional(fast, 10, 2, 12, 4, rule)
+        plain.conditional_format(10, 2, 12, 4, dict(rule))
     assert fast.cond_formats == plain.cond_formats
-    assert fast.dxf_priority == plain.dxf_priority == 4
+    assert [type(rule["value"]) for rule in fast.cond_formats["C11:E13"][2:4]] == [float, int]
+    assert fast.dxf_priority == plain.dxf_priority == 13
+    assert per_layout.conditional(fast, 10, 2, 12, 16_384, {"type": "cell"}) is None
+    assert "C11:XFE13" not in fast.cond_formats  # out of the sheet: refused, as XlsxWriter does
     workbook.close()

@@ -23,7 +23,8 @@ from roi_xl.workbook.layout import (
     cell,
     sheet_ref,
 )
-from roi_xl.workbook.monthly_sheets import column_refs, guarded_formula, layout_once
+from roi_xl.workbook.monthly_sheets import column_refs, guarded_formula
+from roi_xl.workbook.per_layout import conditional, layout_once
 from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.values import Cell
 
@@ -40,8 +41,8 @@ def write_actuals(ctx: Context) -> None:
     ctx.heading(ws, "actuals")
     header = MONTH_FIRST_ROW - 1
     ws.set_row(header, 40)  # three lines: "Modelled plan to date" wraps in its column
-    ws.write_string(header, LABEL_COL, t["label"], s.get("header"))
-    ws.write_string(header, UNIT_COL, t["unit"], s.get("header"))
+    ws._write_string(header, LABEL_COL, t["label"], s.get("header"))
+    ws._write_string(header, UNIT_COL, t["unit"], s.get("header"))
     for i, date in enumerate(layout.months):
         ws.write_datetime(
             header,
@@ -56,7 +57,7 @@ def write_actuals(ctx: Context) -> None:
         (a.variance_col, t["variance"]),
         (a.key_col, t["key"]),
     ):
-        ws.write_string(header, col, text, s.get("header"))
+        ws._write_string(header, col, text, s.get("header"))
     _write_months_counted(ctx, ws)
     _write_fields(ctx, ws)
     _write_kpis(ctx, ws)
@@ -80,7 +81,7 @@ def _write_months_counted(ctx: Context, ws) -> None:
     row = a.months_counted_row
     first_field, last_field = min(a.field_rows.values()), max(a.field_rows.values())
     complete = cell(layout.monthly.complete_row, MONTH_ACTUAL_COL, row_abs=True, col_abs=True)
-    ws.write_string(row, LABEL_COL, ctx.locale["months_counted"], s.get("label"))
+    ws._write_string(row, LABEL_COL, ctx.locale["months_counted"], s.get("label"))
     for i, col in enumerate(_month_cols(ctx)):
         block = f"{cell(first_field, col)}:{cell(last_field, col)}"
         marked = sheet_ref(layout.month_sheets[i], complete)
@@ -101,7 +102,7 @@ def _write_months_counted(ctx: Context, ws) -> None:
         s.get("formula_bold", "count"),
         float(ctx.values.months_counted),
     )
-    ws.write_string(row, a.key_col, "months_counted", s.get("key"))
+    ws._write_string(row, a.key_col, "months_counted", s.get("key"))
 
 
 def _write_fields(ctx: Context, ws) -> None:
@@ -111,8 +112,8 @@ def _write_fields(ctx: Context, ws) -> None:
         row = a.field_rows[item.key]
         fmt = s.format_for(item.kind, values.plans[item.key])
         texts = layout_once(ctx, ("actuals field", item.key), lambda item=item: _field(ctx, item))
-        ws.write_string(row, LABEL_COL, texts.label, s.get("label"))
-        ws.write_string(row, UNIT_COL, texts.unit, s.get("unit"))
+        ws._write_string(row, LABEL_COL, texts.label, s.get("label"))
+        ws._write_string(row, UNIT_COL, texts.unit, s.get("unit"))
         for i, (col, formula) in enumerate(zip(_month_cols(ctx), texts.months, strict=True)):
             value = values.months[i].fields[item.key]
             ctx.formula(
@@ -146,7 +147,7 @@ def _write_fields(ctx: Context, ws) -> None:
             (values.ytd_fields[item.key], values.plan_ytd_fields[item.key]),
             item.good,
         )
-        ws.write_string(row, a.key_col, item.key, s.get("key"))
+        ws._write_string(row, a.key_col, item.key, s.get("key"))
 
 
 @dataclass(frozen=True)
@@ -226,16 +227,22 @@ def _write_kpis(ctx: Context, ws) -> None:
     for kpi in ctx.template.monthly.kpis:
         row = a.kpi_rows[kpi.key]
         fmt = s.format_for(kpi.kind, values.plan_kpis[kpi.key])
-        ws.write_string(row, LABEL_COL, kpi.label[ctx.language], s.get("label"))
-        ws.write_string(row, UNIT_COL, ctx.locale.unit(kpi.unit), s.get("unit"))
-        for col, column_values in columns:
-            style = s.get("formula_bold" if col == a.ytd_col else "formula", fmt)
-            formula = _kpi_formula(ctx, kpi, col, local_rows, live)
-            ctx.formula(ws, row, col, formula, style, column_values[kpi.key])
+        ws._write_string(row, LABEL_COL, kpi.label[ctx.language], s.get("label"))
+        ws._write_string(row, UNIT_COL, ctx.locale.unit(kpi.unit), s.get("unit"))
+        formulas = layout_once(
+            ctx,
+            ("actuals kpi", kpi.key),
+            lambda kpi=kpi: [_kpi_formula(ctx, kpi, col, local_rows, live) for col, _ in columns],
+        )
+        style, bold = s.get("formula", fmt), s.get("formula_bold", fmt)
+        for (col, column_values), formula in zip(columns, formulas, strict=True):
+            ctx.formula(
+                ws, row, col, formula, bold if col == a.ytd_col else style, column_values[kpi.key]
+            )
         _write_variance(
             ctx, ws, row, fmt, (values.ytd_kpis[kpi.key], values.plan_ytd_kpis[kpi.key]), kpi.good
         )
-        ws.write_string(row, a.key_col, kpi.key, s.get("key"))
+        ws._write_string(row, a.key_col, kpi.key, s.get("key"))
 
 
 def _kpi_formula(
@@ -279,4 +286,4 @@ def _write_variance(
     )
     ref = cell(row, a.variance_col)
     for rule in ctx.styles.conditional_variance(ref, good):
-        ws.conditional_format(row, a.variance_col, row, a.variance_col, rule)
+        conditional(ws, row, a.variance_col, row, a.variance_col, rule)

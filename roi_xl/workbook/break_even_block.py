@@ -17,6 +17,7 @@ from roi_xl.model.engine import Value
 from roi_xl.workbook.cell_program import CellProgram
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import MAX_COL, MIN_COL, cell
+from roi_xl.workbook.per_layout import layout_once
 from roi_xl.workbook.sensitivity_cells import (
     input_format,
     inputs_cell,
@@ -60,8 +61,8 @@ def write_solver(
         (plan.first_step_row, t["solver_first_step"], FIRST_STEP, "percent"),
         (plan.tolerance_row, t["solver_tolerance"], TOLERANCE, "scientific"),
     ):
-        ws.write_string(row, LABEL, label, s.get("label"))
-        ws.write_number(row, CANDIDATE, value, s.get("formula", fmt))
+        ws._write_string(row, LABEL, label, s.get("label"))
+        ws._write_number(row, CANDIDATE, value, s.get("formula", fmt))
         program.constant(row, CANDIDATE, value)
     roi = engine.expanded(ctx.template, plan.metric)
     step = program.ref(plan.first_step_row, CANDIDATE, absolute=True)
@@ -81,15 +82,18 @@ def write_solver(
         split = split_metric(ctx.template, plan.metric, rows.driver)
         local = split.fixed(ctx.values.live_inputs)
         for k, row in enumerate(rows.solver_rows):
-            ws.write_number(row, STEP, k, s.get("unit"))
-            local[rows.driver] = write_cell(
+            ws._write_number(row, STEP, k, s.get("unit"))
+            earlier = _earlier_steps(program, rows, k)
+            # The same tree in every workbook of a layout: made once, so its formula and
+            # compiled form are found by identity.
+            candidate = layout_once(
                 ctx,
-                ws,
-                program,
-                (row, CANDIDATE),
-                _candidate(program, rows, k, step, tolerance),
-                fmt,
+                ("solver candidate", rows.driver, k),
+                lambda rows=rows, k=k, earlier=earlier: _candidate(
+                    rows, k, step, tolerance, earlier
+                ),
             )
+            local[rows.driver] = write_cell(ctx, ws, program, (row, CANDIDATE), candidate, fmt)
             value = split.run(local)
             formula = program.kept(row, RESULT, value) or program.put(
                 row, RESULT, roi, value, (rows.driver, program.ref(row, CANDIDATE))
@@ -97,11 +101,33 @@ def write_solver(
             ctx.formula(ws, row, RESULT, formula, result_style, value)
 
 
+def _earlier_steps(program: CellProgram, rows: BreakEvenRows, k: int) -> tuple[expr.Ref, ...]:
+    """The cells step ``k`` reads: the last candidate, then the last ROI and the candidate
+    and ROI before them (from step 2 on)."""
+    if k == 0:
+        return ()
+    previous = rows.solver_rows[k - 1]
+    if k == 1:
+        return (program.ref(previous, CANDIDATE),)
+    before = rows.solver_rows[k - 2]
+    return (
+        program.ref(previous, CANDIDATE),
+        program.ref(previous, RESULT),
+        program.ref(before, CANDIDATE),
+        program.ref(before, RESULT),
+    )
+
+
 def _candidate(
-    program: CellProgram, rows: BreakEvenRows, k: int, step: expr.Ref, tolerance: expr.Ref
+    rows: BreakEvenRows,
+    k: int,
+    step: expr.Ref,
+    tolerance: expr.Ref,
+    earlier: tuple[expr.Ref, ...],
 ) -> expr.Node:
     """Step 0: the live value; step 1: moved by the first step (down where up would leave
-    the driver's range); then the secant rule, kept within the range.
+    the driver's range); then the secant rule, kept within the range (``earlier``: the
+    cells of the steps before, as ``_earlier_steps`` gives them).
 
     A step stays put once the ROI is within the tolerance of 0, or once the last two ROIs
     are too close to divide by (within the tolerance, relative to them): LibreOffice
@@ -111,8 +137,7 @@ def _candidate(
     low, high = expr.Ref(f"min:{rows.driver}"), expr.Ref(f"max:{rows.driver}")
     if k == 0:
         return expr.Ref(rows.driver)
-    previous = rows.solver_rows[k - 1]
-    x1 = program.ref(previous, CANDIDATE)
+    x1 = earlier[0]
     if k == 1:
         one = expr.Num(1.0)
         up = expr.Binary("*", x1, expr.Binary("+", one, step))
@@ -131,9 +156,7 @@ def _candidate(
                 ),
             ),
         )
-    f1 = program.ref(previous, RESULT)
-    x0 = program.ref(rows.solver_rows[k - 2], CANDIDATE)
-    f0 = program.ref(rows.solver_rows[k - 2], RESULT)
+    _, f1, x0, f0 = earlier
     secant = expr.Binary(
         "-",
         x1,
@@ -192,8 +215,8 @@ def write_break_even(
         item = ctx.template.input(rows.driver)
         row, last = rows.row, rows.last_solver_row
         fmt = input_format(ctx, rows.driver)
-        ws.write_string(row, LABEL, item.label[ctx.language], s.get("label_bold"))
-        ws.write_string(row, UNIT, ctx.locale.unit(item.unit), s.get("unit"))
+        ws._write_string(row, LABEL, item.label[ctx.language], s.get("label_bold"))
+        ws._write_string(row, UNIT, ctx.locale.unit(item.unit), s.get("unit"))
         today = write_cell(ctx, ws, program, (row, TODAY), expr.Ref(rows.driver), fmt)
         candidate = program.value(last, CANDIDATE)
         residual = program.value(last, RESULT)
@@ -230,14 +253,14 @@ def write_break_even(
             metric_format(ctx, plan.metric),
             value if solved else "",
         )
-        ws.write_string(row, BREAK_EVEN_KEY, rows.driver, s.get("key"))
+        ws._write_string(row, BREAK_EVEN_KEY, rows.driver, s.get("key"))
         for key, companion_row in rows.companions.items():
             companion = ctx.template.metric(key)
             cfmt = metric_format(ctx, key)
-            ws.write_string(
+            ws._write_string(
                 companion_row, LABEL, companion.label[ctx.language], s.get("label_indent")
             )
-            ws.write_string(companion_row, UNIT, ctx.locale.unit(companion.unit), s.get("unit"))
+            ws._write_string(companion_row, UNIT, ctx.locale.unit(companion.unit), s.get("unit"))
             now = write_cell(ctx, ws, program, (companion_row, TODAY), expr.Ref(key), cfmt)
             formula, value = program.define(
                 companion_row,
@@ -254,7 +277,7 @@ def write_break_even(
                 value if solved else "",
             )
             _change(ctx, ws, companion_row, value if solved else None, now)
-            ws.write_string(companion_row, BREAK_EVEN_KEY, key, s.get("key"))
+            ws._write_string(companion_row, BREAK_EVEN_KEY, key, s.get("key"))
     return shown
 
 

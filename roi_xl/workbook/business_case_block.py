@@ -68,8 +68,8 @@ def write_business_case(ctx: Context, ws: Worksheet, row: int) -> int:
     per_period = ctx.template.headline[0]
     metric = ctx.template.metric(per_period)
     label = f"{metric.label[ctx.language]} - {t['per_period']} {ctx.template.period[ctx.language]}"
-    ws.write_string(row, LABEL, label, s.get("label"))
-    ws.write_string(row, UNIT, t.unit(metric.unit), s.get("unit"))
+    ws._write_string(row, LABEL, label, s.get("label"))
+    ws._write_string(row, UNIT, t.unit(metric.unit), s.get("unit"))
     value = ctx.values.live_outputs[per_period]
     fmt = s.format_for(metric.kind, ctx.values.outputs["realistic"][per_period])
     ctx.formula(ws, row, FIRST, f"out_{per_period}", s.get("formula", fmt), value)
@@ -90,8 +90,8 @@ def _figure(
     s = ctx.styles
     result = timeline.result(key)
     if label:
-        ws.write_string(row, LABEL, result.label[ctx.language], s.get("label_bold"))
-        ws.write_string(row, UNIT, ctx.locale.unit(result.unit), s.get("unit"))
+        ws._write_string(row, LABEL, result.label[ctx.language], s.get("label_bold"))
+        ws._write_string(row, UNIT, ctx.locale.unit(result.unit), s.get("unit"))
     typical = ctx.values.timelines["realistic"].result(key)
     fmt = s.format_for(result.kind, typical)
     value = summary_value(ctx, timeline, result, ctx.values.selected)
@@ -134,10 +134,10 @@ def _waterfall(ctx: Context, ws: Worksheet, timeline: Timeline) -> None:
     steps = [(key, "benefit") for key in timeline.benefits]
     steps += [(key, "cost") for key in timeline.costs]
     header = TABLE_COL
-    ws.write_string(WATERFALL_ROW, header, t["waterfall_data"], s.get("label_bold"))
+    ws._write_string(WATERFALL_ROW, header, t["waterfall_data"], s.get("label_bold"))
     titles = ["", t["waterfall_start"], t["waterfall_end"], *(t[f"waterfall_{x}"] for x in SERIES)]
     for offset, title in enumerate(titles):
-        ws.write_string(WATERFALL_ROW + 1, header + offset, title, s.get("header"))
+        ws._write_string(WATERFALL_ROW + 1, header + offset, title, s.get("header"))
     totals = ctx.values.timelines[ctx.values.selected]
     running = 0.0
     first_row = WATERFALL_ROW + 2
@@ -146,7 +146,7 @@ def _waterfall(ctx: Context, ws: Worksheet, timeline: Timeline) -> None:
         row = first_row + index
         item = timeline.row(key)
         label = t["waterfall_net"] if kind == "net" else item.label[ctx.language]
-        ws.write_string(row, header, label, s.get("label"))
+        ws._write_string(row, header, label, s.get("label"))
         start_cell, end_cell = cell(row, header + 1), cell(row, header + 2)
         choices = ",".join(
             sheet_ref(sheet, cell(tl.rows[x][key], TL_TOTAL_COL, True, True)) for x in SCENARIOS

@@ -7,6 +7,10 @@ identical in R1C1 form across the four columns.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from xlsxwriter.worksheet import Worksheet
+
 from roi_xl.model import expr
 from roi_xl.model.functions import FUNCTIONS
 from roi_xl.model.template import SCENARIOS, Metric
@@ -22,6 +26,7 @@ from roi_xl.workbook.layout import (
     cell,
     metrics_in_sheet_order,
 )
+from roi_xl.workbook.per_layout import layout_once
 
 
 def write_calculations(ctx: Context) -> None:
@@ -47,7 +52,7 @@ def write_calculations(ctx: Context) -> None:
             row, LABEL_COL, row, METRIC_KEY_COL, ctx.locale.section(section), s.get("section")
         )
     for metric in metrics_in_sheet_order(ctx.template):
-        _write_metric_row(ctx, metric)
+        _write_metric_row(ctx, ws, metric)
     ws.freeze_panes(HEADER_ROW + 1, UNIT_COL + 1)
     ctx.print_setup(ws, (HEADER_ROW, HEADER_ROW))
     ctx.protect(ws)
@@ -58,35 +63,54 @@ def metric_formula(ctx: Context, metric: Metric, col: int) -> str:
     return expr.to_excel(metric.node, ctx.layout.model_refs(col, on_calculations=True), FUNCTIONS)
 
 
-def _write_metric_row(ctx: Context, metric: Metric) -> None:
-    ws = ctx.sheet(ctx.layout.calculations)
-    s = ctx.styles
+@dataclass(frozen=True)
+class _MetricLine:
+    """A metric's row as every workbook of a template, locale and layout has it: all but
+    its number format (from its realistic value) and its values."""
+
+    row: int
+    label_role: str
+    label: str
+    unit: str
+    formulas: tuple[tuple[str, int, str], ...]  # (scenario, column, formula) in column order
+    live: str
+    target: str  # what its defined name refers to
+
+
+def _metric_line(ctx: Context, metric: Metric) -> _MetricLine:
     row = ctx.layout.metric_rows[metric.key]
-    number_format = s.format_for(metric.kind, ctx.values.outputs["realistic"][metric.key])
-    headline = metric.key in ctx.template.headline
-    ws.write_string(
-        row, LABEL_COL, metric.label[ctx.language], s.get("label_bold" if headline else "label")
+    return _MetricLine(
+        row=row,
+        label_role="label_bold" if metric.key in ctx.template.headline else "label",
+        label=metric.label[ctx.language],
+        unit=ctx.locale.unit(metric.unit),
+        formulas=tuple(
+            (scenario, col, metric_formula(ctx, metric, col))
+            for scenario, col in SCENARIO_COLS.items()
+        ),
+        live=metric_formula(ctx, metric, LIVE_COL),
+        target=f"='{ctx.layout.calculations}'!{cell(row, LIVE_COL, True, True)}",
     )
-    ws.write_string(row, UNIT_COL, ctx.locale.unit(metric.unit), s.get("unit"))
-    for scenario, col in SCENARIO_COLS.items():
-        ctx.formula(
-            ws,
-            row,
-            col,
-            metric_formula(ctx, metric, col),
-            s.get("formula", number_format),
-            ctx.values.outputs[scenario][metric.key],
-        )
+
+
+def _write_metric_row(ctx: Context, ws: Worksheet, metric: Metric) -> None:
+    s, values = ctx.styles, ctx.values
+    line = layout_once(ctx, ("metric line", metric.key), lambda: _metric_line(ctx, metric))
+    row = line.row
+    number_format = s.format_for(metric.kind, values.outputs["realistic"][metric.key])
+    ws._write_string(row, LABEL_COL, line.label, s.get(line.label_role))
+    ws._write_string(row, UNIT_COL, line.unit, s.get("unit"))
+    style = s.get("formula", number_format)
+    for scenario, col, formula in line.formulas:
+        ctx.formula(ws, row, col, formula, style, values.outputs[scenario][metric.key])
     ctx.formula(
         ws,
         row,
         LIVE_COL,
-        metric_formula(ctx, metric, LIVE_COL),
+        line.live,
         s.get("formula_bold", number_format),
-        ctx.values.live_outputs[metric.key],
+        values.live_outputs[metric.key],
     )
-    ws.write_string(row, FORMULA_COL, metric.formula, s.get("note"))
-    ws.write_string(row, METRIC_KEY_COL, metric.key, s.get("key"))
-    ctx.workbook.define_name(
-        f"out_{metric.key}", f"='{ctx.layout.calculations}'!{cell(row, LIVE_COL, True, True)}"
-    )
+    ws._write_string(row, FORMULA_COL, metric.formula, s.get("note"))
+    ws._write_string(row, METRIC_KEY_COL, metric.key, s.get("key"))
+    ctx.define_name(f"out_{metric.key}", line.target)

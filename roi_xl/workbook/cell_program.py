@@ -195,7 +195,7 @@ def _array(column: Column) -> float | np.ndarray | expr.Evaluated:
         return column  # type: ignore[return-value]
     if isinstance(column, ExcelError):
         return expr.Evaluated.of(column)
-    if all(value.__class__ is float for value in column):  # type: ignore[union-attr]
+    if set(map(type, column)) <= _FLOATS:  # type: ignore[arg-type]
         return np.array(column, dtype=float)
     return expr.Evaluated(
         np.array([value if value.__class__ is float else np.nan for value in column]),
@@ -204,6 +204,9 @@ def _array(column: Column) -> float | np.ndarray | expr.Evaluated:
             dtype=np.int8,
         ),
     )
+
+
+_FLOATS = frozenset({float})
 
 
 def _evaluated(value: float | np.ndarray | expr.Evaluated) -> float | expr.Evaluated:

@@ -50,7 +50,7 @@ def write_channels(ctx: Context) -> None:
     ws.set_column(FIRST_COL, KEY_COL - 1, 14)
     ws.set_column(KEY_COL, KEY_COL, 20)
     ctx.heading(ws, "channels")
-    ws.write_string(SELECTOR_ROW, LABEL_COL, t["selector"], s.get("label_bold"))
+    ws._write_string(SELECTOR_ROW, LABEL_COL, t["selector"], s.get("label_bold"))
     ctx.formula(
         ws,
         SELECTOR_ROW,
@@ -65,14 +65,14 @@ def write_channels(ctx: Context) -> None:
     for index, channel in enumerate(channels):
         row = HEADER_ROW + 1 + index
         bold = index == 0
-        ws.write_string(
+        ws._write_string(
             row, LABEL_COL, channel.label[ctx.language], s.get("label_bold" if bold else "label")
         )
         for offset, column in enumerate(COLUMNS):
             formula, value = _figure(ctx, channel, column)
             style = s.get("formula_bold" if bold else "formula", formats[column])
             ctx.formula(ws, row, FIRST_COL + offset, formula, style, value)
-        ws.write_string(row, KEY_COL, channel.key, s.get("key"))
+        ws._write_string(row, KEY_COL, channel.key, s.get("key"))
     last = HEADER_ROW + len(channels)
     chart_row = last + 1 + CHART_GAP
     _roi_chart(ctx, ws, last, chart_row, formats["roi"])

@@ -16,7 +16,7 @@ from roi_xl.workbook.layout import (
     cell,
     sheet_ref,
 )
-from roi_xl.workbook.monthly_sheets import layout_once
+from roi_xl.workbook.per_layout import conditional, layout_once
 
 VALUE_COL, DETAIL_COL, KEY_COL = 1, 2, 3
 
@@ -32,14 +32,14 @@ def write_checks(ctx: Context) -> None:
     ctx.headers(ws, 3, [t["check"], t["status"], t["check_month"], t["key"]])
     for name, row in layout.check_rows:
         label, formula = layout_once(ctx, ("check", name), lambda name=name: _check(ctx, name))
-        ws.write_string(row, 0, label, s.get("label"))
+        ws._write_string(row, 0, label, s.get("label"))
         ctx.formula(ws, row, VALUE_COL, formula, s.get("check"), ctx.values.checks[name])
         if name.startswith("month:"):
             _write_failing_months(ctx, ws, row, name.partition(":")[2])
-        ws.write_string(row, KEY_COL, name, s.get("key"))
+        ws._write_string(row, KEY_COL, name, s.get("key"))
     first, last = layout.check_rows[0][1], layout.check_rows[-1][1]
     master = layout.master_check_row
-    ws.write_string(master, 0, t["master_check"], s.get("label_bold"))
+    ws._write_string(master, 0, t["master_check"], s.get("label_bold"))
     ctx.formula(
         ws,
         master,
@@ -48,10 +48,10 @@ def write_checks(ctx: Context) -> None:
         s.get("formula_bold"),
         ctx.values.master_check,
     )
-    ws.write_string(master, KEY_COL, "master_check", s.get("key"))
+    ws._write_string(master, KEY_COL, "master_check", s.get("key"))
     for rule in s.conditional_check():
-        ws.conditional_format(first, VALUE_COL, master, VALUE_COL, rule)
-    ctx.workbook.define_name("master_check", "=" + layout.master_check_ref)
+        conditional(ws, first, VALUE_COL, master, VALUE_COL, rule)
+    ctx.define_name("master_check", "=" + layout.master_check_ref)
     ws.freeze_panes(4, 0)
     ctx.print_setup(ws, (3, 3))
     ctx.protect(ws)

@@ -6,6 +6,7 @@ import datetime as dt
 
 from roi_xl import __version__
 from roi_xl.workbook.context import Context
+from roi_xl.workbook.per_layout import conditional
 
 
 def write_cover(ctx: Context, created: dt.date) -> None:
@@ -16,11 +17,11 @@ def write_cover(ctx: Context, created: dt.date) -> None:
     ws.set_column(1, 1, 34)
     ws.set_column(2, 2, 90)
     ws.hide_gridlines(2)
-    ws.write_string(
+    ws._write_string(
         0, 1, f"{t['cover_title']}{t['colon']}{template.title[ctx.language]}", s.get("title")
     )
     row = 2
-    ws.write_string(row, 1, t["master"], s.get("label_bold"))
+    ws._write_string(row, 1, t["master"], s.get("label_bold"))
     ctx.formula(
         ws,
         row,
@@ -29,19 +30,29 @@ def write_cover(ctx: Context, created: dt.date) -> None:
         s.get("label_bold"),
         t["all_ok"] if ctx.values.master_check == 0 else t["not_ok"],
     )
-    ws.conditional_format(
-        row, 2, row, 2, {"type": "formula", "criteria": "=master_check=0", "format": s.get("good")}
+    conditional(
+        ws,
+        row,
+        2,
+        row,
+        2,
+        {"type": "formula", "criteria": "=master_check=0", "format": s.get("good")},
     )
-    ws.conditional_format(
-        row, 2, row, 2, {"type": "formula", "criteria": "=master_check<>0", "format": s.get("bad")}
+    conditional(
+        ws,
+        row,
+        2,
+        row,
+        2,
+        {"type": "formula", "criteria": "=master_check<>0", "format": s.get("bad")},
     )
     row += 2
     row = _block(ctx, ws, row, t["purpose"], [template.purpose[ctx.language]])
     row = _block(
         ctx, ws, row, t["how_to_use"], [f"{i}. {step}" for i, step in enumerate(t["how_steps"], 1)]
     )
-    ws.write_string(row, 1, t["colour_key"], s.get("section"))
-    ws.write_string(row, 2, "", s.get("section"))
+    ws._write_string(row, 1, t["colour_key"], s.get("section"))
+    ws._write_string(row, 2, "", s.get("section"))
     for style, text in (
         ("input", t["key_input"]),
         ("formula", t["key_formula"]),
@@ -49,15 +60,15 @@ def write_cover(ctx: Context, created: dt.date) -> None:
         ("bad", t["key_check_bad"]),
     ):
         row += 1
-        ws.write_string(row, 1, "1 234", s.get(style))
-        ws.write_string(row, 2, text, s.get("label"))
+        ws._write_string(row, 1, "1 234", s.get(style))
+        ws._write_string(row, 2, text, s.get("label"))
     row += 2
-    ws.write_string(row, 1, t["contents"], s.get("section"))
-    ws.write_string(row, 2, "", s.get("section"))
+    ws._write_string(row, 1, t["contents"], s.get("section"))
+    ws._write_string(row, 2, "", s.get("section"))
     for sheet, purpose in _contents(ctx):
         row += 1
         ws.write_url(row, 1, f"internal:'{sheet}'!A1", s.get("link"), string=sheet)
-        ws.write_string(row, 2, purpose, s.get("label"))
+        ws._write_string(row, 2, purpose, s.get("label"))
     row += 2
     row = _block(ctx, ws, row, t["sign_convention"], [t["sign_text"]])
     facts = [
@@ -68,8 +79,8 @@ def write_cover(ctx: Context, created: dt.date) -> None:
         (t["period"], template.period[ctx.language]),
     ]
     for label, value in facts:
-        ws.write_string(row, 1, label, s.get("label_bold"))
-        ws.write_string(row, 2, value, s.get("label"))
+        ws._write_string(row, 1, label, s.get("label_bold"))
+        ws._write_string(row, 2, value, s.get("label"))
         row += 1
     row += 1
     _block(ctx, ws, row, t["sources"], list(template.sources_in(ctx.language)))
@@ -80,11 +91,11 @@ def write_cover(ctx: Context, created: dt.date) -> None:
 
 def _block(ctx: Context, ws, row: int, title: str, lines: list[str]) -> int:
     s = ctx.styles
-    ws.write_string(row, 1, title, s.get("section"))
-    ws.write_string(row, 2, "", s.get("section"))
+    ws._write_string(row, 1, title, s.get("section"))
+    ws._write_string(row, 2, "", s.get("section"))
     for line in lines:
         row += 1
-        ws.write_string(row, 2, line, s.get("wrap"))
+        ws._write_string(row, 2, line, s.get("wrap"))
         ws.set_row(row, 15 * max(1, -(-len(line) // 110)))
     return row + 2
 

@@ -24,6 +24,7 @@ from roi_xl.workbook.layout import (
     cell,
     sheet_ref,
 )
+from roi_xl.workbook.per_layout import conditional, layout_once
 from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.sensitivity_layout import BREAK_EVEN
 from roi_xl.workbook.styles import NAVY
@@ -44,7 +45,7 @@ def write_dashboard(ctx: Context, break_evens: Mapping[str, Value | str]) -> Non
     ws.set_column(FIRST, FIRST + 2, 14)
     ws.set_column(FIRST + 3, FIRST + 3, 3)
     ctx.heading(ws, "dashboard")
-    ws.write_string(1, LABEL, t["selector"], s.get("label_bold"))
+    ws._write_string(1, LABEL, t["selector"], s.get("label_bold"))
     ctx.formula(
         ws,
         1,
@@ -79,10 +80,10 @@ def write_dashboard(ctx: Context, break_evens: Mapping[str, Value | str]) -> Non
 
 def _write_master(ctx: Context, ws: Worksheet, row: int) -> None:
     s, t = ctx.styles, ctx.locale
-    ws.write_string(row, LABEL, t["master"], s.get("label_bold"))
+    ws._write_string(row, LABEL, t["master"], s.get("label_bold"))
     ctx.formula(ws, row, FIRST, "master_check", s.get("check"), ctx.values.master_check)
     for rule in s.conditional_check():
-        ws.conditional_format(row, FIRST, row, FIRST, rule)
+        conditional(ws, row, FIRST, row, FIRST, rule)
     ok = ctx.values.master_check == 0
     status = cell(row, FIRST)
     ctx.formula(
@@ -107,8 +108,8 @@ def _write_headline(ctx: Context, ws: Worksheet, row: int) -> int:
         metric = ctx.template.metric(key)
         value = ctx.values.live_outputs[key]
         fmt = s.format_for(metric.kind, ctx.values.outputs["realistic"][key])
-        ws.write_string(row, LABEL, metric.label[ctx.language], s.get("label"))
-        ws.write_string(row, UNIT, ctx.locale.unit(metric.unit), s.get("unit"))
+        ws._write_string(row, LABEL, metric.label[ctx.language], s.get("label"))
+        ws._write_string(row, UNIT, ctx.locale.unit(metric.unit), s.get("unit"))
         ctx.formula(ws, row, FIRST, f"out_{key}", s.get("headline", fmt), value)
         ws.set_row(row, 20)
     return row + 1
@@ -119,10 +120,10 @@ def _write_scenarios(ctx: Context, ws: Worksheet, row: int) -> int:
     _section(ctx, ws, row, ctx.locale["scenario_table"])
     row += 1
     header_row = row
-    ws.write_string(row, LABEL, "", s.get("header"))
-    ws.write_string(row, UNIT, "", s.get("header"))
+    ws._write_string(row, LABEL, "", s.get("header"))
+    ws._write_string(row, UNIT, "", s.get("header"))
     for scenario in SCENARIOS:
-        ws.write_string(
+        ws._write_string(
             row, SCENARIO_COLS[scenario], ctx.locale.scenarios[scenario], s.get("header")
         )
     first_metric_row = row + 1
@@ -130,8 +131,8 @@ def _write_scenarios(ctx: Context, ws: Worksheet, row: int) -> int:
         row += 1
         metric = ctx.template.metric(key)
         fmt = s.format_for(metric.kind, ctx.values.outputs["realistic"][key])
-        ws.write_string(row, LABEL, metric.label[ctx.language], s.get("label"))
-        ws.write_string(row, UNIT, ctx.locale.unit(metric.unit), s.get("unit"))
+        ws._write_string(row, LABEL, metric.label[ctx.language], s.get("label"))
+        ws._write_string(row, UNIT, ctx.locale.unit(metric.unit), s.get("unit"))
         for scenario in SCENARIOS:
             col = SCENARIO_COLS[scenario]
             source = sheet_ref(
@@ -195,8 +196,8 @@ def _write_break_evens(
         row += 1
         item = ctx.template.input(rows.driver)
         fmt = s.format_for(item.kind, ctx.values.live_inputs[rows.driver])
-        ws.write_string(row, LABEL, item.label[ctx.language], s.get("label"))
-        ws.write_string(row, UNIT, ctx.locale.unit(item.unit), s.get("unit"))
+        ws._write_string(row, LABEL, item.label[ctx.language], s.get("label"))
+        ws._write_string(row, UNIT, ctx.locale.unit(item.unit), s.get("unit"))
         live = layout.live_refs()[rows.driver]
         today = ctx.values.live_inputs[rows.driver]
         ctx.formula(ws, row, FIRST, live, s.get("formula", fmt), today)
@@ -221,7 +222,7 @@ def _write_funnel(ctx: Context, ws: Worksheet, row: int) -> int:
             if key in ctx.template.input_keys
             else ctx.template.metric(key).label
         )[ctx.language]
-        ws.write_string(row, LABEL, label, s.get("label"))
+        ws._write_string(row, LABEL, label, s.get("label"))
         fmt = s.format_for("count", values[key])
         ctx.formula(ws, row, FIRST, live[key], s.get("formula", fmt), values[key])
     if isinstance(ws, ReferenceWorksheet):  # a reference holds no charts
@@ -264,20 +265,27 @@ def _write_monthly(ctx: Context, ws: Worksheet, row: int) -> int:
         ctx.locale["monthly_chart"] + ctx.locale["colon"] + item.label[ctx.language],
     )
     row += 1
-    ws.write_string(row, LABEL, "", s.get("header"))
-    ws.write_string(row, UNIT, "", s.get("header"))
-    ws.write_string(row, FIRST, ctx.locale["value"], s.get("header"))
-    ws.write_string(row, FIRST + 1, ctx.locale["plan_month"], s.get("header"))
+    ws._write_string(row, LABEL, "", s.get("header"))
+    ws._write_string(row, UNIT, "", s.get("header"))
+    ws._write_string(row, FIRST, ctx.locale["value"], s.get("header"))
+    ws._write_string(row, FIRST + 1, ctx.locale["plan_month"], s.get("header"))
     fmt = s.format_for(item.kind, ctx.values.plans[key])
     first = row + 1
     field_row = a.field_rows[key]
     plan_ref = sheet_ref(layout.actuals_sheet, cell(field_row, a.plan_col, True, True))
-    for i, date in enumerate(layout.months):
+    actuals = layout_once(
+        ctx,
+        ("dashboard months", key),
+        lambda: [
+            sheet_ref(layout.actuals_sheet, cell(field_row, a.first_month_col + i, True, True))
+            for i in range(len(layout.months))
+        ],
+    )
+    for i, (date, actual) in enumerate(zip(layout.months, actuals, strict=True)):
         row += 1
         ws.write_datetime(
             row, LABEL, dt.datetime(date.year, date.month, 1), s.get("label", "month")
         )
-        actual = sheet_ref(layout.actuals_sheet, cell(field_row, a.first_month_col + i, True, True))
         value = ctx.values.months[i].fields[key]
         ctx.formula(ws, row, FIRST, actual, s.get("formula", fmt), "" if value is None else value)
         ctx.formula(ws, row, FIRST + 1, plan_ref, s.get("formula", fmt), ctx.values.plans[key])
@@ -315,24 +323,24 @@ def _write_heatmap(ctx: Context, ws: Worksheet, row: int) -> None:
     s, t, layout = ctx.styles, ctx.locale, ctx.layout
     ws.set_column(HEAT_LABEL_COL, HEAT_LABEL_COL, 9)
     ws.set_column(HEAT_FIRST_COL, HEAT_FIRST_COL + HOURS - 1, 3.6)  # three digits
-    ws.write_string(row, HEAT_LABEL_COL, t["heatmap_chart"], s.get("label_bold"))
+    ws._write_string(row, HEAT_LABEL_COL, t["heatmap_chart"], s.get("label_bold"))
     row += 1
     for hour in range(HOURS):
-        ws.write_number(row, HEAT_FIRST_COL + hour, hour, s.get("header"))
+        ws._write_number(row, HEAT_FIRST_COL + hour, hour, s.get("header"))
     source_first = layout.monthly.heatmap_first_row
     assert source_first is not None and ctx.values.heatmap_total is not None
     first = row + 1
+    sums = layout_once(ctx, "dashboard heatmap", lambda: _heatmap_sums(ctx, source_first))
+    style = s.get("formula", "count")
     for day in range(WEEKDAYS):
-        ws.write_string(first + day, HEAT_LABEL_COL, t["weekdays"][day], s.get("label"))
+        ws._write_string(first + day, HEAT_LABEL_COL, t["weekdays"][day], s.get("label"))
         for hour in range(HOURS):
-            ref = cell(source_first + day, HEATMAP_FIRST_COL + hour)
-            terms = "+".join(sheet_ref(sheet, ref) for sheet in layout.month_sheets)
             ctx.formula(
                 ws,
                 first + day,
                 HEAT_FIRST_COL + hour,
-                terms,
-                s.get("formula", "count"),
+                sums[day][hour],
+                style,
                 ctx.values.heatmap_total[day][hour],
             )
     ws.conditional_format(
@@ -347,3 +355,19 @@ def _write_heatmap(ctx: Context, ws: Worksheet, row: int) -> None:
             "max_color": "#C00000",
         },
     )
+
+
+def _heatmap_sums(ctx: Context, source_first: int) -> list[list[str]]:
+    """Each weekday and hour's sum over the monthly tabs, the same in every workbook of a
+    layout."""
+    sheets = ctx.layout.month_sheets
+    return [
+        [
+            "+".join(
+                sheet_ref(sheet, cell(source_first + day, HEATMAP_FIRST_COL + hour))
+                for sheet in sheets
+            )
+            for hour in range(HOURS)
+        ]
+        for day in range(WEEKDAYS)
+    ]

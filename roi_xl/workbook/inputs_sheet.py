@@ -6,6 +6,10 @@ selector cell, never with nested IFs.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from xlsxwriter.worksheet import Worksheet
+
 from roi_xl.model.template import SCENARIOS, Input
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import (
@@ -23,6 +27,7 @@ from roi_xl.workbook.layout import (
     VALUE_COL,
     cell,
 )
+from roi_xl.workbook.per_layout import layout_once, validate
 from roi_xl.workbook.printing import wrapped_height
 from roi_xl.workbook.wording import range_text, shorten
 from roi_xl.workbook.worksheet import ReferenceWorksheet
@@ -55,7 +60,7 @@ def write_inputs(ctx: Context) -> None:
     for section, row in ctx.layout.input_section_rows.items():
         ws.merge_range(row, LABEL_COL, row, NOTE_COL, ctx.locale.section(section), s.get("section"))
     for item in ctx.template.inputs:
-        _write_input_row(ctx, item)
+        _write_input_row(ctx, ws, item)
     ws.freeze_panes(HEADER_ROW + 1, UNIT_COL + 1)
     ctx.print_setup(ws, (HEADER_ROW, HEADER_ROW))
     ctx.protect(ws)
@@ -65,11 +70,11 @@ def _write_selector(ctx: Context) -> None:
     ws = ctx.sheet(ctx.layout.inputs)
     s, t = ctx.styles, ctx.locale
     names = [ctx.locale.scenarios[x] for x in SCENARIOS]
-    ws.write_string(SELECTOR_ROW, LABEL_COL, t["selector"], s.get("label_bold"))
-    ws.write_string(
+    ws._write_string(SELECTOR_ROW, LABEL_COL, t["selector"], s.get("label_bold"))
+    ws._write_string(
         SELECTOR_ROW, VALUE_COL, ctx.locale.scenarios[ctx.values.selected], s.get("input")
     )
-    ws.write_string(SELECTOR_ROW, VALUE_COL + 1, t["selector_help"], s.get("note"))
+    ws._write_string(SELECTOR_ROW, VALUE_COL + 1, t["selector_help"], s.get("note"))
     ws.data_validation(
         SELECTOR_ROW,
         VALUE_COL,
@@ -89,7 +94,7 @@ def _write_selector(ctx: Context) -> None:
         + ":"
         + cell(HEADER_ROW, SCENARIO_COLS["optimistic"], True, True)
     )
-    ws.write_string(SELECTOR_INDEX_ROW, LABEL_COL, t["selector_index"], s.get("label"))
+    ws._write_string(SELECTOR_INDEX_ROW, LABEL_COL, t["selector_index"], s.get("label"))
     ctx.formula(
         ws,
         SELECTOR_INDEX_ROW,
@@ -98,52 +103,78 @@ def _write_selector(ctx: Context) -> None:
         s.get("formula"),
         float(SCENARIOS.index(ctx.values.selected) + 1),
     )
-    ctx.workbook.define_name(
-        "scenario_selected", f"='{ctx.layout.inputs}'!{ctx.layout.selector_cell}"
-    )
-    ctx.workbook.define_name(
-        "scenario_index", f"='{ctx.layout.inputs}'!{ctx.layout.selector_index_cell}"
-    )
+    ctx.define_name("scenario_selected", f"='{ctx.layout.inputs}'!{ctx.layout.selector_cell}")
+    ctx.define_name("scenario_index", f"='{ctx.layout.inputs}'!{ctx.layout.selector_index_cell}")
 
 
-def _write_input_row(ctx: Context, item: Input) -> None:
-    ws = ctx.sheet(ctx.layout.inputs)
-    s = ctx.styles
+@dataclass(frozen=True)
+class _InputLine:
+    """An input's row as every workbook of a template, locale and layout has it: all but
+    the numbers typed and the live value."""
+
+    row: int
+    label: str
+    unit: str
+    number_format: str  # from the template's default, never from the values typed
+    live: str  # the live column's formula
+    note: str
+    height: float | None
+    validation: dict[str, object]
+    name: str  # the defined name of the live cell, and what it refers to
+    target: str
+
+
+def _input_line(ctx: Context, item: Input) -> _InputLine:
     row = ctx.layout.input_rows[item.key]
-    number_format = s.format_for(item.kind, item.defaults["realistic"])
-    ws.write_string(row, LABEL_COL, item.label[ctx.language], s.get("label"))
-    ws.write_string(row, UNIT_COL, ctx.locale.unit(item.unit), s.get("unit"))
-    for scenario, col in SCENARIO_COLS.items():
-        ws.write_number(
-            row, col, ctx.values.inputs[scenario][item.key], s.get("input", number_format)
-        )
     first = cell(row, SCENARIO_COLS["prudent"])
     last = cell(row, SCENARIO_COLS["optimistic"])
+    note = _note_text(ctx, item)
+    return _InputLine(
+        row=row,
+        label=item.label[ctx.language],
+        unit=ctx.locale.unit(item.unit),
+        number_format=ctx.styles.format_for(item.kind, item.defaults["realistic"]),
+        # Row 1 spelled out: a one-row INDEX with one index is #REF! in Gnumeric.
+        live=f"INDEX({first}:{last},1,{ctx.layout.selector_index_cell})",
+        note=note,
+        height=wrapped_height(note, NOTE_WIDTH),
+        validation=_validation(ctx, item),
+        name=f"in_{item.key}",
+        target=f"='{ctx.layout.inputs}'!{cell(row, LIVE_COL, True, True)}",
+    )
+
+
+def _write_input_row(ctx: Context, ws: Worksheet, item: Input) -> None:
+    s, values = ctx.styles, ctx.values
+    line = layout_once(ctx, ("input line", item.key), lambda: _input_line(ctx, item))
+    row, number_format = line.row, line.number_format
+    ws._write_string(row, LABEL_COL, line.label, s.get("label"))
+    ws._write_string(row, UNIT_COL, line.unit, s.get("unit"))
+    style = s.get("input", number_format)
+    for scenario, col in SCENARIO_COLS.items():
+        ws._write_number(row, col, values.inputs[scenario][item.key], style)
     ctx.formula(
         ws,
         row,
         LIVE_COL,
-        # Row 1 spelled out: a one-row INDEX with one index is #REF! in Gnumeric.
-        f"INDEX({first}:{last},1,{ctx.layout.selector_index_cell})",
+        line.live,
         s.get("formula_bold", number_format),
-        ctx.values.live_inputs[item.key],
+        values.live_inputs[item.key],
     )
-    ws.write_number(row, MIN_COL, item.minimum, s.get("unit", number_format))
-    ws.write_number(row, MAX_COL, item.maximum, s.get("unit", number_format))
+    style = s.get("unit", number_format)
+    ws._write_number(row, MIN_COL, item.minimum, style)
+    ws._write_number(row, MAX_COL, item.maximum, style)
     # A reference holds a text cell's place and format, no text, height or validation.
     reference = isinstance(ws, ReferenceWorksheet)
-    note = "" if reference else _note_text(ctx, item)
-    ws.write_string(row, NOTE_COL, note, s.get("note_wrap"))
+    ws._write_string(row, NOTE_COL, "" if reference else line.note, s.get("note_wrap"))
     if not reference:
-        ws.set_row(row, wrapped_height(note, NOTE_WIDTH))
-    ws.write_string(row, INPUT_KEY_COL, item.key, s.get("key"))
+        ws.set_row(row, line.height)
+    ws._write_string(row, INPUT_KEY_COL, item.key, s.get("key"))
     if not reference:
-        ws.data_validation(
-            row, SCENARIO_COLS["prudent"], row, SCENARIO_COLS["optimistic"], _validation(ctx, item)
+        validate(
+            ws, row, SCENARIO_COLS["prudent"], row, SCENARIO_COLS["optimistic"], line.validation
         )
-    ctx.workbook.define_name(
-        f"in_{item.key}", f"='{ctx.layout.inputs}'!{cell(row, LIVE_COL, True, True)}"
-    )
+    ctx.define_name(line.name, line.target)
 
 
 def _validation(ctx: Context, item: Input) -> dict:

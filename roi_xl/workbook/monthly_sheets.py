@@ -8,11 +8,8 @@ zeros in the Actuals sheet or the charts.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
 
-from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
 from roi_xl.model import expr
@@ -33,11 +30,12 @@ from roi_xl.workbook.layout import (
     WEEKDAYS,
     cell,
 )
+from roi_xl.workbook.per_layout import conditionals, layout_once, validate
 from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.values import COMPLETE, MonthValues
 from roi_xl.workbook.wording import shorten
+from roi_xl.workbook.worksheet import FastWorksheet
 
-T = TypeVar("T")
 MONTH_NAMES = {
     "en": [
         "January",
@@ -121,32 +119,28 @@ def write_month(ctx: Context, index: int) -> None:
     ws.set_column(MONTH_COMMENT_COL, MONTH_COMMENT_COL, 40)
     ws.set_column(MONTH_KEY_COL, MONTH_KEY_COL, 22)
     date = layout.months[index]
-    ws.write_string(0, 0, titled(t["month_title"], month_title(date, ctx.language)), s.get("title"))
+    ws._write_string(
+        0, 0, titled(t["month_title"], month_title(date, ctx.language)), s.get("title")
+    )
     ws.write_datetime(
         0, MONTH_ACTUAL_COL, dt.datetime(date.year, date.month, 1), s.get("label", "date")
     )
-    ws.write_string(1, 0, t["month_help"], s.get("subtitle"))
+    _write_texts(ctx, ws, frame)
     _write_complete(ctx, ws, month, frame)
-    ctx.headers(ws, MONTH_FIRST_ROW - 1, frame.headers)
     plan_values = ctx.values.plans
-    label, unit, key, comment = s.get("label"), s.get("unit"), s.get("key"), s.get("input")
     for item, field in zip(monthly.fields, frame.fields, strict=True):
         row = field.row
         fmt = "count" if field.counted else s.format_for(item.kind, plan_values[item.key])
-        ws.write_string(row, LABEL_COL, field.label, label)
-        ws.write_string(row, UNIT_COL, field.unit, unit)
         value = month.fields[item.key]
         if value is None:
-            ws.write_blank(row, MONTH_ACTUAL_COL, None, s.get("input", fmt))
+            ws._write_blank(row, MONTH_ACTUAL_COL, None, s.get("input", fmt))
         else:
-            ws.write_number(row, MONTH_ACTUAL_COL, value, s.get("input", fmt))
-        _validate(ws, row, MONTH_ACTUAL_COL, row, MONTH_ACTUAL_COL, field.validation)
+            ws._write_number(row, MONTH_ACTUAL_COL, value, s.get("input", fmt))
+        validate(ws, row, MONTH_ACTUAL_COL, row, MONTH_ACTUAL_COL, field.validation)
         if field.plan is not None:
             ctx.formula(
                 ws, row, MONTH_PLAN_COL, field.plan, s.get("formula", fmt), plan_values[item.key]
             )
-        ws.write_blank(row, MONTH_COMMENT_COL, None, comment)
-        ws.write_string(row, MONTH_KEY_COL, item.key, key)
     _write_kpis(ctx, ws, month, frame)
     _write_checks(ctx, ws, month, frame)
     if monthly.heatmap:
@@ -170,53 +164,32 @@ def write_month(ctx: Context, index: int) -> None:
 def _write_complete(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None:
     """The cell the sales lead sets once every figure of the month is in: until then the
     month shows on the Actuals sheet but stays out of the year to date and plan to date."""
-    s, t = ctx.styles, ctx.locale
     row = ctx.layout.monthly.complete_row
-    ws.write_string(row, LABEL_COL, t["month_complete"], s.get("label_bold"))
-    style = s.get("input", "yes_no")
+    style = ctx.styles.get("input", "yes_no")
     if month.complete is None:
-        ws.write_blank(row, MONTH_ACTUAL_COL, None, style)
+        ws._write_blank(row, MONTH_ACTUAL_COL, None, style)
     else:
-        ws.write_number(row, MONTH_ACTUAL_COL, month.complete, style)
-    ws.write_string(row, MONTH_PLAN_COL, t["month_complete_hint"], s.get("note"))
-    _validate(ws, row, MONTH_ACTUAL_COL, row, MONTH_ACTUAL_COL, frame.complete)
-    ws.write_string(row, MONTH_KEY_COL, COMPLETE, s.get("key"))
+        ws._write_number(row, MONTH_ACTUAL_COL, month.complete, style)
+    validate(ws, row, MONTH_ACTUAL_COL, row, MONTH_ACTUAL_COL, frame.complete)
 
 
 def _write_kpis(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None:
-    s, t = ctx.styles, ctx.locale
-    rows = ctx.layout.monthly
-    first = min(rows.kpi_rows.values(), default=None)
-    if first is None:
-        return
-    ws.merge_range(first - 1, LABEL_COL, first - 1, MONTH_KEY_COL, t["kpis"], s.get("section"))
-    label, unit, key = s.get("label"), s.get("unit"), s.get("key")
+    s = ctx.styles
     plan_kpis = ctx.values.plan_kpis
     for kpi, line in zip(ctx.template.monthly.kpis, frame.kpis, strict=True):
         row = line.row
         style = s.get("formula", s.format_for(kpi.kind, plan_kpis[kpi.key]))
-        ws.write_string(row, LABEL_COL, line.label, label)
-        ws.write_string(row, UNIT_COL, line.unit, unit)
         ctx.formula(ws, row, MONTH_ACTUAL_COL, line.actual, style, month.kpis[kpi.key])
         ctx.formula(ws, row, MONTH_PLAN_COL, line.plan, style, plan_kpis[kpi.key])
-        ws.write_string(row, MONTH_KEY_COL, kpi.key, key)
 
 
 def _write_checks(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None:
-    s, t = ctx.styles, ctx.locale
-    rows = ctx.layout.monthly
-    check_rows = dict(rows.check_rows)
-    if rows.heatmap_check_row is not None:
-        check_rows["heatmap"] = rows.heatmap_check_row
+    s = ctx.styles
+    check_rows = _check_rows(ctx)
     if not check_rows:
         return
-    first = min(check_rows.values())
-    ws.merge_range(
-        first - 1, LABEL_COL, first - 1, MONTH_KEY_COL, t["month_checks"], s.get("section")
-    )
     for check in ctx.template.monthly.checks:
-        row = rows.check_rows[check.key]
-        ws.write_string(row, LABEL_COL, check.label[ctx.language], s.get("label"))
+        row = check_rows[check.key]
         ctx.formula(
             ws,
             row,
@@ -225,10 +198,133 @@ def _write_checks(ctx: Context, ws, month: MonthValues, frame: _Frame) -> None:
             s.get("check"),
             month.checks[check.key],
         )
-        ws.write_string(row, MONTH_KEY_COL, check.key, s.get("key"))
-    for row in check_rows.values():
-        for rule in s.conditional_check():
-            _conditional(ws, row, MONTH_ACTUAL_COL, rule)
+    cells = [(row, MONTH_ACTUAL_COL, row, MONTH_ACTUAL_COL) for row in check_rows.values()]
+    conditionals(ws, cells, s.conditional_check())
+
+
+def _check_rows(ctx: Context) -> dict[str, int]:
+    """The rows of the tab's checks, the heatmap's last."""
+    rows = ctx.layout.monthly
+    check_rows = dict(rows.check_rows)
+    if rows.heatmap_check_row is not None:
+        check_rows["heatmap"] = rows.heatmap_check_row
+    return check_rows
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """A tab's texts and empty comment cells as the first tab of a workbook stored them:
+    every other tab of the workbook holds the very same cells."""
+
+    # In the order written: (row, column, the cell XlsxWriter stored, what the sheet listed
+    # in its ``text_cells`` for it), or a section's merge.
+    items: list[tuple[object, ...]]
+    strings: int  # how many of them are shared strings
+    corners: tuple[int, int, int, int]  # first row and column, last row and column
+
+
+# The string writers whose every effect the tabs' texts reproduce: XlsxWriter's own, and
+# FastWorksheet's, which also lists each text cell in the sheet's ``text_cells``.
+_PLAIN_STRINGS = (Worksheet._write_string, FastWorksheet._write_string)
+
+
+def _write_texts(ctx: Context, ws: Worksheet, frame: _Frame) -> None:
+    """The tab's help line, labels, units, keys, headers, section titles and comment cells,
+    in the order a tab has always written them (strings are numbered as first met). The
+    first tab of a workbook writes them; the others put in the cells it stored, in the
+    same order, list them as text cells as it did, and count their strings as XlsxWriter
+    would have."""
+    ws.set_row(MONTH_FIRST_ROW - 1, 30)  # the headers', as ``Context.headers`` sets it
+    plain = (
+        type(ws)._write_string in _PLAIN_STRINGS
+        and type(ws)._write_blank is Worksheet._write_blank
+        and not ws.constant_memory
+    )
+    listed = getattr(ws, "text_cells", None)
+    kept = ctx.kept.get("month texts")
+    if plain and isinstance(kept, _Texts):
+        table = ws.table
+        for item in kept.items:
+            if len(item) == 4:
+                table[item[0]][item[1]] = item[2]
+                if item[3] and listed is not None:
+                    listed += item[3]
+            else:
+                ws.merge_range(*item)
+        ws.str_table.count += kept.strings
+        first_row, first_col, last_row, last_col = kept.corners
+        ws._check_dimensions(first_row, first_col)
+        ws._check_dimensions(last_row, last_col)
+        return
+    items: list[tuple[object, ...]] = []
+    rows: list[int] = []
+    cols: list[int] = []
+    strings = 0
+    for op in _text_ops(ctx, frame):
+        if len(op) == 6:
+            ws.merge_range(*op)
+            items.append(op)
+            continue
+        row, col, text, style = op
+        before = len(listed) if listed is not None else 0
+        if text is None:
+            ws._write_blank(row, col, None, style)
+        else:
+            ws._write_string(row, col, text, style)
+            strings += 1
+        added = tuple(listed[before:]) if listed is not None else ()
+        items.append((row, col, ws.table[row][col], added))
+        rows.append(row)
+        cols.append(col)
+    if plain and rows:
+        corners = (min(rows), min(cols), max(rows), max(cols))
+        ctx.kept["month texts"] = _Texts(items, strings, corners)
+
+
+def _text_ops(ctx: Context, frame: _Frame) -> list[tuple[object, ...]]:
+    """What ``_write_texts`` writes, in order: (row, column, text or None for an empty
+    cell, format), or a section's merge (its range, title and format)."""
+    s, t = ctx.styles, ctx.locale
+    rows = ctx.layout.monthly
+    label, unit, key = s.get("label"), s.get("unit"), s.get("key")
+    row = rows.complete_row
+    ops: list[tuple[object, ...]] = [
+        (1, 0, t["month_help"], s.get("subtitle")),
+        (row, LABEL_COL, t["month_complete"], s.get("label_bold")),
+        (row, MONTH_PLAN_COL, t["month_complete_hint"], s.get("note")),
+        (row, MONTH_KEY_COL, COMPLETE, key),
+    ]
+    header = s.get("header")
+    ops += [(MONTH_FIRST_ROW - 1, col, text, header) for col, text in enumerate(frame.headers)]
+    comment = s.get("input")
+    for item, field in zip(ctx.template.monthly.fields, frame.fields, strict=True):
+        ops += [
+            (field.row, LABEL_COL, field.label, label),
+            (field.row, UNIT_COL, field.unit, unit),
+            (field.row, MONTH_COMMENT_COL, None, comment),
+            (field.row, MONTH_KEY_COL, item.key, key),
+        ]
+    first = min(rows.kpi_rows.values(), default=None)
+    if first is not None:
+        ops.append((first - 1, LABEL_COL, first - 1, MONTH_KEY_COL, t["kpis"], s.get("section")))
+        for kpi, line in zip(ctx.template.monthly.kpis, frame.kpis, strict=True):
+            ops += [
+                (line.row, LABEL_COL, line.label, label),
+                (line.row, UNIT_COL, line.unit, unit),
+                (line.row, MONTH_KEY_COL, kpi.key, key),
+            ]
+    check_rows = _check_rows(ctx)
+    if check_rows:
+        first = min(check_rows.values())
+        section = s.get("section")
+        ops.append((first - 1, LABEL_COL, first - 1, MONTH_KEY_COL, t["month_checks"], section))
+        for check in ctx.template.monthly.checks:
+            row = check_rows[check.key]
+            ops += [
+                (row, LABEL_COL, check.label[ctx.language], s.get("label")),
+                (row, MONTH_KEY_COL, check.key, key),
+            ]
+    return ops
 
 
 @dataclass(frozen=True)
@@ -262,28 +358,6 @@ class _Frame:
     fields: list[_Field]
     kpis: list[_Kpi]
     checks: dict[str, str]
-
-
-# What the sheets of the last template, locale and layout met keep (each held, so that their
-# ids name them), by what it is: formulas and labels made once for all its workbooks.
-_LAYOUT_TEXTS: dict[str, tuple[object, object, str, dict[object, Any]]] = {}
-
-
-def layout_once(ctx: Context, what: object, make: Callable[[], T]) -> T:
-    """``make()``, made once for the workbooks of a template, locale and layout (a batch's
-    rows, or the sheets of one workbook), ``what`` saying which."""
-    kept = _LAYOUT_TEXTS.get("layout")
-    if (
-        kept is None
-        or kept[0] is not ctx.template
-        or kept[1] is not ctx.layout
-        or kept[2] != ctx.locale.code
-    ):
-        kept = _LAYOUT_TEXTS["layout"] = (ctx.template, ctx.layout, ctx.locale.code, {})
-    made = kept[3]
-    if what not in made:
-        made[what] = make()
-    return made[what]
 
 
 def _frame(ctx: Context) -> _Frame:
@@ -339,38 +413,6 @@ def _made_frame(ctx: Context) -> _Frame:
     )
 
 
-# Data validations as XlsxWriter stores them, by their range and options (each value with
-# its type: 0, 0.0 and False are written apart): the same on every tab and every workbook.
-_VALIDATIONS: dict[tuple[object, ...], dict[str, object]] = {}
-_VALIDATIONS_KEPT = 1_024
-
-
-def _validate(
-    ws: Worksheet, row: int, col: int, last_row: int, last_col: int, options: dict[str, object]
-) -> None:
-    """``ws.data_validation``, its checks and rewriting of the options done once for equal
-    ranges and options."""
-    key = (
-        row,
-        col,
-        last_row,
-        last_col,
-        ws.date_1904,
-        tuple((name, type(value), value) for name, value in options.items()),
-    )
-    kept = _VALIDATIONS.get(key)
-    if kept is not None:
-        ws.validations.append({**kept, "cells": [list(cells) for cells in kept["cells"]]})
-        return
-    before = len(ws.validations)
-    ws.data_validation(row, col, last_row, last_col, options)
-    if len(ws.validations) == before + 1:  # stored: what its options became
-        if len(_VALIDATIONS) >= _VALIDATIONS_KEPT:
-            _VALIDATIONS.clear()
-        stored = ws.validations[-1]
-        _VALIDATIONS[key] = {**stored, "cells": [list(cells) for cells in stored["cells"]]}
-
-
 def _plan_formula(ctx: Context, item: MonthlyField) -> str:
     """A figure's plan, the same in every month's tab and every workbook of a layout."""
     return made_once(
@@ -416,7 +458,7 @@ def _write_heatmap(ctx: Context, ws, month: MonthValues) -> None:
     assert first is not None and rows.heatmap_check_row is not None
     missed = cell(rows.field_rows["calls_missed"], MONTH_ACTUAL_COL)
     grid = heatmap_range(ctx)
-    ws.write_string(rows.heatmap_check_row, LABEL_COL, t["check_heatmap"], s.get("label"))
+    ws._write_string(rows.heatmap_check_row, LABEL_COL, t["check_heatmap"], s.get("label"))
     ctx.formula(
         ws,
         rows.heatmap_check_row,
@@ -425,23 +467,23 @@ def _write_heatmap(ctx: Context, ws, month: MonthValues) -> None:
         s.get("check"),
         month.heatmap_check,
     )
-    ws.write_string(rows.heatmap_check_row, MONTH_KEY_COL, "heatmap", s.get("key"))
+    ws._write_string(rows.heatmap_check_row, MONTH_KEY_COL, "heatmap", s.get("key"))
     title_row = first - 2
     ws.set_column(HEATMAP_LABEL_COL, HEATMAP_LABEL_COL, 11)
     ws.set_column(HEATMAP_FIRST_COL, HEATMAP_FIRST_COL + HOURS - 1, 4.5)
-    ws.write_string(title_row, HEATMAP_LABEL_COL, t["heatmap_title"], s.get("label_bold"))
-    ws.write_string(title_row + 1, HEATMAP_LABEL_COL, t["heatmap_help"], s.get("note"))
+    ws._write_string(title_row, HEATMAP_LABEL_COL, t["heatmap_title"], s.get("label_bold"))
+    ws._write_string(title_row + 1, HEATMAP_LABEL_COL, t["heatmap_help"], s.get("note"))
     for hour in range(HOURS):
-        ws.write_number(first - 1, HEATMAP_FIRST_COL + hour, hour, s.get("header"))
+        ws._write_number(first - 1, HEATMAP_FIRST_COL + hour, hour, s.get("header"))
     for day in range(WEEKDAYS):
-        ws.write_string(first + day, HEATMAP_LABEL_COL, t["weekdays"][day], s.get("label"))
+        ws._write_string(first + day, HEATMAP_LABEL_COL, t["weekdays"][day], s.get("label"))
         for hour in range(HOURS):
             value = month.heatmap[day][hour] if month.heatmap else None
             style = s.get("input", "count")
             if value is None:
-                ws.write_blank(first + day, HEATMAP_FIRST_COL + hour, None, style)
+                ws._write_blank(first + day, HEATMAP_FIRST_COL + hour, None, style)
             else:
-                ws.write_number(first + day, HEATMAP_FIRST_COL + hour, value, style)
+                ws._write_number(first + day, HEATMAP_FIRST_COL + hour, value, style)
     ws.data_validation(
         first,
         HEATMAP_FIRST_COL,
@@ -455,32 +497,3 @@ def _write_heatmap(ctx: Context, ws, month: MonthValues) -> None:
             "input_message": t["heatmap_help"][:255],
         },
     )
-
-
-# Cell rules as XlsxWriter stores them, by their cell and options (a format by its identity,
-# held here so that no other takes its id): the same on every tab of a workbook.
-_RULES: dict[tuple[object, ...], tuple[dict[str, object], object]] = {}
-_RULES_KEPT = 256
-
-
-def _conditional(ws: Worksheet, row: int, col: int, rule: dict[str, object]) -> None:
-    """``ws.conditional_format`` of a cell rule on one cell, its checks and rewriting of
-    the options done once for equal cells and options; each rule still takes the sheet's
-    next priority, as XlsxWriter gives it."""
-    if rule.get("type") != "cell" or ws.use_data_bars_2010:
-        ws.conditional_format(row, col, row, col, rule)
-        return
-    key = (row, col, tuple((name, type(value), id(value)) for name, value in rule.items()))
-    kept = _RULES.get(key)
-    if kept is not None and all(kept[1][name] is value for name, value in rule.items()):
-        stored = {**kept[0], "priority": ws.dxf_priority}
-        ws.dxf_priority += 1
-        ws.cond_formats.setdefault(xl_rowcol_to_cell(row, col), []).append(stored)
-        return
-    cell_range = xl_rowcol_to_cell(row, col)
-    before = len(ws.cond_formats.get(cell_range, ()))
-    ws.conditional_format(row, col, row, col, rule)
-    if len(ws.cond_formats.get(cell_range, ())) == before + 1:
-        if len(_RULES) >= _RULES_KEPT:
-            _RULES.clear()
-        _RULES[key] = (dict(ws.cond_formats[cell_range][-1]), dict(rule))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from xlsxwriter.worksheet import Worksheet
 
 from roi_xl.model import expr
@@ -10,6 +12,7 @@ from roi_xl.model.template import Template
 from roi_xl.workbook.cell_program import CellProgram, Made
 from roi_xl.workbook.context import Context, cached
 from roi_xl.workbook.layout import MAX_COL, MIN_COL, SCENARIO_COLS, cell, sheet_ref
+from roi_xl.workbook.per_layout import layout_once
 from roi_xl.workbook.sensitivity_layout import LABEL
 
 # (template id, locale, sheet names) -> (template, each cell's formula and compiled tree):
@@ -22,21 +25,38 @@ _MADE_LIMIT = 32
 def sensitivity_program(ctx: Context) -> CellProgram:
     """Live inputs and metrics by name, plus each input's prudent and optimistic values and
     bounds on the Inputs sheet."""
-    layout, values = ctx.layout, ctx.values
-    program = CellProgram(
-        layout.live_refs(), {**values.live_inputs, **values.live_outputs}, _made(ctx)
-    )
+    values = ctx.values
+    names = layout_once(ctx, "sensitivity names", lambda: _names(ctx))
+    env: dict[str, Value] = {**values.live_inputs, **values.live_outputs, **names.bounds}
+    for scenario, key, name in names.scenarios:
+        env[name] = values.inputs[scenario][key]
+    return CellProgram(names.references, env, _made(ctx))
+
+
+@dataclass(frozen=True)
+class _Names:
+    """The names the sheet's trees use, as every workbook of a layout has them."""
+
+    references: dict[str, str]  # the live inputs' and metrics', and each below
+    bounds: dict[str, float]  # "min:key" and "max:key": the template's bounds
+    scenarios: tuple[tuple[str, str, str], ...]  # (scenario, input, "scenario:input")
+
+
+def _names(ctx: Context) -> _Names:
+    layout = ctx.layout
+    references = dict(layout.live_refs())
+    bounds: dict[str, float] = {}
+    scenarios = []
     for item in ctx.template.inputs:
         row = layout.input_rows[item.key]
         for scenario in ("prudent", "optimistic"):
-            program.name(
-                f"{scenario}:{item.key}",
-                inputs_cell(ctx, row, SCENARIO_COLS[scenario]),
-                values.inputs[scenario][item.key],
-            )
-        program.name(f"min:{item.key}", inputs_cell(ctx, row, MIN_COL), item.minimum)
-        program.name(f"max:{item.key}", inputs_cell(ctx, row, MAX_COL), item.maximum)
-    return program
+            name = f"{scenario}:{item.key}"
+            references[name] = inputs_cell(ctx, row, SCENARIO_COLS[scenario])
+            scenarios.append((scenario, item.key, name))
+        for bound, col, value in (("min", MIN_COL, item.minimum), ("max", MAX_COL, item.maximum)):
+            references[f"{bound}:{item.key}"] = inputs_cell(ctx, row, col)
+            bounds[f"{bound}:{item.key}"] = value
+    return _Names(references, bounds, tuple(scenarios))
 
 
 def _made(ctx: Context) -> dict[tuple[int, int], Made]:
@@ -93,4 +113,4 @@ def write_arranging_formula(
     ctx: Context, ws: Worksheet, at: tuple[int, int], formula: str, fmt: str, value: Value | str
 ) -> None:
     """A formula that only arranges results (ranks, lookups, guards), with its value."""
-    ws.write_formula(*at, "=" + formula, ctx.styles.get("formula", fmt), cached(value))
+    ws._write_formula(*at, "=" + formula, ctx.styles.get("formula", fmt), cached(value))

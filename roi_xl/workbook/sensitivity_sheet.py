@@ -20,6 +20,7 @@ from roi_xl.workbook.break_even_block import write_break_even, write_solver
 from roi_xl.workbook.cell_program import CellProgram, Column, evaluate_each
 from roi_xl.workbook.context import Context
 from roi_xl.workbook.layout import cell
+from roi_xl.workbook.per_layout import layout_once
 from roi_xl.workbook.printing import print_areas
 from roi_xl.workbook.sensitivity_cells import (
     input_format,
@@ -62,7 +63,7 @@ def write_sensitivity(ctx: Context) -> dict[str, Value | str]:
     ws.set_column(TODAY, MOVE_KEY - 1, 9)
     ws.set_column(MOVE_KEY, MOVE_KEY, 22)
     ctx.heading(ws, "sensitivity")
-    ws.write_string(2, 0, ctx.locale["sensitivity_help_2"], ctx.styles.get("subtitle"))
+    ws._write_string(2, 0, ctx.locale["sensitivity_help_2"], ctx.styles.get("subtitle"))
     write_solver(ctx, ws, plan, program)
     break_evens = write_break_even(ctx, ws, plan, program)
     ranks = _write_moves(ctx, ws, plan, program)
@@ -87,7 +88,7 @@ def _write_moves(
     roi_fmt = metric_format(ctx, plan.metric)
     section(ctx, ws, plan.moves_section_row, MOVE_KEY, t["moves_section"].format(metric=label))
     group = plan.moves_group_row
-    ws.write_string(group, LABEL, t["base_live"].format(metric=label), s.get("label_bold"))
+    ws._write_string(group, LABEL, t["base_live"].format(metric=label), s.get("label_bold"))
     write_cell(ctx, ws, program, plan.base_cell, expr.Ref(plan.metric), roi_fmt)
     last_move, last_result = FIRST_RESULT - 1, LOWEST - 1
     ws.merge_range(group, FIRST_MOVE, group, last_move, t["input_value"], s.get("header"))
@@ -104,10 +105,10 @@ def _write_moves(
     for index, move in enumerate(MOVES):
         for col in (FIRST_MOVE + index, FIRST_RESULT + index):
             if index < len(STEPS):
-                ws.write_number(header, col, STEPS[index], s.get("header", "step"))
+                ws._write_number(header, col, STEPS[index], s.get("header", "step"))
                 program.constant(header, col, STEPS[index])
             else:
-                ws.write_string(header, col, ctx.locale.scenarios[move], s.get("header"))
+                ws._write_string(header, col, ctx.locale.scenarios[move], s.get("header"))
     for col, text in (
         (LOWEST, t["lowest"]),
         (HIGHEST, t["highest"]),
@@ -116,7 +117,7 @@ def _write_moves(
         (RANK, t["rank"]),
         (MOVE_KEY, t["key"]),
     ):
-        ws.write_string(header, col, text, s.get("header"))
+        ws._write_string(header, col, text, s.get("header"))
     roi = engine.expanded(ctx.template, plan.metric)
     keys = list(plan.move_rows)
     moved = _moved_values(program, keys)
@@ -132,8 +133,8 @@ def _write_moves(
     for index, (key, row) in enumerate(plan.move_rows.items()):
         item = ctx.template.input(key)
         fmt = input_format(ctx, key)
-        ws.write_string(row, LABEL, item.label[ctx.language], s.get("label"))
-        ws.write_string(row, UNIT, ctx.locale.unit(item.unit), s.get("unit"))
+        ws._write_string(row, LABEL, item.label[ctx.language], s.get("label"))
+        ws._write_string(row, UNIT, ctx.locale.unit(item.unit), s.get("unit"))
         write_cell(ctx, ws, program, (row, BASE), expr.Ref(key), fmt)
         # Each cell's formula as kept from the last workbook of this template and layout
         # (the trees here depend on nothing else), else made from its tree.
@@ -167,7 +168,7 @@ def _write_moves(
         )
         style = s.get("formula", change_format(roi_fmt))
         ctx.formula(ws, row, SWING, formula, style, swings[index])
-        ws.write_string(row, MOVE_KEY, key, s.get("key"))
+        ws._write_string(row, MOVE_KEY, key, s.get("key"))
     return _write_ranks(ctx, ws, plan, swings)
 
 
@@ -254,25 +255,38 @@ def _write_ranks(
     swings that differ only in the last binary digit tie in Excel, LibreOffice
     and here alike.
     """
-    rows = list(plan.move_rows.values())
-    first, last = rows[0], rows[-1]
-    swing_range = f"{cell(first, SWING, True, True)}:{cell(last, SWING, True, True)}"
-    key_range = f"{cell(first, SORT_KEY, True, True)}:{cell(last, SORT_KEY, True, True)}"
     keys = sort_keys(swings)
     ranks = []
-    for index, row in enumerate(rows):
-        formula = f"IFERROR(ROUND({cell(row, SWING)}/MAX({swing_range}),{SORT_DIGITS}),0)"
-        write_arranging_formula(ctx, ws, (row, SORT_KEY), formula, "factor", keys[index])
-        above = f"{cell(plan.moves_header_row, SORT_KEY, True, True)}:{cell(row - 1, SORT_KEY)}"
+    lines = layout_once(ctx, "sensitivity ranks", lambda: _rank_formulas(plan))
+    for index, (row, sort_formula, rank_formula) in enumerate(lines):
+        write_arranging_formula(ctx, ws, (row, SORT_KEY), sort_formula, "factor", keys[index])
         rank = (
             1
             + sum(other > keys[index] for other in keys)
             + sum(other == keys[index] for other in keys[:index])
         )
-        formula = f"RANK({cell(row, SORT_KEY)},{key_range})+COUNTIF({above},{cell(row, SORT_KEY)})"
-        write_arranging_formula(ctx, ws, (row, RANK), formula, "count", float(rank))
+        write_arranging_formula(ctx, ws, (row, RANK), rank_formula, "count", float(rank))
         ranks.append(rank)
     return ranks
+
+
+def _rank_formulas(plan: SensitivityLayout) -> list[tuple[int, str, str]]:
+    """Each move row's sort key and rank formulas, the same in every workbook of a layout."""
+    rows = list(plan.move_rows.values())
+    first, last = rows[0], rows[-1]
+    swing_range = f"{cell(first, SWING, True, True)}:{cell(last, SWING, True, True)}"
+    key_range = f"{cell(first, SORT_KEY, True, True)}:{cell(last, SORT_KEY, True, True)}"
+    lines = []
+    for row in rows:
+        above = f"{cell(plan.moves_header_row, SORT_KEY, True, True)}:{cell(row - 1, SORT_KEY)}"
+        lines.append(
+            (
+                row,
+                f"IFERROR(ROUND({cell(row, SWING)}/MAX({swing_range}),{SORT_DIGITS}),0)",
+                f"RANK({cell(row, SORT_KEY)},{key_range})+COUNTIF({above},{cell(row, SORT_KEY)})",
+            )
+        )
+    return lines
 
 
 # ---------------------------------------------------------------- tornado
@@ -294,44 +308,53 @@ def _write_tornado(
     )
     keys = list(plan.move_rows)
     rows = list(plan.move_rows.values())
+    by_rank = dict(zip(ranks, keys, strict=True))
+    base = program.value(*plan.base_cell)
+    points = roi_fmt == "percent"  # the change of a rate, in points
+    lines = layout_once(ctx, ("tornado", points), lambda: _tornado_formulas(plan, points))
+    for position, (row, label_formula, gaps) in enumerate(lines, start=1):
+        key = by_rank[position]
+        ws._write_number(row, POSITION, position, s.get("unit"))
+        write_arranging_formula(
+            ctx,
+            ws,
+            (row, SORTED_LABEL),
+            label_formula,
+            "",
+            ctx.template.input(key).label[ctx.language],
+        )
+        source = rows[keys.index(key)]
+        for (col, target), gap in zip(
+            ((LOWEST, SORTED_LOW), (HIGHEST, SORTED_HIGH)), gaps, strict=True
+        ):
+            value = program.value(source, col)
+            deviation = _minus(value, base)
+            if points and not isinstance(deviation, ExcelError):
+                deviation = deviation * 100
+            write_arranging_formula(ctx, ws, (row, target), gap, change_format(roi_fmt), deviation)
+    if not isinstance(ws, ReferenceWorksheet):  # a reference holds no charts
+        _tornado_chart(ctx, ws, plan, label, change_format(roi_fmt))
+
+
+def _tornado_formulas(
+    plan: SensitivityLayout, points: bool
+) -> list[tuple[int, str, tuple[str, str]]]:
+    """Each sorted row's label and lowest and highest change formulas (``points``: a rate's
+    change, in points), the same in every workbook of a layout."""
+    rows = list(plan.move_rows.values())
     first, last = rows[0], rows[-1]
 
     def column(col: int) -> str:
         return f"{cell(first, col, True, True)}:{cell(last, col, True, True)}"
 
-    by_rank = dict(zip(ranks, keys, strict=True))
-    base = program.value(*plan.base_cell)
     base_ref = cell(*plan.base_cell, True, True)
-    for position, row in enumerate(plan.tornado_rows, start=1):
-        key = by_rank[position]
-        ws.write_number(row, POSITION, position, s.get("unit"))
+    lines = []
+    for row in plan.tornado_rows:
         match = f"MATCH({cell(row, POSITION)},{column(RANK)},0)"
-        write_arranging_formula(
-            ctx,
-            ws,
-            (row, SORTED_LABEL),
-            f"INDEX({column(LABEL)},{match})",
-            "",
-            ctx.template.input(key).label[ctx.language],
-        )
-        source = rows[keys.index(key)]
-        points = roi_fmt == "percent"  # the change of a rate, in points
-        for col, target in ((LOWEST, SORTED_LOW), (HIGHEST, SORTED_HIGH)):
-            value = program.value(source, col)
-            deviation = _minus(value, base)
-            gap = f"INDEX({column(col)},{match})-{base_ref}"
-            if points and not isinstance(deviation, ExcelError):
-                deviation = deviation * 100
-            write_arranging_formula(
-                ctx,
-                ws,
-                (row, target),
-                f"({gap})*100" if points else gap,
-                change_format(roi_fmt),
-                deviation,
-            )
-    if not isinstance(ws, ReferenceWorksheet):  # a reference holds no charts
-        _tornado_chart(ctx, ws, plan, label, change_format(roi_fmt))
+        gaps = [f"INDEX({column(col)},{match})-{base_ref}" for col in (LOWEST, HIGHEST)]
+        low, high = (f"({gap})*100" if points else gap for gap in gaps)
+        lines.append((row, f"INDEX({column(LABEL)},{match})", (low, high)))
+    return lines
 
 
 def change_format(fmt: str) -> str:

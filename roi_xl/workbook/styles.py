@@ -75,16 +75,19 @@ class Styles:
 
     def get(self, role: str, number_format: str = "") -> Format:
         """The format for a cell role (input, formula, header...) and a number format name."""
-        key = (role, number_format)
-        if key not in self._cache:
-            properties = {"font_name": FONT, "font_size": 10, "valign": "top", **_ROLES[role]}
-            if number_format:
-                properties["num_format"] = self.number_format(number_format)
-                if role == "variance":
-                    properties["num_format"] = properties["num_format"].replace("[Red]", "")
-            self._cache[key] = self.workbook.add_format(properties)
-            self._made[id(self._cache[key])] = key
-        return self._cache[key]
+        made = self._cache.get((role, number_format))
+        return made if made is not None else self._add(role, number_format)
+
+    def _add(self, role: str, number_format: str) -> Format:
+        """The format of a role and number format met for the first time in the workbook."""
+        properties = {"font_name": FONT, "font_size": 10, "valign": "top", **_ROLES[role]}
+        if number_format:
+            properties["num_format"] = self.number_format(number_format)
+            if role == "variance":
+                properties["num_format"] = properties["num_format"].replace("[Red]", "")
+        made = self._cache[(role, number_format)] = self.workbook.add_format(properties)
+        self._made[id(made)] = (role, number_format)
+        return made
 
     def wrapped(self, made: Format) -> Format:
         """``made`` (a format from ``get``) wrapping its text, top-aligned."""

@@ -97,15 +97,7 @@ def compute_values(
         for f in monthly.fields
     }
     plan_kpis = kpi_values(template, plans, live)
-    months = [
-        _month(
-            template,
-            actuals[i] if i < len(actuals) else {},
-            heatmaps[i] if i < len(heatmaps) else None,
-            live,
-        )
-        for i in range(month_count)
-    ]
+    months = _months(template, actuals, heatmaps, month_count, live)
     filled = sum(month.counted for month in months)
     ytd_fields: dict[str, Cell] = {}
     plan_ytd_fields: dict[str, Cell] = {}
@@ -191,6 +183,29 @@ def check_value(check: MonthlyCheck, local: Mapping[str, Cell | None], live: Map
     if isinstance(result, ExcelError):
         return result
     return 0.0 if result else 1.0
+
+
+def _months(
+    template: Template,
+    actuals: Sequence[MonthFigures],
+    heatmaps: Sequence[Grid | None],
+    month_count: int,
+    live: Mapping,
+) -> list[MonthValues]:
+    """Each month's values; the months nothing is typed in yet (every month of a new
+    workbook) share the values of the first: read-only, and the same for each."""
+    months: list[MonthValues] = []
+    blank: MonthValues | None = None
+    for i in range(month_count):
+        figures = actuals[i] if i < len(actuals) else {}
+        grid = heatmaps[i] if i < len(heatmaps) else None
+        if figures or grid is not None:
+            months.append(_month(template, figures, grid, live))
+            continue
+        if blank is None:
+            blank = _month(template, {}, None, live)
+        months.append(blank)
+    return months
 
 
 def _month(

@@ -670,15 +670,26 @@ def test_a_run_s_columns_must_ascend() -> None:
     assert skeleton.RunColumns((1, 2)).token != skeleton.RunColumns((1, 2)).token
 
 
-def test_numbers_as_text_are_written_as_the_row_writer_writes_them() -> None:
+def test_numbers_as_text_are_written_as_the_row_writer_writes_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """0.0 and -0.0 are equal numbers and two texts in a file; each other value is written
-    as ``float.__repr__`` writes it, however often it comes."""
+    as ``float.__repr__`` writes it, however often it comes. What is kept stays within its
+    bound."""
+    monkeypatch.setattr(timeline_runs, "_KNOWN_TEXTS", timeline_runs._Texts({0.0: "0.0"}))
+    monkeypatch.setattr(timeline_runs, "_TEXTS_LIMIT", 8)
+
+    def texts(values: list[float]) -> list[str]:
+        return timeline_runs._flat_texts(np.array(values), values)
+
     values = [0.0, 1.5, -0.0, 1e16, float("nan"), 1.5, -2.25e-7, float("inf"), 5e-324, 0.1]
-    texts = timeline_runs._flat_texts(np.array(values))
-    assert texts == [f"{value}" for value in values]
-    assert texts[:5] == ["0.0", "1.5", "-0.0", "1e+16", "nan"]
-    assert timeline_runs._flat_texts(np.array([-0.0, 0.0])) == ["-0.0", "0.0"]
-    assert timeline_runs._flat_texts(np.zeros(0)) == []
+    assert texts(values) == [f"{value}" for value in values]
+    assert texts(values)[:5] == ["0.0", "1.5", "-0.0", "1e+16", "nan"]
+    assert texts([-0.0, 0.0]) == ["-0.0", "0.0"]
+    assert texts([]) == []
+    for value in range(20):
+        assert texts([value + 0.25, 0.0, -0.0]) == [f"{value + 0.25}", "0.0", "-0.0"]
+        assert 0 < len(timeline_runs._KNOWN_TEXTS) <= 8
 
 
 def test_block_sums_are_the_writer_s_sums_row_by_row() -> None:
@@ -703,14 +714,19 @@ def test_timeline_frames_kept_stay_within_their_bound(
     fresh_frames: dict[str, int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Fewer frames allowed than a Timeline has rows: the process starts again each time it
-    reaches the bound, and every file is still the one written alone."""
+    """Fewer frames allowed than a Timeline has rows (or blocks): the process starts again
+    each time it reaches the bound, and every file is still the one written alone."""
     monkeypatch.setattr(timeline_runs, "_FRAMES_LIMIT", 40)
     model = templates.load("phone-system")
     for number in range(3):
         _spliced_and_alone(model, "fr-FR", {}, tmp_path, number, Reuse())
         assert 0 < len(timeline_runs._FRAMES) <= 40
     assert fresh_frames["kept"] > _timeline_rows(model)  # kept again after each new start
+    monkeypatch.setattr(timeline_runs, "_FRAMES_LIMIT", 4096)
+    monkeypatch.setattr(timeline_runs, "_BLOCKS_LIMIT", 2)  # fewer than a Timeline's blocks
+    for number in range(3, 6):
+        _spliced_and_alone(model, "fr-FR", {}, tmp_path, number, Reuse())
+        assert 0 < len(timeline_runs._BLOCKS) <= 2
 
 
 @pytest.mark.parametrize(

@@ -175,7 +175,7 @@ def put(
         values = numbers.cells(len(frame.formulas))
         if values is None:
             return False
-        texts = _flat_texts(np.array(values))
+        texts = _flat_texts(np.array(values), values)
     ws.put_run(row, frame.columns, _made(frame, values, formats), texts, frame.used(formats))
     STATS["put"] += 1
     return True
@@ -314,25 +314,45 @@ def block_hit(
         return None
     table = np.concatenate([e.values.reshape(-1) for e in rows]).reshape(len(rows), months)
     flat = _with_sums(table).reshape(-1)[frame.take]
-    return BlockHit(frame, _typicals(table), flat.tolist(), _flat_texts(flat))
+    values = flat.tolist()
+    return BlockHit(frame, _typicals(table), values, _flat_texts(flat, values))
 
 
-def _flat_texts(values: np.ndarray) -> list[str]:
-    """``values`` as the row writer writes them: zeros as "0.0" or "-0.0", and each other
-    value worked out once however often it comes (most values of a block are zeros, and
-    the others repeat along its rows)."""
-    zero = values == 0
-    texts = np.full(values.size, "0.0", dtype=object)
-    others = np.flatnonzero(~zero)
-    if others.size:
-        distinct, where = np.unique(values[others], return_inverse=True)
-        # A list's text is its floats' texts joined by ", ": each float as float.__repr__.
-        known = repr(distinct.tolist())[1:-1].split(", ")
-        texts[others] = np.array(known, dtype=object)[where]
-    signed = np.flatnonzero(zero & np.signbit(values))
-    if signed.size:
-        texts[signed] = "-0.0"
-    return texts.tolist()
+class _Texts(dict[float, str]):
+    """Floats as the row writer writes them, each worked out once: a workbook's three
+    blocks share many values (flags, discount factors, the months before a change), and
+    a value missing here (a NaN) is simply worked out. Bounded: a process starts again
+    past ``_TEXTS_LIMIT`` values."""
+
+    def __missing__(self, value: float) -> str:
+        return _float_text(value)
+
+    def learn(self, distinct: list[float]) -> None:
+        """Work out the texts of those of ``distinct`` (no zero among them) not known yet,
+        all in one go: a list's text is its floats' texts joined by ", "."""
+        missing = [value for value in distinct if value not in self]
+        if not missing:
+            return
+        if len(self) + len(missing) > _TEXTS_LIMIT:
+            self.clear()
+            self[0.0] = "0.0"
+        self.update(zip(missing, repr(missing)[1:-1].split(", "), strict=True))
+
+
+_TEXTS_LIMIT = 65_536
+_KNOWN_TEXTS = _Texts({0.0: "0.0"})
+
+
+def _flat_texts(array: np.ndarray, values: list[float]) -> list[str]:
+    """``values`` (``array`` as a list) as the row writer writes them: each value not
+    zero worked out once, zeros as "0.0", -0.0 as "-0.0" (0.0 and -0.0 are one key of a
+    dict and two texts in a file)."""
+    zero = array == 0
+    _KNOWN_TEXTS.learn(np.unique(array[~zero]).tolist())
+    texts = list(map(_KNOWN_TEXTS.__getitem__, values))
+    for index in np.flatnonzero(zero & np.signbit(array)).tolist():
+        texts[index] = "-0.0"
+    return texts
 
 
 def _slot(style: Format | None, formats: Formats) -> int:

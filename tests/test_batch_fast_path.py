@@ -59,6 +59,7 @@ from roi_xl.workbook import (
     per_layout,
     skeleton,
     text_width,
+    timeline_frame,
     timeline_runs,
     write_workbook,
 )
@@ -417,9 +418,11 @@ def test_section_keys_tell_apart_what_is_written_apart() -> None:
 
 @pytest.fixture
 def fresh_frames(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
-    """No Timeline row frame yet in this process; the counts of rows put in and kept."""
+    """No Timeline row or block frame yet in this process; the counts of rows put in and
+    kept, and of blocks put in whole."""
     monkeypatch.setattr(timeline_runs, "_FRAMES", {})
-    stats = {"put": 0, "kept": 0}
+    monkeypatch.setattr(timeline_runs, "_BLOCKS", {})
+    stats = {"put": 0, "kept": 0, "blocks": 0}
     monkeypatch.setattr(timeline_runs, "STATS", stats)
     return stats
 
@@ -441,17 +444,19 @@ def test_timeline_rows_from_frames_are_the_rows_written_alone(
     fresh_skeletons: dict[str, int],
     fresh_frames: dict[str, int],
 ) -> None:
-    """The first workbook keeps a frame of every row (each checked), the next ones put every
-    row in from its frame (a hit), and every file is the one written alone."""
+    """The first workbook keeps a frame of every row (each checked) and of each block, the
+    next ones put each block in whole from its frame (a hit), and every file is the one
+    written alone."""
     model = templates.load(name)
     rng = random.Random(f"timeline-{name}-{locale}-{months}")
     reuse = Reuse()
     rows = _timeline_rows(model)
     _spliced_and_alone(model, locale, {}, tmp_path, 0, reuse, months)
-    assert fresh_frames == {"put": 0, "kept": rows}
+    assert fresh_frames == {"put": 0, "kept": rows, "blocks": 0}
+    assert len(timeline_runs._BLOCKS) == len(SCENARIOS)
     for number in range(1, 4):
         _spliced_and_alone(model, locale, _random_row(model, rng), tmp_path, number, reuse, months)
-        assert fresh_frames == {"put": rows * number, "kept": rows}
+        assert fresh_frames == {"put": rows * number, "kept": rows, "blocks": 3 * number}
     assert fresh_skeletons["plain"] == 0 and fresh_skeletons["spliced"] > 0
 
 
@@ -465,9 +470,9 @@ def test_timeline_frames_are_met_again_only_for_their_template_locale_and_period
     for number, (model, locale, months) in enumerate(cases):
         _spliced_and_alone(model, locale, {}, tmp_path, number, Reuse(), months)
         kept += _timeline_rows(model)
-        assert fresh_frames == {"put": 0, "kept": kept}
+        assert fresh_frames == {"put": 0, "kept": kept, "blocks": 0}
     _spliced_and_alone(crm, "fr-FR", {}, tmp_path, len(cases), Reuse(), 12)
-    assert fresh_frames == {"put": _timeline_rows(crm), "kept": kept}
+    assert fresh_frames == {"put": _timeline_rows(crm), "kept": kept, "blocks": 3}
 
 
 def _with_errors(model: Template, row: dict[str, float]) -> dict[str, TimelineValues]:
@@ -496,12 +501,64 @@ def test_a_timeline_row_holding_an_error_is_written_as_always(
     rows = _timeline_rows(model)
     reuse = Reuse()
     _spliced_and_alone(model, locale, {}, tmp_path, 0, reuse, timelines=_with_errors(model, {}))
-    assert fresh_frames == {"put": 0, "kept": rows - 2}  # no frame from a row with an error
+    # No frame from a row with an error, nor for its block: the two others are kept whole.
+    assert fresh_frames == {"put": 0, "kept": rows - 2, "blocks": 0}
+    assert len(timeline_runs._BLOCKS) == 2
     _spliced_and_alone(model, locale, {}, tmp_path, 1, reuse)
-    assert fresh_frames == {"put": rows - 2, "kept": rows}  # the two rows kept now
+    # Two blocks put in whole; the third row by row, its two rows kept now, and it whole.
+    assert fresh_frames == {"put": rows - 2, "kept": rows, "blocks": 2}
+    assert len(timeline_runs._BLOCKS) == 3
     row = {"calls_made": 9000.0}
     _spliced_and_alone(model, locale, row, tmp_path, 2, reuse, timelines=_with_errors(model, row))
-    assert fresh_frames == {"put": 2 * rows - 4, "kept": rows}  # a hit, but for the 2 rows
+    # A hit, but for the two rows: their block is written row by row.
+    assert fresh_frames == {"put": 2 * rows - 4, "kept": rows, "blocks": 4}
+    assert fresh_skeletons["plain"] == 0
+
+
+def _reshaped(model: Template, row: dict[str, float]) -> dict[str, TimelineValues]:
+    """The timelines of ``row`` with, in the realistic scenario, a currency flow row made
+    small (its number format turns finer), a -0.0 in one month of a stock row and a flow
+    row of -0.0s (its total and years -0.0 too)."""
+    options = WorkbookOptions(overrides=row, start=dt.date(2026, 3, 1))
+    timelines = batch._timelines(model, [stored_inputs(model, options)])[0]
+    assert timelines is not None and model.timeline is not None
+    rows = timelines["realistic"].rows
+    flows = [item.key for item in model.timeline.rows if item.is_flow]
+    small = next(
+        k for k in flows if model.timeline.row(k).kind == "currency" and rows[k].values.any()
+    )
+    stock = next(item.key for item in model.timeline.rows if not item.is_flow)
+    signed = next(k for k in flows if k != small)
+    values = rows[small].values * 1e-6
+    assert 0 < np.abs(values[values != 0]).max() < 100
+    rows[small] = Evaluated(values, rows[small].errors)
+    values = rows[stock].values.copy()
+    values.reshape(-1)[2] = -0.0
+    rows[stock] = Evaluated(values, rows[stock].errors)
+    rows[signed] = Evaluated(np.full(rows[signed].values.shape, -0.0), rows[signed].errors)
+    return timelines
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_a_block_from_its_frame_follows_formats_and_signed_zeros(
+    locale: str, tmp_path: Path, fresh_skeletons: dict[str, int], fresh_frames: dict[str, int]
+) -> None:
+    """A block put in whole gives each row the number format its values ask for (finer for
+    small figures) and writes -0.0 as -0.0, as the plain writer does: on a hit and on the
+    workbook that keeps the frames."""
+    model = templates.load("phoning-b2b")
+    rows = _timeline_rows(model)
+    reuse = Reuse()
+    _spliced_and_alone(model, locale, {}, tmp_path, 0, reuse)
+    assert fresh_frames == {"put": 0, "kept": rows, "blocks": 0}
+    row = {"calls_made": 9000.0}
+    _spliced_and_alone(model, locale, row, tmp_path, 1, reuse, timelines=_reshaped(model, row))
+    assert fresh_frames == {"put": rows, "kept": rows, "blocks": 3}
+    _spliced_and_alone(model, locale, {}, tmp_path, 2, Reuse(), timelines=_reshaped(model, {}))
+    assert fresh_frames["blocks"] == 6
+    with zipfile.ZipFile(tmp_path / "alone-1.xlsx") as written:
+        sheets = [written.read(name) for name in written.namelist() if "worksheets/sheet" in name]
+    assert any(b"<v>-0.0</v>" in sheet for sheet in sheets)
     assert fresh_skeletons["plain"] == 0
 
 
@@ -513,17 +570,19 @@ def test_a_timeline_frame_failing_its_check_is_not_kept(
 ) -> None:
     """Block rows made from their frame that would not be the rows written (here: a total
     off by one) keep no frame: they are written every time, the files stay the same."""
-    made = timeline_runs._block_values
+    made = timeline_runs.RowNumbers.cells
 
-    def off_by_one(numbers: object, cells: int) -> list[float] | None:
-        values = made(numbers, cells)  # type: ignore[arg-type]
+    def off_by_one(numbers: timeline_runs.RowNumbers, cells: int) -> list[float] | None:
+        values = made(numbers, cells)
         return None if values is None else [values[0] + 1.0, *values[1:]]
 
-    monkeypatch.setattr(timeline_runs, "_block_values", off_by_one)
+    monkeypatch.setattr(timeline_runs.RowNumbers, "cells", off_by_one)
     model = templates.load("crm")
     for number in range(3):
         _spliced_and_alone(model, "en-US", {}, tmp_path, number, Reuse())
-    assert fresh_frames == {"put": 2 * 3, "kept": 3}  # only the month headers' rows
+    # Only the month headers' rows, and no block: each of its rows lacks a frame.
+    assert fresh_frames == {"put": 2 * 3, "kept": 3, "blocks": 0}
+    assert not timeline_runs._BLOCKS
 
 
 def _sheet_xml(worksheet_class: type, write: object) -> bytes:
@@ -611,21 +670,42 @@ def test_a_run_s_columns_must_ascend() -> None:
     assert skeleton.RunColumns((1, 2)).token != skeleton.RunColumns((1, 2)).token
 
 
-def test_numbers_known_as_text_are_written_as_the_row_writer_writes_them(
+def test_numbers_as_text_are_written_as_the_row_writer_writes_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """0.0 and -0.0 are one key of a dict, two texts in a file: a row with a -0.0 month is
-    written out value by value. What is kept stays within its bound."""
-    monkeypatch.setattr(timeline_runs, "_KNOWN_TEXTS", timeline_runs._Texts())
-    monkeypatch.setattr(timeline_runs, "_TEXTS_LIMIT", 4)
-    texts = timeline_runs._texts
-    plain = np.array([0.0, 1.5, 0.0, 1e16, float("nan")])
-    assert texts(plain, plain.tolist()) == ["0.0", "1.5", "0.0", "1e+16", "nan"]
-    signed = np.array([-0.0, 1.5, 0.0])
-    assert texts(signed, signed.tolist()) == ["-0.0", "1.5", "0.0"]
-    for value in range(10):
-        assert texts(np.array([value + 0.25]), [value + 0.25]) == [f"{value + 0.25}"]
-        assert 0 < len(timeline_runs._KNOWN_TEXTS) <= 4
+    """0.0 and -0.0 are equal numbers and two texts in a file; each other value is written
+    as ``float.__repr__`` writes it, however often it comes. What is kept stays within its
+    bound."""
+    monkeypatch.setattr(timeline_runs, "_KNOWN_TEXTS", timeline_runs._Texts({0.0: "0.0"}))
+    monkeypatch.setattr(timeline_runs, "_TEXTS_LIMIT", 8)
+
+    def texts(values: list[float]) -> list[str]:
+        return timeline_runs._flat_texts(np.array(values), values)
+
+    values = [0.0, 1.5, -0.0, 1e16, float("nan"), 1.5, -2.25e-7, float("inf"), 5e-324, 0.1]
+    assert texts(values) == [f"{value}" for value in values]
+    assert texts(values)[:5] == ["0.0", "1.5", "-0.0", "1e+16", "nan"]
+    assert texts([-0.0, 0.0]) == ["-0.0", "0.0"]
+    assert texts([]) == []
+    for value in range(20):
+        assert texts([value + 0.25, 0.0, -0.0]) == [f"{value + 0.25}", "0.0", "-0.0"]
+        assert 0 < len(timeline_runs._KNOWN_TEXTS) <= 8
+
+
+def test_block_sums_are_the_writer_s_sums_row_by_row() -> None:
+    """A block's totals and yearly sums, worked out for all its rows at once, are the sums
+    the plain writer makes of each row (a horizon that is not whole years included)."""
+    rng = np.random.default_rng(7)
+    for months in (120, 36, 30, 12, 7):
+        table = rng.standard_normal((31, months)) * 10.0 ** rng.integers(-9, 12, (31, months))
+        table[rng.random((31, months)) < 0.6] = 0.0
+        summed = timeline_runs._with_sums(table)
+        for row, values in zip(table, summed, strict=True):
+            objects = np.array(row).astype(object)
+            years = [
+                timeline_frame.total(objects[start : start + 12]) for start in range(0, months, 12)
+            ]
+            assert values.tolist() == [timeline_frame.total(objects), *row.tolist(), *years]
 
 
 def test_timeline_frames_kept_stay_within_their_bound(
@@ -634,14 +714,19 @@ def test_timeline_frames_kept_stay_within_their_bound(
     fresh_frames: dict[str, int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Fewer frames allowed than a Timeline has rows: the process starts again each time it
-    reaches the bound, and every file is still the one written alone."""
+    """Fewer frames allowed than a Timeline has rows (or blocks): the process starts again
+    each time it reaches the bound, and every file is still the one written alone."""
     monkeypatch.setattr(timeline_runs, "_FRAMES_LIMIT", 40)
     model = templates.load("phone-system")
     for number in range(3):
         _spliced_and_alone(model, "fr-FR", {}, tmp_path, number, Reuse())
         assert 0 < len(timeline_runs._FRAMES) <= 40
     assert fresh_frames["kept"] > _timeline_rows(model)  # kept again after each new start
+    monkeypatch.setattr(timeline_runs, "_FRAMES_LIMIT", 4096)
+    monkeypatch.setattr(timeline_runs, "_BLOCKS_LIMIT", 2)  # fewer than a Timeline's blocks
+    for number in range(3, 6):
+        _spliced_and_alone(model, "fr-FR", {}, tmp_path, number, Reuse())
+        assert 0 < len(timeline_runs._BLOCKS) <= 2
 
 
 @pytest.mark.parametrize(

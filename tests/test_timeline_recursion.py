@@ -67,3 +67,28 @@ def test_recursive_rows_fast_path_is_exact(
         ]
     for a, b in zip(fast, plain, strict=True):
         _same(a, b)
+
+
+@pytest.mark.parametrize("periods", [1, 2, 5, 13])
+def test_a_row_with_lags_of_several_lengths_is_exact_a_stretch_at_a_time(
+    periods: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shortest lag sets how many months are evaluated together; a longer lag then
+    reaches back before month 1 for part of a stretch (0 there, as LAG gives): the numbers
+    are those of the row evaluated month after month, bit for bit."""
+    node = expr.parse("LAG(r, 2) * 0.5 + LAG(r, 3) / 3 - x * period", periods=True)
+    rng = np.random.default_rng(periods)
+    period = np.arange(1.0, periods + 1.0)
+    env = {"x": rng.uniform(-1e3, 1e3, size=(40, 1)), expr.PERIOD: period}
+    widths = []
+    lagged = timeline._lagged
+    monkeypatch.setattr(
+        timeline, "_lagged", lambda *args: widths.append(args[3] - args[2]) or lagged(*args)
+    )
+    fast = timeline._recursive_row("r", node, dict(env), period)
+    assert max(widths) == min(2, periods)  # two months at a time
+    monkeypatch.setattr(timeline, "_with_lags_named", lambda node, key, lags: None)
+    plain = timeline._recursive_row("r", node, dict(env), period)
+    assert fast.values.shape == plain.values.shape == (40, periods)
+    assert np.array_equal(fast.values, plain.values)
+    assert np.array_equal(fast.errors, plain.errors)

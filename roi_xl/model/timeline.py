@@ -93,12 +93,7 @@ def compute_many(
     if count == 0:
         return []
     columns = {key: np.array([one[key] for one in inputs]).reshape(count, 1) for key in inputs[0]}
-    stacked_outputs = {}
-    for key in outputs[0]:
-        column = expr.stacked([one[key] for one in outputs])
-        stacked_outputs[key] = expr.Evaluated(
-            column.values.reshape(count, 1), column.errors.reshape(count, 1)
-        )
+    stacked_outputs = {key: _stacked([one[key] for one in outputs]) for key in outputs[0]}
     together = compute_timeline(template, columns, stacked_outputs, periods)
     rows = {key: _per_set(value, (count, periods)) for key, value in together.rows.items()}
     results = {key: _per_set(value, (count, 1)) for key, value in together.results.items()}
@@ -112,12 +107,24 @@ def compute_many(
     ]
 
 
+def _stacked(column: list[Value]) -> expr.Evaluated:
+    """One output of every set as a column of shape ``(n, 1)``: plain floats put in as they
+    are (what ``expr.stacked`` makes of them), anything else through it."""
+    if all(type(value) is float for value in column):
+        values = np.array(column, dtype=float)
+        errors = np.zeros(len(column), dtype=np.int8)
+    else:
+        together = expr.stacked(column)
+        values, errors = together.values, together.errors
+    return expr.Evaluated(values.reshape(-1, 1), errors.reshape(-1, 1))
+
+
 def _per_set(value: expr.Evaluated, shape: tuple[int, int]) -> list[expr.Evaluated]:
     """Each set's slice of a value computed for all sets (a row that depends on no input
     has no set axis, so it is broadcast first)."""
     values = np.broadcast_to(value.values, shape)
     errors = np.broadcast_to(value.errors, shape)
-    return [expr.Evaluated(values[index], errors[index]) for index in range(shape[0])]
+    return list(map(expr.Evaluated, values, errors))
 
 
 def _results_needed(timeline: Timeline, wanted: Collection[str] | None) -> set[str]:
@@ -202,8 +209,9 @@ def _with_lags_named(node: expr.Node, key: str, lags: dict[int, str]) -> expr.No
 def _month_by_month(
     node: expr.Node, lags: dict[int, str], env: dict[str, object], period: np.ndarray
 ) -> expr.Evaluated:
-    """The row evaluated one month column at a time, each ``LAG(row, n)`` read from the months
-    already filled: what LAG gives there (the value n months earlier, 0 before month n + 1)."""
+    """The row evaluated a month (or a stretch of months) at a time, each ``LAG(row, n)`` read
+    from the months already filled: what LAG gives there (the value n months earlier, 0
+    before month n + 1)."""
     parts = {
         name: expr.Evaluated.of(env[name]) for name in expr.names(node) if name not in lags.values()
     }
@@ -216,21 +224,41 @@ def _month_by_month(
         return _month_by_month_scalar(node, lags, parts, shape)
     values = np.zeros(shape)
     errors = np.zeros(shape, dtype=np.int8)
+    # Month m uses months m - n and earlier: the months of a stretch as long as the shortest
+    # lag use only months before it, so a stretch is evaluated at once where that gives the
+    # same numbers (the four operations, comparisons, IF, MIN, MAX, ABS: each element on its
+    # own, correctly rounded however many are computed together).
+    width = min(lags, default=1) if _elementwise_exactly(node) else 1
     local: dict[str, object] = {}
-    for month in range(period.size):
+    for start in range(0, period.size, width):
+        stop = min(start + width, period.size)
         for name, part in parts.items():
-            local[name] = expr.Evaluated(_column(part.values, month), _column(part.errors, month))
+            local[name] = expr.Evaluated(
+                _columns(part.values, start, stop), _columns(part.errors, start, stop)
+            )
         for n, name in lags.items():
-            if month >= n:
-                local[name] = expr.Evaluated(
-                    values[..., month - n : month - n + 1], errors[..., month - n : month - n + 1]
-                )
-            else:
-                local[name] = expr.Evaluated.of(0.0)
+            local[name] = _lagged(values, errors, start, stop, n)
         step = expr.evaluate(node, local, FUNCTIONS)
-        values[..., month] = np.broadcast_to(step.values, (*shape[:-1], 1))[..., 0]
-        errors[..., month] = np.broadcast_to(step.errors, (*shape[:-1], 1))[..., 0]
+        span = (*shape[:-1], stop - start)
+        values[..., start:stop] = np.broadcast_to(step.values, span)
+        errors[..., start:stop] = np.broadcast_to(step.errors, span)
     return expr.Evaluated(values, errors)
+
+
+def _lagged(
+    values: np.ndarray, errors: np.ndarray, start: int, stop: int, n: int
+) -> expr.Evaluated:
+    """What ``LAG(row, n)`` gives in months ``start`` to ``stop`` (excluded), from the row's
+    months filled so far: the value ``n`` months earlier, 0 before month ``n + 1``."""
+    if stop <= n:
+        return expr.Evaluated.of(0.0)
+    if start >= n:
+        return expr.Evaluated(values[..., start - n : stop - n], errors[..., start - n : stop - n])
+    lead = (*values.shape[:-1], n - start)
+    return expr.Evaluated(
+        np.concatenate([np.zeros(lead), values[..., : stop - n]], axis=-1),
+        np.concatenate([np.zeros(lead, dtype=np.int8), errors[..., : stop - n]], axis=-1),
+    )
 
 
 def _month_by_month_scalar(
@@ -287,9 +315,10 @@ def _elementwise_exactly(node: expr.Node) -> bool:
     return all(_elementwise_exactly(child) for child in expr.children(node))
 
 
-def _column(array: np.ndarray, month: int) -> np.ndarray:
-    """One month's column of an array whose last axis is the months (or broadcasts over it)."""
-    return array[..., month : month + 1] if np.ndim(array) and np.shape(array)[-1] != 1 else array
+def _columns(array: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Months ``start`` to ``stop`` (excluded) of an array whose last axis is the months (or
+    broadcasts over it)."""
+    return array[..., start:stop] if np.ndim(array) and np.shape(array)[-1] != 1 else array
 
 
 def _hoisted(node: expr.Node, key: str, env: dict[str, object]) -> expr.Node:

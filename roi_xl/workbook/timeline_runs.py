@@ -5,18 +5,19 @@ Timeline's blocks keeps its formulas; only its numbers change, and its number fo
 for small figures). The month header rows do not change at all. So the first workbook's row
 is written as always and its formulas are kept as a frame, checked on the spot: the row
 made from the frame with that workbook's numbers must be the row just written. The next
-workbooks' rows are made from the frame and the timeline's array (the months, their total
-and each year's sum, as the writer computes them), and each is handed to the splicing
-worksheet as a run: one token in the sheet's shape instead of an entry per cell. A row
-holding an error value is written as always.
+workbooks' rows are made from the frame and the timeline's array, and each is handed to the
+splicing worksheet as a run: one token in the sheet's shape instead of an entry per cell. A
+block's numbers (each row's months, their total, each year's sum, the first month that is
+not zero and whether a month is -0.0) are worked out for all its rows at once, as the writer
+works them out row by row. A row holding an error value is written as always.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import repeat
-from operator import is_
+from itertools import groupby, repeat
 
 import numpy as np
 from xlsxwriter.format import Format
@@ -50,33 +51,105 @@ class _RowFrame:
     def _first_used(self) -> tuple[int, ...]:
         return tuple(dict.fromkeys(self.slots))
 
+    @functools.cached_property
+    def _slot_runs(self) -> tuple[tuple[int, int], ...]:
+        """The slots as (slot, cells in a row with it): a few runs for a whole row."""
+        return tuple((slot, len(list(cells))) for slot, cells in groupby(self.slots))
+
     def used(self, formats: Formats) -> Formats:
         """The formats the cells use, in the order the cells first use them: the order in
         which the row writer gives formats their indices in the file."""
         return tuple(map(formats.__getitem__, self._first_used))
+
+    def styles(self, formats: Formats) -> tuple[Format, ...]:
+        """Each cell's format, in the cells' order."""
+        styles: tuple[Format, ...] = ()
+        for slot, count in self._slot_runs:
+            styles += (formats[slot],) * count
+        return styles
+
+
+@dataclass(frozen=True, slots=True)
+class RowNumbers:
+    """A block row's numbers: its months, the first month that is not zero (NaN counts, as
+    in the writer's test; else 0), and the values of its cells in their columns' order
+    when it is a flow (its total, its months, each year's sum)."""
+
+    months: np.ndarray
+    typical: float
+    values: list[float]
+
+    def cells(self, count: int) -> list[float] | None:
+        """The values of ``count`` cells: a flow row's, or a stock row's months; None when
+        the row has neither that many cells."""
+        if count == len(self.values):
+            return self.values
+        if count == self.months.size:
+            return self.values[1 : 1 + count]
+        return None
+
+
+def block_numbers(rows: Sequence[Evaluated], months: int) -> list[RowNumbers | None]:
+    """Each row's numbers, all worked out in one pass over the block, as the writer works
+    them out for one row; None for a row that holds an error value or is not a row of
+    ``months`` floats (it is written as always)."""
+    plain = [_floats(e, months) for e in rows]
+    found: list[RowNumbers | None] = [None] * len(rows)
+    if not any(plain):
+        return found
+    zeros = np.zeros(months)
+    table = np.concatenate(
+        [e.values.reshape(-1) if ok else zeros for e, ok in zip(rows, plain, strict=True)]
+    ).reshape(len(rows), months)
+    errors = np.concatenate(
+        [e.errors.reshape(-1) for e, ok in zip(rows, plain, strict=True) if ok]
+    ).reshape(-1, months)
+    clean = iter(~errors.any(axis=1))
+    plain = [ok and bool(next(clean)) for ok in plain]
+    typicals = _typicals(table)
+    values = _with_sums(table).tolist()
+    for index, ok in enumerate(plain):
+        if ok:
+            found[index] = RowNumbers(table[index], typicals[index], values[index])
+    return found
+
+
+def _typicals(table: np.ndarray) -> list[float]:
+    """Each row's first month that is not zero (NaN counts), else 0."""
+    nonzero = table != 0
+    first = table[np.arange(table.shape[0]), nonzero.argmax(axis=1)]
+    return np.where(nonzero.any(axis=1), first, 0.0).tolist()
+
+
+def _with_sums(table: np.ndarray) -> np.ndarray:
+    """Each row's total, its months and each year's sum, summed as the writer sums them
+    (numpy's sum of each year's months, of all months): a sum along the last axis of a
+    contiguous array is the same sum row by row."""
+    count, months = table.shape
+    whole = months - months % MONTHS_PER_YEAR
+    parts = [table.sum(axis=1)[:, None], table]
+    parts.append(table[:, :whole].reshape(count, -1, MONTHS_PER_YEAR).sum(axis=2))
+    if whole < months:
+        parts.append(table[:, whole:].sum(axis=1)[:, None])
+    return np.concatenate(parts, axis=1)
+
+
+def _floats(evaluated: Evaluated, months: int) -> bool:
+    """Whether a row is ``months`` floats, with an error code for each (maybe none)."""
+    values = evaluated.values
+    return (
+        values.dtype == np.float64
+        and values.shape == evaluated.errors.shape
+        and values.size == months
+    )
 
 
 # Key -> the frame of that row. A Timeline has about a hundred rows of formulas: dozens of
 # Timelines' worth are kept, and a process meeting more starts again.
 _FRAMES: dict[Key, _RowFrame] = {}
 _FRAMES_LIMIT = 4096
-# Rows put in from a frame, and frames kept, in this process.
-STATS = {"put": 0, "kept": 0}
-
-
-def numbers_of(evaluated: Evaluated) -> np.ndarray | None:
-    """A row's months as a fresh array of floats (the writer sums such arrays), or None when
-    the row holds an error value or is not a plain row of floats."""
-    values, errors = evaluated.values, evaluated.errors
-    if values.dtype != np.float64 or values.shape != errors.shape or errors.any():
-        return None
-    return np.array(values, dtype=float).reshape(-1)
-
-
-def typical(numbers: np.ndarray) -> float:
-    """The first month that is not zero (NaN counts, as in the writer's test), else 0."""
-    nonzero = np.flatnonzero(numbers)
-    return float(numbers[nonzero[0]]) if nonzero.size else 0.0
+# Rows put in from a frame, frames kept, and blocks put in whole, in this process.
+STATS = {"put": 0, "kept": 0, "blocks": 0}
 
 
 def put(
@@ -84,7 +157,7 @@ def put(
     ws: SplicingWorksheet,
     key: Key,
     row: int,
-    numbers: np.ndarray | None,
+    numbers: RowNumbers | None,
     formats: Formats,
 ) -> bool:
     """Put the row's formula cells in from its frame, with ``numbers`` for a block row;
@@ -99,10 +172,10 @@ def put(
     if numbers is None:
         values, texts = frame.fixed, frame.texts
     else:
-        values = _block_values(numbers, len(frame.formulas))
+        values = numbers.cells(len(frame.formulas))
         if values is None:
             return False
-        texts = _texts(numbers, values)
+        texts = _flat_texts(np.array(values), values)
     ws.put_run(row, frame.columns, _made(frame, values, formats), texts, frame.used(formats))
     STATS["put"] += 1
     return True
@@ -114,7 +187,7 @@ def keep(
     key: Key,
     row: int,
     cols: tuple[int, ...],
-    numbers: np.ndarray | None,
+    numbers: RowNumbers | None,
     formats: Formats,
 ) -> None:
     """Keep the frame of the row just written (its cells in ``cols``, ascending), a block
@@ -131,7 +204,7 @@ def keep(
     if -1 in slots:
         return
     fixed = [cell.value for cell in written] if numbers is None else None
-    values = fixed if numbers is None else _block_values(numbers, len(cols))
+    values = fixed if numbers is None else numbers.cells(len(cols))
     if values is None:
         return
     formulas = tuple(cell.formula for cell in written)
@@ -148,6 +221,140 @@ def keep(
     ws.put_run(row, frame.columns, made, texts, frame.used(formats))
 
 
+@dataclass(frozen=True)
+class _BlockFrame:
+    """A whole block's rows of formulas, each from its row's frame: the cells of all rows
+    made in one go, their values taken from the block's array of totals, months and years
+    (``take``: where each cell's value stands in it, row after row)."""
+
+    template: Template
+    rows: tuple[int, ...]
+    frames: tuple[_RowFrame, ...]
+    months: int
+    take: np.ndarray
+    formulas: tuple[str, ...]
+    bounds: tuple[int, ...]  # row i's cells are [bounds[i], bounds[i + 1]) of the block's
+
+
+# Block key -> the frame of the block, once each of its rows has a frame.
+_BLOCKS: dict[Key, _BlockFrame] = {}
+_BLOCKS_LIMIT = 256
+
+
+def keep_block(
+    template: Template, key: Key, rows: Sequence[int], row_keys: Sequence[Key], months: int
+) -> None:
+    """Keep the frame of a block just written whose every row has a frame of its own."""
+    frames = [_FRAMES.get(row_key) for row_key in row_keys]
+    width = 1 + months + -(-months // MONTHS_PER_YEAR)
+    take: list[np.ndarray] = []
+    bounds = [0]
+    for index, frame in enumerate(frames):
+        if frame is None or frame.template is not template or frame.fixed is not None:
+            return
+        cells = len(frame.formulas)
+        if cells == width:
+            take.append(np.arange(width) + index * width)
+        elif cells == months:
+            take.append(np.arange(months) + index * width + 1)
+        else:
+            return
+        bounds.append(bounds[-1] + cells)
+    if len(_BLOCKS) >= _BLOCKS_LIMIT:
+        _BLOCKS.clear()
+    _BLOCKS[key] = _BlockFrame(
+        template,
+        tuple(rows),
+        tuple(frames),  # type: ignore[arg-type]
+        months,
+        np.concatenate(take),
+        tuple(formula for frame in frames for formula in frame.formulas),  # type: ignore[union-attr]
+        tuple(bounds),
+    )
+
+
+@dataclass(frozen=True)
+class BlockHit:
+    """A block whose every row is put in from the block's frame: the first month that is
+    not zero of each row (for its number format), then each cell's value and its text."""
+
+    frame: _BlockFrame
+    typicals: list[float]
+    values: list[float]
+    texts: list[str]
+
+    def put(self, ws: SplicingWorksheet, formats: Sequence[Formats]) -> None:
+        """Put every row's cells in, row ``i`` with ``formats[i]`` (as ``put`` would)."""
+        frame = self.frame
+        styles: list[Format] = []
+        for row_frame, row_formats in zip(frame.frames, formats, strict=True):
+            styles += row_frame.styles(row_formats)
+        made = zip(frame.formulas, styles, self.values, strict=True)
+        cells = list(map(tuple.__new__, _CELLS, made))
+        texts, bounds = self.texts, frame.bounds
+        for index, (row, row_frame) in enumerate(zip(frame.rows, frame.frames, strict=True)):
+            first, last = bounds[index], bounds[index + 1]
+            used = row_frame.used(formats[index])
+            ws.put_run(row, row_frame.columns, cells[first:last], texts[first:last], used)
+        STATS["put"] += len(frame.rows)
+        STATS["blocks"] += 1
+
+
+def block_hit(
+    template: Template, key: Key, rows: Sequence[Evaluated], months: int
+) -> BlockHit | None:
+    """The block's numbers for putting it in whole from its frame; None when there is no
+    frame for it, or a row holds an error value or is not a row of ``months`` floats."""
+    frame = _BLOCKS.get(key)
+    if frame is None or frame.template is not template or frame.months != months:
+        return None
+    if len(rows) != len(frame.rows) or not all(_floats(e, months) for e in rows):
+        return None
+    if np.concatenate([e.errors.reshape(-1) for e in rows]).any():
+        return None
+    table = np.concatenate([e.values.reshape(-1) for e in rows]).reshape(len(rows), months)
+    flat = _with_sums(table).reshape(-1)[frame.take]
+    values = flat.tolist()
+    return BlockHit(frame, _typicals(table), values, _flat_texts(flat, values))
+
+
+class _Texts(dict[float, str]):
+    """Floats as the row writer writes them, each worked out once: a workbook's three
+    blocks share many values (flags, discount factors, the months before a change), and
+    a value missing here (a NaN) is simply worked out. Bounded: a process starts again
+    past ``_TEXTS_LIMIT`` values."""
+
+    def __missing__(self, value: float) -> str:
+        return _float_text(value)
+
+    def learn(self, distinct: list[float]) -> None:
+        """Work out the texts of those of ``distinct`` (no zero among them) not known yet,
+        all in one go: a list's text is its floats' texts joined by ", "."""
+        missing = [value for value in distinct if value not in self]
+        if not missing:
+            return
+        if len(self) + len(missing) > _TEXTS_LIMIT:
+            self.clear()
+            self[0.0] = "0.0"
+        self.update(zip(missing, repr(missing)[1:-1].split(", "), strict=True))
+
+
+_TEXTS_LIMIT = 65_536
+_KNOWN_TEXTS = _Texts({0.0: "0.0"})
+
+
+def _flat_texts(array: np.ndarray, values: list[float]) -> list[str]:
+    """``values`` (``array`` as a list) as the row writer writes them: each value not
+    zero worked out once, zeros as "0.0", -0.0 as "-0.0" (0.0 and -0.0 are one key of a
+    dict and two texts in a file)."""
+    zero = array == 0
+    _KNOWN_TEXTS.learn(np.unique(array[~zero]).tolist())
+    texts = list(map(_KNOWN_TEXTS.__getitem__, values))
+    for index in np.flatnonzero(zero & np.signbit(array)).tolist():
+        texts[index] = "-0.0"
+    return texts
+
+
 def _slot(style: Format | None, formats: Formats) -> int:
     """Which of the row's formats ``style`` is (the first when two are one), -1 none."""
     return next((index for index, known in enumerate(formats) if style is known), -1)
@@ -158,53 +365,12 @@ def _same(made: CellFormulaTuple, written: CellFormulaTuple) -> bool:
     (0.0 and -0.0 are equal numbers, not equal texts)."""
     return (
         made.formula == written.formula
-        and is_(made.format, written.format)
+        and made.format is written.format
         and _float_text(made.value) == _float_text(written.value)
     )
 
 
-def _block_values(numbers: np.ndarray, cells: int) -> list[float] | None:
-    """A block row's values in its columns' order: a flow row's total, its months and each
-    year's sum; a stock row's months. None when the row has not ``cells`` cells."""
-    months = numbers.size
-    if cells == months:
-        return numbers.tolist()
-    whole = months - months % MONTHS_PER_YEAR
-    # Summed as the writer sums them (numpy's sum of each year's months), all years at once.
-    years = numbers[:whole].reshape(-1, MONTHS_PER_YEAR).sum(axis=1).tolist()
-    if whole < months:
-        years.append(float(numbers[whole:].sum()))
-    if cells != 1 + months + len(years):
-        return None
-    return [float(numbers.sum()), *numbers.tolist(), *years]
-
-
 def _made(frame: _RowFrame, values: list[float], formats: Formats) -> list[CellFormulaTuple]:
     """The row's cells from its frame and ``values``."""
-    styles = map(formats.__getitem__, frame.slots)
-    return list(map(tuple.__new__, _CELLS, zip(frame.formulas, styles, values, strict=True)))
-
-
-class _Texts(dict[float, str]):
-    """Floats as the row writer writes them, each worked out once: most of a Timeline's
-    numbers are zeros, and the same few values come back along its rows. Bounded: a
-    process starts again past ``_TEXTS_LIMIT`` values."""
-
-    def __missing__(self, value: float) -> str:
-        if len(self) >= _TEXTS_LIMIT:
-            self.clear()
-        text = self[value] = _float_text(value)
-        return text
-
-
-_TEXTS_LIMIT = 65_536
-_KNOWN_TEXTS = _Texts()
-
-
-def _texts(numbers: np.ndarray, values: list[float]) -> list[str]:
-    """``values`` (a block row's, from its months ``numbers``) as text. 0.0 and -0.0 are
-    one key of a dict and two texts, so a row with a -0.0 month is written out value by
-    value (its sums cannot be -0.0 otherwise: a sum is -0.0 only of -0.0s)."""
-    if (np.signbit(numbers) & (numbers == 0)).any():
-        return list(map(_float_text, values))
-    return list(map(_KNOWN_TEXTS.__getitem__, values))
+    cells = zip(frame.formulas, frame.styles(formats), values, strict=True)
+    return list(map(tuple.__new__, _CELLS, cells))

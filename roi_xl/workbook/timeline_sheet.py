@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from roi_xl.model import expr
 from roi_xl.model.functions import FUNCTIONS
@@ -317,48 +318,112 @@ def _write_block(ctx: Context, timeline: Timeline, tl: TimelineLayout, scenario:
     values = ctx.values.timelines[scenario]
     # What a block row's formulas depend on, beside the row: never the inputs.
     key = (id(ctx.template), ctx.locale.code, tuple(ctx.layout.sheet_order), scenario)
-    for item in timeline.rows:
-        _write_row(ctx, tl, scenario, item, values, (*key, item.key))
+    looks = _RowLooks(ctx, timeline)
+    if not isinstance(ws, SplicingWorksheet):
+        for item in timeline.rows:
+            _write_row(ctx, ws, tl, scenario, item, values, None, looks, (*key, item.key))
+        return
+    # A batch's sheet: the rows of plain numbers are made from the formulas of its first
+    # workbook, their numbers worked out for the whole block at once.
+    evaluated = [values.rows[item.key] for item in timeline.rows]
+    hit = timeline_runs.block_hit(ctx.template, key, evaluated, tl.months)
+    if hit is not None:
+        _put_block(ctx, ws, tl, scenario, timeline, hit, looks)
+        return
+    numbers = timeline_runs.block_numbers(evaluated, tl.months)
+    for item, row_numbers in zip(timeline.rows, numbers, strict=True):
+        _write_row(ctx, ws, tl, scenario, item, values, row_numbers, looks, (*key, item.key))
+    rows = tl.rows[scenario]
+    timeline_runs.keep_block(
+        ctx.template,
+        key,
+        [rows[item.key] for item in timeline.rows],
+        [(*key, item.key) for item in timeline.rows],
+        tl.months,
+    )
+
+
+def _put_block(
+    ctx: Context,
+    ws: SplicingWorksheet,
+    tl: TimelineLayout,
+    scenario: str,
+    timeline: Timeline,
+    hit: timeline_runs.BlockHit,
+    looks: _RowLooks,
+) -> None:
+    """A block put in whole from its frame: each row's texts, as ``_write_row`` writes
+    them, then every row's formulas with this workbook's values and formats."""
+    rows, s = tl.rows[scenario], ctx.styles
+    formats = []
+    for item, typical in zip(timeline.rows, hit.typicals, strict=True):
+        row = rows[item.key]
+        bold = item.key in looks.bold_rows
+        ws.write_string(row, TL_LABEL_COL, item.label[ctx.language], looks.label[bold])
+        ws.write_string(row, TL_UNIT_COL, ctx.locale.unit(item.unit), looks.unit)
+        ws.write_string(row, TL_KEY_COL, item.key, looks.key)
+        formats.append(looks.formulas(bold, s.format_for(item.kind, typical)))
+    hit.put(ws, formats)
+
+
+class _RowLooks:
+    """The formats of a block's rows: the texts', and the formulas' for each number format
+    and weight, each asked of the workbook's styles once per block."""
+
+    def __init__(self, ctx: Context, timeline: Timeline) -> None:
+        s = ctx.styles
+        self.styles = s
+        self.label = {False: s.get("label"), True: s.get("label_bold")}
+        self.unit, self.key = s.get("unit"), s.get("key")
+        self.bold_rows = (timeline.cash_flow, timeline.cumulative)
+        self._formulas: dict[tuple[bool, str], tuple[Format, Format]] = {}
+
+    def formulas(self, bold: bool, number_format: str) -> tuple[Format, Format]:
+        """The months' and years' format, and the total's."""
+        formats = self._formulas.get((bold, number_format))
+        if formats is None:
+            s = self.styles
+            style = s.get("formula_bold" if bold else "formula", number_format)
+            formats = self._formulas[bold, number_format] = (
+                style,
+                s.get("formula_bold", number_format),
+            )
+        return formats
 
 
 def _write_row(
     ctx: Context,
+    ws: Worksheet,
     tl: TimelineLayout,
     scenario: str,
     item: TimelineRow,
     values: TimelineValues,
+    numbers: timeline_runs.RowNumbers | None,
+    looks: _RowLooks,
     key: tuple[object, ...],
 ) -> None:
     """One block row: its texts, then its formulas with their values; in a batch's sheet,
-    from the frame kept under ``key`` when there is one."""
-    ws = ctx.sheet(ctx.layout.timeline_sheet or "")
-    s, t = ctx.styles, ctx.locale
-    rows = tl.rows[scenario]
-    row = rows[item.key]
-    evaluated = values.rows[item.key]
-    # A batch's sheet: a row of plain numbers is made from the formulas of its first workbook.
-    spliced = ws if isinstance(ws, SplicingWorksheet) else None
-    numbers = timeline_runs.numbers_of(evaluated) if spliced is not None else None
+    with ``numbers`` (a row of plain numbers), from the frame kept under ``key`` when there
+    is one."""
+    row = tl.rows[scenario][item.key]
     if numbers is None:
-        objects = evaluated.to_objects().reshape(-1)
+        objects = values.rows[item.key].to_objects().reshape(-1)
         typical = next((v for v in objects if isinstance(v, float) and v), 0.0)
     else:
-        typical = timeline_runs.typical(numbers)
-    number_format = s.format_for(item.kind, float(typical))
-    bold = item.key in (ctx.template.timeline.cash_flow, ctx.template.timeline.cumulative)  # type: ignore[union-attr]
-    ws.write_string(
-        row, TL_LABEL_COL, item.label[ctx.language], s.get("label_bold" if bold else "label")
-    )
-    ws.write_string(row, TL_UNIT_COL, t.unit(item.unit), s.get("unit"))
-    ws.write_string(row, TL_KEY_COL, item.key, s.get("key"))
-    style = s.get("formula_bold" if bold else "formula", number_format)
-    formats = (style, s.get("formula_bold", number_format))  # the months' and years', the total's
+        typical = numbers.typical
+    number_format = looks.styles.format_for(item.kind, float(typical))
+    bold = item.key in looks.bold_rows
+    ws.write_string(row, TL_LABEL_COL, item.label[ctx.language], looks.label[bold])
+    ws.write_string(row, TL_UNIT_COL, ctx.locale.unit(item.unit), looks.unit)
+    ws.write_string(row, TL_KEY_COL, item.key, looks.key)
+    formats = looks.formulas(bold, number_format)
+    spliced = ws if isinstance(ws, SplicingWorksheet) and numbers is not None else None
     if spliced is not None and numbers is not None:
         if timeline_runs.put(ctx.template, spliced, key, row, numbers, formats):
             return
-        objects = numbers.astype(object)
+        objects = numbers.months.astype(object)
     _write_row_cells(ctx, tl, scenario, item, row, objects, formats)
-    if spliced is not None and numbers is not None:
+    if spliced is not None:
         months = tuple(range(tl.month_col(1), tl.month_col(tl.months) + 1))
         years = tuple(range(tl.first_year_col, tl.first_year_col + tl.years))
         cols = (TL_TOTAL_COL, *months, *years) if item.is_flow else months

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import re
-import zipfile
 from pathlib import Path
 
 import pytest
+from test_batch_fast_path import _parts
 from xlsxwriter.worksheet import Worksheet
 
 from roi_xl.demo import missed_call_grid, sample_actuals
@@ -132,15 +131,6 @@ def test_engine_scalar_results_match_numpy(name: str) -> None:
             key: result.scalar() for key, result in engine.compute_arrays(model, inputs).items()
         }
         assert {k: repr(v) for k, v in fast.items()} == {k: repr(v) for k, v in slow.items()}
-
-
-def _parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as package:
-        parts = {name: package.read(name) for name in package.namelist()}
-    parts["docProps/core.xml"] = re.sub(
-        rb"<dcterms:(created|modified)[^>]*>[^<]*<", b"", parts["docProps/core.xml"]
-    )
-    return parts
 
 
 def _cases() -> list[tuple[str, str, int]]:

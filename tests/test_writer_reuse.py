@@ -11,10 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import zipfile
 from pathlib import Path
 
 import pytest
+from test_batch_fast_path import _parts
 from xlsxwriter import Workbook
 
 from roi_xl.model import template as templates
@@ -54,15 +54,6 @@ class _CellByCell(SplicingWorksheet):
 
     def _write_string(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         return super()._write_string(*args, **kwargs)
-
-
-def _parts(path: Path) -> dict[str, bytes]:
-    with zipfile.ZipFile(path) as package:
-        parts = {name: package.read(name) for name in package.namelist()}
-    parts["docProps/core.xml"] = re.sub(
-        rb"<dcterms:(created|modified)[^>]*>[^<]*<", b"", parts["docProps/core.xml"]
-    )
-    return parts
 
 
 def _rows(model: templates.Template) -> list[dict[str, float]]:

@@ -364,33 +364,8 @@ def _walk(
     for col in cols:
         cell = cells[col]
         kind = type(cell)
-        if kind is CellFormulaTuple:
-            formula, style, value = cell
-            if style is not None:
-                index = style.xf_index
-                if index is None:
-                    index = indices.get(style)
-                    if index is None:
-                        index = indices[style] = style._get_xf_index()
-                if type(value) is float:
-                    add_number(f"{value}")
-                    extend((_HOLE, col, index, formula))
-                else:  # its value in the shape with its type: 1, 1.0 and True are written apart
-                    extend((_VALUED, col, index, formula, type(value), value))
-                continue
-        elif kind is CellNumberTuple:
-            number, style = cell
-            if style is not None:
-                index = style.xf_index
-                if index is None:
-                    index = indices.get(style)
-                    if index is None:
-                        index = indices[style] = style._get_xf_index()
-                add_number(f"{number:.16G}")
-                extend((_NUMBER, col, index))
-                continue
-        elif kind is CellStringTuple:
-            string, style = cell
+        if kind is CellFormulaTuple or kind is CellNumberTuple or kind is CellStringTuple:
+            style = cell[1]  # each of these holds its format second
             index = None
             if style is not None:
                 index = style.xf_index
@@ -398,8 +373,21 @@ def _walk(
                     index = indices.get(style)
                     if index is None:
                         index = indices[style] = style._get_xf_index()
-            extend((_STRING, col, string, index))
-            continue
+            if kind is CellStringTuple:
+                extend((_STRING, col, cell[0], index))
+                continue
+            if kind is CellNumberTuple and style is not None:
+                add_number(f"{cell[0]:.16G}")
+                extend((_NUMBER, col, index))
+                continue
+            if kind is CellFormulaTuple and style is not None:
+                formula, _, value = cell
+                if type(value) is float:
+                    add_number(f"{value}")
+                    extend((_HOLE, col, index, formula))
+                else:  # its value in the shape with its type: 1, 1.0 and True are written apart
+                    extend((_VALUED, col, index, formula, type(value), value))
+                continue
         elif kind is CellBlankTuple:
             (style,) = cell
             extend((_BLANK, col, _index(style)))

@@ -291,7 +291,7 @@ def _text_ops(ctx: Context, frame: _Frame) -> list[tuple[object, ...]]:
     ops: list[tuple[object, ...]] = [
         (1, 0, t["month_help"], s.get("subtitle")),
         (row, LABEL_COL, t["month_complete"], s.get("label_bold")),
-        (row, MONTH_PLAN_COL, t["month_complete_hint"], s.get("note")),
+        (row, MONTH_PLAN_COL, t["month_complete_hint"], s.get("hint")),
         (row, MONTH_KEY_COL, COMPLETE, key),
     ]
     header = s.get("header")

@@ -36,9 +36,12 @@ _ROLES: dict[str, dict[str, Any]] = {
     "section": {"bold": True, "bg_color": SECTION_FILL, "font_color": NAVY},
     "label": {},
     "label_bold": {"bold": True},
-    "label_indent": {"indent": 1, "font_color": "#404040"},
+    # An indent shows only in a left-aligned cell: XlsxWriter aligns it left by itself only when
+    # its cell is not top-aligned, and every cell here is.
+    "label_indent": {"indent": 1, "align": "left", "font_color": "#404040"},
     "unit": {"font_color": MUTED},
     "note": {"font_color": MUTED, "italic": True},
+    "hint": {"font_color": MUTED, "italic": True, "indent": 1, "align": "left"},  # off the input
     "note_wrap": {"font_color": MUTED, "italic": True, "text_wrap": True, "valign": "top"},
     "key": {"font_color": "#A6A6A6", "font_size": 8},
     "input": {

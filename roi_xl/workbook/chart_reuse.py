@@ -16,12 +16,13 @@ values back gives the very text XlsxWriter wrote.
 from __future__ import annotations
 
 import copy
-import io
 import pickle
 from collections.abc import Iterator
 from typing import Any
 
 from xlsxwriter.chart import Chart
+
+from roi_xl.workbook.xml_text import assembled
 
 # Around a value's index while a skeleton is made: private-use characters, which XlsxWriter
 # writes as they are (a chart whose own text holds them fails the skeleton's check).
@@ -85,12 +86,12 @@ def chart_xml(chart: Chart, texts: ChartTexts) -> str:
         return skeleton.splice(numbers)
     texts.written += 1
     if key is None or key in texts.refused:
-        return _assembled(chart)
+        return assembled(chart)
     marked = copy.deepcopy(chart)  # assembling changes a chart (its axes' ids): a fresh one
-    plain = _assembled(chart)
+    plain = assembled(chart)
     count = iter(range(len(numbers)))
     marked.formula_data = [_marked(marked, data, count) for data in marked.formula_data]
-    skeleton = _skeleton(_assembled(marked), len(numbers))
+    skeleton = _skeleton(assembled(marked), len(numbers))
     if skeleton is None or skeleton.splice(numbers) != plain:
         if len(texts.refused) >= KEPT_CHARTS:
             texts.refused.clear()
@@ -169,10 +170,3 @@ def _key(chart: Chart) -> tuple[bytes | None, list[str]]:
     except (pickle.PicklingError, TypeError, AttributeError):
         return None, []
     return key, numbers
-
-
-def _assembled(chart: Chart) -> str:
-    handle = io.StringIO()
-    chart._set_xml_writer(handle)
-    chart._assemble_xml_file()
-    return handle.getvalue()

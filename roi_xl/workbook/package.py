@@ -13,7 +13,6 @@ XlsxWriter's.
 
 from __future__ import annotations
 
-import io
 import struct
 import zipfile
 import zlib
@@ -27,6 +26,7 @@ from xlsxwriter.styles import Styles
 
 from roi_xl.workbook.chart_reuse import ChartTexts, chart_xml
 from roi_xl.workbook.skeleton import NumbersUnescaped, frozen
+from roi_xl.workbook.xml_text import assembled, written
 
 try:
     from isal import isal_zlib as deflater
@@ -186,35 +186,32 @@ class PartsWorkbook(NumbersUnescaped, xlsxwriter.Workbook):
             self.fh.write(known[1])
             self._xml_close()
             return
-        handle, self.fh = self.fh, io.StringIO()
-        try:
-            self._xml_declaration()
-            self._write_workbook()
-            self._write_file_version()
-            self._write_file_sharing()
-            self._write_workbook_pr()
-            self._write_book_views()
-            self._write_sheets()
-            self._write_defined_names()
-            self._write_calc_pr()
-            self._xml_end_tag("workbook")
-            text = self.fh.getvalue()
-        finally:
-            self.fh = handle
+        text = written(self, self._write_elements)
         self.fh.write(text)
         self._xml_close()
         if key is not None:
             self._cache.workbook_xml = (key, text)
 
+    def _write_elements(self) -> None:
+        """workbook.xml but for its formats' preparation and the file's closing, in
+        XlsxWriter's order."""
+        self._xml_declaration()
+        self._write_workbook()
+        self._write_file_version()
+        self._write_file_sharing()
+        self._write_workbook_pr()
+        self._write_book_views()
+        self._write_sheets()
+        self._write_defined_names()
+        self._write_calc_pr()
+        self._xml_end_tag("workbook")
+
 
 def _assembled(table: SharedStringTable) -> str:
     """The shared strings part as XlsxWriter writes it."""
-    handle = io.StringIO()
     strings = SharedStrings()
     strings.string_table = table
-    strings._set_xml_writer(handle)
-    strings._assemble_xml_file()
-    return handle.getvalue()
+    return assembled(strings)
 
 
 def zip_parts(workbook: PartsWorkbook, cache: PartCache, out: IO[bytes]) -> None:

@@ -41,6 +41,7 @@ from xlsxwriter.worksheet import (
 )
 
 from roi_xl.workbook.worksheet import FastWorksheet
+from roi_xl.workbook.xml_text import written
 
 _SKELETONS: dict[tuple[Hashable, ...], list[str]] = {}
 _UNSPLICEABLE: set[tuple[Hashable, ...]] = set()
@@ -192,12 +193,7 @@ class SplicingWorksheet(NumbersUnescaped, FastWorksheet):
             SECTION_STATS["reused"] += 1
             self.fh.write(text)
             return
-        handle, self.fh = self.fh, io.StringIO()
-        try:
-            write()
-            text = self.fh.getvalue()
-        finally:
-            self.fh = handle
+        text = written(self, write)
         self.fh.write(text)
         SECTION_STATS["written"] += 1
         if key is not None:

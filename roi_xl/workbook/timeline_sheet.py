@@ -358,10 +358,7 @@ def _put_block(
     formats = []
     for item, typical in zip(timeline.rows, hit.typicals, strict=True):
         row = rows[item.key]
-        bold = item.key in looks.bold_rows
-        ws.write_string(row, TL_LABEL_COL, item.label[ctx.language], looks.label[bold])
-        ws.write_string(row, TL_UNIT_COL, ctx.locale.unit(item.unit), looks.unit)
-        ws.write_string(row, TL_KEY_COL, item.key, looks.key)
+        bold = looks.write_texts(ctx, ws, row, item)
         formats.append(looks.formulas(bold, s.format_for(item.kind, typical)))
     hit.put(ws, formats)
 
@@ -377,6 +374,14 @@ class _RowLooks:
         self.unit, self.key = s.get("unit"), s.get("key")
         self.bold_rows = (timeline.cash_flow, timeline.cumulative)
         self._formulas: dict[tuple[bool, str], tuple[Format, Format]] = {}
+
+    def write_texts(self, ctx: Context, ws: Worksheet, row: int, item: TimelineRow) -> bool:
+        """Write a row's label, unit and key; whether the row is bold."""
+        bold = item.key in self.bold_rows
+        ws.write_string(row, TL_LABEL_COL, item.label[ctx.language], self.label[bold])
+        ws.write_string(row, TL_UNIT_COL, ctx.locale.unit(item.unit), self.unit)
+        ws.write_string(row, TL_KEY_COL, item.key, self.key)
+        return bold
 
     def formulas(self, bold: bool, number_format: str) -> tuple[Format, Format]:
         """The months' and years' format, and the total's."""
@@ -412,10 +417,7 @@ def _write_row(
     else:
         typical = numbers.typical
     number_format = looks.styles.format_for(item.kind, float(typical))
-    bold = item.key in looks.bold_rows
-    ws.write_string(row, TL_LABEL_COL, item.label[ctx.language], looks.label[bold])
-    ws.write_string(row, TL_UNIT_COL, ctx.locale.unit(item.unit), looks.unit)
-    ws.write_string(row, TL_KEY_COL, item.key, looks.key)
+    bold = looks.write_texts(ctx, ws, row, item)
     formats = looks.formulas(bold, number_format)
     spliced = ws if isinstance(ws, SplicingWorksheet) and numbers is not None else None
     if spliced is not None and numbers is not None:
